@@ -1,0 +1,83 @@
+/**
+ * The catalog of every resource the API server serves. Discovery, OpenAPI, routing, the clients and
+ * the storage key layout are all derived from this one table, so adding a resource is one entry here
+ * (plus its defaults/validation/printer where it needs them).
+ */
+
+/** Everything the server and its clients need to know about one served resource. */
+export interface ResourceInfo {
+  /** API group; "" for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly listKind: string;
+  /** Plural, lower-case resource name used in URLs ("services"). */
+  readonly plural: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  /** kubectl categories (e.g. "all" for `kubectl get all`). */
+  readonly categories: readonly string[];
+  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding"). */
+  readonly subresources: readonly string[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+/** Verbs every resource in the catalog supports. */
+export const VERBS: readonly string[] = ALL_VERBS;
+
+function r(
+  group: string, version: string, kind: string, plural: string, namespaced: boolean,
+  opts: { shortNames?: string[]; categories?: string[]; subresources?: string[] } = {},
+): ResourceInfo {
+  return {
+    group, version, kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), namespaced,
+    shortNames: opts.shortNames ?? [], categories: opts.categories ?? [], subresources: opts.subresources ?? [],
+  };
+}
+
+/** All served resources. Keys are stable identifiers used across the code base. */
+export const R = {
+  namespaces: r('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], subresources: ['status', 'finalize'] }),
+  nodes: r('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: ['status'] }),
+  pods: r('', 'v1', 'Pod', 'pods', true, {
+    shortNames: ['po'], categories: ['all'],
+    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding'],
+  }),
+  services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  endpoints: r('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
+  events: r('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
+  configmaps: r('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
+  deployments: r('apps', 'v1', 'Deployment', 'deployments', true, {
+    shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'],
+  }),
+  replicasets: r('apps', 'v1', 'ReplicaSet', 'replicasets', true, {
+    shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'],
+  }),
+  statefulsets: r('apps', 'v1', 'StatefulSet', 'statefulsets', true, {
+    shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'],
+  }),
+  endpointslices: r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  leases: r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
+} as const satisfies Record<string, ResourceInfo>;
+
+/** Identifier of a catalog entry, e.g. "services". */
+export type ResourceKey = keyof typeof R;
+
+/** Every catalog entry, in a stable order. */
+export const ALL_RESOURCES: readonly ResourceInfo[] = Object.values(R);
+
+/** "apps/v1" or "v1" for the core group. */
+export function groupVersion(info: ResourceInfo): string {
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+/** Finds a resource by group + plural name (the form URLs use); undefined when not served. */
+export function resourceByPlural(group: string, version: string, plural: string): ResourceInfo | undefined {
+  return ALL_RESOURCES.find((x) => x.group === group && x.version === version && x.plural === plural);
+}
+
+/** Finds a resource by apiVersion + kind (the form objects carry); undefined when not served. */
+export function resourceByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return ALL_RESOURCES.find((x) => groupVersion(x) === apiVersion && x.kind === kind);
+}
