@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Runs every benchmark (bench/**/*.bench.ts) one after another and writes bench/results/report.md.
+// Each benchmark prints lines `BENCH {json}` with figure, value, unit, baseline, anchor, target.
+// Usage: npm run bench [-- <path substring filters...>]
+import { readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+
+function walk(dir, out) {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith('.bench.ts')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = walk('bench', []).sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const rows = [];
+for (const f of files) {
+  console.error(`== ${f}`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', f], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+  process.stderr.write(r.stderr ?? '');
+  let n = 0;
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('BENCH ')) { if (line.trim()) console.error(line); continue; }
+    try { rows.push({ file: f, ...JSON.parse(line.slice(6)) }); n++; } catch { console.error(`bad BENCH line: ${line}`); }
+  }
+  if (r.status !== 0) rows.push({ file: f, figure: `FAILED (exit ${r.status ?? r.signal})`, value: '', unit: '' });
+  console.error(`   ${n} figures in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v ?? ''));
+const lines = [
+  '# Benchmark report', '',
+  `Made by \`npm run bench\` on ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ` +
+  `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, kernel ${os.release()}.`, '',
+  '| figure | ours | baseline (same run) | target | anchor | bench |',
+  '| --- | --- | --- | --- | --- | --- |',
+];
+for (const r of rows) {
+  const base = r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)} ${r.baseline.unit ?? r.unit ?? ''}` : '';
+  lines.push(`| ${r.figure} | ${fmt(r.value)} ${r.unit ?? ''} | ${base} | ${r.target ?? ''} | ${r.anchor ?? ''} | ${r.file} |`);
+}
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/report.md', lines.join('\n') + '\n');
+console.log(lines.join('\n'));
+process.exit(rows.some((r) => String(r.figure).startsWith('FAILED')) ? 1 : 0);
