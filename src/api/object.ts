@@ -5,12 +5,20 @@
  */
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
-/** Any Kubernetes object: apiVersion, kind, metadata and whatever else the kind has. */
+/**
+ * Any Kubernetes object: apiVersion, kind, metadata (and whatever else the kind has). No index
+ * signature, so the `kubernetes-types` interfaces (Service, Pod, ...) satisfy it; generic code that
+ * needs other fields reads them through `fieldsOf(obj)`.
+ */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  [field: string]: unknown;
+}
+
+/** The object as a plain record, for generic code that walks arbitrary fields (spec, status...). */
+export function fieldsOf(obj: KubeObject): Record<string, unknown> {
+  return obj as unknown as Record<string, unknown>;
 }
 
 /** A list as the API returns it. */

@@ -1,0 +1,89 @@
+/**
+ * Keeps a RecordIndex equal to the Services and EndpointSlices in the API, through informers.
+ * Handlers recompute only the Service an event concerns (slices are grouped by their
+ * `kubernetes.io/service-name` label).
+ */
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Client } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { R } from '../api/resources.js';
+import type { RecordIndex } from './records.js';
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export class ServiceRecordFeed {
+  private readonly services: Informer<Service>;
+  private readonly slices: Informer<EndpointSlice>;
+  /** service key → slice keys */
+  private readonly slicesByService = new Map<string, Set<string>>();
+  private synced = false;
+
+  constructor(client: Client, private readonly index: RecordIndex) {
+    this.services = new Informer<Service>(client, R.services);
+    this.slices = new Informer<EndpointSlice>(client, R.endpointslices);
+    this.services.addHandlers({
+      onAdd: (s) => this.refresh(svcKey(s)),
+      onUpdate: (_o, s) => this.refresh(svcKey(s)),
+      onDelete: (s) => this.refresh(svcKey(s)),
+    });
+    this.slices.addHandlers({
+      onAdd: (s) => this.track(undefined, s),
+      onUpdate: (o, s) => this.track(o, s),
+      onDelete: (s) => this.track(s, undefined),
+    });
+  }
+
+  /** Starts both informers; resolves once both have synced. */
+  async start(): Promise<void> {
+    await Promise.all([this.services.start(), this.slices.start()]);
+    // Recompute everything once both views are complete, then mark ready.
+    for (const s of this.services.list()) this.refresh(svcKey(s));
+    this.synced = true;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  stop(): void {
+    this.services.stop();
+    this.slices.stop();
+  }
+
+  private track(oldSlice: EndpointSlice | undefined, newSlice: EndpointSlice | undefined): void {
+    const sliceKey = (s: EndpointSlice) => `${s.metadata?.namespace}/${s.metadata?.name}`;
+    const owner = (s: EndpointSlice) => {
+      const n = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+      return n ? `${s.metadata?.namespace}/${n}` : undefined;
+    };
+    const oldOwner = oldSlice && owner(oldSlice);
+    const newOwner = newSlice && owner(newSlice);
+    if (oldOwner) this.slicesByService.get(oldOwner)?.delete(sliceKey(oldSlice!));
+    if (newOwner) {
+      let set = this.slicesByService.get(newOwner);
+      if (!set) this.slicesByService.set(newOwner, set = new Set());
+      set.add(sliceKey(newSlice!));
+    }
+    if (oldOwner) this.refresh(oldOwner);
+    if (newOwner && newOwner !== oldOwner) this.refresh(newOwner);
+  }
+
+  private refresh(key: string): void {
+    const svc = this.services.get(key);
+    if (!svc) {
+      this.index.deleteService(key);
+      return;
+    }
+    const slices: EndpointSlice[] = [];
+    for (const k of this.slicesByService.get(key) ?? []) {
+      const s = this.slices.get(k);
+      if (s) slices.push(s);
+    }
+    this.index.setService(key, svc, slices);
+  }
+}
+
+function svcKey(s: Service): string {
+  return `${s.metadata?.namespace}/${s.metadata?.name}`;
+}
