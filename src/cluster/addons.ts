@@ -1,0 +1,79 @@
+/**
+ * The objects a cluster creates for itself at start-up, as kubeadm does: the `default/kubernetes`
+ * Service (first Service IP) and cluster DNS — the `kube-system/kube-dns` Service (10th Service IP,
+ * 10.96.0.10 by default) and the `coredns` Deployment whose Pod runs clusterip's DNS server
+ * (image `clusterip/dns`).
+ */
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+
+/** The `n`-th address of an IPv4 CIDR (n = 1 is the first usable address). */
+export function nthAddress(cidr: string, n: number): string {
+  const [base, bits] = cidr.split('/');
+  const parts = base.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255) || !(Number(bits) >= 0 && Number(bits) <= 30)) {
+    throw new Error(`invalid IPv4 CIDR ${JSON.stringify(cidr)}`);
+  }
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  const start = ((parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]) >>> 0) & mask;
+  const v = (start + n) >>> 0;
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** `default/kubernetes`: the API server's Service. */
+export function kubernetesService(serviceCIDR: string): Service {
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: {
+      type: 'ClusterIP', clusterIP: nthAddress(serviceCIDR, 1),
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    },
+  };
+}
+
+/** `kube-system/kube-dns`: the cluster DNS Service, with kube-dns' named ports. */
+export function kubeDnsService(serviceCIDR: string): Service {
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: {
+      name: 'kube-dns', namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+    },
+    spec: {
+      type: 'ClusterIP', clusterIP: nthAddress(serviceCIDR, 10), selector: { 'k8s-app': 'kube-dns' },
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      ],
+    },
+  };
+}
+
+/** `kube-system/coredns`: one replica of clusterip's DNS server, reading the API over the unix socket. */
+export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?: string }): Deployment {
+  const args = ['--api-socket', opts.apiSocket, '--listen', '0.0.0.0:53', '--zone', opts.zone];
+  if (opts.upstream) args.push('--upstream', opts.upstream);
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      template: {
+        metadata: { labels: { 'k8s-app': 'kube-dns' } },
+        spec: {
+          dnsPolicy: 'Default',
+          containers: [{
+            name: 'coredns', image: 'clusterip/dns', args,
+            ports: [
+              { name: 'dns', containerPort: 53, protocol: 'UDP' },
+              { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+            ],
+            readinessProbe: { tcpSocket: { port: 53 }, periodSeconds: 1, failureThreshold: 3 },
+          }],
+        },
+      },
+    },
+  };
+}
