@@ -78,35 +78,72 @@ export function conflict(info: Pick<ResourceInfo, 'group' | 'plural'>, name: str
 
 /** One field error, as k8s.io/apimachinery/pkg/util/validation/field reports it. */
 export interface FieldError {
-  /** FieldValueInvalid, FieldValueRequired, FieldValueDuplicate, FieldValueNotSupported, FieldValueForbidden, FieldValueTooLong */
-  type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
+  /** The field.ErrorType string Kubernetes puts in `Status.details.causes[].reason`. */
+  type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid' | 'FieldValueNotFound' | 'FieldValueTooMany' | 'InternalError';
   field: string;
-  /** The offending value, printed the way Go's %v / strconv.Quote prints it (strings quoted). */
+  /**
+   * The offending value, rendered the way field.Error.ErrorBody() does: strings Go-quoted (%q),
+   * numbers and booleans bare, null as `null`, anything else as JSON (json.Marshal). Leave it
+   * undefined to print no value at all (Go's field.OmitValueType).
+   */
   value?: unknown;
   detail?: string;
 }
 
-/** Renders one field error the way Kubernetes' field.Error.Error() does. */
-export function fieldErrorMessage(e: FieldError): string {
-  const v = e.value === undefined ? '' : typeof e.value === 'string' ? JSON.stringify(e.value) : String(e.value);
-  switch (e.type) {
-    case 'FieldValueRequired': return `${e.field}: Required value${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueForbidden': return `${e.field}: Forbidden${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueDuplicate': return `${e.field}: Duplicate value: ${v}`;
-    case 'FieldValueNotSupported': return `${e.field}: Unsupported value: ${v}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueTooLong': return `${e.field}: Too long: ${e.detail ?? ''}`;
-    case 'FieldValueTypeInvalid': return `${e.field}: Invalid value: ${v}${e.detail ? `: ${e.detail}` : ''}`;
-    default: return `${e.field}: Invalid value: ${v}${e.detail ? `: ${e.detail}` : ''}`;
-  }
+const TYPE_TEXT: Record<FieldError['type'], string> = {
+  FieldValueInvalid: 'Invalid value', FieldValueRequired: 'Required value', FieldValueDuplicate: 'Duplicate value',
+  FieldValueNotSupported: 'Unsupported value', FieldValueForbidden: 'Forbidden', FieldValueTooLong: 'Too long',
+  FieldValueTypeInvalid: 'Invalid value', FieldValueNotFound: 'Not found', FieldValueTooMany: 'Too many',
+  InternalError: 'Internal error',
+};
+
+/** Go's strconv.Quote (what %q prints) for the strings validation reports. */
+export function goQuote(s: string): string {
+  // JSON escaping equals Go's for the common cases; Go prints other control bytes as \xNN and
+  // escapes DEL, JSON writes \u00NN and leaves DEL raw.
+  return JSON.stringify(s)
+    .replace(/\\u00([01][0-9a-f])/g, (_m, h: string) => `\\x${h}`)
+    .replace(/\x7f/g, '\\x7f');
 }
 
-/** 422: `The Service "x" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive`. */
+/** Go's json.Marshal output for a JSON-shaped value (it escapes <, > and & for HTML safety). */
+function goJSON(v: unknown): string {
+  return (JSON.stringify(v) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+}
+
+/** The text after `<field>: ` in a field error, as field.Error.ErrorBody() renders it. */
+export function fieldErrorBody(e: FieldError): string {
+  let s = TYPE_TEXT[e.type] ?? e.type;
+  const printsValue = !['FieldValueRequired', 'FieldValueForbidden', 'FieldValueTooLong', 'InternalError'].includes(e.type);
+  if (printsValue && e.value !== undefined) {
+    const v = e.value;
+    const text = typeof v === 'string' ? goQuote(v)
+      : typeof v === 'number' || typeof v === 'boolean' ? String(v)
+        : v === null ? 'null' : goJSON(v);
+    s += `: ${text}`;
+  }
+  if (e.detail) s += `: ${e.detail}`;
+  return s;
+}
+
+/** Renders one field error the way Kubernetes' field.Error.Error() does: `<field>: <body>`. */
+export function fieldErrorMessage(e: FieldError): string {
+  return `${e.field}: ${fieldErrorBody(e)}`;
+}
+
+/**
+ * 422: `The Service "x" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive`.
+ * Like errors.NewInvalid: every error becomes a cause; the message lists each distinct text once,
+ * bracketed when there is more than one (utilerrors.Aggregate).
+ */
 export function invalid(kind: string, group: string, name: string, errs: FieldError[]): ApiError {
-  const msgs = errs.map(fieldErrorMessage);
-  const joined = msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`;
-  return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${joined}`, {
+  const msgs = [...new Set(errs.map(fieldErrorMessage))];
+  const qualifiedKind = `${kind}${group ? `.${group}` : ''}`;
+  const message = msgs.length === 0 ? `${qualifiedKind} "${name}" is invalid`
+    : `${qualifiedKind} "${name}" is invalid: ${msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`}`;
+  return new ApiError(422, 'Invalid', message, {
     name, group: group || undefined, kind,
-    causes: errs.map((e, i) => ({ reason: e.type, message: msgs[i].slice(e.field.length + 2), field: e.field })),
+    causes: errs.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
   });
 }
 

@@ -58,14 +58,17 @@ export interface DeleteOptions extends WriteOptions {
 }
 
 /** Subresources written through the generic verbs (status, scale, binding). */
-export type WritableSubresource = 'status' | 'scale' | 'binding';
+export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize';
 
 export interface Client {
   get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;
   create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T>;
-  /** PUT. With `subresource` 'status' only status is written; 'scale' takes an autoscaling/v1 Scale. */
-  update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T>;
+  /**
+   * PUT. With `subresource` 'status' only status is written; 'scale' takes an autoscaling/v1 Scale;
+   * 'finalize' (namespaces) writes only spec.finalizers.
+   */
+  update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'status' | 'scale' | 'finalize' }): Promise<T>;
   patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T>;
   /** Returns the deleted object (or the object with deletionTimestamp set when finalizers hold it). */
   delete<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;

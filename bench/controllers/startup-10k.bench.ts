@@ -1,0 +1,44 @@
+/**
+ * 10k Services × 10 ready Pods already stored; the EndpointSlice controller starts: time until
+ * every Service has its slice with 10 ready endpoints. Baseline: listing the 100k Pods once through
+ * the same client (the bare cost of reading the input). In-process API core on MemoryStorage.
+ */
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { performance } from 'node:perf_hooks';
+import { R } from '../../src/api/resources.js';
+import { startControllers } from '../../src/controllers/manager.js';
+import { bench, core, populate } from './common.js';
+
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
+const PODS = 10;
+const ns = 'bench';
+const api = await core();
+const { client } = api;
+const tp = performance.now();
+await populate(client, ns, SERVICES, PODS, true);
+console.error(`populated ${SERVICES} services × ${PODS} pods in ${Math.round(performance.now() - tp)} ms`);
+
+const tl = performance.now();
+const pods = await client.list(R.pods, ns);
+const listMs = performance.now() - tl;
+if (pods.items.length !== SERVICES * PODS) throw new Error(`expected ${SERVICES * PODS} pods, got ${pods.items.length}`);
+
+const complete = new Set<string>();
+let resolveDone!: (t: number) => void;
+const done = new Promise<number>((r) => { resolveDone = r; });
+const w = client.watch<EndpointSlice>(R.endpointslices, ns, {}, (ev) => {
+  const s = ev.object;
+  const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
+  if (svc && (s.endpoints ?? []).filter((e) => e.conditions?.ready).length === PODS) complete.add(svc);
+  if (complete.size === SERVICES) resolveDone(performance.now());
+});
+const t0 = performance.now();
+const ctrl = await startControllers(client, { enable: ['endpointslice'] });
+const timeout = setTimeout(() => resolveDone(Number.NaN), 60_000);
+const t1 = await done;
+clearTimeout(timeout);
+w.stop();
+await ctrl.stop();
+await api.close();
+bench(`${SERVICES} Services × ${PODS} Pods: all EndpointSlices correct after controller start`, t1 - t0, 'ms',
+  { name: `list ${SERVICES * PODS} Pods once`, value: listMs }, 'no published figure (issue 4 target)', '< 5000 ms');

@@ -1,0 +1,67 @@
+/**
+ * Shared pieces of the proxy benchmarks: the API (real in-process core when present, else the
+ * in-memory fake), a timing executor that notes when each kernel transaction has committed, bulk
+ * object builders, the BENCH line printer and percentiles.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { runInNetns, type ExecResult, type NetnsExec } from '../../src/proxy/exec.js';
+import { makeTestApi } from '../../test/e2e/proxy-api.js';
+
+export { makeTestApi };
+
+export function bench(figure: string, value: number, unit: string, extra: { baseline?: { name: string; value: number }; anchor?: string; target?: string } = {}): void {
+  process.stdout.write(`BENCH ${JSON.stringify({ figure, value: Number(value.toFixed(3)), unit, ...extra })}\n`);
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** A bare network namespace for rules-only benchmarks; returns its name and a remover. */
+export function scratchNetns(): { ns: string; remove(): void } {
+  const ns = `cip-${randomBytes(2).toString('hex')}-n0`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  return { ns, remove: () => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } } };
+}
+
+/** Wraps the real executor: calls `onApply(stdin, endTime)` when a rules transaction has committed. */
+export function timingExec(ns: string, onApply: (stdin: string, end: number) => void): NetnsExec {
+  return async (argv: string[], stdin?: string): Promise<ExecResult> => {
+    const r = await runInNetns(ns, argv, stdin);
+    if (r.code === 0 && (argv[0] === 'nft' && argv[1] === '-f' || argv[0] === 'iptables-restore')) onApply(stdin ?? '', performance.now());
+    return r;
+  };
+}
+
+export function svcObj(ns: string, name: string, ip: string): Service {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name },
+    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], sessionAffinity: 'None', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } };
+}
+
+export function sliceObj(ns: string, svc: string, ips: string[], gen = 0): EndpointSlice {
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    metadata: { namespace: ns, name: `${svc}-s`, labels: { 'kubernetes.io/service-name': svc },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString(), gen: String(gen) } },
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } })) };
+}
+
+/** i-th Service's ClusterIP (10.96.0.0/12 has room for 1M). */
+export function svcIp(i: number): string {
+  const n = 0x0a600000 + 100 + i;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** j-th endpoint IP of the i-th Service, inside 10.244.0.0/16 (wrapping is fine for rules-only runs). */
+export function epIp(i: number, j: number): string {
+  const n = (i * 10 + j) % 65000 + 2;
+  return `10.244.${n >>> 8}.${n & 255}`;
+}
+
+export function rssMB(): number {
+  return process.memoryUsage().rss / 1048576;
+}

@@ -1,0 +1,102 @@
+/**
+ * The API server core: storage + registry + ClusterIP allocator + in-process client, without HTTP.
+ * The HTTP layer, controllers, node agents, proxy and DNS all sit on `ApiCore.client` (or the
+ * registry, for the HTTP layer).
+ *
+ *   const core = await createApiCore({ storage: new MemoryStorage() });
+ *   await core.client.create(R.services, 'default', svc);
+ *   await core.close();
+ */
+import type { Event as KubeEvent, Service } from 'kubernetes-types/core/v1.js';
+import { isAlreadyExists } from '../api/errors.js';
+import { ALL_RESOURCES, R } from '../api/resources.js';
+import type { Client } from '../client/client.js';
+import { InProcessClient } from '../client/inprocess.js';
+import type { Storage } from '../storage/storage.js';
+import { ServiceIPAllocator } from './ipallocator/allocator.js';
+import { intToIp, parseCidr } from './ipallocator/cidr.js';
+import { ServiceIPs } from './ipallocator/service.js';
+import { rfc3339 } from './registry/meta.js';
+import { Registry } from './registry/registry.js';
+
+export interface ApiCoreOptions {
+  storage: Storage;
+  /** Service CIDR. Default 10.96.0.0/12. */
+  serviceCIDR?: string;
+  /** Clock for timestamps. Default: () => new Date(). */
+  clock?: () => Date;
+  /** Events retained per resource for watches from an older resourceVersion. Default 1000. */
+  watchCacheSize?: number;
+  /** BOOKMARK interval for watches that allow them. Default 10000 ms. */
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiCore {
+  /** In-process Client (no HTTP). */
+  client: Client & InProcessClient;
+  registry: Registry;
+  /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
+  allocator: ServiceIPAllocator;
+  /** Ends all watches. Does not close the storage (its owner does). */
+  close(): Promise<void>;
+}
+
+/** Namespaces that exist from the start, as in every Kubernetes cluster. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+/** The well-known ClusterIPs of a Service CIDR: first address → default/kubernetes, tenth → kube-system/kube-dns. */
+export function wellKnownServiceIPs(serviceCIDR: string): { kubernetes: string; dns: string } {
+  const c = parseCidr(serviceCIDR);
+  return { kubernetes: intToIp(c.network + 1), dns: intToIp(c.network + 10) };
+}
+
+/** Builds the API core on `storage`: loads caches, repairs the ClusterIP allocation, creates the system namespaces. */
+export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
+  const cidr = opts.serviceCIDR ?? '10.96.0.0/12';
+  const clock = opts.clock ?? (() => new Date());
+  const wk = wellKnownServiceIPs(cidr);
+  const allocator = new ServiceIPAllocator(cidr, { reserved: { [wk.kubernetes]: 'default/kubernetes', [wk.dns]: 'kube-system/kube-dns' } });
+  const serviceIPs = new ServiceIPs(allocator);
+  const registry = new Registry({
+    storage: opts.storage, clock, serviceIPs,
+    watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
+  });
+  await registry.start(ALL_RESOURCES);
+  const client = new InProcessClient(registry);
+
+  for (const name of SYSTEM_NAMESPACES) {
+    if (registry.cache(R.namespaces).objects.has(name)) continue;
+    try {
+      await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+  }
+
+  // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
+  const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
+  for (const p of serviceIPs.repair(services)) {
+    const md = p.service.metadata ?? {};
+    const now = rfc3339(clock());
+    const ev: KubeEvent = {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { generateName: `${md.name}.`, namespace: md.namespace },
+      involvedObject: { kind: 'Service', apiVersion: 'v1', namespace: md.namespace, name: md.name, uid: md.uid, resourceVersion: md.resourceVersion },
+      reason: p.reason, message: p.message, type: 'Warning',
+      source: { component: 'ipallocator-repair-controller' }, reportingComponent: 'ipallocator-repair-controller',
+      firstTimestamp: now, lastTimestamp: now, count: 1,
+    };
+    try {
+      await client.create(R.events, md.namespace, ev);
+    } catch (e) {
+      console.error('clusterip repair: cannot record event:', e);
+    }
+  }
+
+  return {
+    client, registry, allocator,
+    async close() {
+      registry.close();
+    },
+  };
+}

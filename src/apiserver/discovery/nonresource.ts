@@ -1,0 +1,49 @@
+/**
+ * Answers the non-resource GETs kubectl makes before anything else: discovery (/api, /apis and
+ * their group-version children) and OpenAPI (/openapi/v2, /openapi/v3[/<gv>]). This is the function
+ * the HTTP front door plugs in as `ServerExtensions.nonResource`.
+ */
+import type { NonResourceAnswer } from '../http/extensions.js';
+import { openapiV2Document } from '../openapi/v2.js';
+import { openapiV3Document, openapiV3Index } from '../openapi/v3.js';
+import {
+  AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions,
+} from './discovery.js';
+
+const JSON_TYPE = 'application/json';
+
+/** True when an Accept header lists the aggregated discovery media type (kubectl ≥ 1.26 does, first). */
+export function acceptsAggregatedDiscovery(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const params = new Map(range.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    return params.get('g') === 'apidiscovery.k8s.io' && params.get('v') === 'v2' && params.get('as') === 'APIGroupDiscoveryList';
+  });
+}
+
+const json = (body: unknown): NonResourceAnswer => ({ contentType: JSON_TYPE, body: JSON.stringify(body) });
+
+/**
+ * The answer for `path` (no query string), or undefined when the path is not a discovery/OpenAPI
+ * path this server serves (the caller answers 404). `serverAddress` is reported in legacy /api.
+ */
+export function nonResource(path: string, _query: URLSearchParams, accept: string | undefined, serverAddress?: string): NonResourceAnswer | undefined {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (p === '/api' || p === '/apis') {
+    if (acceptsAggregatedDiscovery(accept)) {
+      return { contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE, body: JSON.stringify(aggregatedDiscovery(p === '/api' ? 'api' : 'apis')) };
+    }
+    return json(p === '/api' ? apiVersions(serverAddress) : apiGroupList());
+  }
+  let m = /^\/api\/([^/]+)$/.exec(p);
+  if (m) { const l = apiResourceList('', m[1]!); return l && json(l); }
+  m = /^\/apis\/([^/]+)$/.exec(p);
+  if (m) { const g = apiGroup(m[1]!); return g && json(g); }
+  m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
+  if (m) { const l = apiResourceList(m[1]!, m[2]!); return l && json(l); }
+  if (p === '/openapi/v2') return { contentType: JSON_TYPE, body: openapiV2Document() };
+  if (p === '/openapi/v3') return json(openapiV3Index());
+  m = /^\/openapi\/v3\/(.+)$/.exec(p);
+  if (m) { const d = openapiV3Document(m[1]!); return d === undefined ? undefined : { contentType: JSON_TYPE, body: d }; }
+  return undefined;
+}

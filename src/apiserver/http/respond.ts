@@ -1,0 +1,23 @@
+/** Writing JSON answers and Status errors; the one place HTTP codes for failures are chosen. */
+import type { ServerResponse } from 'node:http';
+import { ApiError, internalError } from '../../api/errors.js';
+
+/** Sends `body` as JSON with `code`. Safe to call on a response whose client already left. */
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  if (res.headersSent || res.destroyed) { if (!res.writableEnded) res.end(); return; }
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+}
+
+/** Maps any thrown value to a Kubernetes Status; unknown errors become 500 without a stack. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  return internalError(e instanceof Error ? e.message : String(e));
+}
+
+/** Sends the Status of an error. */
+export function sendError(res: ServerResponse, e: unknown): void {
+  const err = toApiError(e);
+  sendJson(res, err.code, err.toStatus());
+}

@@ -1,0 +1,187 @@
+/**
+ * The API server's HTTP front door: HTTPS on 127.0.0.1 (client-cert or bearer-token auth) and plain
+ * HTTP on a unix socket (mode 0600, for components in other network namespaces). Routes every
+ * catalog resource to the in-process `Client` (rest.ts, watch.ts), the streaming Pod subresources to
+ * the node's PodStreamProvider (podstreams.ts), and discovery/OpenAPI/Table printing to the
+ * installed extensions. Every failure is a Kubernetes Status; nothing a client sends crashes it.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { chmod, rm } from 'node:fs/promises';
+import type { Client } from '../../client/client.js';
+import type { PodStreamProvider } from '../../api/streams.js';
+import { ApiError, unauthorized } from '../../api/errors.js';
+import type { Pki } from '../pki/pki.js';
+import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.js';
+import { parseResourcePath, notFoundPath } from './route.js';
+import { handleRest, type HandlerContext } from './rest.js';
+import { handleWatch } from './watch.js';
+import { createUpgradeHandler, handleLog, type StreamLookup } from './podstreams.js';
+import { createAuthenticator, isPublicPath, type UserInfo } from './auth.js';
+import { sendError, sendJson, toApiError } from './respond.js';
+import { DEFAULT_BODY_LIMIT } from './body.js';
+import { healthAnswer, VERSION_INFO } from './nonresource.js';
+import type { ServerExtensions } from './extensions.js';
+import { fallbackNonResource } from './fallback.js';
+
+/** Options of {@link startApiServer}. */
+export interface ApiServerOptions {
+  /** The in-process client of the API core (registry + storage). */
+  client: Client;
+  /** Certificates and the admin token (pki/pki.ts `ensurePki`). */
+  pki: Pki;
+  /** HTTPS listener; default 127.0.0.1:6443. Port 0 picks a free port. Omit `port: null` to disable. */
+  listen?: { host?: string; port?: number } | null;
+  /** Path of the plain-HTTP unix socket (created mode 0600; an old one is replaced). */
+  unixSocket?: string;
+  /** Streaming Pod subresources: one provider for every Pod, or a lookup by Pod/node. */
+  streams?: PodStreamProvider | StreamLookup;
+  /** Discovery/OpenAPI documents and Table printing (defaults: built-in minimal versions). */
+  extensions?: ServerExtensions;
+  /** Extra bearer tokens (token → user), e.g. for node agents. The admin token is always accepted. */
+  tokens?: ReadonlyMap<string, UserInfo>;
+  /** Maximum request body in bytes; larger bodies get 413. Default 3 MiB. */
+  bodyLimit?: number;
+  /** Readiness for /readyz (default: always ready). */
+  ready?: () => boolean;
+  /** Diagnostics for unexpected failures (default: console.error). */
+  log?: (msg: string) => void;
+}
+
+/** A running API server. */
+export interface RunningApiServer {
+  /** HTTPS port (0 when HTTPS is disabled). */
+  port: number;
+  /** https://127.0.0.1:<port> */
+  url: string;
+  socketPath?: string;
+  /** Stops listening, ends watches and streams, and removes the unix socket. */
+  close(): Promise<void>;
+}
+
+/** Starts the listeners; resolves once they accept connections. */
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const ext: ServerExtensions = opts.extensions ?? {};
+  const ctx: HandlerContext = { client: opts.client, ext, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT };
+  const streams = opts.streams;
+  const lookup: StreamLookup | undefined = streams === undefined ? undefined
+    : typeof streams === 'function' ? streams : () => streams;
+  const log = opts.log ?? ((m: string) => console.error(`apiserver: ${m}`));
+  const tokens = new Map(opts.tokens ?? []);
+  tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
+  const authenticate = createAuthenticator(tokens);
+  const upgrades = createUpgradeHandler(ctx, lookup);
+  const ready = opts.ready ?? (() => true);
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    req.on('error', () => { /* client went away */ });
+    res.on('error', () => { /* EPIPE on a closed connection */ });
+    serve(req, res).catch((e: unknown) => {
+      if (!(e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number')) log(`request ${req.method} ${req.url} failed: ${(e as Error)?.stack ?? e}`);
+      try { sendError(res, e); } catch { res.destroy(); }
+      // Drain any unread body so a keep-alive connection stays usable.
+      if (!req.complete) req.resume();
+    });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (!isPublicPath(path) && !authenticate(req)) throw unauthorized();
+    const q = url.searchParams;
+    const method = req.method ?? 'GET';
+    const route = parseResourcePath(method, path, q.get('watch') === 'true' || q.get('watch') === '1');
+    if (route) {
+      if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
+      if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
+      if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
+        throw new ApiError(400, 'BadRequest', 'Upgrade request required');
+      }
+      await handleRest(ctx, route, req, res, q);
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw notFoundPath();
+    if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
+    const h = healthAnswer(path, q.has('verbose'), ready());
+    if (h) {
+      res.writeHead(h.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end(h.text);
+      return;
+    }
+    const ans = (await ext.nonResource?.(path, q, req.headers.accept)) ?? fallbackNonResource(path, req.headers.accept);
+    if (!ans) throw notFoundPath();
+    res.writeHead(ans.status ?? 200, { 'Content-Type': ans.contentType, 'Content-Length': Buffer.byteLength(ans.body), 'Cache-Control': 'no-cache, private' });
+    res.end(ans.body);
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      try {
+        if (!authenticate(req)) throw unauthorized();
+        const route = parseResourcePath(req.method ?? 'GET', url.pathname, false);
+        if (!route) throw notFoundPath();
+        await upgrades.handle(route, req, socket, head, url.searchParams);
+      } catch (e) {
+        const st = toApiError(e).toStatus();
+        const body = JSON.stringify(st);
+        socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+    })();
+  };
+
+  const servers: Server[] = [];
+  const setup = (s: Server): Server => {
+    s.on('request', onRequest);
+    s.on('upgrade', onUpgrade);
+    s.on('clientError', (_e, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); else socket.destroy();
+    });
+    // Watches and log follows are long-lived: no request timeout.
+    s.requestTimeout = 0;
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 66_000;
+    servers.push(s);
+    return s;
+  };
+
+  let port = 0;
+  if (opts.listen !== null) {
+    const https = setup(createHttpsServer({
+      key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
+      requestCert: true, rejectUnauthorized: false,
+    }));
+    const host = opts.listen?.host ?? '127.0.0.1';
+    await listen(https, () => https.listen(opts.listen?.port ?? 6443, host));
+    port = (https.address() as { port: number }).port;
+  }
+  if (opts.unixSocket) {
+    await rm(opts.unixSocket, { force: true });
+    const unix = setup(createHttpServer());
+    // Create the socket unreadable to others from the first moment, then set the exact mode.
+    const oldMask = process.umask(0o177);
+    try { await listen(unix, () => unix.listen(opts.unixSocket)); } finally { process.umask(oldMask); }
+    await chmod(opts.unixSocket, 0o600);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    port, url: `https://127.0.0.1:${port}`, socketPath: opts.unixSocket,
+    close: () => closing ??= (async () => {
+      upgrades.close();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+      if (opts.unixSocket) await rm(opts.unixSocket, { force: true });
+    })(),
+  };
+}
+
+function listen(s: Server, start: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onErr = (e: Error): void => reject(e);
+    s.once('error', onErr);
+    s.once('listening', () => { s.off('error', onErr); s.on('error', () => { /* logged per request */ }); resolve(); });
+    start();
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * The watch cache of one resource: every object in memory (parsed once, never mutated, with its
+ * JSON), kept current by ONE storage watch, plus a bounded ring of recent events. Lists and watches of
+ * the resource are served from here; many API watchers fan out from this one storage watch.
+ *
+ * Invariants: `objects` reflects every storage event up to `revision`; events in `ring` have
+ * increasing revisions and cover every change after `windowStart`.
+ */
+import type { KubeObject } from '../../api/object.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import type { Storage, StorageEvent, StorageWatch } from '../../storage/storage.js';
+import { cacheKeyFromStorageKey, resourcePrefix } from './keys.js';
+
+/** A cached object: the parsed object (do not mutate) and its JSON (resourceVersion included). */
+export interface CachedObject {
+  readonly obj: KubeObject;
+  readonly json: string;
+  readonly rv: number;
+}
+
+/** A change of the resource. `prev` is the object before it (absent for a create). */
+export interface CacheEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly key: string;
+  readonly cur: CachedObject;
+  readonly prev?: CachedObject;
+  readonly rv: number;
+}
+
+/** Decodes a stored value, stamping the revision as resourceVersion. */
+export function decode(value: string, rv: number): CachedObject {
+  const obj = JSON.parse(value) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion: String(rv) };
+  return { obj, json: JSON.stringify(obj), rv };
+}
+
+export class WatchCache {
+  readonly objects = new Map<string, CachedObject>();
+  private ring: CacheEvent[] = [];
+  /** Every event with rv > windowStart is in the ring. */
+  windowStart = 0;
+  /** Revision of the last storage event applied (or the load revision). */
+  revision = 0;
+  private readonly listeners = new Set<(ev: CacheEvent) => void>();
+  private sw?: StorageWatch;
+
+  constructor(readonly info: ResourceInfo, private readonly storage: Storage, private readonly capacity = 1000) {}
+
+  /** Loads every object and starts the storage watch. */
+  async start(): Promise<void> {
+    const prefix = resourcePrefix(this.info);
+    const list = await this.storage.list(prefix);
+    for (const kv of list.items) this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), decode(kv.value, kv.modRevision));
+    this.revision = list.revision;
+    this.windowStart = list.revision;
+    this.sw = this.storage.watch(prefix, list.revision, (ev) => this.apply(ev));
+  }
+
+  stop(): void {
+    this.sw?.stop();
+    this.listeners.clear();
+  }
+
+  /** Subscribes to live events (delivered synchronously — listeners must not write). */
+  subscribe(fn: (ev: CacheEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Retained events with rv > `from`; undefined when `from` is older than the window (410). */
+  since(from: number): CacheEvent[] | undefined {
+    if (from < this.windowStart) return undefined;
+    return this.ring.filter((e) => e.rv > from);
+  }
+
+  /** Forgets retained events up to `rv` (API-level compaction). */
+  compact(rv: number): void {
+    if (rv <= this.windowStart) return;
+    this.ring = this.ring.filter((e) => e.rv > rv);
+    this.windowStart = Math.min(rv, this.revision);
+  }
+
+  private apply(ev: StorageEvent): void {
+    const key = cacheKeyFromStorageKey(this.info, ev.kv.key);
+    const prev = this.objects.get(key);
+    let ce: CacheEvent;
+    if (ev.type === 'delete') {
+      const cur = prev ? decode(prev.json, ev.revision) : decode(ev.kv.value, ev.revision);
+      this.objects.delete(key);
+      ce = { type: 'DELETED', key, cur, prev, rv: ev.revision };
+    } else {
+      const cur = decode(ev.kv.value, ev.kv.modRevision);
+      this.objects.set(key, cur);
+      ce = { type: prev ? 'MODIFIED' : 'ADDED', key, cur, prev, rv: ev.revision };
+    }
+    this.revision = ev.revision;
+    this.ring.push(ce);
+    if (this.ring.length > this.capacity * 1.25) {
+      const drop = this.ring.length - this.capacity;
+      this.windowStart = this.ring[drop - 1].rv;
+      this.ring = this.ring.slice(drop);
+    }
+    for (const l of this.listeners) l(ce);
+  }
+}

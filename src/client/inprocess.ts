@@ -1,0 +1,57 @@
+/**
+ * The in-process Client: calls the API server's registry directly (no HTTP, no serialization on the
+ * way in). Same contract and errors (ApiError) as the HTTP client. Objects returned are private
+ * copies the caller may keep; objects passed in are never retained or mutated.
+ *
+ * Watch resourceVersion: omitted = changes from now on (the Client contract); "" or "0" = Kubernetes'
+ * wire semantics (ADDED for every current object first); "N" = changes after N (410 Gone when too old).
+ */
+import type { KubeList, KubeObject } from '../api/object.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { Registry, UpdateSubresource } from '../apiserver/registry/registry.js';
+import type { Client, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
+
+export class InProcessClient implements Client {
+  constructor(private readonly registry: Registry) {}
+
+  get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
+    return this.registry.get<T>(res, namespace, name, subresource);
+  }
+
+  list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>> {
+    return this.registry.list<T>(res, namespace, opts);
+  }
+
+  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T> {
+    return this.registry.create<T>(res, namespace, obj, opts);
+  }
+
+  /** PUT; subresource may also be 'finalize' (namespaces/NAME/finalize). */
+  update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: UpdateSubresource }): Promise<T> {
+    return this.registry.update<T>(res, namespace, obj, opts);
+  }
+
+  patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T> {
+    return this.registry.patch<T>(res, namespace, name, type, patch, opts);
+  }
+
+  delete<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T> {
+    return this.registry.delete<T>(res, namespace, name, opts);
+  }
+
+  /** DELETE on a collection (not part of the Client interface; the HTTP layer and GC use it). */
+  deleteCollection<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, listOpts?: ListOptions, opts?: DeleteOptions): Promise<KubeList<T>> {
+    return this.registry.deleteCollection<T>(res, namespace, listOpts, opts);
+  }
+
+  /** Starts a watch. A bad selector ends it at once: `done` rejects with the 400 ApiError. */
+  watch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
+    try {
+      return this.registry.watch<T>(res, namespace, opts, onEvent);
+    } catch (e) {
+      const done = Promise.reject(e);
+      done.catch(() => {});
+      return { stop: () => {}, done };
+    }
+  }
+}

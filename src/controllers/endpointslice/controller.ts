@@ -1,0 +1,114 @@
+/**
+ * EndpointSlice controller: queue plumbing around `reconcileEndpointSlices`. Keys are Service
+ * `namespace/name`; the Service, its Pods and its slices are re-read from the informer caches when
+ * the key is processed. NotFound on a write is success; a cache older than our own last write is a
+ * StaleCacheError and the key is retried.
+ */
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { splitKey, objectKey } from '../../api/object.js';
+import { isNotFound } from '../../api/errors.js';
+import { R } from '../../api/resources.js';
+import { WorkQueue } from '../../client/workqueue.js';
+import type { Controller, ControllerContext } from '../context.js';
+import { StaleCacheError } from '../errors.js';
+import { requiredPairs } from '../util/selectors.js';
+import { WriteTracker } from '../util/tracker.js';
+import { podEndpointRelevantChange, servicesForPods } from '../util/servicepods.js';
+import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, reconcileEndpointSlices } from './reconcile.js';
+
+export interface EndpointSliceControllerOptions {
+  /** Default 100. */
+  maxEndpointsPerSlice?: number;
+  /** Concurrent syncs. Default 8. */
+  workers?: number;
+}
+
+export class EndpointSliceController implements Controller {
+  readonly name = 'endpointslice-controller';
+  private readonly queue: WorkQueue;
+  private readonly tracker = new WriteTracker();
+  private running = false;
+
+  constructor(private readonly ctx: ControllerContext, private readonly opts: EndpointSliceControllerOptions = {}) {
+    this.queue = new WorkQueue((k) => this.sync(k), {
+      workers: opts.workers ?? 8, baseDelayMs: 5, maxDelayMs: 5000,
+      onDrop: (k, e) => console.error(`${this.name}: giving up on ${k}:`, e),
+    });
+    const inf = ctx.informers;
+    const services = inf.index<Service>(R.services);
+    inf.informer<Service>(R.services).addHandlers({
+      onAdd: (s) => this.enqueue(objectKey(s)),
+      onUpdate: (_a, s) => this.enqueue(objectKey(s)),
+      onDelete: (s) => this.enqueue(objectKey(s)),
+    });
+    inf.informer<Pod>(R.pods).addHandlers({
+      onAdd: (p) => { if (this.running) for (const k of servicesForPods(services, p)) this.enqueue(k); },
+      onUpdate: (a, b) => {
+        if (this.running && podEndpointRelevantChange(a, b)) for (const k of servicesForPods(services, a, b)) this.enqueue(k);
+      },
+      onDelete: (p) => { if (this.running) for (const k of servicesForPods(services, p)) this.enqueue(k); },
+    });
+    const sliceHandler = (s: EndpointSlice) => {
+      const svc = s.metadata?.labels?.[LABEL_SERVICE_NAME];
+      if (svc && s.metadata?.labels?.[LABEL_MANAGED_BY] === CONTROLLER_NAME) this.enqueue(`${s.metadata?.namespace}/${svc}`);
+    };
+    inf.informer<EndpointSlice>(R.endpointslices).addHandlers({ onAdd: sliceHandler, onUpdate: (_a, b) => sliceHandler(b), onDelete: sliceHandler });
+  }
+
+  private enqueue(key: string): void {
+    if (this.running) this.queue.add(key);
+  }
+
+  run(): void {
+    this.running = true;
+    for (const s of this.ctx.informers.informer<Service>(R.services).list()) this.queue.add(objectKey(s));
+  }
+
+  stop(): void {
+    this.running = false;
+    this.queue.stop();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
+  }
+
+  /** Syncs one Service's slices. Exposed for tests. */
+  async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const inf = this.ctx.informers;
+    const sliceIndex = inf.index<EndpointSlice>(R.endpointslices);
+    const sliceInformer = inf.informer<EndpointSlice>(R.endpointslices);
+    if (this.tracker.isStale(key, (n) => sliceInformer.get(`${namespace}/${n}`))) throw new StaleCacheError(key);
+    const slices = sliceIndex.candidates(namespace, [`${LABEL_SERVICE_NAME}=${name}`]);
+    const service = inf.informer<Service>(R.services).get(key);
+    if (!service) {
+      // Garbage collection removes them too (ownerReferences); deleting here is faster and harmless.
+      for (const s of slices) {
+        if (s.metadata?.labels?.[LABEL_MANAGED_BY] !== CONTROLLER_NAME) continue;
+        await this.write(key, () => this.ctx.client.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true);
+      }
+      return;
+    }
+    const pods = inf.index<Pod>(R.pods).candidates(namespace, requiredPairs(service.spec?.selector ?? undefined));
+    const changes = reconcileEndpointSlices(service, pods, slices, { maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice });
+    const c = this.ctx.client;
+    for (const s of changes.create) {
+      // A generated-name collision (AlreadyExists) fails the sync; the retry draws a fresh name.
+      await this.write(key, () => c.create(R.endpointslices, namespace, s), s.metadata!.name!, false);
+    }
+    for (const s of changes.update) await this.write(key, () => c.update(R.endpointslices, namespace, s), s.metadata!.name!, false);
+    for (const s of changes.delete) await this.write(key, () => c.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true);
+  }
+
+  private async write(key: string, fn: () => Promise<EndpointSlice>, name: string, isDelete: boolean): Promise<void> {
+    try {
+      const out = await fn();
+      this.tracker.record(key, out.metadata?.name ?? name, isDelete ? null : out.metadata?.resourceVersion ?? '0');
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      if (isDelete) this.tracker.record(key, name, null);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * EventRecorder: writes core/v1 Events the way client-go's legacy recorder does, so `kubectl
+ * describe` shows them. Repeats of the same event (same object, reason, message, type, source) bump
+ * `count` and `lastTimestamp` on the existing Event instead of creating a new one.
+ *
+ * Recording never throws and never blocks the caller: events are best effort, as in Kubernetes.
+ */
+import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../api/object.js';
+import { isNotFound } from '../api/errors.js';
+import { R } from '../api/resources.js';
+import type { Client } from '../client/client.js';
+
+/** 'Normal' or 'Warning', as Kubernetes. */
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorderOptions {
+  /** Clock (tests inject one). Default `() => new Date()`. */
+  now?: () => Date;
+  /** source.host, if any. */
+  host?: string;
+}
+
+/** The reference an Event points at. */
+export function referenceTo(obj: KubeObject): ObjectReference {
+  return {
+    apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata?.namespace,
+    name: obj.metadata?.name, uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion,
+  };
+}
+
+interface Seen { namespace: string; name: string; count: number; first: string }
+
+/** Records Events for one component (source.component, e.g. "replicaset-controller"). */
+export class EventRecorder {
+  private readonly seen = new Map<string, Seen>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly now: () => Date;
+
+  constructor(private readonly client: Client, readonly component: string, private readonly opts: EventRecorderOptions = {}) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Records one event about `obj`. Returns at once; `flush()` waits for the write. */
+  event(obj: KubeObject, type: EventType, reason: string, message: string): void {
+    const p = this.write(obj, type, reason, message).catch((err) => {
+      console.error(`${this.component}: event ${reason} not recorded:`, err instanceof Error ? err.message : err);
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Resolves when every recorded event has been written (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+    const ref = referenceTo(obj);
+    const namespace = ref.namespace || 'default';
+    const key = [this.component, ref.kind, namespace, ref.name, ref.uid, reason, message, type].join('\u0000');
+    const ts = this.now();
+    const stamp = ts.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const prev = this.seen.get(key);
+    if (prev) {
+      prev.count++;
+      try {
+        await this.client.patch(R.events, prev.namespace, prev.name, 'application/merge-patch+json',
+          { count: prev.count, lastTimestamp: stamp });
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // The event expired or was deleted: create it afresh below.
+      }
+    }
+    // client-go names events `<object>.<unix nanos in hex>`.
+    const name = `${ref.name}.${(BigInt(ts.getTime()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`;
+    const ev: Event = {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: ref, reason, message, type,
+      source: { component: this.component, ...(this.opts.host ? { host: this.opts.host } : {}) },
+      firstTimestamp: prev?.first ?? stamp, lastTimestamp: stamp, count: prev?.count ?? 1,
+      reportingComponent: this.component, reportingInstance: this.opts.host ?? '',
+    };
+    await this.client.create(R.events, namespace, ev);
+    this.seen.set(key, { namespace, name, count: ev.count ?? 1, first: ev.firstTimestamp! });
+    // Bound the dedupe cache, as client-go's LRU does (4096 entries).
+    if (this.seen.size > 4096) this.seen.delete(this.seen.keys().next().value!);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The node agent (the kubelet's role): registers the Node and keeps its Lease fresh, watches the
+ * Pods bound to this node and runs each with a PodWorker, and serves their streams. Pods are keyed
+ * `namespace/name` in a deduplicating work queue; a worker's `sync` is the only thing that acts on a
+ * Pod. On start it re-adopts Pods a previous agent left running (by their state-dir records) and
+ * removes orphans (records whose Pod no longer exists, or whose holder process died).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Duplex, Readable } from 'node:stream';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import { R } from '../api/resources.js';
+import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
+import type { Client } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
+import { ImageCatalog, type UserImageEntry } from './images/catalog.js';
+import { Ipam, gatewayOf } from './ipam.js';
+import { deleteNetns, ensureNodeNetwork } from './network.js';
+import { cleanupOrphan, PodWorker, type WorkerContext } from './podworker.js';
+import { ProbeHelper } from './prober.js';
+import { registerNode, renewLease, setNodeStatus } from './registration.js';
+import type { SandboxEnv } from './sandbox.js';
+import { NodeStreams } from './streams.js';
+
+/** Options of `startNodeAgent`. */
+export interface NodeAgentOptions {
+  client: Client;
+  nodeName: string;
+  /** N of node N (informational; the Pod CIDR carries the addressing). */
+  nodeIndex: number;
+  /** The node's network namespace (created if absent, and then removed on stop). */
+  netns: string;
+  /** e.g. 10.244.0.0/24 */
+  podCIDR: string;
+  /** Agent state: IPAM, per-Pod dirs (logs, /etc files, records), images.json. */
+  stateDir: string;
+  /** 10.96.0.10 */
+  clusterDNS: string;
+  /** cluster.local */
+  clusterDomain: string;
+  /** Prefix of Pod network namespace names, e.g. `cip-c1a2` → `cip-c1a2-p<8 hex>`. */
+  idPrefix: string;
+  /** Extra image entries (besides built-ins and <stateDir>/images.json). */
+  images?: Record<string, UserImageEntry>;
+  /** The node's InternalIP. Default: the bridge gateway 10.244.N.1. */
+  internalIP?: string;
+  /** Crash-loop / image-pull backoff base and cap in ms. Default 10 000 / 300 000 (Kubernetes). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Lease renew interval in ms. Default 10 000. */
+  leaseRenewMs?: number;
+  /** Length of a probe "second" in ms (tests shorten). Default 1000. */
+  probeSecondMs?: number;
+  /** Skip Node/Lease registration (unit tests against clients without those resources). */
+  register?: boolean;
+}
+
+/** A running agent. */
+export interface NodeAgent extends PodStreamProvider {
+  readonly nodeName: string;
+  /** Stops the agent. Default: every Pod process, netns and veth it made is removed; Node → NotReady. */
+  stop(opts?: { keepPods?: boolean }): Promise<void>;
+  /** The worker of a Pod on this node (tests and diagnostics). */
+  worker(namespace: string, name: string): PodWorker | undefined;
+  /** Resolves once the queue is idle. */
+  idle(): Promise<void>;
+}
+
+/** Starts a node agent (see NodeAgentOptions). */
+export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent> {
+  const { client, nodeName } = opts;
+  const podsDir = path.join(opts.stateDir, 'pods');
+  fs.mkdirSync(podsDir, { recursive: true });
+  // Ownership of the node namespace is remembered in the state dir, so an agent restarted after a
+  // crash still removes the namespace its predecessor created.
+  const ownedMarker = path.join(opts.stateDir, 'node-netns-owned');
+  const createdNetns = (await ensureNodeNetwork(opts.netns, opts.podCIDR)) || fs.existsSync(ownedMarker);
+  if (createdNetns) fs.writeFileSync(ownedMarker, opts.netns);
+  const internalIP = opts.internalIP ?? gatewayOf(opts.podCIDR);
+  const sandboxEnv: SandboxEnv = {
+    nodeNetns: opts.netns, podCIDR: opts.podCIDR, idPrefix: opts.idPrefix, ipam: new Ipam(opts.stateDir, opts.podCIDR),
+    dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain },
+  };
+  const helper = new ProbeHelper(opts.netns);
+  const pods = new Informer<Pod>(client, R.pods);
+  const services = new Informer<Service>(client, R.services);
+  const workers = new Map<string, PodWorker>();
+  let stopping = false;
+
+  const ctx: WorkerContext = {
+    client, nodeName, hostIP: internalIP, sandboxEnv, helper,
+    catalog: new ImageCatalog(opts.stateDir, opts.images),
+    services: () => services.list(),
+    enqueue: (key) => queue.add(key),
+    backoffBaseMs: opts.backoffBaseMs ?? 10_000,
+    backoffMaxMs: opts.backoffMaxMs ?? 300_000,
+    probeSecondMs: opts.probeSecondMs ?? 1000,
+  };
+
+  const queue = new WorkQueue(async (key) => {
+    if (stopping) return;
+    const pod = pods.get(key);
+    const mine = pod && pod.spec?.nodeName === nodeName ? pod : undefined;
+    let w = workers.get(key);
+    if (w && (!mine || w.uid !== mine.metadata?.uid)) {
+      // Deleted, or replaced by a new Pod of the same name: the API object is already gone (its
+      // grace period was spent by the graceful path below, or skipped by a force delete).
+      await w.terminate(0);
+      workers.delete(key);
+      w = undefined;
+    }
+    if (!mine) return;
+    if (!w) {
+      w = new PodWorker(ctx, mine, path.join(podsDir, mine.metadata!.uid!));
+      const adopted = w.adopt();
+      workers.set(key, w);
+      const terminal = mine.status?.phase === 'Succeeded' || mine.status?.phase === 'Failed';
+      // A finished Pod whose sandbox is gone is never rerun; the worker stays only to clean up.
+      if (terminal && !adopted && !mine.metadata?.deletionTimestamp) return;
+    }
+    await w.sync(mine);
+    if (w.done) workers.delete(key);
+  }, { workers: 16, baseDelayMs: 200, maxDelayMs: 10_000 });
+
+  pods.addHandlers({
+    onAdd: (p) => { if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
+    onUpdate: (_o, p) => { if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
+    onDelete: (p) => { queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
+  });
+
+  const identity = { nodeName, podCIDR: opts.podCIDR, internalIP };
+  let nodeUid: string | undefined;
+  if (opts.register !== false) {
+    const node = await registerNode(client, identity, true);
+    nodeUid = node.metadata?.uid;
+    await renewLease(client, nodeName, nodeUid).catch(() => undefined);
+  }
+  const leaseTimer = opts.register === false ? undefined : setInterval(() => {
+    void renewLease(client, nodeName, nodeUid).catch(() => undefined);
+  }, opts.leaseRenewMs ?? 10_000);
+
+  await Promise.all([services.start(), pods.start()]);
+
+  // Re-adopt or clean up what a previous agent left in the state dir. Pods still bound here are
+  // adopted by their worker's first sync; the rest are orphans.
+  const live = new Set(pods.list().filter((p) => p.spec?.nodeName === nodeName).map((p) => p.metadata?.uid));
+  for (const uid of fs.readdirSync(podsDir)) {
+    if (!live.has(uid)) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+  }
+  for (const uid of sandboxEnv.ipam.holders()) if (!live.has(uid)) sandboxEnv.ipam.release(uid);
+
+  const streams = new NodeStreams((ns, name) => {
+    const w = workers.get(`${ns}/${name}`);
+    return w && !w.done ? w : undefined;
+  });
+
+  return {
+    nodeName,
+    worker: (ns, name) => workers.get(`${ns}/${name}`),
+    idle: () => queue.whenIdle(),
+    logs: (ns: string, pod: string, o: LogOptions, signal: AbortSignal): Promise<Readable> => streams.logs(ns, pod, o, signal),
+    exec: (ns: string, pod: string, o: ExecOptions): Promise<ExecSession> => streams.exec(ns, pod, o),
+    attach: (ns: string, pod: string, o: ExecOptions): Promise<ExecSession> => streams.attach(ns, pod, o),
+    portForward: (ns: string, pod: string, port: number): Promise<Duplex> => streams.portForward(ns, pod, port),
+    async stop(o: { keepPods?: boolean } = {}): Promise<void> {
+      stopping = true;
+      if (leaseTimer) clearInterval(leaseTimer);
+      pods.stop();
+      services.stop();
+      queue.stop();
+      if (o.keepPods) {
+        for (const w of workers.values()) w.detach();
+      } else {
+        await Promise.all([...workers.values()].map((w) => w.terminate(0)));
+        for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+      }
+      workers.clear();
+      helper.close();
+      if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
+      if (!o.keepPods && createdNetns) {
+        await deleteNetns(opts.netns);
+        fs.rmSync(ownedMarker, { force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The node's network namespace and its bridge (layout in DESIGN.md): `cbr0` holding the gateway
+ * address of the node's Pod CIDR, IP forwarding, bridge-netfilter (so bridged Pod-to-Pod packets
+ * pass the proxy's hooks and Service replies are un-DNATed) and route_localnet. Everything here runs
+ * inside the node namespace (`ip -n` / `ip netns exec`); the host namespace is never touched.
+ */
+import * as fs from 'node:fs';
+import { runOk, run } from './exec.js';
+import { gatewayOf, parseCidr } from './ipam.js';
+
+/** True when the named network namespace exists. */
+export function netnsExists(name: string): boolean {
+  return fs.existsSync(`/run/netns/${name}`);
+}
+
+/** Creates the namespace if absent. */
+export async function ensureNetns(name: string): Promise<boolean> {
+  if (netnsExists(name)) return false;
+  await runOk(['ip', 'netns', 'add', name]);
+  return true;
+}
+
+/** Deletes the namespace if present (its interfaces go with it). */
+export async function deleteNetns(name: string): Promise<void> {
+  if (!netnsExists(name)) return;
+  const r = await run(['ip', 'netns', 'delete', name]);
+  if (r.code !== 0 && netnsExists(name)) throw new Error(`ip netns delete ${name}: ${r.stderr.trim()}`);
+}
+
+/**
+ * Makes the node namespace ready for Pods (idempotent). Returns true when this call created the
+ * namespace (so the agent knows it owns it and removes it on stop).
+ */
+export async function ensureNodeNetwork(netns: string, podCIDR: string): Promise<boolean> {
+  const created = await ensureNetns(netns);
+  const gw = gatewayOf(podCIDR);
+  const { prefix } = parseCidr(podCIDR);
+  const links = await runOk(['ip', '-n', netns, '-o', 'link', 'show']);
+  const cmds: string[] = ['link set lo up'];
+  if (!/\d+: cbr0[:@]/.test(links)) cmds.push('link add cbr0 type bridge');
+  cmds.push('link set cbr0 up');
+  await runOk(['ip', '-n', netns, '-batch', '-'], { input: cmds.join('\n') + '\n' });
+  const addrs = await runOk(['ip', '-n', netns, '-o', 'addr', 'show', 'dev', 'cbr0']);
+  if (!addrs.includes(`${gw}/${prefix}`)) await runOk(['ip', '-n', netns, 'addr', 'add', `${gw}/${prefix}`, 'dev', 'cbr0']);
+  // Per-namespace sysctls, written from inside the node namespace.
+  await runOk(['ip', 'netns', 'exec', netns, 'sh', '-c',
+    'echo 1 > /proc/sys/net/ipv4/ip_forward; ' +
+    'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet; ' +
+    '(echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables) 2>/dev/null; true']);
+  return created;
+}

@@ -1,0 +1,111 @@
+/**
+ * One container process: started with `nsenter -t <holder> -n -u -m` so it lives in the Pod's
+ * network, UTS and mount namespaces, in its own session (so the whole tree can be signalled through
+ * its process group), detached from the agent so it survives an agent restart. stdout and stderr go
+ * straight to the container's log file; stdin (when the spec asks for it) is a FIFO the agent and
+ * `attach` write to; a TTY container runs under `script`, which gives it a real pseudo-terminal.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { NodeError } from './errors.js';
+import { pidAlive } from './exec.js';
+import { nsenterArgs, type SandboxRecord } from './sandbox.js';
+
+/** What to start. */
+export interface ProcessSpec {
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  logPath: string;
+  /** FIFO path for stdin (spec.stdin); absent → /dev/null. */
+  stdinFifo?: string;
+  tty?: boolean;
+}
+
+/** A started (or adopted) container process. */
+export interface ContainerProcess {
+  pid: number;
+  /** Present when this agent started it (so the exit code is known). */
+  child?: ChildProcess;
+}
+
+/** Quotes argv for `sh -c` (used to hand a command to `script`). */
+export function shellQuote(argv: string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** Starts the process; `onExit` gets (exitCode, signal number or undefined). */
+export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code: number, signal?: number) => void): ContainerProcess {
+  if (!spec.argv.length) throw new NodeError('CommandFailed', 'no command specified');
+  const log = fs.openSync(spec.logPath, 'a');
+  let stdinFd: number | 'ignore' = 'ignore';
+  if (spec.stdinFifo) {
+    if (!fs.existsSync(spec.stdinFifo)) {
+      const r = spawnSyncMkfifo(spec.stdinFifo);
+      if (!r) throw new NodeError('CommandFailed', `mkfifo ${spec.stdinFifo} failed`);
+    }
+    // O_RDWR: opening never blocks and the reader never sees EOF while the agent lives.
+    stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
+  }
+  const argv = spec.tty
+    ? ['script', '-qfec', shellQuote(spec.argv), '/dev/null']
+    : spec.argv;
+  const env = { ...spec.env };
+  if (spec.tty) env.SHELL = '/bin/sh';
+  let child: ChildProcess;
+  try {
+    child = spawn('nsenter', [...nsenterArgs(sb, spec.workingDir).slice(1), ...argv], {
+      detached: true, stdio: [stdinFd, log, log], env,
+    });
+  } finally {
+    fs.closeSync(log);
+    if (typeof stdinFd === 'number') fs.closeSync(stdinFd);
+  }
+  if (!child.pid) throw new NodeError('CommandFailed', `could not start ${spec.argv[0]}`);
+  child.unref();
+  child.on('exit', (code, signal) => {
+    const sig = signal ? osSignal(signal) : undefined;
+    onExit(code ?? 128 + (sig ?? 9), sig);
+  });
+  return { pid: child.pid, child };
+}
+
+function osSignal(name: NodeJS.Signals): number {
+  return os.constants.signals[name] ?? 9;
+}
+
+function spawnSyncMkfifo(p: string): boolean {
+  // Node has no mkfifo; coreutils' is always present where the agent runs (it needs util-linux too).
+  const r = spawnSync('mkfifo', ['-m', '600', p]);
+  return r.status === 0;
+}
+
+/** Watches a process this agent did not start (re-adopted after a restart) until it is gone. */
+export function watchAdopted(pid: number, onExit: (code: number) => void, intervalMs = 500): () => void {
+  const t = setInterval(() => {
+    if (!pidAlive(pid)) { clearInterval(t); onExit(137); }
+  }, intervalMs);
+  t.unref();
+  return () => clearInterval(t);
+}
+
+/** Signals the process group (the container's whole tree), then the pid itself. */
+export function signalTree(pid: number, sig: NodeJS.Signals): void {
+  try { process.kill(-pid, sig); } catch { /* no group */ }
+  try { process.kill(pid, sig); } catch { /* gone */ }
+}
+
+/**
+ * Graceful stop: SIGTERM, then SIGKILL after `graceMs` if still alive. Resolves once the process is
+ * gone (kill -9 is final, so the wait after it is short).
+ */
+export async function stopProcess(pid: number, graceMs: number): Promise<void> {
+  if (!pidAlive(pid)) return;
+  signalTree(pid, graceMs <= 0 ? 'SIGKILL' : 'SIGTERM');
+  const deadline = Date.now() + Math.max(0, graceMs);
+  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (pidAlive(pid)) signalTree(pid, 'SIGKILL');
+  const hard = Date.now() + 2000;
+  while (pidAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
+}

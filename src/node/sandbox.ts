@@ -1,0 +1,156 @@
+/**
+ * The Pod sandbox (what a CRI runtime calls the pod sandbox, held by a "pause" process): the Pod's
+ * own network namespace with `eth0` (a veth whose peer is a port of the node's `cbr0`), an address
+ * from the node's Pod CIDR, `lo` up and a default route via the bridge; and a holder process that
+ * owns the Pod's UTS namespace (hostname = Pod name or spec.hostname) and mount namespace (the Pod's
+ * resolv.conf and hosts bind-mounted over /etc). Containers and exec sessions join the holder with
+ * `nsenter -t <holder> -n -u -m`, so every process of the Pod shares one network, UTS and mount view.
+ *
+ * Invariant: nothing of a Pod ever runs on the host network. If any step fails the partial sandbox
+ * is torn down and a NodeError('SandboxFailed') is thrown.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { NodeError } from './errors.js';
+import { pidAlive, pidStartTime, run, runOk } from './exec.js';
+import { hostsFile, resolvConf, type DnsSettings } from './etcfiles.js';
+import { gatewayOf, parseCidr, type Ipam } from './ipam.js';
+import { podNetnsName, podVethName } from './names.js';
+import { deleteNetns, netnsExists } from './network.js';
+
+/** What identifies a built sandbox; persisted in the Pod's state dir for re-adoption. */
+export interface SandboxRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  netns: string;
+  veth: string;
+  ip: string;
+  holderPid: number;
+  /** /proc start time of the holder, so a re-used pid is never mistaken for ours. */
+  holderStart: string;
+  dir: string;
+}
+
+/** Settings shared by every sandbox of one node. */
+export interface SandboxEnv {
+  nodeNetns: string;
+  podCIDR: string;
+  idPrefix: string;
+  ipam: Ipam;
+  dns: DnsSettings;
+}
+
+const HOLDER_SCRIPT =
+  'hostname "$1" && mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /etc/hosts && echo ready && exec sleep infinity';
+
+/** Builds the sandbox for `pod` under `dir` (the Pod's state dir). */
+export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
+  const uid = pod.metadata?.uid ?? '';
+  const netns = podNetnsName(env.idPrefix, uid);
+  const veth = podVethName(uid);
+  const gw = gatewayOf(env.podCIDR);
+  const { prefix } = parseCidr(env.podCIDR);
+  let ip = '';
+  try {
+    if (!netnsExists(env.nodeNetns)) throw new NodeError('SandboxFailed', `node namespace ${env.nodeNetns} does not exist`);
+    ip = env.ipam.allocate(uid);
+    await runOk(['ip', 'netns', 'add', netns]);
+    // Both ends are created directly in their namespaces: the host namespace never sees them.
+    await runOk(['ip', '-n', env.nodeNetns, '-batch', '-'], {
+      input: [
+        `link add ${veth} type veth peer name eth0 netns ${netns}`,
+        `link set ${veth} master cbr0`,
+        `link set ${veth} type bridge_slave hairpin on`,
+        `link set ${veth} up`,
+      ].join('\n') + '\n',
+    });
+    await runOk(['ip', '-n', netns, '-batch', '-'], {
+      input: [
+        'link set lo up',
+        `addr add ${ip}/${prefix} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${gw} dev eth0`,
+      ].join('\n') + '\n',
+    });
+    const etc = path.join(dir, 'etc');
+    fs.mkdirSync(etc, { recursive: true });
+    fs.writeFileSync(path.join(etc, 'resolv.conf'), resolvConf(pod, env.dns));
+    fs.writeFileSync(path.join(etc, 'hosts'), hostsFile(pod, ip, env.dns.clusterDomain));
+    fs.writeFileSync(path.join(etc, 'hostname'), `${hostnameOf(pod)}\n`);
+    const holderPid = await startHolder(netns, hostnameOf(pod), etc);
+    const rec: SandboxRecord = {
+      uid, namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '',
+      netns, veth, ip, holderPid, holderStart: pidStartTime(holderPid) ?? '', dir,
+    };
+    fs.writeFileSync(path.join(dir, 'sandbox.json'), JSON.stringify(rec));
+    return rec;
+  } catch (err) {
+    await destroySandboxParts(env, { uid, netns, veth });
+    const msg = err instanceof Error ? err.message : String(err);
+    throw err instanceof NodeError && err.code !== 'CommandFailed' ? err : new NodeError('SandboxFailed', `failed to create pod sandbox: ${msg}`);
+  }
+}
+
+/** The hostname the Pod sees: spec.hostname, else the Pod name (truncated to 63 as the kubelet does). */
+export function hostnameOf(pod: Pod): string {
+  return (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63).replace(/[-.]+$/, '');
+}
+
+function startHolder(netns: string, hostname: string, etc: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // `ip netns exec` and `unshare` both exec (no fork), so child.pid is the holder itself.
+    const child = spawn('ip', ['netns', 'exec', netns, 'unshare', '--uts', '--mount', '--propagation', 'private', '--',
+      'sh', '-c', HOLDER_SCRIPT, 'holder', hostname, path.join(etc, 'resolv.conf'), path.join(etc, 'hosts')],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errText = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new NodeError('SandboxFailed', 'sandbox holder did not start in 5s')); }, 5000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) {
+        clearTimeout(timer);
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        child.unref();
+        resolve(child.pid!);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => { errText += d.toString(); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new NodeError('SandboxFailed', `sandbox holder exited ${code}: ${errText.trim()}`));
+    });
+  });
+}
+
+/** True when the recorded holder is still the process we started. */
+export function holderAlive(rec: SandboxRecord): boolean {
+  return pidAlive(rec.holderPid) && pidStartTime(rec.holderPid) === rec.holderStart;
+}
+
+/** Tears the sandbox down: holder, namespace (with eth0), node-side veth, address. Idempotent. */
+export async function destroySandbox(env: SandboxEnv, rec: SandboxRecord): Promise<void> {
+  if (holderAlive(rec)) {
+    try { process.kill(-rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
+    try { process.kill(rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  await destroySandboxParts(env, rec);
+}
+
+async function destroySandboxParts(env: SandboxEnv, rec: { uid: string; netns: string; veth: string }): Promise<void> {
+  await deleteNetns(rec.netns).catch(() => undefined);
+  // Deleting the Pod namespace removes eth0 and with it the peer; this catches a half-built pair.
+  if (netnsExists(env.nodeNetns)) await run(['ip', '-n', env.nodeNetns, 'link', 'del', rec.veth]);
+  env.ipam.release(rec.uid);
+}
+
+/** argv prefix that runs a command inside the Pod's namespaces. */
+export function nsenterArgs(rec: SandboxRecord, workingDir?: string): string[] {
+  const a = ['nsenter', '-t', String(rec.holderPid), '-n', '-u', '-m'];
+  if (workingDir) a.push(`--wd=${workingDir}`);
+  a.push('--');
+  return a;
+}

@@ -1,0 +1,220 @@
+/**
+ * The node side of pods/log, pods/exec, pods/attach and pods/portforward (PodStreamProvider from
+ * src/api/streams.ts). The API server owns the wire; this owns the processes:
+ * - logs read the per-container log files (one file per restart, so `previous` is the file before);
+ * - exec runs `nsenter -t <holder> -n -u -m -- cmd` (under `script` for a real pseudo-terminal);
+ * - attach writes to the container's stdin FIFO and follows its log file;
+ * - portForward runs busybox `nc 127.0.0.1 <port>` inside the Pod's network namespace, so the bytes
+ *   are sent from inside the Pod, never from the host namespace.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { Duplex, PassThrough, Readable } from 'node:stream';
+import { ApiError, badRequest, notFound } from '../api/errors.js';
+import { R } from '../api/resources.js';
+import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
+import { containerLogPath, type PodWorker } from './podworker.js';
+import { shellQuote } from './process.js';
+import { nsenterArgs } from './sandbox.js';
+
+/** Finds the worker running a Pod on this node. */
+export type WorkerLookup = (namespace: string, name: string) => PodWorker | undefined;
+
+function worker(lookup: WorkerLookup, ns: string, name: string): PodWorker {
+  const w = lookup(ns, name);
+  if (!w) throw notFound(R.pods, name);
+  return w;
+}
+
+function pick(w: PodWorker, container?: string): NonNullable<ReturnType<PodWorker['container']>> {
+  const c = w.container(container);
+  if (!c) {
+    throw badRequest(`container ${container} is not valid for pod ${w.pod.metadata?.name}`);
+  }
+  return c;
+}
+
+/** The last `n` lines of `text`. */
+export function tailLines(text: string, n: number): string {
+  if (n <= 0) return '';
+  const lines = text.split('\n');
+  const hadNewline = text.endsWith('\n');
+  if (hadNewline) lines.pop();
+  return lines.slice(-n).join('\n') + (hadNewline && lines.length ? '\n' : '');
+}
+
+function stamp(text: string): string {
+  // The runtime does not record per-line times (processes write straight to the file), so lines
+  // are stamped when read; documented in README.md.
+  const ts = new Date().toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z');
+  return text.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? l : `${ts} ${l}`)).join('\n');
+}
+
+/** Serves the streaming subresources for the Pods of one agent. */
+export class NodeStreams implements PodStreamProvider {
+  constructor(private readonly lookup: WorkerLookup) {}
+
+  async logs(namespace: string, pod: string, opts: LogOptions, signal: AbortSignal): Promise<Readable> {
+    const w = worker(this.lookup, namespace, pod);
+    const c = pick(w, opts.container);
+    let n = c.view.restartCount;
+    if (opts.previous) {
+      if (n === 0 && !c.view.last) throw badRequest(`previous terminated container "${c.spec.name}" in pod "${pod}" not found`);
+      if (c.view.running || c.view.waiting) n -= 1;
+    }
+    const file = containerLogPath(w.dir, c.spec.name, Math.max(0, n));
+    if (!fs.existsSync(file)) {
+      if (!c.view.running && !c.view.last) {
+        throw new ApiError(400, 'BadRequest', `container "${c.spec.name}" in pod "${pod}" is waiting to start: ${c.view.waiting?.reason ?? 'ContainerCreating'}`);
+      }
+      return Readable.from([]);
+    }
+    let text = fs.readFileSync(file, 'utf8');
+    let offset = Buffer.byteLength(text);
+    if (opts.sinceSeconds !== undefined) {
+      // Without per-line times only whole-file filtering is possible: keep it all if written recently.
+      const mtime = fs.statSync(file).mtimeMs;
+      if (Date.now() - mtime > opts.sinceSeconds * 1000) text = '';
+    }
+    if (opts.tailLines !== undefined) text = tailLines(text, opts.tailLines);
+    if (opts.limitBytes !== undefined) text = Buffer.from(text).subarray(0, opts.limitBytes).toString();
+    if (opts.timestamps) text = stamp(text);
+    if (!opts.follow || opts.previous) return Readable.from(text ? [text] : []);
+    const out = new PassThrough();
+    if (text) out.write(text);
+    const poll = setInterval(() => {
+      try {
+        const size = fs.statSync(file).size;
+        if (size > offset) {
+          const fd = fs.openSync(file, 'r');
+          const buf = Buffer.alloc(size - offset);
+          fs.readSync(fd, buf, 0, buf.length, offset);
+          fs.closeSync(fd);
+          offset = size;
+          out.write(opts.timestamps ? stamp(buf.toString()) : buf);
+        }
+      } catch { /* file removed: the Pod is gone */ }
+      const cur = w.container(opts.container);
+      // The stream ends when this container instance has exited (kubectl logs -f returns).
+      if (w.done || !cur || cur.view.restartCount !== n || (!cur.view.running && cur.view.last)) {
+        if (fs.existsSync(file) && fs.statSync(file).size > offset) return; // drain first
+        clearInterval(poll);
+        out.end();
+      }
+    }, 100);
+    const stop = (): void => { clearInterval(poll); out.end(); };
+    signal.addEventListener('abort', stop, { once: true });
+    out.on('close', () => clearInterval(poll));
+    return out;
+  }
+
+  async exec(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession> {
+    const w = worker(this.lookup, namespace, pod);
+    const c = pick(w, opts.container);
+    if (!w.sandbox || !c.view.running) {
+      throw badRequest(`unable to upgrade connection: container not found ("${c.spec.name}")`);
+    }
+    const cmd = opts.command?.length ? opts.command : ['sh'];
+    const argv = opts.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd;
+    const env = { ...process.env, ...this.containerEnv(c.pid) };
+    if (opts.tty) { env.SHELL = '/bin/sh'; env.TERM = env.TERM ?? 'xterm'; }
+    const child = spawn('nsenter', [...nsenterArgs(w.sandbox, c.spec.workingDir).slice(1), ...argv], {
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', opts.tty ? 'pipe' : 'pipe'], env, detached: true,
+    });
+    const stdout = new PassThrough();
+    const stderr = opts.tty ? undefined : new PassThrough();
+    child.stdout!.pipe(stdout);
+    if (stderr) child.stderr!.pipe(stderr);
+    else child.stderr!.pipe(stdout, { end: false });
+    child.stdin?.on('error', () => undefined);
+    const result = new Promise<{ exitCode: number } | { error: string }>((resolve) => {
+      child.on('error', (e) => resolve({ error: String(e) }));
+      child.on('close', (code, sig) => resolve({ exitCode: code ?? (sig ? 128 + 9 : 1) }));
+    });
+    let rows = 24, cols = 80;
+    return {
+      stdin: child.stdin ?? undefined,
+      stdout: opts.stdout ? stdout : undefined,
+      stderr: opts.stderr ? stderr : undefined,
+      resize: opts.tty ? (width, height) => {
+        cols = width; rows = height;
+        // `script` owns the pty; set its size from inside the session's terminal.
+        resizePty(child.pid!, cols, rows);
+      } : undefined,
+      result,
+      close: () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } },
+    };
+  }
+
+  async attach(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession> {
+    const w = worker(this.lookup, namespace, pod);
+    const c = pick(w, opts.container);
+    if (!c.view.running) throw badRequest(`cannot attach to a container that is not running: ${c.spec.name}`);
+    if (opts.stdin && !c.spec.stdin) {
+      throw badRequest(`Unable to use a TTY - container ${c.spec.name} did not allocate one`);
+    }
+    const ac = new AbortController();
+    const out = await this.logs(namespace, pod, { container: c.spec.name, follow: true, tailLines: 0 }, ac.signal);
+    let stdin: fs.WriteStream | undefined;
+    if (opts.stdin && c.spec.stdin) {
+      const fd = fs.openSync(c.stdinFifo, fs.constants.O_RDWR);
+      stdin = fs.createWriteStream('', { fd });
+      stdin.on('error', () => undefined);
+    }
+    const stdout = new PassThrough();
+    out.pipe(stdout);
+    const result = new Promise<{ exitCode: number }>((resolve) => {
+      out.on('end', () => {
+        const cur = w.container(c.spec.name);
+        resolve({ exitCode: cur?.view.last?.exitCode ?? 0 });
+      });
+    });
+    return {
+      stdin,
+      stdout: opts.stdout ? stdout : undefined,
+      stderr: opts.stderr && !opts.tty ? new PassThrough().end() as PassThrough : undefined,
+      resize: opts.tty ? () => undefined : undefined,
+      result,
+      close: () => { ac.abort(); stdin?.end(); },
+    };
+  }
+
+  async portForward(namespace: string, pod: string, port: number): Promise<Duplex> {
+    const w = worker(this.lookup, namespace, pod);
+    if (!w.sandbox) throw badRequest(`pod ${pod} has no sandbox`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port}`);
+    const child = spawn('ip', ['netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.stdin.on('error', () => undefined);
+    const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    d.on('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    return d;
+  }
+
+  private containerEnv(pid?: number): Record<string, string> {
+    // exec sees the container's environment (as docker exec / CRI exec do).
+    if (!pid) return {};
+    try {
+      const raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const env: Record<string, string> = {};
+      for (const kv of raw.split('\0')) { const i = kv.indexOf('='); if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1); }
+      return env;
+    } catch {
+      return {};
+    }
+  }
+}
+
+function resizePty(scriptPid: number, cols: number, rows: number): void {
+  // The child of `script` holds the pty slave as its stdin; stty on that tty sets the window size
+  // and the kernel sends SIGWINCH to the foreground group.
+  try {
+    const kids = fs.readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const k of kids) {
+      const tty = fs.readlinkSync(`/proc/${k}/fd/0`);
+      if (tty.startsWith('/dev/pts/')) {
+        spawn('stty', ['-F', tty, 'cols', String(cols), 'rows', String(rows)], { stdio: 'ignore' }).on('error', () => undefined);
+        return;
+      }
+    }
+  } catch { /* process gone */ }
+}

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NftablesProxier } from './proxier.js';
+import { runScenario } from '../testing/scenario.js';
+import { assertGolden } from '../testing/golden.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const texts = runScenario(() => new NftablesProxier({ serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' }));
+
+test('full sync renders every Service shape (golden)', () => assertGolden(here, 'full-sync.nft', texts.full));
+test('incremental sync sends only the difference (golden)', () => assertGolden(here, 'incremental.nft', texts.incremental));
+test('a restarted proxy re-declares without deleting the table and removes leftovers (golden)', () => assertGolden(here, 'restart-full.nft', texts.restartFull));
+test('rulesFor shows one Service (golden)', () => {
+  assertGolden(here, 'rules-sticky.nft', texts.rulesSticky);
+  assertGolden(here, 'rules-web.nft', texts.rulesWeb);
+});
+test('a sync with no real change sends nothing', () => assert.equal(texts.noop, ''));
+test('full sync never deletes or flushes the table (affinity sets and flows survive)', () => {
+  assert.doesNotMatch(texts.restartFull, /delete table|flush table|flush set ip clusterip affinity/);
+});

@@ -1,0 +1,309 @@
+/**
+ * The nftables backend, shaped after kube-proxy's nftables proxier but leaner. Everything lives in
+ * one table, `table ip clusterip`, inside the node namespace:
+ *
+ * - `service-ips` verdict map keyed on `daddr . l4proto . dport` sends a new connection to its
+ *   Service port's chain, so the first-packet cost does not grow with the number of Services;
+ * - a `service-…` chain per Service port picks an endpoint and DNATs in one rule
+ *   (`dnat ip to numgen random mod N map { i : ip . port }`). Only Services with ClientIP affinity
+ *   get kube-proxy's per-endpoint `endpoint-…` chains and dynamic timeout sets `affinity-…`;
+ * - traffic to a ClusterIP from outside the Pod CIDR is marked and masqueraded; hairpin traffic (a
+ *   Pod sent to itself) is masqueraded through the `hairpin-endpoints` set (`ep . ep` pairs);
+ * - `no-endpoint-services` rejects connections to Service ports without usable endpoints;
+ *   `cluster-ips` rejects other ports of a ClusterIP, and the rest of the Service CIDR is dropped.
+ *   Both run in prerouting just after DNAT (and in output for the node's own traffic), so the
+ *   rejection does not depend on the node namespace's routes.
+ *
+ * Why leaner than kube-proxy: `nft` reads the whole table back before each transaction, so a sync's
+ * cost grows with the number of chains and rules in the table. One chain and one rule per Service
+ * port (instead of a chain per endpoint) keeps incremental syncs cheap at 10k Services.
+ *
+ * Syncs are diffs: the proxier keeps a model of what it wrote per Service (chains, map elements,
+ * sets) and a sync emits only the chains and elements that changed. A full sync (first one, after
+ * an error) re-declares everything and removes leftovers found in the kernel; it never deletes the
+ * table, so affinity sets and existing connections survive a proxy restart.
+ */
+import type { Endpoint, KernelInventory, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
+import { portKey, servicePortName, usableEndpoints } from '../types.js';
+import { nftAffinitySet, nftEndpointChain, nftServiceChain } from '../names.js';
+import type { NetnsExec } from '../exec.js';
+import { ProxyError } from '../errors.js';
+
+/** The table the proxy owns in the node namespace. */
+export const NFT_TABLE = 'clusterip';
+const MASQ_MARK = '0x4000';
+
+export interface NftablesOptions {
+  serviceCIDR: string;
+  podCIDR: string;
+  /** Runs nft in the node namespace. Not needed for rendering only. */
+  exec?: NetnsExec;
+}
+
+/** One map/set element. `value` is a verdict for maps, undefined for sets. */
+interface Element { map: string; key: string; value?: string; comment?: string }
+
+/** What one Service contributes to the table. */
+export interface NftFragment {
+  chains: Map<string, string[]>;
+  elements: Element[];
+  /** affinity set name → timeout seconds */
+  sets: Map<string, number>;
+  /** Endpoint IPs in use (for the shared hairpin set, reference-counted across Services). */
+  hairpin: Set<string>;
+}
+
+const BASE_CHAINS: [string, string | undefined][] = [
+  ['nat-prerouting', 'type nat hook prerouting priority -100 ;'],
+  ['nat-output', 'type nat hook output priority -100 ;'],
+  ['nat-postrouting', 'type nat hook postrouting priority 100 ;'],
+  ['filter-prerouting-post-dnat', 'type filter hook prerouting priority -90 ;'],
+  ['filter-output', 'type filter hook output priority -110 ;'],
+  ['filter-output-post-dnat', 'type filter hook output priority -90 ;'],
+  ['services', undefined],
+  ['service-endpoints-check', undefined],
+  ['cluster-ips-check', undefined],
+  ['mark-for-masquerade', undefined],
+  ['masquerading', undefined],
+  ['reject-chain', undefined],
+];
+const BASE_CHAIN_NAMES = new Set(BASE_CHAINS.map(([n]) => n));
+const BASE_SETS = new Set(['service-ips', 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
+
+function elementText(e: Element): string {
+  const comment = e.comment !== undefined ? ` comment "${e.comment}"` : '';
+  return e.value !== undefined ? `${e.key}${comment} : ${e.value}` : `${e.key}${comment}`;
+}
+
+function elementId(e: Element): string {
+  return `${e.map}|${e.key}|${e.value ?? ''}`;
+}
+
+export class NftablesProxier implements ProxyBackend {
+  readonly mode = 'nftables' as const;
+  private written = new Map<string, NftFragment>();
+  /** Endpoint IP → number of written Services using it (the hairpin set holds those > 0). */
+  private hairpinRefs = new Map<string, number>();
+  private readonly t = `ip ${NFT_TABLE}`;
+
+  constructor(private readonly opts: NftablesOptions) {}
+
+  /** The base chains' rules (fixed for the proxier's CIDRs). */
+  baseRules(): Map<string, string[]> {
+    return new Map<string, string[]>([
+      ['nat-prerouting', ['jump services']],
+      ['nat-output', ['jump services']],
+      ['nat-postrouting', ['jump masquerading']],
+      // kube-proxy checks in input/forward; rejecting right after DNAT in prerouting works
+      // whatever routes the node namespace has (a node without a default route would otherwise
+      // answer "network unreachable" before the forward hook ever saw the packet).
+      ['filter-prerouting-post-dnat', ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
+      ['filter-output', ['ct state new jump service-endpoints-check']],
+      ['filter-output-post-dnat', ['ct state new jump cluster-ips-check']],
+      ['services', [
+        `ip daddr @cluster-ips ip saddr != ${this.opts.podCIDR} jump mark-for-masquerade`,
+        'ip daddr . meta l4proto . th dport vmap @service-ips',
+      ]],
+      ['service-endpoints-check', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
+      ['cluster-ips-check', [
+        'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"',
+        `ip daddr ${this.opts.serviceCIDR} drop comment "Drop traffic to unallocated ClusterIPs"`,
+      ]],
+      ['mark-for-masquerade', [`meta mark set meta mark | ${MASQ_MARK}`]],
+      ['masquerading', [
+        'ct status dnat ip saddr . ip daddr @hairpin-endpoints masquerade fully-random',
+        `meta mark & ${MASQ_MARK} == 0 return`,
+        `meta mark set meta mark ^ ${MASQ_MARK}`,
+        'masquerade fully-random',
+      ]],
+      ['reject-chain', ['reject']],
+    ]);
+  }
+
+  /** Renders the chains, map elements and sets of one Service (pure). */
+  renderService(state: ServiceState): NftFragment {
+    const f: NftFragment = { chains: new Map(), elements: [], sets: new Map(), hairpin: new Set() };
+    const ips = new Set<string>();
+    for (const sp of state.ports) {
+      if (!ips.has(sp.clusterIP)) {
+        ips.add(sp.clusterIP);
+        f.elements.push({ map: 'cluster-ips', key: sp.clusterIP });
+      }
+      const proto = sp.protocol.toLowerCase();
+      const key = `${sp.clusterIP} . ${proto} . ${sp.port}`;
+      const eps = usableEndpoints(state.endpoints.get(portKey(sp.portName, sp.protocol)) ?? []);
+      if (eps.length === 0) {
+        f.elements.push({ map: 'no-endpoint-services', key, value: 'goto reject-chain', comment: servicePortName(sp) });
+        continue;
+      }
+      const svcChain = nftServiceChain(sp);
+      f.elements.push({ map: 'service-ips', key, value: `goto ${svcChain}`, comment: servicePortName(sp) });
+      for (const ep of eps) f.hairpin.add(ep.ip);
+      if (sp.affinityTimeoutSeconds === undefined) {
+        const targets = eps.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`).join(' , ');
+        f.chains.set(svcChain, [`meta l4proto ${proto} dnat ip to numgen random mod ${eps.length} map { ${targets} }`]);
+        continue;
+      }
+      // ClientIP affinity, as kube-proxy: one chain and one dynamic timeout set per endpoint; a
+      // source seen recently goes straight to its endpoint, a new one is spread at random.
+      const epChains = eps.map((ep) => nftEndpointChain(sp, ep));
+      const rules = eps.map((ep, i) => `ip saddr @${nftAffinitySet(sp, ep)} goto ${epChains[i]}`);
+      rules.push(`numgen random mod ${eps.length} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(' , ')} }`);
+      eps.forEach((ep, i) => f.chains.set(epChains[i]!, this.endpointRules(sp, ep, f)));
+      f.chains.set(svcChain, rules);
+    }
+    return f;
+  }
+
+  private endpointRules(sp: ServicePort, ep: Endpoint, f: NftFragment): string[] {
+    const set = nftAffinitySet(sp, ep);
+    f.sets.set(set, sp.affinityTimeoutSeconds!);
+    return [`update @${set} { ip saddr }`, `meta l4proto ${sp.protocol.toLowerCase()} dnat to ${ep.ip}:${ep.port}`];
+  }
+
+  plan(desired: ReadonlyMap<string, ServiceState>, changed: ReadonlySet<string>, full: boolean, existing?: KernelInventory): SyncPlan {
+    const t = this.t;
+    const out: string[] = [];
+    const next = full ? new Map<string, NftFragment>() : new Map(this.written);
+    const keys = full ? [...desired.keys()] : [...changed];
+    keys.sort();
+
+    const addSets: string[] = [];
+    const epChains: string[] = [];
+    const svcChains: string[] = [];
+    const delElements: string[] = [];
+    const addElements: string[] = [];
+    const goneChains = new Set<string>();
+    const goneSets = new Set<string>();
+    const wantChains = new Set<string>();
+    const wantSets = new Set<string>();
+    const refs = full ? new Map<string, number>() : new Map(this.hairpinRefs);
+    const touchedIps = new Set<string>();
+    const bump = (ip: string, d: number): void => {
+      touchedIps.add(ip);
+      const n = (refs.get(ip) ?? 0) + d;
+      if (n > 0) refs.set(ip, n);
+      else refs.delete(ip);
+    };
+
+    const emitChain = (name: string, rules: string[], isNew: boolean): void => {
+      const lines = name.startsWith('endpoint-') ? epChains : svcChains;
+      lines.push(`add chain ${t} ${name}`);
+      if (!isNew) lines.push(`flush chain ${t} ${name}`);
+      for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
+    };
+
+    for (const key of keys) {
+      const old = full ? undefined : this.written.get(key);
+      const state = desired.get(key);
+      const frag = state ? this.renderService(state) : undefined;
+      if (frag && (frag.chains.size > 0 || frag.elements.length > 0)) next.set(key, frag);
+      else next.delete(key);
+      for (const ip of old?.hairpin ?? []) bump(ip, -1);
+      for (const ip of frag?.hairpin ?? []) bump(ip, +1);
+
+      for (const [name, timeout] of frag?.sets ?? []) {
+        wantSets.add(name);
+        if (!old?.sets.has(name)) addSets.push(`add set ${t} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`);
+      }
+      for (const name of old?.sets.keys() ?? []) if (!frag?.sets.has(name)) goneSets.add(name);
+
+      for (const [name, rules] of frag?.chains ?? []) {
+        wantChains.add(name);
+        const prev = old?.chains.get(name);
+        if (prev && prev.join('\n') === rules.join('\n')) continue;
+        // On a full sync a chain may exist in the kernel already: flush it before refilling.
+        emitChain(name, rules, full ? !existing?.chains.has(name) : !prev);
+      }
+      for (const name of old?.chains.keys() ?? []) if (!frag?.chains.has(name)) goneChains.add(name);
+
+      const oldEls = new Map((old?.elements ?? []).map((e) => [elementId(e), e]));
+      const newEls = new Map((frag?.elements ?? []).map((e) => [elementId(e), e]));
+      for (const [id, e] of oldEls) if (!newEls.has(id)) delElements.push(`delete element ${t} ${e.map} { ${e.key} }`);
+      for (const [id, e] of newEls) if (!oldEls.has(id)) addElements.push(`add element ${t} ${e.map} { ${elementText(e)} }`);
+    }
+
+    if (full) {
+      out.push(`add table ${t}`);
+      out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
+      out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to reject packets to services with no endpoints" ; }`);
+      out.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`);
+      out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
+      // Maps first emptied, then refilled below: one transaction, so the kernel never sees them empty.
+      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
+      const base = this.baseRules();
+      // Base chains that other chains jump to must exist before the hooks that use them.
+      for (const [name, hook] of [...BASE_CHAINS].reverse()) {
+        out.push(hook ? `add chain ${t} ${name} { ${hook} }` : `add chain ${t} ${name}`);
+        out.push(`flush chain ${t} ${name}`);
+        for (const r of base.get(name)!) out.push(`add rule ${t} ${name} ${r}`);
+      }
+      for (const name of existing?.chains ?? []) if (!BASE_CHAIN_NAMES.has(name) && !wantChains.has(name)) goneChains.add(name);
+      for (const name of existing?.sets ?? []) if (!BASE_SETS.has(name) && !wantSets.has(name)) goneSets.add(name);
+    }
+
+    for (const ip of [...touchedIps].sort()) {
+      const before = full ? false : this.hairpinRefs.has(ip);
+      const after = refs.has(ip);
+      if (!before && after) addElements.push(`add element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
+      if (before && !after) delElements.push(`delete element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
+    }
+    out.push(...addSets, ...epChains, ...svcChains, ...delElements, ...addElements);
+    const gone = [...goneChains].filter((c) => !wantChains.has(c)).sort();
+    // Service chains jump to endpoint chains: flush every stale chain before deleting any.
+    for (const c of gone) out.push(`flush chain ${t} ${c}`);
+    for (const c of gone) out.push(`delete chain ${t} ${c}`);
+    for (const s of [...goneSets].filter((x) => !wantSets.has(x)).sort()) out.push(`delete set ${t} ${s}`);
+
+    const text = out.length ? out.join('\n') + '\n' : '';
+    return { text, commit: () => { this.written = next; this.hairpinRefs = refs; } };
+  }
+
+  rulesFor(key: string): string {
+    const f = this.written.get(key);
+    if (!f) return '';
+    const t = this.t;
+    const lines: string[] = [];
+    for (const e of f.elements) lines.push(`add element ${t} ${e.map} { ${elementText(e)} }`);
+    for (const ip of f.hairpin) lines.push(`add element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
+    for (const [name, timeout] of f.sets) lines.push(`add set ${t} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`);
+    for (const [name, rules] of [...f.chains].sort(([a], [b]) => (a.startsWith('service-') ? -1 : 0) - (b.startsWith('service-') ? -1 : 0))) {
+      lines.push(`chain ${name} {`, ...rules.map((r) => `\t${r}`), '}');
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  async inventory(): Promise<KernelInventory> {
+    const inv: KernelInventory = { chains: new Set(), sets: new Set() };
+    const r = await this.exec()(['nft', '-t', 'list', 'table', 'ip', NFT_TABLE]);
+    if (r.code !== 0) return inv; // no table yet
+    for (const m of r.stdout.matchAll(/^\s*(chain|set|map) (\S+) \{/gm)) {
+      (m[1] === 'chain' ? inv.chains : inv.sets).add(m[2]!);
+    }
+    return inv;
+  }
+
+  async apply(text: string): Promise<void> {
+    if (!text) return;
+    const r = await this.exec()(['nft', '-f', '-'], text);
+    if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+  }
+
+  async flushAll(): Promise<void> {
+    const r = await this.exec()(['nft', 'delete', 'table', 'ip', NFT_TABLE]);
+    if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) {
+      throw new ProxyError('KernelCommandFailed', `nft delete table exited ${r.code}: ${r.stderr.trim()}`);
+    }
+    this.reset();
+  }
+
+  reset(): void {
+    this.written = new Map();
+    this.hairpinRefs = new Map();
+  }
+
+  private exec(): NetnsExec {
+    if (!this.opts.exec) throw new ProxyError('InvalidProxyOptions', 'nftables proxier has no executor');
+    return this.opts.exec;
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The service proxy: watches Services and EndpointSlices and keeps the node namespace's kernel
+ * rules equal to them, as kube-proxy does. Informer handlers only record changes in the trackers
+ * and poke a bounded-frequency runner; the one sync function folds the changes in, asks the backend
+ * for one transaction (a difference against what it wrote, or everything after an error), applies
+ * it atomically inside the node namespace, then cleans stale UDP conntrack entries and records
+ * metrics. Nothing is programmed until both informers have synced, so partial data never reaches
+ * the kernel.
+ */
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Client } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { R } from '../api/resources.js';
+import { ServiceChangeTracker } from './servicechange.js';
+import { EndpointsChangeTracker, type ServiceEndpoints } from './endpointschange.js';
+import { BoundedFrequencyRunner, realClock, type Clock } from './runner.js';
+import type { ProxyBackend, ServicePort, ServiceState } from './types.js';
+import { NftablesProxier } from './nftables/proxier.js';
+import { IptablesProxier } from './iptables/proxier.js';
+import { netnsExec, type NetnsExec } from './exec.js';
+import { ProxyMetrics } from './metrics.js';
+import { clearStaleFlows, staleUdpFlows } from './conntrack.js';
+import { ProxyError } from './errors.js';
+
+export type ProxyMode = 'nftables' | 'iptables';
+
+export interface ProxyOptions {
+  client: Client;
+  /** This node's name (for logs; ClusterIP rules do not depend on it). */
+  nodeName: string;
+  /** The node's network namespace; it must exist. Every rule goes there and nowhere else. */
+  netns: string;
+  /** Backend. */
+  mode: ProxyMode;
+  /** Service CIDR, e.g. 10.96.0.0/12: traffic to it that matches no Service port is rejected or dropped. */
+  serviceCIDR: string;
+  /** Cluster-wide Pod CIDR, e.g. 10.244.0.0/16: traffic to a ClusterIP from elsewhere is masqueraded. */
+  podCIDR: string;
+  /** Minimum time between syncs (ms). Default 0: a sync starts as soon as the previous one ends,
+   *  bursts arriving meanwhile coalesce into the next one (kube-proxy: 1 s, for far costlier syncs). */
+  minSyncPeriodMs?: number;
+  /** Delay before retrying a failed sync (ms). Default 1000. */
+  retrySyncPeriodMs?: number;
+  /** Periodic resync even without changes (ms). Default 30 000 (kube-proxy's syncPeriod). */
+  syncPeriodMs?: number;
+  clock?: Clock;
+  /** Command runner inside `netns` (tests only). Default: `ip netns exec <netns> ...`. */
+  exec?: NetnsExec;
+  /** Called with each sync failure (the proxy retries on its own). Default: console.error. */
+  onError?(err: unknown): void;
+}
+
+export interface Proxy {
+  readonly mode: ProxyMode;
+  /** Stops watching. `flush: true` removes every rule the proxy made; otherwise the rules stay so a
+   *  restarted proxy takes over without dropping a flow. */
+  stop(opts?: { flush?: boolean }): Promise<void>;
+  /** The rules of one Service as last written (nft / iptables-save text); '' when it has none. */
+  rulesFor(namespace: string, name: string): Promise<string>;
+  /** Prometheus text exposition of the kubeproxy_* metrics. */
+  metricsText(): string;
+  /** Resolves when every change seen so far has been synced (or failed and is waiting for a retry). */
+  whenIdle(): Promise<void>;
+  /** Number of successful syncs so far. */
+  readonly syncCount: number;
+}
+
+const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function validate(opts: ProxyOptions): void {
+  const bad = (m: string): never => { throw new ProxyError('InvalidProxyOptions', m); };
+  if (!opts.netns || !/^[A-Za-z0-9_.-]+$/.test(opts.netns)) bad(`netns must be a namespace name, got "${opts.netns}"`);
+  if (opts.mode !== 'nftables' && opts.mode !== 'iptables') bad(`mode must be nftables or iptables, got "${String(opts.mode)}"`);
+  for (const [k, v] of [['serviceCIDR', opts.serviceCIDR], ['podCIDR', opts.podCIDR]] as const) {
+    const m = CIDR_RE.exec(v ?? '');
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) bad(`${k} must be an IPv4 CIDR, got "${v}"`);
+  }
+  if (opts.minSyncPeriodMs !== undefined && !(opts.minSyncPeriodMs >= 0)) bad('minSyncPeriodMs must be >= 0');
+}
+
+/** Starts the proxy; resolves once informers started (rules follow once both have synced). */
+export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
+  validate(opts);
+  const p = new ServiceProxy(opts);
+  await p.start();
+  return p;
+}
+
+class ServiceProxy implements Proxy {
+  readonly mode: ProxyMode;
+  private readonly backend: ProxyBackend;
+  private readonly exec: NetnsExec;
+  private readonly clock: Clock;
+  private readonly services: Informer<Service>;
+  private readonly slices: Informer<EndpointSlice>;
+  private readonly svcTracker = new ServiceChangeTracker();
+  private readonly epTracker = new EndpointsChangeTracker();
+  private readonly runner: BoundedFrequencyRunner;
+  private readonly metrics = new ProxyMetrics();
+  private readonly svcPorts = new Map<string, ServicePort[]>();
+  private readonly svcEndpoints = new Map<string, ServiceEndpoints>();
+  /** Desired state per Service key (only Services with ports). */
+  private readonly desired = new Map<string, ServiceState>();
+  /** State last written to the kernel per Service key (for conntrack cleanup). */
+  private readonly programmed = new Map<string, ServiceState>();
+  /** Keys changed since the last successful sync (kept across failures). */
+  private readonly pendingChanged = new Set<string>();
+  private readonly pendingTriggers = new Map<string, number>();
+  private needFull = true;
+  private stopped = false;
+  private syncs = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.mode = opts.mode;
+    this.exec = opts.exec ?? netnsExec(opts.netns);
+    this.clock = opts.clock ?? realClock;
+    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec };
+    this.backend = opts.mode === 'nftables' ? new NftablesProxier(common) : new IptablesProxier(common);
+    this.services = new Informer<Service>(opts.client, R.services);
+    this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices);
+    this.services.addHandlers({
+      onAdd: (s) => { this.svcTracker.update(undefined, s); this.kick(); },
+      onUpdate: (o, s) => { this.svcTracker.update(o, s); this.kick(); },
+      onDelete: (s) => { this.svcTracker.update(s, undefined); this.kick(); },
+    });
+    this.slices.addHandlers({
+      onAdd: (s) => { this.epTracker.update(undefined, s); this.kick(); },
+      onUpdate: (o, s) => { this.epTracker.update(o, s); this.kick(); },
+      onDelete: (s) => { this.epTracker.update(s, undefined); this.kick(); },
+    });
+    this.runner = new BoundedFrequencyRunner(() => this.track(this.sync()), {
+      minIntervalMs: opts.minSyncPeriodMs ?? 0,
+      retryIntervalMs: opts.retrySyncPeriodMs ?? 1000,
+      maxIntervalMs: opts.syncPeriodMs ?? 30_000,
+      clock: this.clock,
+      onError: opts.onError ?? ((e) => console.error(`proxy ${opts.nodeName}: sync failed:`, e)),
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.services.start(), this.slices.start()]);
+    this.kick();
+  }
+
+  private kick(): void {
+    // Never act on partial state: until both informers have listed, changes just accumulate.
+    if (this.services.hasSynced() && this.slices.hasSynced()) this.runner.run();
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inFlight = p.catch(() => undefined);
+    return p;
+  }
+
+  private stateOf(key: string): ServiceState | undefined {
+    const ports = this.svcPorts.get(key);
+    if (!ports || ports.length === 0) return undefined;
+    return { key, ports, endpoints: this.svcEndpoints.get(key) ?? new Map() };
+  }
+
+  private async sync(): Promise<void> {
+    if (this.stopped || !this.services.hasSynced() || !this.slices.hasSynced()) return;
+    const start = this.clock.now();
+    for (const k of this.svcTracker.apply(this.svcPorts)) this.pendingChanged.add(k);
+    const ep = this.epTracker.apply(this.svcEndpoints);
+    for (const k of ep.changed) this.pendingChanged.add(k);
+    for (const [k, t] of ep.triggerTimes) {
+      const prev = this.pendingTriggers.get(k);
+      if (prev === undefined || t < prev) this.pendingTriggers.set(k, t);
+    }
+    const full = this.needFull;
+    if (!full && this.pendingChanged.size === 0) return;
+    for (const k of this.pendingChanged) {
+      const s = this.stateOf(k);
+      if (s) this.desired.set(k, s);
+      else this.desired.delete(k);
+    }
+    const changed = new Set(this.pendingChanged);
+    let plan;
+    try {
+      const inventory = full ? await this.backend.inventory() : undefined;
+      plan = this.backend.plan(this.desired, changed, full, inventory);
+      await this.backend.apply(plan.text);
+    } catch (err) {
+      // The kernel may hold anything now: forget the model so the next sync rewrites everything.
+      this.needFull = true;
+      this.backend.reset();
+      throw err;
+    }
+    plan.commit();
+    this.needFull = false;
+    const end = this.clock.now();
+    this.syncs++;
+
+    const flows = [];
+    const touched = full ? new Set([...this.programmed.keys(), ...this.desired.keys()]) : changed;
+    for (const k of touched) {
+      flows.push(...staleUdpFlows(this.programmed.get(k), this.desired.get(k)));
+      const s = this.desired.get(k);
+      if (s) this.programmed.set(k, s);
+      else this.programmed.delete(k);
+    }
+    for (const k of changed) this.pendingChanged.delete(k);
+
+    const secs = (end - start) / 1000;
+    this.metrics.syncDuration.observe(secs);
+    (full ? this.metrics.fullSyncDuration : this.metrics.partialSyncDuration).observe(secs);
+    this.metrics.lastSyncTimestamp = end / 1000;
+    for (const t of this.pendingTriggers.values()) {
+      if (end >= t) this.metrics.networkProgramming.observe((end - t) / 1000);
+    }
+    this.pendingTriggers.clear();
+    if (flows.length) await clearStaleFlows(this.exec, flows);
+  }
+
+  async stop(opts: { flush?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    this.runner.stop();
+    this.services.stop();
+    this.slices.stop();
+    await this.inFlight;
+    if (opts.flush) await this.backend.flushAll();
+  }
+
+  async rulesFor(namespace: string, name: string): Promise<string> {
+    return this.backend.rulesFor(`${namespace}/${name}`);
+  }
+
+  metricsText(): string {
+    return this.metrics.text();
+  }
+
+  async whenIdle(): Promise<void> {
+    await this.runner.whenIdle();
+    await this.inFlight;
+  }
+
+  get syncCount(): number {
+    return this.syncs;
+  }
+}

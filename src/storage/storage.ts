@@ -1,0 +1,98 @@
+/**
+ * The storage contract the API server's registry is built on. It is deliberately etcd-shaped so an
+ * etcd backend can be added later without touching the registry:
+ *
+ * - one revision counter for the whole store, bumped by every create, update and delete; an object's
+ *   `resourceVersion` is the revision of its last write (its mod revision);
+ * - create-if-absent, update/delete with an expected mod revision (a compare-and-swap);
+ * - list by key prefix with a limit and a continue key, answered together with the revision it saw;
+ * - watch(prefix, fromRevision) delivering every event after that revision, in revision order, from a
+ *   bounded history; asking for a revision older than the history fails with `StorageError('Compacted')`.
+ *
+ * Values are opaque strings (the registry stores JSON). Events are delivered synchronously, before the
+ * write's promise settles, so a caller that awaits a write and then reads a cache fed by `watch` sees
+ * its own write.
+ */
+
+/** One stored key. */
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+  /** Revision of the write that created the key (etcd's create_revision). */
+  readonly createRevision: number;
+  /** Revision of the last write to the key (etcd's mod_revision) — the object's resourceVersion. */
+  readonly modRevision: number;
+}
+
+/** A change as a watcher sees it. For `delete`, `kv` is the deleted value with `modRevision` = the delete's revision. */
+export interface StorageEvent {
+  readonly type: 'put' | 'delete';
+  readonly kv: KeyValue;
+  /** The value before this event (absent for a create). */
+  readonly prev?: KeyValue;
+  /** The revision this event happened at. */
+  readonly revision: number;
+}
+
+export interface ListResult {
+  readonly items: KeyValue[];
+  /** The store revision the list was taken at. */
+  readonly revision: number;
+  /** Set when more keys follow: pass it back as `continueAfter`. */
+  readonly continueAfter?: string;
+  /** How many keys with the prefix follow after this page (when known). */
+  readonly remaining?: number;
+}
+
+export interface ListOptions {
+  /** At most this many items (0/undefined = all). */
+  limit?: number;
+  /** Start strictly after this key (from a previous page's `continueAfter`). */
+  continueAfter?: string;
+}
+
+/** A running storage watch. */
+export interface StorageWatch {
+  stop(): void;
+}
+
+/** Failure kinds of the storage layer; the registry maps them to API errors. */
+export type StorageErrorCode = 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'Closed';
+
+/** The one error type storage backends throw. `code` is stable. */
+export class StorageError extends Error {
+  constructor(readonly code: StorageErrorCode, readonly key: string, message?: string) {
+    super(message ?? `${code}: ${key}`);
+    this.name = 'StorageError';
+  }
+}
+
+/** True when `e` is a StorageError with the given code. */
+export function isStorageError(e: unknown, code?: StorageErrorCode): e is StorageError {
+  return e instanceof StorageError && (code === undefined || e.code === code);
+}
+
+export interface Storage {
+  /** The current revision (the revision of the last write; 0 for an empty new store... or more). */
+  revision(): number;
+  get(key: string): Promise<KeyValue | undefined>;
+  list(prefix: string, opts?: ListOptions): Promise<ListResult>;
+  /** Creates `key`; throws StorageError('KeyExists') if present. Returns the new KeyValue. */
+  create(key: string, value: string): Promise<KeyValue>;
+  /**
+   * Replaces `key`. With `expectedModRevision`, fails with StorageError('Conflict') unless the stored
+   * mod revision equals it. Throws StorageError('KeyNotFound') when absent.
+   */
+  update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue>;
+  /** Deletes `key` (same precondition rules as update). Returns the deleted value and the delete's revision. */
+  delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }>;
+  /**
+   * Calls `onEvent` for every change under `prefix` with revision > `fromRevision`, in order: first the
+   * retained history, then live changes. Throws StorageError('Compacted') when `fromRevision` is older
+   * than the retained history.
+   */
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch;
+  /** Forgets history up to and including `revision`: later watches from <= revision-1 fail with Compacted. */
+  compact(revision: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,112 @@
+/**
+ * End-to-end (root, real kernel): readiness gating, liveness restart with crash-loop backoff, unknown
+ * images, restart policies, env, graceful termination with preStop, deletion. Leak-checked.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { R } from '../../src/api/resources.js';
+import { cstatus, isReady, startTestNode } from '../../src/node/testing/harness.js';
+
+test('readiness gates Ready; liveness failure restarts the container; crash loop backs off', async (t) => {
+  const n = await startTestNode(t);
+  // Ready only while /tmp/ready exists (exec probe inside the Pod); tcp + http probes run from the node netns.
+  await n.createPod('gated', { containers: [{
+    name: 'c', image: 'busybox', command: ['sh', '-c', 'httpd -p 8080 -h /etc; sleep 3600'], ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { exec: { command: ['test', '-e', `${n.opts.stateDir}/ready-gated`] }, periodSeconds: 1, failureThreshold: 1 },
+    livenessProbe: { httpGet: { path: '/hosts', port: 'http' }, periodSeconds: 1, failureThreshold: 2 },
+    startupProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 10 },
+  }] });
+  let p = await n.waitPod('gated', (x) => cstatus(x, 'c')?.started === true);
+  assert.equal(isReady(p), false);
+  assert.equal(p.status?.conditions?.find((c) => c.type === 'ContainersReady')?.status, 'False');
+  await n.exec('gated', ['touch', `${n.opts.stateDir}/ready-gated`]);
+  p = await n.waitPod('gated', isReady);
+  assert.equal(cstatus(p, 'c')?.restartCount, 0);
+
+  // Liveness: an httpGet probe from the node namespace; break it and the container restarts.
+  await n.createPod('live', { restartPolicy: 'Always', containers: [{
+    name: 'c', image: 'busybox', command: ['sh', '-c', 'mkdir -p $M/www && touch $M/www/ok && httpd -f -p 8080 -h $M/www'], env: [{ name: 'M', value: `${n.opts.stateDir}/m` }],
+    livenessProbe: { httpGet: { path: '/ok', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+  }] });
+  await n.waitPod('live', isReady);
+  await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  p = await n.waitPod('live', (x) => (cstatus(x, 'live') ?? cstatus(x, 'c'))!.restartCount >= 1, 10_000);
+  assert.equal(cstatus(p, 'c')?.lastState?.terminated?.reason, 'Error');
+
+  // Crash loop: exit 1 → restarted at once, then CrashLoopBackOff with the kubelet's message.
+  await n.createPod('crash', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo boom; exit 1'] }] });
+  p = await n.waitPod('crash', (x) => cstatus(x, 'c')?.state?.waiting?.reason === 'CrashLoopBackOff');
+  const cs = cstatus(p, 'c')!;
+  assert.ok(cs.restartCount >= 1);
+  assert.match(cs.state!.waiting!.message!, /^back-off 1s restarting failed container=c pod=crash_default\(/);
+  assert.equal(cs.lastState?.terminated?.exitCode, 1);
+  p = await n.waitPod('crash', (x) => cstatus(x, 'c')!.restartCount >= 3, 15_000);
+  assert.match(cstatus(p, 'c')!.state!.waiting?.message ?? 'back-off 4s', /back-off (2|4)s/);
+  // logs --previous shows the previous instance's output.
+  const prev: Buffer[] = [];
+  for await (const c of await n.agent.logs('default', 'crash', { previous: true }, new AbortController().signal)) prev.push(Buffer.from(c));
+  assert.equal(Buffer.concat(prev).toString(), 'boom\n');
+});
+
+test('unknown image: ErrImagePull then ImagePullBackOff, with an Event saying how to add it', async (t) => {
+  const n = await startTestNode(t);
+  await n.createPod('nope', { containers: [{ name: 'c', image: 'hotel-app:1.0.0' }] });
+  const p = await n.waitPod('nope', (x) => cstatus(x, 'c')?.state?.waiting?.reason === 'ImagePullBackOff');
+  assert.equal(p.status?.phase, 'Pending');
+  const evs = await n.client.list<{ reason?: string; message?: string; involvedObject?: { name?: string } }>(R.events, 'default');
+  const ev = evs.items.find((e) => e.involvedObject?.name === 'nope' && e.message?.includes('images.json'));
+  assert.ok(ev, 'an Event tells how to add the image');
+  assert.match(ev!.message!, /Failed to pull image "hotel-app:1\.0\.0"/);
+});
+
+test('restartPolicy Never: Succeeded / Failed; env with fieldRef and Service links', async (t) => {
+  const n = await startTestNode(t);
+  await n.client.create(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-svc', namespace: 'default' },
+    spec: { clusterIP: '10.96.0.50', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
+  await n.createPod('ok', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', workingDir: '/tmp',
+    command: ['sh', '-c', 'echo "$POD_NAME $POD_IP $WEB_SVC_SERVICE_HOST $WEB_SVC_PORT_80_TCP $(pwd)"'],
+    env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] }] });
+  await n.createPod('bad', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['false'] }] });
+  const ok = await n.waitPod('ok', (x) => x.status?.phase === 'Succeeded');
+  const bad = await n.waitPod('bad', (x) => x.status?.phase === 'Failed');
+  assert.equal(cstatus(ok, 'c')?.state?.terminated?.reason, 'Completed');
+  assert.equal(cstatus(bad, 'c')?.state?.terminated?.exitCode, 1);
+  const out: Buffer[] = [];
+  for await (const c of await n.agent.logs('default', 'ok', {}, new AbortController().signal)) out.push(Buffer.from(c));
+  assert.equal(Buffer.concat(out).toString(), `ok ${ok.status!.podIP} 10.96.0.50 tcp://10.96.0.50:80 /tmp\n`);
+});
+
+test('graceful termination: preStop runs, SIGTERM, then the Pod is removed with everything it had', async (t) => {
+  const n = await startTestNode(t);
+  await n.createPod('g', { terminationGracePeriodSeconds: 5, containers: [{
+    name: 'c', image: 'busybox',
+    env: [{ name: 'M', value: n.opts.stateDir }],
+    command: ['sh', '-c', 'trap "echo got-TERM >> $M/term; exit 0" TERM; while true; do sleep 0.1; done'],
+    lifecycle: { preStop: { exec: { command: ['sh', '-c', `echo prestop > ${n.opts.stateDir}/prestop`] } } },
+  }] });
+  const p = await n.waitPod('g', isReady);
+  const w = n.agent.worker('default', 'g')!;
+  const holder = w.sandbox!.holderPid;
+  const logDir = w.dir;
+  // Graceful delete as the API server records it: deletionTimestamp + grace period on the object.
+  const cur = await n.client.get<Pod>(R.pods, 'default', 'g');
+  cur.metadata!.deletionTimestamp = new Date().toISOString();
+  cur.metadata!.deletionGracePeriodSeconds = 5;
+  const t0 = Date.now();
+  await n.client.update(R.pods, 'default', cur);
+  const deadline = Date.now() + 8000;
+  let gone = false;
+  while (Date.now() < deadline && !gone) {
+    try { await n.client.get(R.pods, 'default', 'g'); await new Promise((r) => setTimeout(r, 50)); } catch { gone = true; }
+  }
+  assert.ok(gone, 'the agent removes the Pod object after stopping it');
+  assert.ok(Date.now() - t0 < 4000, 'a Pod that exits on SIGTERM does not wait out the grace period');
+  assert.throws(() => process.kill(holder, 0));
+  assert.equal((await import('node:fs')).existsSync(logDir), false);
+  assert.ok(p.status?.podIP);
+  const fs = await import('node:fs');
+  assert.equal(fs.readFileSync(`${n.opts.stateDir}/prestop`, 'utf8'), 'prestop\n');
+  assert.equal(fs.readFileSync(`${n.opts.stateDir}/term`, 'utf8'), 'got-TERM\n');
+});

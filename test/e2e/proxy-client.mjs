@@ -1,0 +1,54 @@
+// The client side of the proxy's kernel tests. Run inside a client network namespace:
+//   node proxy-client.mjs http <ip> <port> <count>      N HTTP GETs, each on a new connection
+//   node proxy-client.mjs connect <ip> <port> <timeoutMs>  one TCP connect
+//   node proxy-client.mjs udp <ip> <port> <count> <gapMs> <localPort>  N datagrams from one source port
+// Prints one JSON line: { answers: string[], errors: string[], ms: number[] }.
+import http from 'node:http';
+import net from 'node:net';
+import dgram from 'node:dgram';
+
+const [mode, ip, portStr, a, b, c] = process.argv.slice(2);
+const port = Number(portStr);
+const out = { answers: [], errors: [], ms: [] };
+
+function get() {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => { out.answers.push(body); out.ms.push(performance.now() - t0); resolve(); });
+    });
+    req.on('timeout', () => req.destroy(new Error('ETIMEDOUT')));
+    req.on('error', (e) => { out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); });
+  });
+}
+
+if (mode === 'http') {
+  for (let i = 0; i < Number(a); i++) await get();
+} else if (mode === 'connect') {
+  await new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect({ host: ip, port });
+    const timer = setTimeout(() => { s.destroy(); out.errors.push('ETIMEDOUT'); out.ms.push(performance.now() - t0); resolve(); }, Number(a));
+    s.on('connect', () => { clearTimeout(timer); out.answers.push('connected'); out.ms.push(performance.now() - t0); s.destroy(); resolve(); });
+    s.on('error', (e) => { clearTimeout(timer); out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); });
+  });
+} else if (mode === 'udp') {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((r) => sock.bind(Number(c), '0.0.0.0', r));
+  for (let i = 0; i < Number(a); i++) {
+    const t0 = performance.now();
+    const answer = await new Promise((resolve) => {
+      const timer = setTimeout(() => { sock.off('message', onMsg); resolve(null); }, Number(b));
+      function onMsg(msg) { clearTimeout(timer); sock.off('message', onMsg); resolve(msg.toString()); }
+      sock.on('message', onMsg);
+      sock.send('ping', port, ip);
+    });
+    if (answer === null) out.errors.push('timeout');
+    else out.answers.push(answer);
+    out.ms.push(performance.now() - t0);
+  }
+  sock.close();
+}
+process.stdout.write(JSON.stringify(out) + '\n');
