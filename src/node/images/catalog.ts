@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NodeError } from '../errors.js';
 
 /** What a container needs from its image. */
@@ -100,7 +100,7 @@ export class ImageCatalog {
       case 'clusterip/dns': {
         const dist = path.join(ROOT, 'dist', 'dns', 'main.js');
         const ep = fs.existsSync(dist) ? [process.execPath, dist]
-          : [process.execPath, '--import', 'tsx', path.join(ROOT, 'src', 'dns', 'main.ts')];
+          : [process.execPath, '--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'src', 'dns', 'main.ts')];
         return this.entry(`clusterip/dns:${tag}`, ep, [], { PATH: BASE_PATH, NODE_PATH: path.join(ROOT, 'node_modules') });
       }
       default:

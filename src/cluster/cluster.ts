@@ -1,0 +1,200 @@
+/**
+ * Composition of a whole cluster in one process: storage → API core → HTTPS + unix-socket API server
+ * → controllers → per node: network namespace, node agent, proxy → built-in add-ons (kubernetes and
+ * kube-dns Services, the DNS Deployment). This is what `clusterip up` runs and what end-to-end tests
+ * start. Each step reports progress with its duration.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Node } from 'kubernetes-types/core/v1.js';
+import { isAlreadyExists } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { R, type ResourceInfo } from '../api/resources.js';
+import { createApiCore, type ApiCore } from '../apiserver/core.js';
+import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
+import { standardExtensions } from '../apiserver/http/standard.js';
+import { ensurePki } from '../apiserver/pki/pki.js';
+import { writeKubeconfig } from '../apiserver/pki/kubeconfig.js';
+import type { Client } from '../client/client.js';
+import { startControllers, type RunningControllers } from '../controllers/manager.js';
+import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { SqliteStorage } from '../storage/sqlite.js';
+import type { Storage } from '../storage/storage.js';
+import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
+import { inNetns } from './exec.js';
+import { attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
+import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
+
+export interface ClusterOptions {
+  name: string;
+  stateDir: string;
+  /** Number of nodes (each its own network namespace). Default 1. */
+  nodes?: number;
+  proxyMode?: ProxyMode;
+  serviceCIDR?: string;
+  /** Cluster Pod CIDR, a /16; node N gets the N-th /24. */
+  podCIDR?: string;
+  /** HTTPS port on 127.0.0.1; 0 picks a free one. Default 6443. */
+  apiPort?: number;
+  /** kubeconfig to write (merged into an existing file). */
+  kubeconfig: string;
+  clusterDomain?: string;
+  /** Upstream resolver for names outside the cluster zone (default none: REFUSED). */
+  dnsUpstream?: string;
+  /** Progress lines ("✓ API server ready (35 ms)"). */
+  log?: (line: string) => void;
+  /** Shorter crash-loop backoff etc. for tests. */
+  fastBackoff?: boolean;
+}
+
+export interface Cluster {
+  readonly record: ClusterRecord;
+  /** In-process client of the API core. */
+  readonly client: Client;
+  readonly agents: readonly NodeAgent[];
+  readonly proxies: readonly Proxy[];
+  /** Resolves once every node is Ready and cluster DNS answers from inside node 0. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Stops everything and removes every namespace, veth, rule and process the cluster made. */
+  stop(): Promise<void>;
+}
+
+/** Node N's Pod CIDR: the N-th /24 of a /16 cluster CIDR. */
+export function nodePodCIDR(podCIDR: string, n: number): string {
+  const [base] = podCIDR.split('/');
+  const o = base.split('.').map(Number);
+  return `${o[0]}.${o[1]}.${n}.0/24`;
+}
+
+async function ensureObject(client: Client, res: ResourceInfo, obj: KubeObject): Promise<void> {
+  try {
+    await client.create(res, obj.metadata?.namespace, obj);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+}
+
+/** Starts a cluster. On failure everything already started is stopped again before the error is thrown. */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const log = opts.log ?? (() => undefined);
+  const nodes = opts.nodes ?? 1;
+  const serviceCIDR = opts.serviceCIDR ?? '10.96.0.0/12';
+  const podCIDR = opts.podCIDR ?? '10.244.0.0/16';
+  const proxyMode = opts.proxyMode ?? 'nftables';
+  const domain = opts.clusterDomain ?? 'cluster.local';
+  const id = clusterId(opts.name);
+  const names = topologyNames(id);
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  const socketPath = join(opts.stateDir, 'api.sock');
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const agents: NodeAgent[] = [];
+  const proxies: Proxy[] = [];
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const v = await fn();
+    log(`✓ ${what} (${Math.round(performance.now() - t0)} ms)`);
+    return v;
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try { await c(); } catch (e) { log(`! cleanup: ${(e as Error).message}`); }
+    }
+  };
+
+  try {
+    // Leftovers of a crashed earlier run of this cluster would collide with the new namespaces.
+    await removeAllNamespaces(id);
+    const storage: Storage = await step('storage opened', async () => new SqliteStorage(join(opts.stateDir, 'state.db')));
+    cleanups.push(() => storage.close());
+    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
+    cleanups.push(() => core.close());
+    const pki = await step('certificates ready', () => ensurePki(join(opts.stateDir, 'pki')));
+    const server: RunningApiServer = await step('API server listening', () => startApiServer({
+      client: core.client, pki,
+      listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
+      unixSocket: socketPath,
+      extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}` }),
+      streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+    }));
+    cleanups.push(() => server.close());
+    const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
+
+    const record: ClusterRecord = {
+      stateVersion: STATE_VERSION, name: opts.name, id, pid: process.pid,
+      apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
+      nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
+    };
+
+    await step('add-on objects present', async () => {
+      await ensureObject(core.client, R.services, kubernetesService(serviceCIDR));
+      await ensureObject(core.client, R.services, kubeDnsService(serviceCIDR));
+      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
+    });
+
+    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client));
+    cleanups.push(() => controllers.stop());
+
+    if (nodes > 1) {
+      await step('underlay network', () => createUnderlay(id));
+    } else {
+      await step('outside host', () => createUnderlay(id));
+    }
+    cleanups.push(async () => { await removeAllNamespaces(id); });
+
+    for (let n = 0; n < nodes; n++) {
+      const nodeName = nodes === 1 ? `${opts.name}-node` : `${opts.name}-node-${n}`;
+      const netns = names.node(n);
+      const agent = await step(`node ${nodeName} agent started`, () => startNodeAgent({
+        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodePodCIDR(podCIDR, n),
+        stateDir: join(opts.stateDir, 'nodes', nodeName), clusterDNS: nthAddress(serviceCIDR, 10),
+        clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
+        ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
+      }));
+      agents.push(agent);
+      cleanups.push(() => agent.stop());
+      await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
+      const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
+        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+      }));
+      proxies.push(proxy);
+      cleanups.push(() => proxy.stop({ flush: true }));
+    }
+
+    writeRecord(opts.stateDir, record);
+
+    return {
+      record, client: core.client, agents, proxies,
+      async waitReady(timeoutMs = 30_000) {
+        const deadline = Date.now() + timeoutMs;
+        await step('nodes Ready', async () => {
+          for (;;) {
+            const list = await core.client.list<Node>(R.nodes, undefined);
+            const ready = list.items.filter((nd) => nd.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+            if (ready.length >= nodes) return;
+            if (Date.now() > deadline) throw new Error(`nodes not Ready after ${timeoutMs} ms`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        });
+        await step('cluster DNS answering', async () => {
+          for (;;) {
+            // Asked from inside node 0's namespace, never from the host.
+            const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
+              `kubernetes.default.svc.${domain}`], { timeoutMs: 3000 }).catch(() => '');
+            if (out.trim() === nthAddress(serviceCIDR, 1)) return;
+            if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        });
+      },
+      async stop() {
+        await stopAll();
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
