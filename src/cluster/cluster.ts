@@ -4,7 +4,7 @@
  * kube-dns Services, the DNS Deployment). This is what `clusterip up` runs and what end-to-end tests
  * start. Each step reports progress with its duration.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists } from '../api/errors.js';
@@ -65,6 +65,18 @@ export function nodePodCIDR(podCIDR: string, n: number): string {
   const [base] = podCIDR.split('/');
   const o = base.split('.').map(Number);
   return `${o[0]}.${o[1]}.${n}.0/24`;
+}
+
+/**
+ * One user image catalog per cluster: `<stateDir>/images.json`, linked into each node's state dir
+ * (where the node agent reads it on every lookup, so edits apply without a restart).
+ */
+function linkImageCatalog(stateDir: string, nodeDir: string): void {
+  const shared = join(stateDir, 'images.json');
+  if (!existsSync(shared)) writeFileSync(shared, '{}\n', { mode: 0o644 });
+  mkdirSync(nodeDir, { recursive: true });
+  const link = join(nodeDir, 'images.json');
+  if (!existsSync(link)) symlinkSync(shared, link);
 }
 
 async function ensureObject(client: Client, res: ResourceInfo, obj: KubeObject): Promise<void> {
@@ -146,9 +158,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (let n = 0; n < nodes; n++) {
       const nodeName = nodes === 1 ? `${opts.name}-node` : `${opts.name}-node-${n}`;
       const netns = names.node(n);
+      const nodeDir = join(opts.stateDir, 'nodes', nodeName);
+      linkImageCatalog(opts.stateDir, nodeDir);
       const agent = await step(`node ${nodeName} agent started`, () => startNodeAgent({
         client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodePodCIDR(podCIDR, n),
-        stateDir: join(opts.stateDir, 'nodes', nodeName), clusterDNS: nthAddress(serviceCIDR, 10),
+        stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
       }));

@@ -1,0 +1,86 @@
+/**
+ * Harness for whole-product end-to-end tests: a fresh `clusterip up --detach` (the real CLI, real
+ * kernel, real Pods) with a unique name, a private state dir, API port 0 and its own kubeconfig;
+ * `clusterip down --purge` in t.after, also when the test fails, then a leak check.
+ */
+import type { TestContext } from 'node:test';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readRecord, type ClusterRecord } from '../../src/cluster/state.js';
+import { listNetns, inNetns } from '../../src/cluster/exec.js';
+import { topologyNames } from '../../src/cluster/topology.js';
+import { kubectlRunner, type KubectlRunner } from './kubectl.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface UpCluster {
+  name: string;
+  dir: string;
+  stateDir: string;
+  record: ClusterRecord;
+  kubectl: KubectlRunner;
+  /** Runs the clusterip CLI (e.g. ['outside', '--', 'wget', ...]). */
+  cli(args: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs a command inside node 0's network namespace (never on the host). */
+  onNode(cmd: string, args: string[]): Promise<string>;
+  file(name: string, content: string): Promise<string>;
+  down(): Promise<void>;
+}
+
+export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = ''; let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('close', (code) => { clearTimeout(timer); res({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+
+/** Starts a cluster with the real CLI; everything is removed in t.after. */
+export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: number; proxyMode?: string; images?: Record<string, unknown> } = {}): Promise<UpCluster> {
+  const name = `e2e-${randomBytes(3).toString('hex')}`;
+  const dir = await mkdtemp(join(tmpdir(), `cip-${name}-`));
+  const stateDir = join(dir, 'state');
+  const kubeconfig = join(dir, 'kubeconfig');
+  const home = join(dir, 'home');
+  await mkdir(home, { recursive: true });
+  if (opts.images) {
+    // The node agent reads images.json from each node's state dir; the CLI copies the cluster-wide one.
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(stateDir, 'images.json'), JSON.stringify(opts.images));
+  }
+  const kubectl = kubectlRunner(home, kubeconfig);
+  const base = ['--name', name, '--state-dir', stateDir];
+  let downed = false;
+  const down = async (): Promise<void> => {
+    if (downed) return;
+    downed = true;
+    kubectl.killAll();
+    await runCli(['down', ...base, '--purge']);
+    const left = (await listNetns()).filter((n) => n.startsWith(`cip-${record?.id ?? 'none'}-`));
+    await rm(dir, { recursive: true, force: true });
+    if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
+  };
+  let record: ClusterRecord | undefined;
+  t.after(down);
+  const args = ['up', ...base, '--api-port', '0', '--kubeconfig', kubeconfig, '--detach'];
+  if (opts.nodes) args.push('--nodes', String(opts.nodes));
+  if (opts.proxyMode) args.push('--proxy-mode', opts.proxyMode);
+  const r = await runCli(args, { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new Error(`clusterip up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  record = readRecord(stateDir)!;
+  const names = topologyNames(record.id);
+  return {
+    name, dir, stateDir, record, kubectl, down,
+    cli: (a, o) => runCli([...a.slice(0, 1), ...base, ...a.slice(1)], o),
+    onNode: (cmd, a) => inNetns(names.node(0), cmd, a),
+    file: async (n, content) => { const p = join(dir, n); await writeFile(p, content); return p; },
+  };
+}
