@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../../api/resources.js';
-import { findUnknownFields, strictDecodingMessage } from './unknown.js';
+import { findUnknownFields, strictDecodingMessage, strictFieldError } from './unknown.js';
 
 test('a valid Service has no unknown fields, maps and int-or-string accept anything', () => {
   const svc = {
@@ -38,4 +38,12 @@ test('every served kind has a schema with its group-version-kind', async () => {
     assert.deepEqual(s['x-kubernetes-group-version-kind'], [{ group: info.group, kind: info.kind, version: info.version }]);
     assert.deepEqual(findUnknownFields(info, { apiVersion: 'x', kind: info.kind, metadata: { name: 'n' }, bogus: true }), ['bogus']);
   }
+});
+
+test('strictFieldError: 400 BadRequest with the strict decoding message, undefined when clean', () => {
+  const e = strictFieldError(R.services, { metadata: { name: 'x' }, spec: { portz: 1 } })!;
+  assert.equal(e.code, 400);
+  assert.equal(e.reason, 'BadRequest');
+  assert.equal(e.message, 'strict decoding error: unknown field "spec.portz"');
+  assert.equal(strictFieldError(R.services, { metadata: { name: 'x' } }), undefined);
 });

@@ -3,6 +3,7 @@
  * a request body that the kind's schema does not declare, as the dotted paths Kubernetes prints in
  * `strict decoding error: unknown field "spec.portz"`.
  */
+import { badRequest, type ApiError } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { definitionName, resolveSchema, SCHEMAS, type Schema } from './schemas.js';
 
@@ -23,6 +24,16 @@ export function findUnknownFields(info: ResourceInfo, obj: unknown): string[] {
 /** The message Kubernetes returns (400 BadRequest) for the paths `findUnknownFields` found. */
 export function strictDecodingMessage(paths: readonly string[]): string {
   return `strict decoding error: ${paths.map((p) => `unknown field "${p}"`).join(', ')}`;
+}
+
+/**
+ * The error for a request body under `fieldValidation=Strict`: 400 BadRequest with Kubernetes'
+ * message (kubectl prints `Error from server (BadRequest): error when creating "x.yaml": strict
+ * decoding error: unknown field "spec.portz"`); undefined when every field is known.
+ */
+export function strictFieldError(info: ResourceInfo, obj: unknown): ApiError | undefined {
+  const paths = findUnknownFields(info, obj);
+  return paths.length ? badRequest(strictDecodingMessage(paths)) : undefined;
 }
 
 function walk(schema: Schema, value: unknown, path: string, out: string[]): void {
