@@ -23,6 +23,7 @@ const pods = await client.list(R.pods, ns);
 const listMs = performance.now() - tl;
 if (pods.items.length !== SERVICES * PODS) throw new Error(`expected ${SERVICES * PODS} pods, got ${pods.items.length}`);
 
+let t0 = 0;
 const complete = new Set<string>();
 let resolveDone!: (t: number) => void;
 const done = new Promise<number>((r) => { resolveDone = r; });
@@ -30,13 +31,19 @@ const w = client.watch<EndpointSlice>(R.endpointslices, ns, {}, (ev) => {
   const s = ev.object;
   const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
   if (svc && (s.endpoints ?? []).filter((e) => e.conditions?.ready).length === PODS) complete.add(svc);
+  if (process.env.BENCH_DEBUG && [0.5, 0.9, 0.99].some((f) => complete.size === Math.floor(SERVICES * f))) console.error(`${complete.size} at ${Math.round(performance.now() - t0)} ms`);
   if (complete.size === SERVICES) resolveDone(performance.now());
 });
-const t0 = performance.now();
+t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const ctrl = await startControllers(client, { enable: ['endpointslice'] });
+const synced = performance.now() - t0;
+if (process.env.BENCH_DEBUG) console.error(`informers synced after ${Math.round(synced)} ms`);
 const timeout = setTimeout(() => resolveDone(Number.NaN), 60_000);
 const t1 = await done;
 clearTimeout(timeout);
+const cpu = process.cpuUsage(cpu0);
+console.error(`controller phase: wall ${Math.round(t1 - t0)} ms, process CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`);
 w.stop();
 await ctrl.stop();
 await api.close();

@@ -122,7 +122,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => storage.close());
     const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
     cleanups.push(() => core.close());
-    const pki = await step('certificates ready', () => ensurePki(join(opts.stateDir, 'pki')));
+    const pki = await step('certificates ready', () => ensurePki(opts.stateDir));
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },

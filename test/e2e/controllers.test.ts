@@ -39,6 +39,8 @@ test('Service + Pods: scheduler binds, EndpointSlice and Endpoints follow readin
   const scheduled = await h.waitFor('Scheduled event', async () => (await h.list<Event>(R.events)).find((e) => e.reason === 'Scheduled' && e.involvedObject.name === 'a'));
   assert.equal(scheduled.message, `Successfully assigned ${ns}/a to ${h.node}`);
   assert.equal(scheduled.source?.component, 'default-scheduler');
+  assert.equal(scheduled.involvedObject.kind, 'Pod');
+  assert.equal(scheduled.involvedObject.apiVersion, 'v1');
 
   await h.setReady('a', true, '10.244.0.11');
   await h.setReady('b', true, '10.244.0.12');
@@ -128,7 +130,7 @@ test('Deployment: ReplicaSet + Pods, status and conditions, rolling update to a 
   assert.equal(d2.status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'NewReplicaSetAvailable');
   const rss = await h.list<ReplicaSet>(R.replicasets);
   assert.equal(rss.length, 2);
-  assert.deepEqual(rss.map((r) => [r.spec?.template.spec?.containers[0].image, r.spec?.replicas]).sort(), [['nginx:1', 0], ['nginx:2', 3]]);
+  assert.deepEqual(rss.map((r) => [r.spec?.template?.spec?.containers[0].image, r.spec?.replicas]).sort(), [['nginx:1', 0], ['nginx:2', 3]]);
   await h.waitFor('old pods gone', async () => (await h.list<Pod>(R.pods)).every((p) => p.spec?.containers[0].image === 'nginx:2'));
 
   // Scale through the deployment; then delete it: GC removes ReplicaSets and Pods.
@@ -145,7 +147,10 @@ test('StatefulSet: web-0 before web-1, identity, scale down from the top', async
   await client.create<StatefulSet>(R.statefulsets, ns, { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'web' },
     spec: { replicas: 2, serviceName: 'nginx', selector: { matchLabels: { app: 'sts' } },
       template: { metadata: { labels: { app: 'sts' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } });
-  const p0 = await h.waitFor('web-0', async () => (await client.get<Pod>(R.pods, ns, 'web-0')).spec?.nodeName && client.get<Pod>(R.pods, ns, 'web-0'));
+  const p0 = await h.waitFor('web-0', async () => {
+    const p = await client.get<Pod>(R.pods, ns, 'web-0');
+    return p.spec?.nodeName ? p : undefined;
+  });
   assert.equal(p0.spec?.hostname, 'web-0');
   assert.equal(p0.spec?.subdomain, 'nginx');
   assert.equal(p0.metadata?.labels?.['statefulset.kubernetes.io/pod-name'], 'web-0');
@@ -217,4 +222,34 @@ test('namespace deletion empties the namespace and finalizes it', async (t) => {
   await h.waitFor('namespace gone', async () => {
     try { await client.get<Namespace>(R.namespaces, undefined, ns); return false; } catch (e) { return isNotFound(e); }
   }, 10_000);
+});
+
+test('restart: new controllers over existing slices, endpoints and deployments write nothing', async (t) => {
+  const h = await setup(t);
+  const { client, ns } = h;
+  await client.create<Service>(R.services, ns, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'r' },
+    spec: { selector: { app: 'r' }, ports: [{ port: 80, targetPort: 8080 }] } });
+  await client.create<Deployment>(R.deployments, ns, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'r' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'r' } }, template: { metadata: { labels: { app: 'r' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } });
+  const pods = await h.waitFor('2 bound pods', async () => {
+    const p = (await h.list<Pod>(R.pods)).filter((x) => x.spec?.nodeName);
+    return p.length === 2 && p;
+  });
+  for (const p of pods) await h.setReady(p.metadata!.name!, true);
+  await h.waitFor('deployment ready', async () => (await client.get<Deployment>(R.deployments, ns, 'r')).status?.availableReplicas === 2);
+  await h.controllers.idle();
+  const snapshot = async () => {
+    const out: string[] = [];
+    for (const res of [R.endpointslices, R.endpoints, R.deployments, R.replicasets, R.pods]) {
+      for (const o of await h.list(res)) out.push(`${res.plural}/${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+    }
+    return out.sort();
+  };
+  const before = await snapshot();
+  await h.controllers.stop();
+  const { startControllers } = await import('../../src/controllers/manager.js');
+  const again = await startControllers(client);
+  t.after(() => again.stop());
+  await again.idle();
+  assert.deepEqual(await snapshot(), before);
 });

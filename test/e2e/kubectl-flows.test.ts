@@ -102,6 +102,11 @@ test('create deployment / service clusterip, scale, expose (dry-run client and r
   assert.equal(s.spec?.ports?.[0].port, 80);
   assert.equal(s.spec?.ports?.[0].targetPort, 8080);
 
+  r = await c.kubectl(['create', 'service', 'clusterip', 'dry', '--tcp=80:80', '--dry-run=server', '-o', 'jsonpath={.spec.clusterIP}', '-n', n]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^10\.\d+\.\d+\.\d+$/);
+  await assert.rejects(c.core.get(R.services, n, 'dry'), { code: 404 });
+
   r = await c.kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', n]);
   assert.equal(r.stdout, 'deployment.apps/web scaled\n', r.stderr);
   assert.equal((await c.core.get<Deployment>(R.deployments, n, 'web')).spec?.replicas, 5);
@@ -177,19 +182,26 @@ test('get -w prints the list, then changes as they happen', async () => {
 
 test('invalid manifests print Kubernetes\' error text', async () => {
   const n = await ns('invalid');
-  const f = await c.file(`bad-${n}.yaml`, `apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  namespace: ${n}\nspec:\n  ports:\n  - port: 0\n`);
+  const f = await c.file(`bad-${n}.yaml`, `apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  namespace: ${n}\nspec:\n  ports:\n  - port: 0\n    targetPort: 80\n`);
   let r = await c.kubectl(['apply', '-f', f]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /The Service "x" is invalid: spec\.ports\[0\]\.port: Invalid value: 0: must be between 1 and 65535, inclusive/);
+  assert.equal(r.stderr, 'The Service "x" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive\n');
   r = await c.kubectl(['get', 'svc', 'nope', '-n', n]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), 'Error from server (NotFound): services "nope" not found');
   r = await c.kubectl(['create', 'service', 'clusterip', 'x1', '--tcp=80:80', '-n', n]);
   r = await c.kubectl(['create', 'service', 'clusterip', 'x1', '--tcp=80:80', '-n', n]);
   assert.equal(r.stderr.trim(), 'error: failed to create ClusterIP service: services "x1" already exists');
+  // fieldValidation=Strict (kubectl's default): an unknown field is refused and names the field.
+  const typo = await c.file(`typo-${n}.yaml`, `apiVersion: v1\nkind: Service\nmetadata:\n  name: typo\n  namespace: ${n}\nspec:\n  portz:\n  - port: 80\n`);
+  r = await c.kubectl(['apply', '-f', typo]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Error from server \(BadRequest\): error when creating ".*typo-.*\.yaml": strict decoding error: unknown field "spec\.portz"/);
+  r = await c.kubectl(['get', 'svc', 'typo', '-n', n]);
+  assert.equal(r.code, 1, 'a refused object must not be stored');
 });
 
-test('exec and logs over the wire with a fake provider (WebSocket v5, exit codes)', async () => {
+test('exec, attach and logs over the wire with a fake provider (WebSocket v5, exit codes)', async () => {
   const n = await ns('exec');
   await c.core.create(R.pods, n, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: n }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as never);
   let r = await c.kubectl(['exec', 'box', '-n', n, '--', 'echo', 'hello', 'world']);
@@ -205,6 +217,9 @@ test('exec and logs over the wire with a fake provider (WebSocket v5, exit codes
   r = await c.kubectl(['logs', 'box', '-n', n]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'hello from box\ncontainer main\n');
+  r = await c.kubectl(['attach', '-i', 'box', '-n', n], { input: 'attached input\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /attached input\n$/);
   r = await c.kubectl(['exec', 'nope', '-n', n, '--', 'echo']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /pods "nope" not found/);

@@ -1,11 +1,12 @@
 /**
  * Request bodies: read with a size limit (a huge body is answered 413, never buffered without bound)
- * and decoded from JSON or YAML by Content-Type. Decoding failures are 400 BadRequest with the
+ * and decoded from JSON, YAML or Kubernetes protobuf by Content-Type. Decoding failures are 400 BadRequest with the
  * parser's message, the way kube-apiserver reports them.
  */
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, tooLarge, unsupportedMediaType } from '../../api/errors.js';
+import { decodeK8sProtobuf } from './protobuf/decode.js';
 
 /** Default body limit: 3 MiB, kube-apiserver's own request size limit. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
@@ -40,6 +41,8 @@ export function mediaType(contentType: string | undefined): string {
  */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const mt = mediaType(contentType);
+  // client-go typed clients (kubectl create ...) send protobuf; we store JSON.
+  if (mt === 'application/vnd.kubernetes.protobuf') return decodeK8sProtobuf(buf);
   const text = buf.toString('utf8');
   if (mt === '' || mt === 'application/json' || mt.endsWith('+json')) {
     if (text.trim() === '') throw badRequest('the request body is empty; expected a JSON object');

@@ -29,6 +29,8 @@ export interface TableOptions {
   noColumns?: boolean;
   /** The list's metadata (resourceVersion, continue), copied onto the Table. */
   listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  /** `includeObject` query parameter: what each row's `object` holds (default Metadata). */
+  includeObject?: 'Metadata' | 'Object' | 'None';
   /** Clock for AGE columns; default Date.now. */
   now?: () => number;
 }
@@ -42,4 +44,10 @@ export interface ServerExtensions {
   nonResource?(path: string, query: URLSearchParams, accept: string | undefined): NonResourceAnswer | undefined | Promise<NonResourceAnswer | undefined>;
   /** Converts objects of one resource to a Table (kubectl get). */
   toTable?(res: ResourceInfo, objs: KubeObject[], opts: TableOptions): Table;
+  /**
+   * Paths of fields the schema of `res` does not know (`spec.portz`), for fieldValidation
+   * Strict (400) and Warn (a Warning header). Patch directives (`$patch`, `$setElementOrder/...`)
+   * are not fields and must be ignored by the caller.
+   */
+  unknownFields?(res: ResourceInfo, obj: unknown): string[];
 }

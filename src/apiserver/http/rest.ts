@@ -104,6 +104,19 @@ async function deleteOptions(ctx: HandlerContext, req: IncomingMessage, q: URLSe
   return o;
 }
 
+/**
+ * fieldValidation for a request body: Strict → 400 `strict decoding error: unknown field "spec.portz"`
+ * (Kubernetes' wording), Warn → one `Warning` header per field, Ignore/unset → nothing. Patch
+ * directives (`$patch`, `$setElementOrder/...`, `$retainKeys`) are not fields.
+ */
+function checkUnknownFields(ctx: HandlerContext, route: ResourceRoute, body: unknown, mode: string | undefined, res: ServerResponse): void {
+  if (!ctx.ext.unknownFields || (mode !== 'Strict' && mode !== 'Warn') || route.subresource) return;
+  const paths = ctx.ext.unknownFields(route.res, body).filter((p) => !p.includes('$'));
+  if (paths.length === 0) return;
+  if (mode === 'Strict') throw badRequest(`strict decoding error: ${paths.map((p) => `unknown field "${p}"`).join(', ')}`);
+  res.setHeader('Warning', paths.map((p) => `299 - "unknown field \\"${p}\\""`));
+}
+
 /** Serves get/list/create/update/patch/delete/deletecollection. Throws ApiError on failure. */
 export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const { client } = ctx;
@@ -113,12 +126,12 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
     case 'get': {
       const sub = route.subresource === 'status' || route.subresource === 'scale' ? route.subresource : undefined;
       const obj = await client.get(route.res, ns, route.name!, sub);
-      sendJson(res, 200, sub === 'scale' ? obj : shapeObject(ctx.ext, shape, route.res, obj));
+      sendJson(res, 200, sub === 'scale' ? obj : shapeObject(ctx.ext, shape, route.res, obj, q));
       return;
     }
     case 'list': {
       const list = await client.list(route.res, ns, listOptions(q));
-      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, list));
+      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, list, q));
       return;
     }
     case 'create': {
@@ -131,8 +144,9 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
         return;
       }
       reconcileIdentity(route, obj, false);
+      checkUnknownFields(ctx, route, obj, wo.fieldValidation, res);
       const out = await client.create(route.res, ns, obj, wo);
-      sendJson(res, 201, shapeObject(ctx.ext, shape, route.res, out));
+      sendJson(res, 201, shapeObject(ctx.ext, shape, route.res, out, q));
       return;
     }
     case 'update': {
@@ -140,8 +154,9 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       reconcileIdentity(route, obj, true);
       // 'finalize' (namespaces) is passed through as a subresource the core understands.
       const sub = route.subresource as 'status' | 'scale' | undefined;
+      checkUnknownFields(ctx, route, obj, q.get('fieldValidation') ?? undefined, res);
       const out = await client.update(route.res, ns, obj, { ...writeOptions(q), subresource: sub });
-      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out));
+      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
       return;
     }
     case 'patch': {
@@ -156,14 +171,15 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       }
       const sub = route.subresource as 'status' | 'scale' | undefined;
       const wo = writeOptions(q);
+      if (ct !== 'application/json-patch+json') checkUnknownFields(ctx, route, patch, wo.fieldValidation, res);
       const force = q.get('force');
       const out = await client.patch(route.res, ns, route.name!, ct as PatchType, patch, { ...wo, subresource: sub, ...(force ? { force: force === 'true' } : {}) });
-      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out));
+      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
       return;
     }
     case 'delete': {
       const out = await client.delete(route.res, ns, route.name!, await deleteOptions(ctx, req, q));
-      sendJson(res, 200, shapeObject(ctx.ext, shape, route.res, out));
+      sendJson(res, 200, shapeObject(ctx.ext, shape, route.res, out, q));
       return;
     }
     case 'deletecollection': {
@@ -179,7 +195,7 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
           if (!(e instanceof ApiError && e.code === 404)) throw e;
         }
       }
-      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, { ...list, items: deleted }));
+      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, { ...list, items: deleted }, q));
       return;
     }
     default:

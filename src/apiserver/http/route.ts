@@ -9,7 +9,7 @@
  */
 import type { ResourceInfo } from '../../api/resources.js';
 import { resourceByPlural } from '../../api/resources.js';
-import { ApiError, methodNotAllowed } from '../../api/errors.js';
+import { ApiError, badRequest, methodNotAllowed } from '../../api/errors.js';
 
 /** The REST verb a request maps to (Kubernetes' RBAC verb names, plus the streaming subresources). */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection'
@@ -39,7 +39,10 @@ const STREAMING = new Set(['log', 'exec', 'attach', 'portforward']);
  * `watchParam` is the `?watch=` query flag.
  */
 export function parseResourcePath(method: string, pathname: string, watchParam = false): ResourceRoute | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  let parts: string[];
+  try { parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p)); } catch {
+    throw badRequest(`invalid URL escape in path ${JSON.stringify(pathname)}`);
+  }
   let group: string; let version: string; let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) { group = ''; version = parts[1]; rest = parts.slice(2); }
   else if (parts[0] === 'apis' && parts.length >= 4) { group = parts[1]; version = parts[2]; rest = parts.slice(3); }

@@ -249,6 +249,15 @@ test('exec on a missing pod is a 404 Status before the upgrade', async () => {
   assert.equal(code, 404);
 });
 
+test('exec without credentials is refused with 401 before the upgrade', async () => {
+  const code = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/api/v1/namespaces/default/pods/p1/exec?command=echo&stdout=true`, ['v5.channel.k8s.io'], { ca: pki.caCert });
+    ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode!); ws.terminate(); });
+    ws.on('error', () => {});
+  });
+  assert.equal(code, 401);
+});
+
 test('pods/log streams text/plain', async () => {
   const r = await raw('GET', '/api/v1/namespaces/default/pods/p1/log?follow=true');
   assert.equal(r.code, 200);

@@ -5,6 +5,8 @@
  */
 import type { ServerExtensions } from './extensions.js';
 import { nonResource } from '../discovery/nonresource.js';
+import { findUnknownFields } from '../openapi/unknown.js';
+import { toTable } from '../printers/table.js';
 
 /** Options of {@link standardExtensions}. */
 export interface StandardExtensionsOptions {
@@ -16,5 +18,7 @@ export interface StandardExtensionsOptions {
 export function standardExtensions(opts: StandardExtensionsOptions = {}): ServerExtensions {
   return {
     nonResource: (path, query, accept) => nonResource(path, query, accept, opts.serverAddress),
+    toTable: (res, objs, o) => toTable(res, objs, o),
+    unknownFields: (res, obj) => findUnknownFields(res, obj),
   };
 }

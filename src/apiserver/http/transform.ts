@@ -36,7 +36,8 @@ export function defaultTable(_res: ResourceInfo, objs: KubeObject[], opts: Table
     ],
     rows: objs.map((o) => {
       const ts = o.metadata?.creationTimestamp;
-      return { cells: [o.metadata?.name ?? '', ts ? humanAge(now - Date.parse(ts)) : '<unknown>'], object: partialMetadata(o) };
+      const object = opts.includeObject === 'Object' ? o : opts.includeObject === 'None' ? undefined : partialMetadata(o);
+      return { cells: [o.metadata?.name ?? '', ts ? humanAge(now - Date.parse(ts)) : '<unknown>'], object };
     }),
   };
 }
@@ -48,16 +49,22 @@ export function toTable(ext: ServerExtensions, res: ResourceInfo, objs: KubeObje
   return t;
 }
 
+/** Reads the `includeObject` query parameter (Kubernetes' default: Metadata). */
+export function includeObjectParam(q: URLSearchParams | undefined): TableOptions['includeObject'] {
+  const v = q?.get('includeObject');
+  return v === 'Object' || v === 'None' || v === 'Metadata' ? v : undefined;
+}
+
 /** Shapes a single object. */
-export function shapeObject(ext: ServerExtensions, shape: ResponseShape, res: ResourceInfo, obj: KubeObject): unknown {
-  if (shape === 'Table') return toTable(ext, res, [obj], { listMeta: { resourceVersion: obj.metadata?.resourceVersion } });
+export function shapeObject(ext: ServerExtensions, shape: ResponseShape, res: ResourceInfo, obj: KubeObject, q?: URLSearchParams): unknown {
+  if (shape === 'Table') return toTable(ext, res, [obj], { listMeta: { resourceVersion: obj.metadata?.resourceVersion }, includeObject: includeObjectParam(q) });
   if (shape === 'PartialObjectMetadata' || shape === 'PartialObjectMetadataList') return partialMetadata(obj);
   return obj;
 }
 
 /** Shapes a list. */
-export function shapeList(ext: ServerExtensions, shape: ResponseShape, res: ResourceInfo, list: KubeList): unknown {
-  if (shape === 'Table') return toTable(ext, res, list.items, { listMeta: list.metadata });
+export function shapeList(ext: ServerExtensions, shape: ResponseShape, res: ResourceInfo, list: KubeList, q?: URLSearchParams): unknown {
+  if (shape === 'Table') return toTable(ext, res, list.items, { listMeta: list.metadata, includeObject: includeObjectParam(q) });
   if (shape === 'PartialObjectMetadataList' || shape === 'PartialObjectMetadata') {
     return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadataList', metadata: list.metadata, items: list.items.map(partialMetadata) };
   }

@@ -12,7 +12,7 @@ import type { WatchEvent, WatchHandle, WatchOptions } from '../../client/client.
 import type { ResourceRoute } from './route.js';
 import type { HandlerContext } from './rest.js';
 import { responseShape } from './negotiate.js';
-import { partialMetadata, toTable } from './transform.js';
+import { includeObjectParam, partialMetadata, toTable } from './transform.js';
 import { toApiError } from './respond.js';
 
 /** Output buffered for one watcher beyond which it is disconnected. */
@@ -57,7 +57,7 @@ export function handleWatch(ctx: HandlerContext, route: ResourceRoute, req: Inco
   const shapeEvent = (ev: WatchEvent): WatchEvent<unknown> => {
     if (ev.type === 'ERROR' || ev.type === 'BOOKMARK') return ev;
     if (shape === 'Table') {
-      const t = toTable(ctx.ext, route.res, [ev.object as KubeObject], { noColumns: !firstTable, listMeta: { resourceVersion: ev.object.metadata?.resourceVersion } });
+      const t = toTable(ctx.ext, route.res, [ev.object as KubeObject], { noColumns: !firstTable, listMeta: { resourceVersion: ev.object.metadata?.resourceVersion }, includeObject: includeObjectParam(q) });
       firstTable = false;
       return { type: ev.type, object: t };
     }

@@ -41,7 +41,7 @@ test('first sync creates the ReplicaSet with hash label, selector, owner, revisi
   assert.equal(rs.metadata?.name, `web-${hash}`);
   assert.equal(rs.spec?.replicas, 4);
   assert.deepEqual(rs.spec?.selector?.matchLabels, { app: 'web', [LABEL_POD_TEMPLATE_HASH]: hash });
-  assert.equal(rs.spec?.template.metadata?.labels?.[LABEL_POD_TEMPLATE_HASH], hash);
+  assert.equal(rs.spec?.template?.metadata?.labels?.[LABEL_POD_TEMPLATE_HASH], hash);
   assert.equal(rs.metadata?.annotations?.[ANNOTATION_REVISION], '1');
   assert.equal(rs.metadata?.ownerReferences?.[0].uid, 'd1');
   assert.deepEqual(plan.events.map((e) => e.message), [`Scaled up replica set web-${hash} to 4`]);
@@ -68,7 +68,7 @@ test('rolling update honours maxSurge/maxUnavailable at every step and completes
     assert.ok(avail >= 3, `too few available: ${avail}`);
     if (r.plan.complete) break;
   }
-  const newRs = rss.find((r) => r.spec?.template.spec?.containers[0].image === 'nginx:2')!;
+  const newRs = rss.find((r) => r.spec?.template?.spec?.containers[0].image === 'nginx:2')!;
   assert.equal(newRs.spec?.replicas, 4);
   assert.equal(newRs.metadata?.annotations?.[ANNOTATION_REVISION], '2');
   assert.ok(rss.filter((r) => r !== newRs).every((r) => r.spec?.replicas === 0));
@@ -77,7 +77,7 @@ test('rolling update honours maxSurge/maxUnavailable at every step and completes
   // A third template: history limit 1 prunes the oldest scaled-down ReplicaSet.
   const d3 = { ...dep('nginx:3'), status: d2.status };
   for (let i = 0; i < 20; i++) { const r = step(d3, rss); rss = r.rss; if (r.plan.complete) { rss = step(d3, rss).rss; break; } }
-  assert.deepEqual(rss.map((r) => r.spec?.template.spec?.containers[0].image).sort(), ['nginx:2', 'nginx:3']);
+  assert.deepEqual(rss.map((r) => r.spec?.template?.spec?.containers[0].image).sort(), ['nginx:2', 'nginx:3']);
 });
 
 test('without available pods the old ReplicaSet is not scaled below minAvailable', () => {
@@ -86,7 +86,7 @@ test('without available pods the old ReplicaSet is not scaled below minAvailable
   for (let i = 0; i < 3; i++) rss = step(d, rss).rss;
   const d2 = { ...dep('nginx:2'), status: d.status };
   for (let i = 0; i < 5; i++) rss = step(d2, rss, false).rss; // new pods never become available
-  const old = rss.find((r) => r.spec?.template.spec?.containers[0].image === 'nginx:1')!;
+  const old = rss.find((r) => r.spec?.template?.spec?.containers[0].image === 'nginx:1')!;
   assert.equal(old.spec?.replicas, 3);
   assert.equal(d2.status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'ReplicaSetUpdated');
 });
@@ -101,7 +101,7 @@ test('Recreate scales old to zero before the new ReplicaSet gets pods; scale up/
   rss = r.rss.map((x) => ({ ...x, status: { replicas: x.spec?.replicas ?? 0, availableReplicas: 0 } }));
   rss = step(d2, rss).rss;
   rss = step(d2, rss).rss;
-  assert.deepEqual(rss.map((x) => [x.spec?.template.spec?.containers[0].image, x.spec?.replicas]).sort(), [['nginx:1', 0], ['nginx:2', 2]]);
+  assert.deepEqual(rss.map((x) => [x.spec?.template?.spec?.containers[0].image, x.spec?.replicas]).sort(), [['nginx:1', 0], ['nginx:2', 2]]);
   const d3 = { ...dep('nginx:2', 5, { type: 'Recreate' }), status: d2.status };
   const s = step(d3, rss);
   assert.deepEqual(s.plan.events.map((e) => e.message.replace(/web-\w+/, 'X')), ['Scaled up replica set X to 5']);

@@ -49,11 +49,17 @@ export class EndpointSliceController implements Controller {
       },
       onDelete: (p) => { if (this.running) for (const k of servicesForPods(services, p)) this.enqueue(k); },
     });
-    const sliceHandler = (s: EndpointSlice) => {
+    const sliceHandler = (s: EndpointSlice, deleted: boolean) => {
       const svc = s.metadata?.labels?.[LABEL_SERVICE_NAME];
-      if (svc && s.metadata?.labels?.[LABEL_MANAGED_BY] === CONTROLLER_NAME) this.enqueue(`${s.metadata?.namespace}/${svc}`);
+      if (!svc || s.metadata?.labels?.[LABEL_MANAGED_BY] !== CONTROLLER_NAME) return;
+      const key = `${s.metadata?.namespace}/${svc}`;
+      // Our own writes coming back need no new sync; anything else (a user edit, a delete) does.
+      if (this.tracker.isOwnWrite(key, s.metadata?.name ?? '', deleted ? null : s.metadata?.resourceVersion ?? '')) return;
+      this.enqueue(key);
     };
-    inf.informer<EndpointSlice>(R.endpointslices).addHandlers({ onAdd: sliceHandler, onUpdate: (_a, b) => sliceHandler(b), onDelete: sliceHandler });
+    inf.informer<EndpointSlice>(R.endpointslices).addHandlers({
+      onAdd: (s) => sliceHandler(s, false), onUpdate: (_a, b) => sliceHandler(b, false), onDelete: (s) => sliceHandler(s, true),
+    });
   }
 
   private enqueue(key: string): void {
@@ -103,12 +109,16 @@ export class EndpointSliceController implements Controller {
   }
 
   private async write(key: string, fn: () => Promise<EndpointSlice>, name: string, isDelete: boolean): Promise<void> {
+    this.tracker.begin(key, name);
+    let again = false;
     try {
       const out = await fn();
-      this.tracker.record(key, out.metadata?.name ?? name, isDelete ? null : out.metadata?.resourceVersion ?? '0');
+      again = this.tracker.record(key, name, isDelete ? null : out.metadata?.resourceVersion ?? '0');
     } catch (e) {
+      this.tracker.end(key, name);
       if (!isNotFound(e)) throw e;
-      if (isDelete) this.tracker.record(key, name, null);
+      if (isDelete) again = this.tracker.record(key, name, null);
     }
+    if (again) this.queue.add(key);
   }
 }

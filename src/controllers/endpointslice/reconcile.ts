@@ -16,7 +16,7 @@ import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/dis
 import { deepCopy } from '../../api/object.js';
 import { isPodReady, isPodTerminal } from '../util/pods.js';
 import { matchesServiceSelector } from '../util/selectors.js';
-import { canonicalJson, generateName } from '../util/names.js';
+import { generateName } from '../util/names.js';
 import { endpointPorts, portsKey } from './ports.js';
 
 /** Label naming the Service a slice belongs to. */
@@ -131,7 +131,30 @@ export function isManagedSlice(slice: EndpointSlice, service: Service): boolean 
 }
 
 function sameLabels(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
-  return canonicalJson(a ?? {}) === canonicalJson(b);
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a![k] !== b[k]) return false;
+  return true;
+}
+
+function byName(a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }): number {
+  const x = a.metadata?.name ?? '', y = b.metadata?.name ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  if (a.addresses.length !== b.addresses.length || a.addresses.some((x, i) => x !== b.addresses[i])) return false;
+  const ca = a.conditions ?? {}, cb = b.conditions ?? {};
+  if (!!ca.ready !== !!cb.ready || !!ca.serving !== !!cb.serving || !!ca.terminating !== !!cb.terminating) return false;
+  if ((a.hostname ?? '') !== (b.hostname ?? '') || (a.nodeName ?? '') !== (b.nodeName ?? '') || (a.zone ?? '') !== (b.zone ?? '')) return false;
+  const ta = a.targetRef, tb = b.targetRef;
+  if (!ta || !tb) return !ta && !tb;
+  return ta.kind === tb.kind && ta.name === tb.name && ta.namespace === tb.namespace && ta.uid === tb.uid;
+}
+
+/** Endpoint lists equal in order and content (the fields this controller sets). */
+function sameEndpoints(a: Endpoint[], b: Endpoint[]): boolean {
+  return a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]));
 }
 
 /**
@@ -153,7 +176,7 @@ export function reconcileEndpointSlices(service: Service, pods: Pod[], existingS
 
   const selected = pods
     .filter((p) => p.metadata?.namespace === namespace && matchesServiceSelector(selector, p.metadata?.labels) && podEligible(p))
-    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    .sort(byName);
   const trigger = opts.triggerTime ?? computeTriggerTime(service, selected);
 
   const stamp = (s: EndpointSlice): EndpointSlice => {
@@ -204,7 +227,7 @@ export function reconcileEndpointSlices(service: Service, pods: Pod[], existingS
       const remaining = new Map(desired?.endpoints ?? []);
       const kept: { slice: EndpointSlice; eps: Endpoint[]; changed: boolean }[] = [];
       // Sorted by name so the outcome does not depend on list order.
-      const slices = [...(existingByGroup.get(key) ?? [])].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+      const slices = [...(existingByGroup.get(key) ?? [])].sort(byName);
       for (const slice of slices) {
         const eps: Endpoint[] = [];
         for (const old of slice.endpoints ?? []) {
@@ -212,7 +235,7 @@ export function reconcileEndpointSlices(service: Service, pods: Pod[], existingS
           const want = remaining.get(k);
           if (want && eps.length < max) { eps.push(want); remaining.delete(k); }
         }
-        const changed = canonicalJson(eps) !== canonicalJson(slice.endpoints ?? []) ||
+        const changed = !sameEndpoints(eps, slice.endpoints ?? []) ||
           !sameLabels(slice.metadata?.labels, labels) || !(slice.metadata?.ownerReferences ?? []).some((r) => r.uid === service.metadata?.uid);
         kept.push({ slice, eps, changed });
       }

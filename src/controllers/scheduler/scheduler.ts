@@ -27,6 +27,9 @@ export class Scheduler implements Controller {
   /** Pods bound by us that the cache may not show yet (pod key → node). */
   private readonly assumed = new Map<string, string>();
   private readonly unschedulable = new Set<string>();
+  /** Where each counted Pod is (bound and not terminal), so node load is O(1) to read. */
+  private readonly podNode = new Map<string, string>();
+  private readonly nodeLoad = new Map<string, number>();
   private running = false;
   private timer?: NodeJS.Timeout;
 
@@ -34,12 +37,13 @@ export class Scheduler implements Controller {
     this.recorder = ctx.recorder(SCHEDULER_NAME);
     this.queue = new WorkQueue((k) => this.schedule(k), { workers: 1, baseDelayMs: 20, maxDelayMs: 5000 });
     ctx.informers.informer<Pod>(R.pods).addHandlers({
-      onAdd: (p) => { if (this.running && wantsScheduling(p)) this.queue.add(objectKey(p)); },
+      onAdd: (p) => { this.count(p); if (this.running && wantsScheduling(p)) this.queue.add(objectKey(p)); },
       onUpdate: (_a, p) => {
+        this.count(p);
         if (p.spec?.nodeName) this.assumed.delete(objectKey(p));
         if (this.running && wantsScheduling(p)) this.queue.add(objectKey(p));
       },
-      onDelete: (p) => { this.assumed.delete(objectKey(p)); this.unschedulable.delete(objectKey(p)); },
+      onDelete: (p) => { this.count(p, true); this.assumed.delete(objectKey(p)); this.unschedulable.delete(objectKey(p)); },
     });
     ctx.informers.informer<Node>(R.nodes).addHandlers({
       onAdd: () => this.retryUnschedulable(), onUpdate: () => this.retryUnschedulable(),
@@ -68,12 +72,19 @@ export class Scheduler implements Controller {
     return this.queue.whenIdle();
   }
 
+  private count(p: Pod, deleted = false): void {
+    const key = objectKey(p);
+    const prev = this.podNode.get(key);
+    const next = !deleted && !isPodTerminal(p) ? p.spec?.nodeName : undefined;
+    if (prev === next) return;
+    if (prev) { this.nodeLoad.set(prev, (this.nodeLoad.get(prev) ?? 1) - 1); this.podNode.delete(key); }
+    if (next) { this.nodeLoad.set(next, (this.nodeLoad.get(next) ?? 0) + 1); this.podNode.set(key, next); }
+  }
+
+  /** Pods per node: bound ones plus those we bound that the cache does not show yet. */
   private load(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const p of this.ctx.informers.informer<Pod>(R.pods).list()) {
-      const n = p.spec?.nodeName ?? this.assumed.get(objectKey(p));
-      if (n && !isPodTerminal(p)) m.set(n, (m.get(n) ?? 0) + 1);
-    }
+    const m = new Map(this.nodeLoad);
+    for (const n of this.assumed.values()) m.set(n, (m.get(n) ?? 0) + 1);
     return m;
   }
 

@@ -24,7 +24,7 @@ export function selectNode(pod: Pod, nodes: Node[], load: Map<string, number>): 
     if (!ready) { note('node(s) were not ready'); continue; }
     if (n.spec?.unschedulable) { note('node(s) were unschedulable'); continue; }
     const sel = pod.spec?.nodeSelector ?? {};
-    if (false && Object.entries(sel).some(([k, v]) => n.metadata?.labels?.[k] !== v)) { note("node(s) didn't match Pod's node affinity/selector"); continue; }
+    if (Object.entries(sel).some(([k, v]) => n.metadata?.labels?.[k] !== v)) { note("node(s) didn't match Pod's node affinity/selector"); continue; }
     const taint = (n.spec?.taints ?? []).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
       !(pod.spec?.tolerations ?? []).some((tol) => tolerates(tol, t)));
     if (taint) { note(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`); continue; }

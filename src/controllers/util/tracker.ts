@@ -12,12 +12,46 @@ function newerOrEqual(cached: string | undefined, written: string): boolean {
 
 export class WriteTracker {
   private readonly written = new Map<string, Map<string, string | null>>();
+  /** Writes in flight: key → name → resourceVersions of events seen for it meanwhile. */
+  private readonly pending = new Map<string, Map<string, (string | null)[]>>();
 
-  /** Records a write made for `key`: the object's new resourceVersion, or null when deleted. */
-  record(key: string, name: string, resourceVersion: string | null): void {
+  /** Marks a write for `key`/`name` as in flight (its watch event may arrive before it returns). */
+  begin(key: string, name: string): void {
+    let m = this.pending.get(key);
+    if (!m) this.pending.set(key, m = new Map());
+    m.set(name, []);
+  }
+
+  /**
+   * Records a write made for `key`: the object's new resourceVersion, or null when deleted.
+   * Returns true when an event other than this write's own was seen while it was in flight
+   * (the caller must sync again).
+   */
+  record(key: string, name: string, resourceVersion: string | null): boolean {
     let m = this.written.get(key);
     if (!m) this.written.set(key, m = new Map());
     m.set(name, resourceVersion);
+    const seen = this.pending.get(key)?.get(name) ?? [];
+    this.end(key, name);
+    return seen.some((rv) => rv !== resourceVersion);
+  }
+
+  /** Ends an in-flight write that failed. */
+  end(key: string, name: string): void {
+    const p = this.pending.get(key);
+    p?.delete(name);
+    if (p?.size === 0) this.pending.delete(key);
+  }
+
+  /**
+   * True when a watch event (object `name` at `resourceVersion`, null for DELETED) is this
+   * controller's own write, so it needs no new sync (EndpointSliceTracker.ShouldSync).
+   */
+  isOwnWrite(key: string, name: string, resourceVersion: string | null): boolean {
+    const inflight = this.pending.get(key)?.get(name);
+    if (inflight) { inflight.push(resourceVersion); return true; }
+    const m = this.written.get(key);
+    return m !== undefined && m.has(name) && m.get(name) === resourceVersion;
   }
 
   /** True when the cache (looked up by name) has not yet seen every write recorded for `key`. */

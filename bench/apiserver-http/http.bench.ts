@@ -1,0 +1,144 @@
+/**
+ * API server front door benchmarks (issue 2/3 targets):
+ *  1. p99 of get / create / update over HTTPS keep-alive with 1k objects stored (SQLite storage).
+ *     Baseline: the same operations through the in-process client (no HTTP), same run.
+ *  2. `kubectl get svc -A` with 10k Services: server time of the Table list requests, read from the
+ *     real kubectl's -v=6 request log. Baseline: the same list as plain JSON over HTTPS.
+ *  3. `kubectl apply -f` of the seed lab manifest (Deployment + Service): summed server time of its
+ *     requests. Baseline: kubectl's total wall time.
+ * Run: npx tsx bench/apiserver-http/http.bench.ts   (bounded: ~1 min; removes everything it made)
+ */
+import { performance } from 'node:perf_hooks';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { R } from '../../src/api/resources.js';
+import type { Client } from '../../src/client/client.js';
+import { startTestCluster } from '../../test/harness/cluster.js';
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const r2 = (x: number): number => Math.round(x * 1000) / 1000;
+function bench(figure: string, value: number, unit: string, baseline: { name: string; value: number }, anchor: string, target: string): void {
+  console.log(`BENCH ${JSON.stringify({ figure, value: r2(value), unit, baseline: { name: baseline.name, value: r2(baseline.value) }, anchor, target })}`);
+}
+
+async function timeOps(client: Client, ns: string, prefix: string, n: number): Promise<{ get: number[]; create: number[]; update: number[] }> {
+  const out = { get: [] as number[], create: [] as number[], update: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    const cm = await client.create<ConfigMap>(R.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${prefix}-${i}` }, data: { k: 'v' } });
+    out.create.push(performance.now() - t);
+    t = performance.now();
+    const got = await client.get<ConfigMap>(R.configmaps, ns, `${prefix}-${i % 1000}`);
+    out.get.push(performance.now() - t);
+    t = performance.now();
+    await client.update(R.configmaps, ns, { ...cm, data: { k: `v${i}` } });
+    out.update.push(performance.now() - t);
+    void got;
+  }
+  return out;
+}
+
+async function restLatency(): Promise<void> {
+  const c = await startTestCluster(undefined, { storage: 'sqlite' });
+  try {
+    for (let i = 0; i < 1000; i++) await c.core.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `seed-${i}` }, data: { i: String(i) } } as ConfigMap);
+    await timeOps(c.http, 'default', 'warm', 200);
+    const http = await timeOps(c.http, 'default', 'h', 1000);
+    const inproc = await timeOps(c.core, 'default', 'p', 1000);
+    for (const op of ['get', 'create', 'update'] as const) {
+      bench(`p50 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, pct(http[op], 50), 'ms',
+        { name: `in-process ${op} p50 (no HTTP)`, value: pct(inproc[op], 50) }, 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', '(p99 < 5 ms)');
+      bench(`p99 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, pct(http[op], 99), 'ms',
+        { name: `in-process ${op} p99 (no HTTP)`, value: pct(inproc[op], 99) }, 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', '< 5 ms');
+    }
+  } finally { await c.close(); }
+}
+
+/** Sums "... in N milliseconds" of kubectl's -v=6 request log lines matching `re`. */
+function serverMs(stderr: string, re: RegExp): number {
+  let sum = 0;
+  for (const line of stderr.split('\n')) {
+    const m = / in (\d+) milliseconds/.exec(line);
+    if (m && re.test(line)) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+async function kubectlFigures(): Promise<void> {
+  const c = await startTestCluster(undefined, { storage: 'memory' });
+  try {
+    // apply of the seed lab manifest (shared/seeds 004), in a fresh namespace
+    await c.kubectl(['create', 'namespace', 'student-01']);
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment-01
+  namespace: student-01
+  labels:
+    app: nginx-01
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: nginx-01
+  template:
+    metadata:
+      labels:
+        app: nginx-01
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+          name: http
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx-service-01
+  namespace: student-01
+spec:
+  type: ClusterIP
+  selector:
+    app: nginx-01
+  ports:
+  - protocol: TCP
+    port: 80
+    targetPort: 80
+    name: http
+`;
+    const f = await c.file('seed.yaml', manifest);
+    await c.kubectl(['get', 'ns']); // warm discovery cache, as a user's second command would be
+    const t0 = performance.now();
+    const ap = await c.kubectl(['apply', '-f', f, '-v=6']);
+    const wall = performance.now() - t0;
+    if (ap.code !== 0) throw new Error(ap.stderr);
+    bench('kubectl apply -f seed manifest (Deployment + Service): server time', serverMs(ap.stderr, /round_trippers/), 'ms',
+      { name: 'kubectl apply wall time', value: wall }, 'none published (kind/k3s apply of 2 objects: not measured)', '< 150 ms');
+
+    // 10k Services, then kubectl get svc -A (Table, paged by 500 as kubectl does)
+    const t1 = performance.now();
+    for (let i = 0; i < 10_000; i++) {
+      await c.core.create(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: `s-${i}`, labels: { app: `a${i % 10}` } }, spec: { selector: { app: `a${i % 10}` }, ports: [{ port: 80 }] } } as Service);
+    }
+    console.error(`created 10k services in ${Math.round(performance.now() - t1)} ms`);
+    await c.kubectl(['get', 'svc', '-A', '--request-timeout=60s']); // warm
+    const g = await c.kubectl(['get', 'svc', '-A', '-v=6'], { timeoutMs: 60_000 });
+    if (g.code !== 0) throw new Error(g.stderr);
+    if (g.stdout.trim().split('\n').length < 10_001) throw new Error('kubectl printed too few rows');
+    const tableMs = serverMs(g.stderr, /GET https:\/\/\S+\/api\/v1\/services/);
+    const tj = performance.now();
+    const list = await c.http.list(R.services, undefined);
+    const jsonMs = performance.now() - tj;
+    if (list.items.length < 10_000) throw new Error('JSON list too short');
+    bench('kubectl get svc -A with 10k Services: server time (Table, all pages)', tableMs, 'ms',
+      { name: 'same list as plain JSON over HTTPS, one request', value: jsonMs }, 'kube-apiserver SLO: list calls p99 < 30 s', '< 300 ms');
+  } finally { await c.close(); }
+}
+
+await restLatency();
+await kubectlFigures();

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Event } from 'kubernetes-types/core/v1.js';
+import { R } from '../api/resources.js';
+import { createApiCore } from '../apiserver/core.js';
+import { MemoryStorage } from '../storage/memory.js';
+import { EventRecorder } from './events.js';
+
+test('EventRecorder writes core/v1 Events and dedupes repeats by bumping count/lastTimestamp', async (t) => {
+  const core = await createApiCore({ storage: new MemoryStorage() });
+  t.after(() => core.close());
+  let now = new Date('2026-03-01T10:00:00.123Z');
+  const rec = new EventRecorder(core.client, 'replicaset-controller', { now: () => now });
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', uid: 'u1', resourceVersion: '7' } };
+  rec.event(rs, 'Normal', 'SuccessfulCreate', 'Created pod: web-abc-x');
+  await rec.flush();
+  now = new Date('2026-03-01T10:00:05Z');
+  rec.event(rs, 'Normal', 'SuccessfulCreate', 'Created pod: web-abc-x');
+  rec.event(rs, 'Warning', 'FailedCreate', 'Error creating: quota');
+  await rec.flush();
+  const evs = (await core.client.list<Event>(R.events, 'default')).items.filter((e) => e.source?.component === 'replicaset-controller');
+  assert.equal(evs.length, 2);
+  const created = evs.find((e) => e.reason === 'SuccessfulCreate')!;
+  assert.equal(created.count, 2);
+  assert.equal(created.firstTimestamp, '2026-03-01T10:00:00Z');
+  assert.equal(created.lastTimestamp, '2026-03-01T10:00:05Z');
+  assert.equal(created.type, 'Normal');
+  assert.deepEqual({ ...created.involvedObject }, { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'default', name: 'web-abc', uid: 'u1', resourceVersion: '7' });
+  assert.match(created.metadata?.name ?? '', /^web-abc\.[0-9a-f]+$/);
+  const failed = evs.find((e) => e.reason === 'FailedCreate')!;
+  assert.equal(failed.type, 'Warning');
+  assert.equal(failed.count, 1);
+});

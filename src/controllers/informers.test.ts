@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { R } from '../api/resources.js';
+import { FakeClient } from '../client/testing/fake.js';
+import { SharedInformers } from './informers.js';
+
+test('CacheIndex follows adds, label changes, owner refs and deletes', async (t) => {
+  const client = new FakeClient();
+  const inf = new SharedInformers(client);
+  const idx = inf.index<Pod>(R.pods);
+  assert.equal(inf.informer(R.pods), inf.informer(R.pods), 'one informer per resource');
+  await client.create(R.pods, 'a', { metadata: { name: 'p1', uid: 'u1', labels: { app: 'x', tier: 'fe' }, ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'o1' }] } });
+  await client.create(R.pods, 'a', { metadata: { name: 'p2', uid: 'u2', labels: { app: 'x' } } });
+  await client.create(R.pods, 'b', { metadata: { name: 'p3', uid: 'u3', labels: { app: 'x' } } });
+  await inf.start();
+  t.after(() => inf.stop());
+  const names = (ps: Pod[]) => ps.map((p) => p.metadata?.name).sort();
+  assert.deepEqual(names(idx.candidates('a', ['app=x'])), ['p1', 'p2']);
+  assert.deepEqual(names(idx.candidates('a', ['app=x', 'tier=fe'])), ['p1']);
+  assert.deepEqual(names(idx.candidates('a', ['app=y'])), []);
+  assert.deepEqual(names(idx.ownedBy('o1')), ['p1']);
+  assert.equal(idx.byUID('u3')?.metadata?.name, 'p3');
+  const p1 = await client.get<Pod>(R.pods, 'a', 'p1');
+  await client.update(R.pods, 'a', { ...p1, metadata: { ...p1.metadata, labels: { app: 'z' }, ownerReferences: [] } });
+  assert.deepEqual(names(idx.candidates('a', ['app=x'])), ['p2']);
+  assert.deepEqual(names(idx.candidates('a', ['app=z'])), ['p1']);
+  assert.deepEqual(idx.ownedBy('o1'), []);
+  await client.delete(R.pods, 'a', 'p2');
+  assert.deepEqual(names(idx.inNamespace('a')), ['p1']);
+});
