@@ -83,8 +83,9 @@ export interface FieldError {
   field: string;
   /**
    * The offending value, rendered the way field.Error.ErrorBody() does: strings Go-quoted (%q),
-   * numbers and booleans bare, null as `null`, anything else as JSON (json.Marshal). Leave it
-   * undefined to print no value at all (Go's field.OmitValueType).
+   * numbers and booleans bare, null as `null`, objects with their own toString() through it,
+   * anything else as JSON (json.Marshal). Leave it undefined to print no value at all (Go's
+   * field.OmitValueType).
    */
   value?: unknown;
   detail?: string;
@@ -119,7 +120,10 @@ export function fieldErrorBody(e: FieldError): string {
     const v = e.value;
     const text = typeof v === 'string' ? goQuote(v)
       : typeof v === 'number' || typeof v === 'boolean' ? String(v)
-        : v === null ? 'null' : goJSON(v);
+        : v === null ? 'null'
+          // An object with its own toString() prints through it, like a Go fmt.Stringer.
+          : typeof v === 'object' && !Array.isArray(v) && (v as object).toString !== Object.prototype.toString ? String(v)
+            : goJSON(v);
     s += `: ${text}`;
   }
   if (e.detail) s += `: ${e.detail}`;

@@ -13,6 +13,7 @@ import type { Container, Endpoints, Namespace, Pod, PodSpec, PodTemplateSpec, Pr
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isIPv4 } from './service.js';
+import { checkTypes, normalizeNulls } from './typecheck.js';
 
 /** Default ClientIP session affinity timeout (3 hours), as v1.DefaultClientIPServiceAffinitySeconds. */
 export const DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800;
@@ -199,7 +200,13 @@ function defaultEndpoints(ep: Endpoints): void {
   for (const ss of ep.subsets ?? []) for (const p of ss.ports ?? []) if (!p.protocol) p.protocol = 'TCP';
 }
 
+/**
+ * Applies the kind's defaults to `obj` (mutated and returned). First rejects values of the wrong
+ * JSON type with Kubernetes' decoding error (400), as the typed decoder would before defaulting.
+ */
 export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T): T {
+  checkTypes(info, obj);
+  normalizeNulls(info, obj);
   switch (`${info.group}/${info.kind}`) {
     case '/Service': defaultService(obj as Service); break;
     case '/Pod': defaultPod(obj as Pod); break;

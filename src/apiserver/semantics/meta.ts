@@ -38,7 +38,8 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
 export function validateObjectMeta(meta: ObjectMeta | undefined, namespaced: boolean, nameFn: NameValidator, p: FieldPath): FieldError[] {
   const m = meta ?? {};
   const errs: FieldError[] = [];
-  if (m.generateName) errs.push(...eachInvalid(p.child('generateName'), m.generateName, nameFn(m.generateName, true)));
+  // generateName itself is not checked (as ValidateObjectMetaWithOpts): the registry has generated
+  // the name by now, and the generated name is what must be valid.
   if (!m.name) errs.push(required(p.child('name'), 'name or generateName is required'));
   else errs.push(...eachInvalid(p.child('name'), m.name, nameFn(m.name, false)));
   if (namespaced) {

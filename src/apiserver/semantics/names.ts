@@ -181,3 +181,14 @@ export function isIPv6(s: string): boolean {
 export function isValidIP(s: string): string[] {
   return parseIPv4(s) || isIPv6(s) ? [] : ['must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'];
 }
+
+/** ConfigMap / Secret keys: `[-._a-zA-Z0-9]+`, at most 253 characters, not `.`/`..`-prefixed. */
+export function isConfigMapKey(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 253) errs.push(maxLenError(253));
+  if (!/^[-._a-zA-Z0-9]+$/.test(v)) errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", '[-._a-zA-Z0-9]+', 'key.name', 'KEY_NAME', 'key-name'));
+  if (v === '.') errs.push("must not be '.'");
+  else if (v === '..') errs.push("must not be '..'");
+  else if (v.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
+}

@@ -1,76 +1,63 @@
 /**
- * The strategic-merge metadata of the served kinds: which lists merge (and by which key), which
- * maps honour `$retainKeys`. Transcribed from the `patchStrategy` / `patchMergeKey` struct tags of
- * k8s.io/api (core/v1, apps/v1, meta/v1). A field not listed here is a plain field: maps merge
- * key by key, lists are replaced wholesale.
+ * Strategic-merge metadata of the served kinds — which lists merge (and by which key), which maps
+ * are replaced — read from the `x-kubernetes-patch-strategy` / `x-kubernetes-patch-merge-key`
+ * extensions of Kubernetes' own OpenAPI definitions (src/apiserver/openapi), which carry the
+ * `patchStrategy` / `patchMergeKey` struct tags of k8s.io/api. A field without them is a plain
+ * field: maps merge key by key, lists are replaced wholesale.
  */
+import type { ResourceInfo } from '../../api/resources.js';
+import { SCHEMAS, definitionName, resolveSchema, type Schema } from '../openapi/schemas.js';
 
 /** Patch metadata of one field. */
 export interface FieldMeta {
-  /** `merge` for lists merged element-wise; absent for replace-wholesale lists. */
-  readonly strategy?: 'merge';
+  /** `merge` for lists merged element-wise, `replace` for values replaced whole; absent otherwise. */
+  readonly strategy?: 'merge' | 'replace';
   /** For lists of objects: the key identifying elements ("name", "containerPort", ...). */
   readonly mergeKey?: string;
   /** Schema of the value (for lists: of each element). */
   readonly type?: TypeSchema;
 }
 
-/** Patch metadata of an object type: its fields. */
+/** Patch metadata of an object type: looks up its fields. */
 export interface TypeSchema {
-  readonly fields: Readonly<Record<string, FieldMeta>>;
+  field(name: string): FieldMeta | undefined;
 }
 
-const obj = (fields: Record<string, FieldMeta>): TypeSchema => ({ fields });
-const mergeBy = (mergeKey: string, type?: TypeSchema): FieldMeta => ({ strategy: 'merge', mergeKey, type });
-const mergePrimitives: FieldMeta = { strategy: 'merge' };
-const nested = (type: TypeSchema): FieldMeta => ({ type });
+const cache = new WeakMap<Schema, TypeSchema>();
 
-const condition = obj({});
+/** Adapts an OpenAPI schema node (object or map) to a TypeSchema. */
+function typeSchema(s: Schema): TypeSchema {
+  const resolved = resolveSchema(s);
+  const hit = cache.get(resolved);
+  if (hit) return hit;
+  const metas = new Map<string, FieldMeta | undefined>();
+  const ts: TypeSchema = {
+    field(name) {
+      if (metas.has(name)) return metas.get(name);
+      const props = resolved.properties;
+      const raw = props ? props[name] : (typeof resolved.additionalProperties === 'object' ? resolved.additionalProperties : undefined);
+      const meta = raw ? fieldMeta(raw) : undefined;
+      metas.set(name, meta);
+      return meta;
+    },
+  };
+  cache.set(resolved, ts);
+  return ts;
+}
 
-export const OBJECT_META = obj({
-  finalizers: mergePrimitives,
-  ownerReferences: mergeBy('uid'),
-});
+function fieldMeta(raw: Schema): FieldMeta {
+  const strategies = String(raw['x-kubernetes-patch-strategy'] ?? '').split(',');
+  const strategy = strategies.includes('merge') ? 'merge' : strategies.includes('replace') ? 'replace' : undefined;
+  const mergeKey = raw['x-kubernetes-patch-merge-key'] as string | undefined;
+  const target = resolveSchema(raw);
+  const valueSchema = target.type === 'array' && target.items ? target.items : raw;
+  const v = resolveSchema(valueSchema);
+  const type = v.properties || typeof v.additionalProperties === 'object' ? typeSchema(valueSchema) : undefined;
+  return { strategy, mergeKey, type };
+}
 
-const CONTAINER = obj({
-  ports: mergeBy('containerPort'),
-  env: mergeBy('name'),
-  volumeMounts: mergeBy('mountPath'),
-  volumeDevices: mergeBy('devicePath'),
-});
-
-export const POD_SPEC = obj({
-  volumes: mergeBy('name'),
-  initContainers: mergeBy('name', CONTAINER),
-  containers: mergeBy('name', CONTAINER),
-  ephemeralContainers: mergeBy('name', CONTAINER),
-  imagePullSecrets: mergeBy('name'),
-  hostAliases: mergeBy('ip'),
-  topologySpreadConstraints: mergeBy('topologyKey'),
-  resourceClaims: mergeBy('name'),
-  schedulingGates: mergeBy('name'),
-});
-
-const POD_TEMPLATE_SPEC = obj({ metadata: nested(OBJECT_META), spec: nested(POD_SPEC) });
-
-const withStatusConditions = (spec: TypeSchema, extraStatus: Record<string, FieldMeta> = {}): TypeSchema => obj({
-  metadata: nested(OBJECT_META),
-  spec: nested(spec),
-  status: nested(obj({ conditions: mergeBy('type', condition), ...extraStatus })),
-});
-
-/** Schemas by `group/Kind` ("" group for core). Kinds missing here get JSON merge patch semantics. */
-export const PATCH_SCHEMAS: Readonly<Record<string, TypeSchema>> = {
-  '/Pod': withStatusConditions(POD_SPEC, { podIPs: mergeBy('ip'), hostIPs: mergeBy('ip') }),
-  '/Service': withStatusConditions(obj({ ports: mergeBy('port') })),
-  '/Namespace': withStatusConditions(obj({})),
-  '/Node': withStatusConditions(obj({ podCIDRs: mergePrimitives }), { addresses: mergeBy('type') }),
-  '/Endpoints': obj({ metadata: nested(OBJECT_META) }),
-  '/Event': obj({ metadata: nested(OBJECT_META) }),
-  '/ConfigMap': obj({ metadata: nested(OBJECT_META) }),
-  'apps/Deployment': withStatusConditions(obj({ template: nested(POD_TEMPLATE_SPEC) })),
-  'apps/ReplicaSet': withStatusConditions(obj({ template: nested(POD_TEMPLATE_SPEC) })),
-  'apps/StatefulSet': withStatusConditions(obj({ template: nested(POD_TEMPLATE_SPEC) })),
-  'discovery.k8s.io/EndpointSlice': obj({ metadata: nested(OBJECT_META) }),
-  'coordination.k8s.io/Lease': obj({ metadata: nested(OBJECT_META) }),
-};
+/** The patch schema of a served kind; undefined when Kubernetes publishes none (JSON merge semantics). */
+export function patchSchemaFor(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): TypeSchema | undefined {
+  const root = SCHEMAS[definitionName(info as ResourceInfo)];
+  return root ? typeSchema(root) : undefined;
+}

@@ -175,6 +175,9 @@ function validateUpgradeDowngradeClusterIPs(old: Service, svc: Service): FieldEr
   if (isHeadless(old) && isHeadless(svc)) return errs;
   const oldIPs = old.spec?.clusterIPs ?? [];
   const ips = svc.spec?.clusterIPs ?? [];
+  // An update that omits clusterIP(s) keeps the allocated ones: Kubernetes copies them over in
+  // PrepareForUpdate (patchAllocatedValues) before validating; here the allocator does it.
+  if (!svc.spec?.clusterIP && ips.length === 0 && oldIPs.length > 0) return errs;
   const p0 = path('spec', 'clusterIPs').index(0);
   if (oldIPs.length === ips.length) {
     oldIPs.forEach((ip, i) => {
@@ -216,7 +219,14 @@ function validateUpgradeDowngradeIPFamilies(old: Service, svc: Service): FieldEr
 }
 
 /** ValidateServiceUpdate: immutability of clusterIPs / ipFamilies plus everything ValidateService checks. */
-export function validateServiceUpdate(svc: Service, old: Service): FieldError[] {
+export function validateServiceUpdate(input: Service, old: Service): FieldError[] {
+  // NormalizeClusterIPs (PrepareForUpdate): a changed clusterIP with untouched clusterIPs means the
+  // client (an old one, or an apply of `clusterIP` only) wants clusterIPs = [clusterIP].
+  let svc = input;
+  const sameIPs = JSON.stringify(input.spec?.clusterIPs ?? []) === JSON.stringify(old.spec?.clusterIPs ?? []);
+  if (input.spec?.clusterIP && input.spec.clusterIP !== old.spec?.clusterIP && sameIPs) {
+    svc = { ...input, spec: { ...input.spec, clusterIPs: [input.spec.clusterIP] } };
+  }
   return [
     ...validateObjectMetaUpdate(svc.metadata, old.metadata, path('metadata')),
     ...validateUpgradeDowngradeClusterIPs(old, svc),

@@ -160,3 +160,33 @@ test('strategic merge: malformed $retainKeys is a 400', () => {
 test('strategic merge: a non-object patch body is a 400', () => {
   assert.throws(() => strategicMergePatch(R.services, service(), [1, 2]), (e: unknown) => e instanceof ApiError && e.code === 400);
 });
+
+test('strategic merge: volumes honour $retainKeys (configMap → emptyDir), matched by name', () => {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'cfg', configMap: { name: 'cm' } }, { name: 'data', emptyDir: {} }] } } as KubeObject;
+  const out: any = strategicMergePatch(R.pods, pod, { spec: { '$setElementOrder/volumes': [{ name: 'cfg' }, { name: 'data' }], volumes: [{ $retainKeys: ['emptyDir', 'name'], emptyDir: { medium: 'Memory' }, name: 'cfg' }] } });
+  assert.deepEqual(out.spec.volumes, [{ name: 'cfg', emptyDir: { medium: 'Memory' } }, { name: 'data', emptyDir: {} }]);
+});
+
+test('strategic merge: status conditions merge by type; tolerations (no strategy) are replaced', () => {
+  const pod = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+    spec: { containers: [{ name: 'c', image: 'x' }], tolerations: [{ key: 'a', operator: 'Exists' }] },
+    status: { conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False' }] },
+  } as KubeObject;
+  const out: any = strategicMergePatch(R.pods, pod, { spec: { tolerations: [{ key: 'b', operator: 'Exists' }] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+  assert.deepEqual(out.status.conditions, [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }]);
+  assert.deepEqual(out.spec.tolerations, [{ key: 'b', operator: 'Exists' }]);
+});
+
+test('strategic merge: $setElementOrder on a primitive merge list (finalizers)', () => {
+  const out: any = strategicMergePatch(R.deployments, deployment(), { metadata: { '$setElementOrder/finalizers': ['b.io/y', 'a.io/x', 'c.io/z'], finalizers: ['c.io/z'] } });
+  assert.deepEqual(out.metadata.finalizers, ['b.io/y', 'a.io/x', 'c.io/z']);
+});
+
+test('strategic merge: ownerReferences merge by uid', () => {
+  const d = deployment() as any;
+  d.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'X', name: 'a', uid: 'u1' }];
+  const out: any = strategicMergePatch(R.deployments, d, { metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'b', uid: 'u2' }] } });
+  // As in Kubernetes (mergeSortedSlice), a patch item unknown to the live list goes first.
+  assert.deepEqual(out.metadata.ownerReferences.map((r: any) => r.uid), ['u2', 'u1']);
+});

@@ -3,7 +3,7 @@
  * directives ($patch, $setElementOrder/<list>, $retainKeys, $deleteFromPrimitiveList/<list>), after
  * k8s.io/apimachinery/pkg/util/strategicpatch (mergeMap / mergeSlice / normalizeElementOrder), with
  * the options the API server uses (MergeParallelList, IgnoreUnmatchedNulls). Kinds without patch
- * metadata (see patchschema.ts) get RFC 7386 JSON merge patch semantics.
+ * metadata (see patchschema.ts: Kubernetes' OpenAPI definitions) get RFC 7386 JSON merge patch semantics.
  *
  * Pure: returns a new object, never mutates its inputs. Malformed patches throw an ApiError
  * (400 BadRequest for directive format errors, as the API server maps them).
@@ -11,7 +11,7 @@
 import { badRequest, internalError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { type FieldMeta, PATCH_SCHEMAS, type TypeSchema } from './patchschema.js';
+import { type FieldMeta, type TypeSchema, patchSchemaFor } from './patchschema.js';
 
 type JMap = Record<string, unknown>;
 
@@ -46,7 +46,7 @@ function errNoMergeKey(m: JMap, key: string): Error {
 /** Applies a strategic merge patch to `original` for the kind described by `info`. */
 export function strategicMergePatch(info: ResourceInfo, original: KubeObject, patch: unknown): KubeObject {
   if (!isMap(patch)) throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`);
-  const schema = PATCH_SCHEMAS[`${info.group}/${info.kind}`];
+  const schema = patchSchemaFor(info);
   const o = structuredClone(original) as unknown as JMap;
   const p = structuredClone(patch);
   if (!schema) return jsonMergePatch(o, p) as KubeObject;
@@ -65,7 +65,7 @@ export function jsonMergePatch(target: unknown, patch: unknown): unknown {
 }
 
 function fieldMeta(schema: TypeSchema | undefined, key: string): FieldMeta | undefined {
-  return schema?.fields[key];
+  return schema?.field(key);
 }
 
 /** A value being added where the original had none: directives inside it are resolved, not stored. */
@@ -101,7 +101,7 @@ function mergeMap(original: JMap, patch: JMap, schema: TypeSchema | undefined): 
     if (!(k in original) || original[k] === null || original[k] === undefined) { original[k] = fresh(pv, meta); continue; }
     const ov = original[k];
     if (kindOf(ov) !== kindOf(pv)) { original[k] = fresh(pv, meta); continue; }
-    if (isMap(ov)) original[k] = mergeMap(ov, pv as JMap, meta?.type);
+    if (isMap(ov)) original[k] = meta?.strategy === 'replace' ? fresh(pv, undefined) : mergeMap(ov, pv as JMap, meta?.type);
     else if (Array.isArray(ov)) original[k] = meta?.strategy === 'merge' ? mergeSlice(ov, pv as unknown[], meta) : fresh(pv, meta);
     else original[k] = pv;
   }

@@ -8,16 +8,17 @@
 import type { FieldError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import type { Endpoints, Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Endpoints, Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { validateDeployment, validateReplicaSet, validateStatefulSet } from './apps.js';
 import { validateEndpointSlice, validateEndpoints } from './endpoints.js';
-import { eachInvalid, invalidField, path } from './field.js';
+import { duplicate, eachInvalid, invalidField, path, tooLong } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
+import { checkTypes, normalizeNulls } from './typecheck.js';
 
 function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(ns.metadata, old.metadata, path('metadata')) : [];
@@ -33,18 +34,49 @@ function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
   return errs;
 }
 
+/** ConfigMaps hold at most 1 MiB of data (core.MaxSecretSize). */
+const MAX_CONFIGMAP_BYTES = 1024 * 1024;
+
+function validateConfigMap(cm: ConfigMap, old?: ConfigMap): FieldError[] {
+  const errs = old ? validateObjectMetaUpdate(cm.metadata, old.metadata, path('metadata')) : [];
+  errs.push(...validateObjectMeta(cm.metadata, true, nameIsDNSSubdomain, path('metadata')));
+  let size = 0;
+  for (const k of Object.keys(cm.data ?? {}).sort()) {
+    errs.push(...eachInvalid(path('data').key(k), k, isConfigMapKey(k)));
+    size += Buffer.byteLength(String(cm.data![k] ?? ''));
+  }
+  for (const k of Object.keys(cm.binaryData ?? {}).sort()) {
+    errs.push(...eachInvalid(path('binaryData').key(k), k, isConfigMapKey(k)));
+    if (cm.data && k in cm.data) errs.push(duplicate(path('binaryData').key(k), k));
+    size += Buffer.byteLength(String(cm.binaryData![k] ?? ''), 'base64');
+  }
+  if (size > MAX_CONFIGMAP_BYTES) errs.push(tooLong(path(''), MAX_CONFIGMAP_BYTES));
+  return errs;
+}
+
 function validateGeneric(info: ResourceInfo, obj: KubeObject, old?: KubeObject): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(obj.metadata, old.metadata, path('metadata')) : [];
   errs.push(...validateObjectMeta(obj.metadata, info.namespaced, nameIsDNSSubdomain, path('metadata')));
   return errs;
 }
 
-export function validateObject(info: ResourceInfo, obj: KubeObject, old?: KubeObject): FieldError[] {
+/**
+ * Validates `obj` (a create when `old` is undefined, else an update from `old`). Throws 400
+ * BadRequest for values of the wrong JSON type (see typecheck.ts); returns the field errors otherwise.
+ */
+export function validateObject(info: ResourceInfo, input: KubeObject, prev?: KubeObject): FieldError[] {
+  checkTypes(info, input);
+  // Validate what Go's decoder would have produced (nulls as zero values), without touching the input.
+  const obj = structuredClone(input);
+  normalizeNulls(info, obj);
+  const old = prev === undefined ? undefined : structuredClone(prev);
+  if (old) normalizeNulls(info, old);
   const key = `${info.group}/${info.kind}`;
   switch (key) {
     case '/Service': return old ? validateServiceUpdate(obj as Service, old as Service) : validateService(obj as Service);
     case '/Pod': return old ? validatePodUpdate(obj as Pod, old as Pod) : validatePod(obj as Pod);
     case '/Namespace': return validateNamespace(obj as Namespace, old as Namespace | undefined);
+    case '/ConfigMap': return validateConfigMap(obj as ConfigMap, old as ConfigMap | undefined);
     case '/Endpoints': return validateEndpoints(obj as Endpoints, old as Endpoints | undefined);
     case 'apps/Deployment': return validateDeployment(obj as Deployment, old as Deployment | undefined);
     case 'apps/ReplicaSet': return validateReplicaSet(obj as ReplicaSet, old as ReplicaSet | undefined);
