@@ -95,7 +95,7 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
   let i = 0;
   const ws = () => { while (i < src.length && /\s/.test(src[i])) i++; };
   const fail = (found: string, expected: string) => {
-    throw badRequest(`unable to parse requirement: found '${found}', expected: ${expected}`);
+    throw badRequest(`found '${found}', expected: ${expected}`);
   };
   const ident = (): string => {
     ws();
@@ -124,10 +124,10 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
       reqs.push({ key, op, values: [m[0]] });
     } else {
       const word = /^(notin|in)\b/.exec(src.slice(i));
-      if (!word) fail(/^\S+/.exec(src.slice(i))?.[0] ?? '', '=, !=, ==, in, notin');
+      if (!word) fail(/^\S+/.exec(src.slice(i))?.[0] ?? '', 'in, notin, =, ==, !=, gt, lt');
       i += word![0].length;
       ws();
-      if (src[i] !== '(') fail(src[i] ?? '', "'(' for set operator");
+      if (src[i] !== '(') fail(/^[^\s,=!()]+/.exec(src.slice(i))?.[0] ?? src[i] ?? '', "'('");
       i++;
       const values: string[] = [];
       for (;;) {
@@ -140,11 +140,14 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
         if (src[i] === ')') { i++; break; }
         fail(src[i] ?? '', "',' or ')'");
       }
-      reqs.push({ key, op: word![1] as LabelOperator, values: values.filter((v, k) => v !== '' || values.length === 1 || k < values.length) });
+      if (values.length === 1 && values[0] === '') {
+        throw badRequest("unable to parse requirement: values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty");
+      }
+      reqs.push({ key, op: word![1] as LabelOperator, values });
     }
     ws();
     if (i >= src.length) break;
-    if (src[i] !== ',') fail(src[i], "',' or end of selector");
+    if (src[i] !== ',') fail(src[i], "',' or 'end of string'");
     i++;
     if (i >= src.length) fail('', 'identifier');
   }

@@ -29,7 +29,13 @@ export class EventLog {
       this.events = this.events.slice(drop);
     }
     for (const w of this.watchers) {
-      if (ev.kv.key.startsWith(w.prefix)) w.onEvent(ev);
+      if (!ev.kv.key.startsWith(w.prefix)) continue;
+      // The write has committed: a failing watcher must not make it look failed to the writer.
+      try {
+        w.onEvent(ev);
+      } catch (err) {
+        console.error(`storage watch ${w.prefix}: handler failed:`, err);
+      }
     }
   }
 

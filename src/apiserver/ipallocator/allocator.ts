@@ -34,7 +34,8 @@ export class ServiceIPAllocator {
   /** Size of the static (lower) band. */
   readonly offset: number;
   private readonly base: number;
-  private readonly used = new Set<number>();
+  /** index → owner key ('' when allocated without an owner). */
+  private readonly used = new Map<number, string>();
   private readonly reserved = new Map<number, string>();
   private readonly random: () => number;
 
@@ -86,14 +87,14 @@ export class ServiceIPAllocator {
     if (this.used.has(i) || (r !== undefined && owner !== undefined && r !== owner)) {
       throw new AllocatorError('AlreadyAllocated', 'provided IP is already allocated');
     }
-    this.used.add(i);
+    this.used.set(i, owner ?? '');
   }
 
   /** Allocates a free address: the dynamic band first (random start), then the static band. */
-  allocateNext(): string {
+  allocateNext(owner?: string): string {
     const i = this.scan(this.offset, this.size) ?? this.scan(0, this.offset);
     if (i === undefined) throw new AllocatorError('Full', 'range is full');
-    this.used.add(i);
+    this.used.set(i, owner ?? '');
     return intToIp(this.base + i);
   }
 
@@ -108,9 +109,22 @@ export class ServiceIPAllocator {
     return undefined;
   }
 
-  /** Frees `ip` (no-op when not allocated or outside the range). */
-  release(ip: string): void {
+  /**
+   * Frees `ip` (no-op when not allocated or outside the range). With `owner`, only when that owner
+   * holds it — deleting a Service that (after a repair) shares another's IP must not free it.
+   */
+  release(ip: string, owner?: string): void {
     const i = this.index(ip);
-    if (i !== undefined) this.used.delete(i);
+    if (i === undefined) return;
+    const held = this.used.get(i);
+    if (held === undefined) return;
+    if (owner !== undefined && held !== '' && held !== owner) return;
+    this.used.delete(i);
+  }
+
+  /** The owner key holding `ip` ('' when allocated without an owner), or undefined. */
+  ownerOf(ip: string): string | undefined {
+    const i = this.index(ip);
+    return i === undefined ? undefined : this.used.get(i);
   }
 }

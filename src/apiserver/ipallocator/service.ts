@@ -9,11 +9,6 @@ import { objectKey } from '../../api/object.js';
 import { AllocatorError, ServiceIPAllocator } from './allocator.js';
 
 
-function goStringSlice(ips: string[]): { toString(): string } {
-  const s = `[]string{${ips.map((ip) => JSON.stringify(ip)).join(', ')}}`;
-  return { toString: () => s };
-}
-
 /** True when the Service gets a ClusterIP at all (ExternalName Services do not; headless ones hold "None"). */
 function wantsIP(svc: Service): boolean {
   return svc.spec?.type !== 'ExternalName';
@@ -46,25 +41,25 @@ export class ServiceIPs {
       } catch (e) {
         if (!(e instanceof AllocatorError)) throw e;
         throw invalid('Service', '', svc.metadata?.name ?? '', [{
-          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: goStringSlice([want]),
+          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [want],
           detail: `failed to allocate IP ${want}: ${e.message}`,
         }]);
       }
       ip = want;
     } else {
       try {
-        ip = this.allocator.allocateNext();
+        ip = this.allocator.allocateNext(objectKey(svc));
       } catch (e) {
         if (!(e instanceof AllocatorError)) throw e;
         throw invalid('Service', '', svc.metadata?.name ?? '', [{
-          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: goStringSlice([]),
+          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [],
           detail: `failed to allocate IP from range ${this.allocator.cidr.text}: ${e.message}`,
         }]);
       }
     }
     svc.spec.clusterIP = ip;
     svc.spec.clusterIPs = [ip];
-    return () => this.allocator.release(ip);
+    return () => this.allocator.release(ip, objectKey(svc));
   }
 
   /**
@@ -82,6 +77,13 @@ export class ServiceIPs {
         next.spec.clusterIPs = old.spec!.clusterIPs ?? [old.spec!.clusterIP!];
       } else if (!next.spec.clusterIP) next.spec.clusterIP = next.spec.clusterIPs![0];
       else if (!next.spec.clusterIPs?.length) next.spec.clusterIPs = [next.spec.clusterIP];
+      if (next.spec.clusterIP !== old.spec!.clusterIP) {
+        // Validation rejects this too; refusing here keeps the allocator consistent whatever it does.
+        // (Values render through api/errors.ts, which follows current Kubernetes: lists as JSON.)
+        throw invalid('Service', '', next.metadata?.name ?? '', [{
+          type: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', value: next.spec.clusterIPs ?? [next.spec.clusterIP!], detail: 'may not change once set',
+        }]);
+      }
       return { undo: () => {}, commit: () => {} };
     }
     if (!oldWants && nextWants) {
@@ -99,7 +101,7 @@ export class ServiceIPs {
   /** Frees the Service's ClusterIP (after its deletion). */
   releaseFor(svc: Service): void {
     const ip = svc.spec?.clusterIP;
-    if (ip && ip !== 'None') this.allocator.release(ip);
+    if (ip && ip !== 'None') this.allocator.release(ip, objectKey(svc));
   }
 
   /**

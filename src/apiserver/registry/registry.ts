@@ -475,15 +475,16 @@ export class Registry {
       }
     }
     next.metadata = { ...next.metadata, resourceVersion: String(cur.rv) };
-    if (sub === undefined) this.admit(info, next, old);
-    if (tracksGeneration(info)) {
-      const gen = old.metadata?.generation ?? 1;
-      (next.metadata as MutableMeta).generation = sub === undefined && specFingerprint(next) !== specFingerprint(old) ? gen + 1 : gen;
-    }
     let ipTx = { undo: () => {}, commit: () => {} };
+    // Allocated values (an omitted clusterIP keeps the old one) are patched in before validation, as in Kubernetes.
     if (info.plural === 'services' && this.serviceIPs && sub === undefined) ipTx = this.serviceIPs.prepareUpdate(old as Service, next as Service);
     const key = objectStorageKey(info, ns, name);
     try {
+      if (sub === undefined) this.admit(info, next, old);
+      if (tracksGeneration(info)) {
+        const gen = old.metadata?.generation ?? 1;
+        (next.metadata as MutableMeta).generation = sub === undefined && specFingerprint(next) !== specFingerprint(old) ? gen + 1 : gen;
+      }
       // An object being deleted whose last finalizer is gone is removed now.
       if (this.readyToRemove(info, next)) {
         if (opts.dryRun === 'All') { ipTx.undo(); return next; }

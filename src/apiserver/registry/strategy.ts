@@ -59,15 +59,19 @@ export function tracksGeneration(info: ResourceInfo): boolean {
 
 /** Pod QoS class as Kubernetes computes it (simplified to cpu/memory requests and limits). */
 function qosClass(pod: Record<string, unknown>): string {
-  const containers = ((pod.spec as { containers?: unknown[] } | undefined)?.containers ?? []) as { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[];
+  const spec = pod.spec as { containers?: unknown } | undefined;
+  const containers = Array.isArray(spec?.containers) ? spec.containers : [];
   let any = false;
   let guaranteed = containers.length > 0;
   for (const c of containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
+    const res = (c !== null && typeof c === 'object' ? (c as { resources?: unknown }).resources : undefined) as { requests?: unknown; limits?: unknown } | undefined;
+    const req = (res && typeof res.requests === 'object' && res.requests) || {};
+    const lim = (res && typeof res.limits === 'object' && res.limits) || {};
     if (Object.keys(req).length || Object.keys(lim).length) any = true;
     for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined || (req[r] !== undefined && req[r] !== lim[r])) guaranteed = false;
+      const l = (lim as Record<string, unknown>)[r];
+      const q = (req as Record<string, unknown>)[r];
+      if (l === undefined || (q !== undefined && q !== l)) guaranteed = false;
     }
   }
   if (!any) return 'BestEffort';

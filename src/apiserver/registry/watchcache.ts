@@ -11,11 +11,17 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { Storage, StorageEvent, StorageWatch } from '../../storage/storage.js';
 import { cacheKeyFromStorageKey, resourcePrefix } from './keys.js';
 
-/** A cached object: the parsed object (do not mutate) and its JSON (resourceVersion included). */
-export interface CachedObject {
-  readonly obj: KubeObject;
-  readonly json: string;
-  readonly rv: number;
+/**
+ * A cached object: the parsed object (do not mutate) and its JSON with resourceVersion included.
+ * The JSON is built on first use and kept, so loading a large store parses each value only once.
+ */
+export class CachedObject {
+  private _json?: string;
+  constructor(readonly obj: KubeObject, readonly rv: number) {}
+
+  get json(): string {
+    return (this._json ??= JSON.stringify(this.obj));
+  }
 }
 
 /** A change of the resource. `prev` is the object before it (absent for a create). */
@@ -31,7 +37,7 @@ export interface CacheEvent {
 export function decode(value: string, rv: number): CachedObject {
   const obj = JSON.parse(value) as KubeObject;
   obj.metadata = { ...obj.metadata, resourceVersion: String(rv) };
-  return { obj, json: JSON.stringify(obj), rv };
+  return new CachedObject(obj, rv);
 }
 
 export class WatchCache {
@@ -50,7 +56,14 @@ export class WatchCache {
   async start(): Promise<void> {
     const prefix = resourcePrefix(this.info);
     const list = await this.storage.list(prefix);
-    for (const kv of list.items) this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), decode(kv.value, kv.modRevision));
+    for (const kv of list.items) {
+      try {
+        this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), decode(kv.value, kv.modRevision));
+      } catch (err) {
+        // One undecodable value must not keep the API server from starting.
+        console.error(`watch cache ${this.info.plural}: skipping undecodable ${kv.key}:`, err);
+      }
+    }
     this.revision = list.revision;
     this.windowStart = list.revision;
     this.sw = this.storage.watch(prefix, list.revision, (ev) => this.apply(ev));
@@ -81,11 +94,23 @@ export class WatchCache {
   }
 
   private apply(ev: StorageEvent): void {
+    try {
+      this.applyUnsafe(ev);
+    } catch (err) {
+      // A value that is not JSON (written by something else) must not break the writer or the cache.
+      console.error(`watch cache ${this.info.plural}: cannot apply event for ${ev.kv.key}:`, err);
+    }
+  }
+
+  private applyUnsafe(ev: StorageEvent): void {
     const key = cacheKeyFromStorageKey(this.info, ev.kv.key);
     const prev = this.objects.get(key);
     let ce: CacheEvent;
     if (ev.type === 'delete') {
-      const cur = prev ? decode(prev.json, ev.revision) : decode(ev.kv.value, ev.revision);
+      // The deleted object as last stored, stamped with the delete's revision (as Kubernetes sends it).
+      const cur = prev
+        ? new CachedObject({ ...prev.obj, metadata: { ...prev.obj.metadata, resourceVersion: String(ev.revision) } }, ev.revision)
+        : decode(ev.kv.value, ev.revision);
       this.objects.delete(key);
       ce = { type: 'DELETED', key, cur, prev, rv: ev.revision };
     } else {
@@ -100,6 +125,13 @@ export class WatchCache {
       this.windowStart = this.ring[drop - 1].rv;
       this.ring = this.ring.slice(drop);
     }
-    for (const l of this.listeners) l(ce);
+    for (const l of this.listeners) {
+      // The write has committed: a failing listener must not turn it into an error for the writer.
+      try {
+        l(ce);
+      } catch (err) {
+        console.error(`watch cache ${this.info.plural}: listener failed:`, err);
+      }
+    }
   }
 }

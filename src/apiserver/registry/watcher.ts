@@ -38,7 +38,6 @@ export class ApiWatcher implements WatchHandle {
     this.unsubscribe = unsubscribe;
     if (opts.timeoutSeconds && opts.timeoutSeconds > 0) {
       const t = setTimeout(() => this.end(), opts.timeoutSeconds * 1000);
-      t.unref?.();
       this.timers.push(t);
     }
     if (opts.bookmarkMs && opts.bookmarkMs > 0) {

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { R } from '../../api/resources.js';
+import { MemoryStorage } from '../../storage/memory.js';
+import { objectStorageKey } from './keys.js';
+import { WatchCache, type CacheEvent } from './watchcache.js';
+
+it('watch cache: loads, follows one storage watch, stamps resourceVersion, bounded window', async (t) => {
+  const s = new MemoryStorage();
+  t.after(() => s.close());
+  const key = (n: string) => objectStorageKey(R.configmaps, 'default', n);
+  await s.create(key('a'), JSON.stringify({ metadata: { name: 'a', namespace: 'default' } }));
+  await s.create(objectStorageKey(R.services, 'default', 'zz'), '{}');
+  const c = new WatchCache(R.configmaps, s, 4);
+  await c.start();
+  t.after(() => c.stop());
+  assert.deepEqual([...c.objects.keys()], ['default/a']);
+  assert.equal(c.objects.get('default/a')!.obj.metadata!.resourceVersion, '1');
+  const seen: CacheEvent[] = [];
+  c.subscribe((e) => seen.push(e));
+  const start = c.revision;
+  await s.update(key('a'), JSON.stringify({ metadata: { name: 'a', namespace: 'default', labels: { x: 'y' } } }));
+  await s.create(key('b'), JSON.stringify({ metadata: { name: 'b', namespace: 'default' } }));
+  await s.delete(key('a'));
+  assert.deepEqual(seen.map((e) => [e.type, e.key]), [['MODIFIED', 'default/a'], ['ADDED', 'default/b'], ['DELETED', 'default/a']]);
+  assert.equal(seen[2].cur.obj.metadata!.resourceVersion, String(s.revision()), 'DELETED carries the delete revision');
+  assert.deepEqual(seen[2].cur.obj.metadata!.labels, { x: 'y' }, 'DELETED carries the last state');
+  assert.equal(JSON.parse(seen[0].cur.json).metadata.resourceVersion, seen[0].cur.obj.metadata!.resourceVersion);
+  assert.equal(c.since(start)!.length, 3);
+  for (let i = 0; i < 10; i++) await s.create(key(`n${i}`), JSON.stringify({ metadata: { name: `n${i}` } }));
+  assert.equal(c.since(start), undefined, 'older than the window → 410');
+  assert.ok(c.since(c.revision - 2)!.length === 2);
+});
