@@ -173,6 +173,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         for (const w of workers.values()) w.detach();
       } else {
         await Promise.all([...workers.values()].map((w) => w.terminate(0)));
+        // Syncs already under way finish (they see the worker terminating and start nothing).
+        await queue.whenIdle();
+        await Promise.all([...workers.values()].map((w) => w.terminate(0)));
         for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
       }
       workers.clear();

@@ -88,6 +88,12 @@ export class PodWorker {
   private lastWritten = '';
   private timers = new Set<NodeJS.Timeout>();
   private terminating?: Promise<void>;
+  /** Termination deadline (epoch ms); a later, shorter terminate() call pulls it in. */
+  private deadline = Infinity;
+  /** The sandbox creation under way, so termination can wait for it and then remove it. */
+  private creating?: Promise<SandboxRecord>;
+  /** Container instances (`name/restartCount`) something has attached to (see streams.attach). */
+  readonly attached = new Set<string>();
   /** True once everything of the Pod is gone. */
   done = false;
   pod: Pod;
@@ -199,8 +205,10 @@ export class PodWorker {
     if (!this.sandbox) {
       if (Date.now() < this.sandboxRetryAt) { await this.writeStatus(); return; }
       try {
-        this.sandbox = await createSandbox(this.ctx.sandboxEnv, pod, this.dir);
+        this.creating = createSandbox(this.ctx.sandboxEnv, pod, this.dir);
+        this.sandbox = await this.creating;
         this.sandboxError = undefined;
+        if (this.terminating) return; // terminate() waits for `creating` and removes it
         this.persist();
       } catch (e) {
         this.sandboxError = e instanceof Error ? e.message : String(e);
@@ -288,6 +296,7 @@ export class PodWorker {
   }
 
   private start(rt: ContainerRuntime): void {
+    if (this.terminating || this.done) return;
     const sb = this.sandbox!;
     const img = rt.image!;
     const c = rt.spec;
@@ -443,6 +452,7 @@ export class PodWorker {
    * Pod's files. Idempotent; a second call waits for the first.
    */
   terminate(graceSeconds: number): Promise<void> {
+    this.deadline = Math.min(this.deadline, Date.now() + graceSeconds * 1000);
     if (!this.terminating) this.terminating = this.doTerminate(graceSeconds);
     return this.terminating;
   }
@@ -450,7 +460,8 @@ export class PodWorker {
   private async doTerminate(graceSeconds: number): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    const deadline = Date.now() + graceSeconds * 1000;
+    await this.creating?.catch(() => undefined);
+    const deadlineOf = (): number => this.deadline;
     await Promise.all([...this.containers.values()].map(async (rt) => {
       for (const p of rt.probes) p.stop();
       rt.unwatch?.();
@@ -458,11 +469,11 @@ export class PodWorker {
       if (!proc) return;
       const pre = rt.spec.lifecycle?.preStop;
       if (graceSeconds > 0 && pre && this.sandbox) {
-        const budget = Math.max(0, deadline - Date.now());
+        const budget = Math.max(0, deadlineOf() - Date.now());
         if (pre.exec?.command?.length) await run([...nsenterArgs(this.sandbox), ...pre.exec.command], { timeoutMs: budget });
         else if (pre.sleep?.seconds) await new Promise((r) => setTimeout(r, Math.min(budget, pre.sleep!.seconds * 1000)));
       }
-      await stopProcess(proc.pid, Math.max(0, deadline - Date.now()));
+      await stopProcess(proc.pid, deadlineOf);
       if (rt.stdinHold !== undefined) { try { fs.closeSync(rt.stdinHold); } catch { /* closed */ } }
     }));
     if (this.sandbox) await destroySandbox(this.ctx.sandboxEnv, this.sandbox);

@@ -45,7 +45,8 @@ export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code
       const r = spawnSyncMkfifo(spec.stdinFifo);
       if (!r) throw new NodeError('CommandFailed', `mkfifo ${spec.stdinFifo} failed`);
     }
-    // O_RDWR: opening never blocks and the reader never sees EOF while the agent lives.
+    // O_RDWR: opening never blocks, and since the container holds a writer too its stdin never sees
+    // EOF (so stdinOnce is not honoured; see README).
     stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
   }
   const argv = spec.tty
@@ -97,14 +98,16 @@ export function signalTree(pid: number, sig: NodeJS.Signals): void {
 }
 
 /**
- * Graceful stop: SIGTERM, then SIGKILL after `graceMs` if still alive. Resolves once the process is
- * gone (kill -9 is final, so the wait after it is short).
+ * Graceful stop: SIGTERM, then SIGKILL at the deadline if still alive. `grace` is a duration in ms,
+ * or a function giving the deadline (epoch ms) so a later force-stop can pull it in. Resolves once
+ * the process is gone (kill -9 is final, so the wait after it is short).
  */
-export async function stopProcess(pid: number, graceMs: number): Promise<void> {
+export async function stopProcess(pid: number, grace: number | (() => number)): Promise<void> {
   if (!pidAlive(pid)) return;
-  signalTree(pid, graceMs <= 0 ? 'SIGKILL' : 'SIGTERM');
-  const deadline = Date.now() + Math.max(0, graceMs);
-  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const fixed = typeof grace === 'number' ? Date.now() + grace : 0;
+  const deadline = typeof grace === 'number' ? () => fixed : grace;
+  signalTree(pid, deadline() <= Date.now() ? 'SIGKILL' : 'SIGTERM');
+  while (pidAlive(pid) && Date.now() < deadline()) await new Promise((r) => setTimeout(r, 20));
   if (pidAlive(pid)) signalTree(pid, 'SIGKILL');
   const hard = Date.now() + 2000;
   while (pidAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));

@@ -8,22 +8,31 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { run } from './exec.js';
 import { Ipam } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork, netnsExists } from './network.js';
-import { createSandbox, destroySandbox, holderAlive, nsenterArgs } from './sandbox.js';
+import { createSandbox, destroySandbox, holderAlive, nsenterArgs, type SandboxRecord } from './sandbox.js';
 
 test('sandbox: netns + veth + IP + hostname + resolv.conf, and Pod-to-Pod over the bridge', async (t) => {
   const id = randomBytes(2).toString('hex');
   const nodeNs = `cipt-${id}-n0`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-'));
-  t.after(async () => { await deleteNetns(nodeNs); fs.rmSync(dir, { recursive: true, force: true }); });
-  await ensureNodeNetwork(nodeNs, '10.244.0.0/24');
+  const made: SandboxRecord[] = [];
   const env = { nodeNetns: nodeNs, podCIDR: '10.244.0.0/24', idPrefix: `cipt-${id}`, ipam: new Ipam(dir, '10.244.0.0/24'),
     dns: { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' } };
+  // One cleanup, in order: sandboxes, then the node namespace, then the files.
+  t.after(async () => {
+    for (const s of made) await destroySandbox(env, s);
+    await deleteNetns(nodeNs);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await ensureNodeNetwork(nodeNs, '10.244.0.0/24');
   const mk = (name: string): Pod => ({ metadata: { name, namespace: 'default', uid: randomUUID() }, spec: { containers: [] } });
   const a = await createSandbox(env, mk('pod-a'), path.join(dir, 'a'));
-  t.after(() => destroySandbox(env, a));
+  made.push(a);
   const b = await createSandbox(env, mk('pod-b'), path.join(dir, 'b'));
-  t.after(() => destroySandbox(env, b));
+  made.push(b);
   assert.equal(a.ip, '10.244.0.2');
+  // Node namespace: forwarding and bridge-netfilter on (per namespace), hairpin on the Pod's port.
+  assert.equal((await run(['ip', 'netns', 'exec', nodeNs, 'cat', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables'])).stdout, '1\n1\n');
+  assert.match((await run(['ip', '-n', nodeNs, '-d', 'link', 'show', a.veth])).stdout, /master cbr0[\s\S]*hairpin on/);
   assert.equal(b.ip, '10.244.0.3');
   assert.equal((await run([...nsenterArgs(a), 'hostname'])).stdout.trim(), 'pod-a');
   assert.match((await run([...nsenterArgs(a), 'cat', '/etc/resolv.conf'])).stdout, /nameserver 10\.96\.0\.10/);
@@ -39,6 +48,15 @@ test('sandbox: netns + veth + IP + hostname + resolv.conf, and Pod-to-Pod over t
   const links = await run(['ip', '-n', nodeNs, '-o', 'link', 'show']);
   assert.ok(!links.stdout.includes(a.veth));
   assert.equal(env.ipam.addressOf(a.uid), undefined);
+
+  // hostNetwork: the Pod shares the NODE namespace (never the machine's), keeps its own UTS/mount.
+  const h = await createSandbox(env, { metadata: { name: 'hn', namespace: 'default', uid: randomUUID() }, spec: { hostNetwork: true, containers: [] } }, path.join(dir, 'h'));
+  made.push(h);
+  assert.equal((await run(['ip', 'netns', 'identify', String(h.holderPid)])).stdout.trim(), nodeNs);
+  assert.equal(h.ip, '10.244.0.1');
+  assert.equal((await run([...nsenterArgs(h), 'hostname'])).stdout.trim(), 'hn');
+  await destroySandbox(env, h);
+  assert.equal(netnsExists(nodeNs), true, 'the node namespace stays');
 });
 
 test('sandbox failure (no node namespace) is a typed error and leaves nothing', async (t) => {

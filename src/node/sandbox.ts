@@ -32,6 +32,8 @@ export interface SandboxRecord {
   /** /proc start time of the holder, so a re-used pid is never mistaken for ours. */
   holderStart: string;
   dir: string;
+  /** hostNetwork Pod: it shares the NODE namespace (never the host's); nothing network-side is its own. */
+  hostNetwork?: boolean;
 }
 
 /** Settings shared by every sandbox of one node. */
@@ -44,7 +46,8 @@ export interface SandboxEnv {
 }
 
 const HOLDER_SCRIPT =
-  'hostname "$1" && mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /etc/hosts && echo ready && exec sleep infinity';
+  'hostname "$1" && mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /etc/hosts && ' +
+  '{ [ ! -e /etc/hostname ] || mount --bind "$4" /etc/hostname; } && echo ready && exec sleep infinity';
 
 /** Builds the sandbox for `pod` under `dir` (the Pod's state dir). */
 export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
@@ -54,6 +57,7 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
   const gw = gatewayOf(env.podCIDR);
   const { prefix } = parseCidr(env.podCIDR);
   let ip = '';
+  if (pod.spec?.hostNetwork) return createHostNetworkSandbox(env, pod, dir);
   try {
     if (!netnsExists(env.nodeNetns)) throw new NodeError('SandboxFailed', `node namespace ${env.nodeNetns} does not exist`);
     ip = env.ipam.allocate(uid);
@@ -94,6 +98,28 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
   }
 }
 
+/**
+ * A hostNetwork Pod: "the host" of a clusterip node is the node's network namespace, so the Pod's
+ * processes join that namespace (its address is the node's gateway address) — never the machine's
+ * own namespace. It still gets its own UTS and mount namespaces and /etc files.
+ */
+async function createHostNetworkSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
+  if (!netnsExists(env.nodeNetns)) throw new NodeError('SandboxFailed', `node namespace ${env.nodeNetns} does not exist`);
+  const ip = gatewayOf(env.podCIDR);
+  const etc = path.join(dir, 'etc');
+  fs.mkdirSync(etc, { recursive: true });
+  fs.writeFileSync(path.join(etc, 'resolv.conf'), resolvConf(pod, env.dns));
+  fs.writeFileSync(path.join(etc, 'hosts'), hostsFile(pod, ip, env.dns.clusterDomain));
+  fs.writeFileSync(path.join(etc, 'hostname'), `${hostnameOf(pod)}\n`);
+  const holderPid = await startHolder(env.nodeNetns, hostnameOf(pod), etc);
+  const rec: SandboxRecord = {
+    uid: pod.metadata?.uid ?? '', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '',
+    netns: env.nodeNetns, veth: '', ip, holderPid, holderStart: pidStartTime(holderPid) ?? '', dir, hostNetwork: true,
+  };
+  fs.writeFileSync(path.join(dir, 'sandbox.json'), JSON.stringify(rec));
+  return rec;
+}
+
 /** The hostname the Pod sees: spec.hostname, else the Pod name (truncated to 63 as the kubelet does). */
 export function hostnameOf(pod: Pod): string {
   return (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63).replace(/[-.]+$/, '');
@@ -103,7 +129,7 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
   return new Promise((resolve, reject) => {
     // `ip netns exec` and `unshare` both exec (no fork), so child.pid is the holder itself.
     const child = spawn('ip', ['netns', 'exec', netns, 'unshare', '--uts', '--mount', '--propagation', 'private', '--',
-      'sh', '-c', HOLDER_SCRIPT, 'holder', hostname, path.join(etc, 'resolv.conf'), path.join(etc, 'hosts')],
+      'sh', '-c', HOLDER_SCRIPT, 'holder', hostname, path.join(etc, 'resolv.conf'), path.join(etc, 'hosts'), path.join(etc, 'hostname')],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errText = '';
@@ -137,6 +163,7 @@ export async function destroySandbox(env: SandboxEnv, rec: SandboxRecord): Promi
     try { process.kill(-rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
     try { process.kill(rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
   }
+  if (rec.hostNetwork) return; // the node namespace is not the Pod's to remove
   await destroySandboxParts(env, rec);
 }
 

@@ -36,9 +36,8 @@ test('Never: exit 0 → Succeeded, exit 1 → Failed; unknown image → Pending'
 });
 
 test('lastTransitionTime is kept while a condition does not change', () => {
-  const p = pod();
   const v = view({ running: { startedAt: T0, containerID: 'i' }, ready: true, started: true });
-  p.status = podStatus(p, v, T0);
+  const p: Pod = { ...pod(), status: podStatus(pod(), v, T0) };
   const later = podStatus(p, v, '2026-01-01T00:05:00Z');
   assert.equal(later.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime, T0);
 });

@@ -149,14 +149,20 @@ export class NodeStreams implements PodStreamProvider {
   async attach(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession> {
     const w = worker(this.lookup, namespace, pod);
     const c = pick(w, opts.container);
-    if (!c.view.running) throw badRequest(`cannot attach to a container that is not running: ${c.spec.name}`);
+    if (!c.view.running && !c.view.last) throw badRequest(`cannot attach to a container that is not running: ${c.spec.name}`);
     if (opts.stdin && !c.spec.stdin) {
       throw badRequest(`Unable to use a TTY - container ${c.spec.name} did not allocate one`);
     }
+    // The first attach to a container instance sees its output from the start (a `kubectl run -i`
+    // of a short command must not lose what the command printed before kubectl attached); later
+    // attaches see only new output. A container that already exited replays its output and ends.
+    const instance = `${c.spec.name}/${c.view.restartCount}`;
+    const first = !w.attached.has(instance);
+    w.attached.add(instance);
     const ac = new AbortController();
-    const out = await this.logs(namespace, pod, { container: c.spec.name, follow: true, tailLines: 0 }, ac.signal);
+    const out = await this.logs(namespace, pod, { container: c.spec.name, follow: !!c.view.running, ...(first ? {} : { tailLines: 0 }) }, ac.signal);
     let stdin: fs.WriteStream | undefined;
-    if (opts.stdin && c.spec.stdin) {
+    if (opts.stdin && c.spec.stdin && c.view.running) {
       const fd = fs.openSync(c.stdinFifo, fs.constants.O_RDWR);
       stdin = fs.createWriteStream('', { fd });
       stdin.on('error', () => undefined);
@@ -185,8 +191,15 @@ export class NodeStreams implements PodStreamProvider {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port}`);
     const child = spawn('ip', ['netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
     child.stdin.on('error', () => undefined);
-    const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    d.on('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    const d = new Duplex({
+      read() { child.stdout.resume(); },
+      write(chunk: Buffer, _enc, cb) { child.stdin.write(chunk, cb); },
+      final(cb) { child.stdin.end(); cb(); },
+      destroy(err, cb) { if (child.exitCode === null) child.kill('SIGKILL'); cb(err); },
+    });
+    child.stdout.on('data', (b: Buffer) => { if (!d.push(b)) child.stdout.pause(); });
+    child.stdout.on('end', () => d.push(null));
+    child.on('error', (e) => d.destroy(e));
     return d;
   }
 

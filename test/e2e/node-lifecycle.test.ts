@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { R } from '../../src/api/resources.js';
 import { cstatus, isReady, startTestNode } from '../../src/node/testing/harness.js';
 
@@ -31,7 +31,7 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
   }] });
   await n.waitPod('live', isReady);
   await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
-  p = await n.waitPod('live', (x) => (cstatus(x, 'live') ?? cstatus(x, 'c'))!.restartCount >= 1, 10_000);
+  p = await n.waitPod('live', (x) => (cstatus(x, 'c')?.restartCount ?? 0) >= 1, 10_000);
   assert.equal(cstatus(p, 'c')?.lastState?.terminated?.reason, 'Error');
 
   // Crash loop: exit 1 → restarted at once, then CrashLoopBackOff with the kubelet's message.
@@ -39,10 +39,10 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
   p = await n.waitPod('crash', (x) => cstatus(x, 'c')?.state?.waiting?.reason === 'CrashLoopBackOff');
   const cs = cstatus(p, 'c')!;
   assert.ok(cs.restartCount >= 1);
-  assert.match(cs.state!.waiting!.message!, /^back-off 1s restarting failed container=c pod=crash_default\(/);
+  assert.match(cs.state!.waiting!.message!, /^back-off \d+s restarting failed container=c pod=crash_default\(/);
   assert.equal(cs.lastState?.terminated?.exitCode, 1);
   p = await n.waitPod('crash', (x) => cstatus(x, 'c')!.restartCount >= 3, 15_000);
-  assert.match(cstatus(p, 'c')!.state!.waiting?.message ?? 'back-off 4s', /back-off (2|4)s/);
+  assert.match(cstatus(p, 'c')!.state!.waiting?.message ?? 'back-off 4s', /back-off (2|4|8)s/);
   // logs --previous shows the previous instance's output.
   const prev: Buffer[] = [];
   for await (const c of await n.agent.logs('default', 'crash', { previous: true }, new AbortController().signal)) prev.push(Buffer.from(c));
@@ -54,7 +54,7 @@ test('unknown image: ErrImagePull then ImagePullBackOff, with an Event saying ho
   await n.createPod('nope', { containers: [{ name: 'c', image: 'hotel-app:1.0.0' }] });
   const p = await n.waitPod('nope', (x) => cstatus(x, 'c')?.state?.waiting?.reason === 'ImagePullBackOff');
   assert.equal(p.status?.phase, 'Pending');
-  const evs = await n.client.list<{ reason?: string; message?: string; involvedObject?: { name?: string } }>(R.events, 'default');
+  const evs = await n.client.list<Event>(R.events, 'default');
   const ev = evs.items.find((e) => e.involvedObject?.name === 'nope' && e.message?.includes('images.json'));
   assert.ok(ev, 'an Event tells how to add the image');
   assert.match(ev!.message!, /Failed to pull image "hotel-app:1\.0\.0"/);
@@ -76,6 +76,19 @@ test('restartPolicy Never: Succeeded / Failed; env with fieldRef and Service lin
   const out: Buffer[] = [];
   for await (const c of await n.agent.logs('default', 'ok', {}, new AbortController().signal)) out.push(Buffer.from(c));
   assert.equal(Buffer.concat(out).toString(), `ok ${ok.status!.podIP} 10.96.0.50 tcp://10.96.0.50:80 /tmp\n`);
+
+  // Init containers run to completion, in order, before the containers start.
+  const M = `${n.opts.stateDir}/init-marker`;
+  await n.createPod('withinit', { restartPolicy: 'Never',
+    initContainers: [{ name: 'i1', image: 'busybox', command: ['sh', '-c', `echo one > ${M}`] },
+      { name: 'i2', image: 'busybox', command: ['sh', '-c', `sleep 0.2; echo two >> ${M}`] }],
+    containers: [{ name: 'main', image: 'busybox', command: ['cat', M] }] });
+  const wi = await n.waitPod('withinit', (x) => x.status?.phase === 'Succeeded');
+  assert.equal(wi.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
+  assert.deepEqual(wi.status?.initContainerStatuses?.map((c) => c.state?.terminated?.reason), ['Completed', 'Completed']);
+  let mainOut = '';
+  for await (const c of await n.agent.logs('default', 'withinit', { container: 'main' }, new AbortController().signal)) mainOut += c.toString();
+  assert.equal(mainOut, 'one\ntwo\n');
 });
 
 test('graceful termination: preStop runs, SIGTERM, then the Pod is removed with everything it had', async (t) => {
@@ -90,12 +103,11 @@ test('graceful termination: preStop runs, SIGTERM, then the Pod is removed with 
   const w = n.agent.worker('default', 'g')!;
   const holder = w.sandbox!.holderPid;
   const logDir = w.dir;
-  // Graceful delete as the API server records it: deletionTimestamp + grace period on the object.
-  const cur = await n.client.get<Pod>(R.pods, 'default', 'g');
-  cur.metadata!.deletionTimestamp = new Date().toISOString();
-  cur.metadata!.deletionGracePeriodSeconds = 5;
+  // Graceful delete: the API server marks the Pod (deletionTimestamp + grace); the agent stops it and
+  // deletes the object with grace 0.
   const t0 = Date.now();
-  await n.client.update(R.pods, 'default', cur);
+  const marked = await n.client.delete<Pod>(R.pods, 'default', 'g', { gracePeriodSeconds: 5 });
+  assert.ok(marked.metadata?.deletionTimestamp, 'graceful delete marks the Pod');
   const deadline = Date.now() + 8000;
   let gone = false;
   while (Date.now() < deadline && !gone) {

@@ -31,3 +31,24 @@ test('nginx Pod serves the welcome page to a busybox Pod over the bridge; hostna
   for await (const c of await n.agent.logs('default', 'web', {}, new AbortController().signal)) chunks.push(Buffer.from(c));
   assert.match(Buffer.concat(chunks).toString(), /GET \/ HTTP\/1\.1" 200/);
 });
+
+test('agnhost netexec, curlimages/curl entrypoint semantics, a user image from images.json', async (t) => {
+  const n = await startTestNode(t);
+  const fs = await import('node:fs');
+  fs.writeFileSync(`${n.opts.stateDir}/images.json`, JSON.stringify({ 'hotel-app:1.0.0': { command: ['busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc'] } }));
+  await n.createPod('agn', { containers: [{ name: 'a', image: 'registry.k8s.io/e2e-test-images/agnhost:2.52', args: ['netexec', '--http-port=8080'],
+    readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }] });
+  await n.createPod('hotel', { containers: [{ name: 'h', image: 'hotel-app:1.0.0' }] });
+  const agn = await n.waitPod('agn', isReady);
+  const hotel = await n.waitPod('hotel', isReady);
+  await n.createPod('curl', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'curlimages/curl',
+    args: ['-s', `http://${agn.status!.podIP}:8080/hostname`, `http://${agn.status!.podIP}:8080/clientip`, '-o', '/dev/stdout', `http://${hotel.status!.podIP}:8080/hostname`] }] });
+  const curl = await n.waitPod('curl', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
+  assert.equal(curl.status?.phase, 'Succeeded');
+  let out = '';
+  for await (const c of await n.agent.logs('default', 'curl', {}, new AbortController().signal)) out += c.toString();
+  // agnhost's /hostname and /clientip (the curl Pod's own IP), then the user image's httpd serving
+  // the Pod's own /etc/hostname (bind-mounted in the Pod's mount namespace).
+  assert.match(out, new RegExp(`^agn${curl.status!.podIP!.replace(/\./g, '\\.')}:\\d+hotel\n$`));
+  await assert.rejects(n.exec('curl', ['true']), 'no exec into a finished container');
+});

@@ -24,7 +24,8 @@ export function watchOptions(route: ResourceRoute, q: URLSearchParams): WatchOpt
   const ls = q.get('labelSelector'); if (ls) o.labelSelector = ls;
   const fs = [q.get('fieldSelector'), route.name !== undefined ? `metadata.name=${route.name}` : undefined].filter(Boolean);
   if (fs.length) o.fieldSelector = fs.join(',');
-  const rv = q.get('resourceVersion'); if (rv) o.resourceVersion = rv;
+  // Kubernetes semantics: an unset or "0" resourceVersion starts with ADDED events for the current state.
+  o.resourceVersion = q.get('resourceVersion') ?? '';
   if (q.get('allowWatchBookmarks') === 'true') o.allowWatchBookmarks = true;
   const ts = q.get('timeoutSeconds');
   if (ts) {

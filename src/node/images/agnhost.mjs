@@ -37,7 +37,7 @@ if (sub === 'serve-hostname') {
   const port = Number(flags['http-port'] ?? 8080);
   http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const remote = `${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
     switch (u.pathname) {
       case '/': case '/hostname': res.end(hostname); break;
       case '/clientip': res.end(remote); break;

@@ -8,10 +8,10 @@ import { R } from '../../api/resources.js';
 import { FakeClient } from '../../client/testing/fake.js';
 import { startNodeAgent } from '../agent.js';
 
-const opts = JSON.parse(process.argv[2]!) as Record<string, unknown>;
+const opts = JSON.parse(process.argv[2]!) as Omit<Parameters<typeof startNodeAgent>[0], 'client'>;
 const pods = JSON.parse(process.argv[3]!) as Pod[];
 const client = new FakeClient();
-const agent = await startNodeAgent({ ...(opts as never), client });
+const agent = await startNodeAgent({ ...opts, client });
 for (const p of pods) await client.create(R.pods, 'default', p);
 const out: Pod[] = [];
 for (const p of pods) {
