@@ -4,30 +4,21 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { mergeKubeconfig, removeKubeconfigContext } from './kubeconfig.js';
+import { removeKubeconfigContext } from './kubeconfig.js';
 
-const standalone = (name: string) => YAML.stringify({
-  apiVersion: 'v1', kind: 'Config', 'current-context': name,
-  clusters: [{ name, cluster: { server: 'https://127.0.0.1:6443' } }],
-  users: [{ name, user: { token: 'secret' } }],
-  contexts: [{ name, context: { cluster: name, user: name } }],
-});
-
-test('merges into an existing kubeconfig, keeps other entries, mode 0600, and removes cleanly', (t) => {
+test('removes one context with its cluster and user, keeps the others, mode 0600', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cip-kc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'config');
-  writeFileSync(path, YAML.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'other',
-    clusters: [{ name: 'other', cluster: { server: 'https://x' } }], users: [{ name: 'other', user: {} }],
-    contexts: [{ name: 'other', context: { cluster: 'other', user: 'other' } }] }));
-  mergeKubeconfig(path, standalone('clusterip-a'));
-  mergeKubeconfig(path, standalone('clusterip-a')); // idempotent
-  let doc = YAML.parse(readFileSync(path, 'utf8'));
-  assert.equal(doc['current-context'], 'clusterip-a');
-  assert.deepEqual(doc.contexts.map((c: { name: string }) => c.name), ['other', 'clusterip-a']);
-  assert.equal(statSync(path).mode & 0o777, 0o600);
+  writeFileSync(path, YAML.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'clusterip-a',
+    clusters: [{ name: 'other', cluster: { server: 'https://x' } }, { name: 'clusterip-a', cluster: { server: 'https://127.0.0.1:6443' } }],
+    users: [{ name: 'other', user: {} }, { name: 'clusterip-a-admin', user: { token: 't' } }],
+    contexts: [{ name: 'other', context: { cluster: 'other', user: 'other' } }, { name: 'clusterip-a', context: { cluster: 'clusterip-a', user: 'clusterip-a-admin' } }] }), { mode: 0o644 });
   removeKubeconfigContext(path, 'clusterip-a');
-  doc = YAML.parse(readFileSync(path, 'utf8'));
+  const doc = YAML.parse(readFileSync(path, 'utf8'));
   assert.deepEqual(doc.contexts.map((c: { name: string }) => c.name), ['other']);
   assert.deepEqual(doc.clusters.map((c: { name: string }) => c.name), ['other']);
+  assert.deepEqual(doc.users.map((c: { name: string }) => c.name), ['other']);
+  assert.equal(doc['current-context'], '');
+  assert.equal(statSync(path).mode & 0o777, 0o600);
 });

@@ -1,10 +1,9 @@
 /**
- * Merging clusterip's entries into a user's kubeconfig (and removing them), the way `kind` does:
- * cluster, user and context named `clusterip-<name>`, current-context switched to it. Written mode
- * 0600 because it carries a credential.
+ * Removing a cluster's entries from a user's kubeconfig on `clusterip down --purge`. (Writing and
+ * merging them is `writeKubeconfig` in src/apiserver/pki/kubeconfig.ts.) Written mode 0600 because
+ * the file carries credentials.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import YAML from 'yaml';
 
 interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
@@ -16,27 +15,6 @@ interface KubeconfigDoc {
 function load(path: string): KubeconfigDoc {
   if (!existsSync(path)) return { apiVersion: 'v1', kind: 'Config', preferences: {}, clusters: [], users: [], contexts: [] };
   return (YAML.parse(readFileSync(path, 'utf8')) as KubeconfigDoc | null) ?? {};
-}
-
-function upsert(list: Named<unknown>[] | undefined, entry: Named<unknown>): Named<unknown>[] {
-  return [...(list ?? []).filter((e) => e.name !== entry.name), entry];
-}
-
-/**
- * Writes (or merges) one cluster's entries into the kubeconfig at `path`.
- * `entries` holds a standalone kubeconfig document for the cluster (as the API server's PKI writes it).
- */
-export function mergeKubeconfig(path: string, standalone: string, makeCurrent = true): void {
-  const add = YAML.parse(standalone) as KubeconfigDoc;
-  const doc = load(path);
-  for (const c of add.clusters ?? []) doc.clusters = upsert(doc.clusters, c);
-  for (const u of add.users ?? []) doc.users = upsert(doc.users, u);
-  for (const x of add.contexts ?? []) doc.contexts = upsert(doc.contexts, x);
-  doc.apiVersion ??= 'v1';
-  doc.kind ??= 'Config';
-  if (makeCurrent && add['current-context']) doc['current-context'] = add['current-context'];
-  mkdirSync(dirname(path), { recursive: true });
-  save(path, doc);
 }
 
 /** Writes the document; the mode is set explicitly because `mode` only applies to new files. */
