@@ -18,12 +18,19 @@ export interface InformerHandlers<T extends KubeObject> {
   onDelete?(obj: T): void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
   /** Delay before relisting after a failed list or watch (ms). Default 500. */
   retryDelayMs?: number;
+  /**
+   * Applied to every listed or watched object before it is cached and handed to handlers, so a
+   * component can keep only the fields it reads (client-go's SetTransform; CoreDNS keeps
+   * trimmed Services and EndpointSlices this way). Must keep metadata.namespace, name and
+   * resourceVersion.
+   */
+  transform?: (obj: T) => T;
 }
 
 export class Informer<T extends KubeObject = KubeObject> {
@@ -39,7 +46,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(
     private readonly client: Client,
     readonly resource: ResourceInfo,
-    private readonly opts: InformerOptions = {},
+    private readonly opts: InformerOptions<T> = {},
   ) {}
 
   /** Registers handlers. Handlers added after sync get onAdd for every cached object. */
@@ -107,13 +114,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async listAndWatch(): Promise<void> {
+  /** Lists and applies the list. A method of its own so no frame keeps the listed items alive. */
+  private async relist(): Promise<void> {
     const list = await this.client.list<T>(this.resource, this.opts.namespace, {
       labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector,
     });
     if (this.stopped) return;
-    this.replace(list.items);
+    const transform = this.opts.transform;
+    this.replace(transform ? list.items.map(transform) : list.items);
     this.lastRV = list.metadata.resourceVersion ?? '';
+  }
+
+  private async listAndWatch(): Promise<void> {
+    // The list must not stay reachable from this frame while it waits on the watch (a suspended
+    // async function keeps its locals): with a transform, the untransformed items would live on.
+    await this.relist();
+    if (this.stopped) return;
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();
@@ -127,7 +143,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         return;
       }
       if (ev.type === 'ERROR') return; // the watch ends; `done` rejects and we relist
-      const obj = ev.object;
+      const obj = this.opts.transform ? this.opts.transform(ev.object) : ev.object;
       this.lastRV = obj.metadata?.resourceVersion ?? this.lastRV;
       const key = objectKey(obj);
       const old = this.cache.get(key);

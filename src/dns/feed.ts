@@ -18,10 +18,12 @@ export class ServiceRecordFeed {
   /** service key → slice keys */
   private readonly slicesByService = new Map<string, Set<string>>();
   private synced = false;
+  /** Both informers have listed; from here on every event recomputes its Service. */
+  private listed = false;
 
   constructor(client: Client, private readonly index: RecordIndex) {
-    this.services = new Informer<Service>(client, R.services);
-    this.slices = new Informer<EndpointSlice>(client, R.endpointslices);
+    this.services = new Informer<Service>(client, R.services, { transform: slimService });
+    this.slices = new Informer<EndpointSlice>(client, R.endpointslices, { transform: slimSlice });
     this.services.addHandlers({
       onAdd: (s) => this.refresh(svcKey(s)),
       onUpdate: (_o, s) => this.refresh(svcKey(s)),
@@ -37,6 +39,7 @@ export class ServiceRecordFeed {
   /** Starts both informers; resolves once both have synced. */
   async start(): Promise<void> {
     await Promise.all([this.services.start(), this.slices.start()]);
+    this.listed = true;
     // Recompute everything once both views are complete, then mark ready.
     for (const s of this.services.list()) this.refresh(svcKey(s));
     this.synced = true;
@@ -70,6 +73,9 @@ export class ServiceRecordFeed {
   }
 
   private refresh(key: string): void {
+    // Before both informers have synced, start() computes every Service once at the end; doing it
+    // per event as well would recompute a Service once per slice during the initial list.
+    if (!this.listed) return;
     const svc = this.services.get(key);
     if (!svc) {
       this.index.deleteService(key);
@@ -82,6 +88,35 @@ export class ServiceRecordFeed {
     }
     this.index.setService(key, svc, slices);
   }
+}
+
+/** The fields of a Service that records.ts reads (plus the identity the informer needs). */
+function slimService(s: Service): Service {
+  const m = s.metadata ?? {};
+  const spec = s.spec;
+  return {
+    metadata: { namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion },
+    spec: spec && {
+      type: spec.type, clusterIP: spec.clusterIP, clusterIPs: spec.clusterIPs, externalName: spec.externalName,
+      publishNotReadyAddresses: spec.publishNotReadyAddresses,
+      ports: spec.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
+    },
+  };
+}
+
+/** The fields of an EndpointSlice that records.ts and the feed read. */
+function slimSlice(s: EndpointSlice): EndpointSlice {
+  const m = s.metadata ?? {};
+  const owner = m.labels?.[SERVICE_NAME_LABEL];
+  return {
+    metadata: { namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion, labels: owner ? { [SERVICE_NAME_LABEL]: owner } : undefined },
+    addressType: s.addressType,
+    ports: s.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
+    endpoints: (s.endpoints ?? []).map((e) => ({
+      addresses: e.addresses, hostname: e.hostname,
+      conditions: e.conditions?.ready === undefined ? undefined : { ready: e.conditions.ready },
+    })),
+  };
 }
 
 function svcKey(s: Service): string {

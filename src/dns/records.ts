@@ -77,6 +77,12 @@ export function recordsForService(svc: Service, slices: readonly EndpointSlice[]
   for (const slice of slices) {
     const family = slice.addressType === 'IPv6' ? 'AAAA' : slice.addressType === 'IPv4' ? 'A' : undefined;
     if (!family) continue; // FQDN slices are not published
+    // SRV owner names per slice port, computed once per slice (one string shared by all its endpoints).
+    const srvPorts: { name: string; port: number }[] = [];
+    for (const sp of slice.ports ?? []) {
+      if (!sp.name || sp.port == null || !namedPorts.some((p) => p.name === sp.name)) continue;
+      srvPorts.push({ name: `_${sp.name}._${(sp.protocol ?? 'TCP').toLowerCase()}.${base}`.toLowerCase(), port: sp.port });
+    }
     for (const ep of slice.endpoints ?? []) {
       // An unset ready condition means ready (EndpointSlice API semantics).
       if (!publishNotReady && ep.conditions?.ready === false) continue;
@@ -87,13 +93,8 @@ export function recordsForService(svc: Service, slices: readonly EndpointSlice[]
         out.push({ name: base, type: family, data: address });
         out.push({ name: host, type: family, data: address });
         out.push({ name: reverseName(address), type: 'PTR', data: host });
-        for (const sp of slice.ports ?? []) {
-          const svcPort = namedPorts.find((p) => p.name === sp.name);
-          if (!sp.name || !svcPort || sp.port == null) continue;
-          out.push({
-            name: `_${sp.name}._${(sp.protocol ?? 'TCP').toLowerCase()}.${base}`.toLowerCase(), type: 'SRV',
-            data: { priority: 0, weight: 100, port: sp.port, target: host },
-          });
+        for (const sp of srvPorts) {
+          out.push({ name: sp.name, type: 'SRV', data: { priority: 0, weight: 100, port: sp.port, target: host } });
         }
       }
     }
@@ -110,8 +111,13 @@ function ownNames(svc: Service, zone: string): string[] {
 
 /** Every record and existing name of a zone, kept up to date one Service at a time. */
 export class RecordIndex {
-  private readonly byName = new Map<string, Rec[]>();
-  /** Reference counts of names that exist (with or without records), including empty non-terminals. */
+  /** Records by owner name: one Rec alone (most names have one record), or several in an array. */
+  private readonly byName = new Map<string, Rec | Rec[]>();
+  /**
+   * Reference counts of names that exist without being owners in `byName`: the ancestors of every
+   * owner name (empty non-terminals) and each Service's own name. Owner names are not counted
+   * here; `byName` already says they exist.
+   */
   private readonly existing = new Map<string, number>();
   private readonly bySource = new Map<string, { recs: Rec[]; names: string[] }>();
   /** Bumped on every change; answer caches compare it. */
@@ -133,7 +139,8 @@ export class RecordIndex {
 
   /** Records of `name` (lower-case, no trailing dot), any type. */
   lookup(name: string): readonly Rec[] | undefined {
-    return this.byName.get(name);
+    const v = this.byName.get(name);
+    return v === undefined || Array.isArray(v) ? v : [v];
   }
 
   /** True when `name` exists in the zone (it has records, or names below it do). */
@@ -144,35 +151,51 @@ export class RecordIndex {
   private setSource(key: string, recs: Rec[], names: string[]): void {
     const old = this.bySource.get(key);
     if (old) {
-      for (const r of old.recs) {
-        const list = this.byName.get(r.name);
-        if (!list) continue;
-        const i = list.indexOf(r);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.byName.delete(r.name);
-      }
-      for (const n of [...old.recs.map((r) => r.name), ...old.names]) this.unref(n);
+      for (const r of old.recs) this.removeRec(r);
+      this.countNames(old.recs, old.names, -1);
     }
     if (recs.length === 0 && names.length === 0) this.bySource.delete(key);
     else this.bySource.set(key, { recs, names });
-    for (const r of recs) {
-      const list = this.byName.get(r.name);
-      if (list) list.push(r); else this.byName.set(r.name, [r]);
-    }
-    for (const n of [...recs.map((r) => r.name), ...names]) this.ref(n);
+    for (const r of recs) this.addRec(r);
+    this.countNames(recs, names, +1);
     this.generation++;
   }
 
-  /** Counts `name` and each ancestor up to the zone (empty non-terminals exist too). */
-  private ref(name: string): void {
-    for (const n of this.ancestors(name)) this.existing.set(n, (this.existing.get(n) ?? 0) + 1);
+  private addRec(r: Rec): void {
+    const v = this.byName.get(r.name);
+    if (v === undefined) this.byName.set(r.name, r);
+    else if (Array.isArray(v)) v.push(r);
+    else this.byName.set(r.name, [v, r]);
   }
 
-  private unref(name: string): void {
-    for (const n of this.ancestors(name)) {
-      const c = (this.existing.get(n) ?? 0) - 1;
-      if (c <= 0) this.existing.delete(n); else this.existing.set(n, c);
+  private removeRec(r: Rec): void {
+    const v = this.byName.get(r.name);
+    if (v === undefined) return;
+    if (!Array.isArray(v)) {
+      if (v === r) this.byName.delete(r.name);
+      return;
     }
+    const i = v.indexOf(r);
+    if (i >= 0) v.splice(i, 1);
+    if (v.length === 1) this.byName.set(r.name, v[0]);
+    else if (v.length === 0) this.byName.delete(r.name);
+  }
+
+  /**
+   * Adds `delta` to the count of every ancestor of each distinct owner name of `recs` (the owner
+   * itself is in byName) and of every name in `names` and its ancestors. Distinct names only, so
+   * a headless Service with n endpoints walks its base name's ancestors once, not n times.
+   */
+  private countNames(recs: readonly Rec[], names: readonly string[], delta: 1 | -1): void {
+    const owners = new Set<string>();
+    for (const r of recs) owners.add(r.name);
+    for (const o of owners) { const a = this.ancestors(o); for (let i = 1; i < a.length; i++) this.count(a[i], delta); }
+    for (const n of names) for (const a of this.ancestors(n)) this.count(a, delta);
+  }
+
+  private count(name: string, delta: 1 | -1): void {
+    const c = (this.existing.get(name) ?? 0) + delta;
+    if (c <= 0) this.existing.delete(name); else this.existing.set(name, c);
   }
 
   private ancestors(name: string): string[] {

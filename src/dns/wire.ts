@@ -73,8 +73,14 @@ export class DnsWire {
     if (out.kind === 'servfail') return this.encode(q, RCODE.SERVFAIL, [], [], maxSize);
     const reply = this.encode(q, RCODE[out.rcode], out.answers, out.authority, maxSize, true);
     if (cacheable) {
-      if (this.cache.size >= MAX_CACHE) this.cache.clear();
-      this.cache.set(key, { generation, reply: Buffer.from(reply) });
+      // Evict the oldest entry (Map keeps insertion order) rather than clearing the whole cache,
+      // which would send every name down the slow path at once.
+      if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
+      // An unpooled copy: Buffer.from() of a small buffer is a slice of a shared 8 KiB pool slab,
+      // and a long-lived slice keeps the whole slab (and the short-lived replies in it) alive.
+      const copy = Buffer.allocUnsafeSlow(reply.length);
+      reply.copy(copy);
+      this.cache.set(key, { generation, reply: copy });
     }
     return reply;
   }
