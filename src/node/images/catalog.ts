@@ -98,9 +98,13 @@ export class ImageCatalog {
       case 'k8s.gcr.io/pause':
         return this.entry(`registry.k8s.io/pause:${tag}`, ['sleep', 'infinity'], [], { PATH: BASE_PATH });
       case 'clusterip/dns': {
-        const dist = path.join(ROOT, 'dist', 'dns', 'main.js');
-        const ep = fs.existsSync(dist) ? [process.execPath, dist]
-          : [process.execPath, '--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'src', 'dns', 'main.ts')];
+        // Run the DNS server from the same tree this agent runs from: compiled dist/ in an install,
+        // the TypeScript sources through tsx when the agent itself runs from src/ (tests, development),
+        // so a stale dist/ is never picked up. A small young generation keeps its RSS down (bench/dns).
+        const fromDist = path.relative(ROOT, HERE).split(path.sep)[0] === 'dist';
+        const ep = fromDist
+          ? [process.execPath, '--max-semi-space-size=2', path.join(ROOT, 'dist', 'dns', 'main.js')]
+          : [process.execPath, '--max-semi-space-size=2', '--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'src', 'dns', 'main.ts')];
         return this.entry(`clusterip/dns:${tag}`, ep, [], { PATH: BASE_PATH, NODE_PATH: path.join(ROOT, 'node_modules') });
       }
       default:
