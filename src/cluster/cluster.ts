@@ -169,11 +169,17 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       agents.push(agent);
       cleanups.push(() => agent.stop());
       await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
+      // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
+      // without a route, locally sent packets fail with "network unreachable" before the proxy's
+      // output hook can DNAT them. Service IPs are on no interface, so route them as local.
+      await inNetns(netns, 'ip', ['route', 'replace', 'local', serviceCIDR, 'dev', 'lo']);
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
         client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
       }));
       proxies.push(proxy);
-      cleanups.push(() => proxy.stop({ flush: true }));
+      // No flush: the rules live in the node namespace, which is deleted right after (flushing
+      // iptables rule by rule would only slow `down`).
+      cleanups.push(() => proxy.stop({ flush: false }));
     }
 
     writeRecord(opts.stateDir, record);

@@ -40,9 +40,13 @@ export function defaultStateDir(name: string): string {
   return join(process.env.CLUSTERIP_STATE_ROOT ?? '/var/lib/clusterip', name);
 }
 
-/** The short id of a cluster name: 4 hex digits, stable for the name. */
+/**
+ * The short id of a cluster name: 8 hex digits, stable for the name. Every network namespace of the
+ * cluster is named `cip-<id>-...` and cleanup removes by that prefix, so ids must not collide; 8 hex
+ * digits keep derived interface names within the kernel's 15 characters.
+ */
 export function clusterId(name: string): string {
-  return createHash('sha256').update(name).digest('hex').slice(0, 4);
+  return createHash('sha256').update(name).digest('hex').slice(0, 8);
 }
 
 /** Validates a cluster name (it appears in paths and kubeconfig contexts). */
@@ -81,13 +85,21 @@ export function writeRecord(stateDir: string, rec: ClusterRecord): void {
   renameSync(`${p}.tmp`, p);
 }
 
-/** True when `pid` is a live process. */
+/**
+ * True when `pid` is a live process. A zombie (exited, not yet reaped by its parent or PID 1)
+ * counts as gone: `kill(pid, 0)` succeeds on it, but it will never do anything again.
+ */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

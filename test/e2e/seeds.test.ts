@@ -142,11 +142,11 @@ test('seed 002: expose, dry-run YAML, jsonpath, describe, named targetPort, cros
   await until('nginx-service endpoints', async () => endpointIPs(await ok(['get', 'endpoints', 'nginx-service'])).length === 2);
 
   // Same namespace: short, namespaced and full names all work.
-  const same = await inPod('default', 'for n in nginx-service nginx-service.default nginx-service.default.svc.cluster.local; do wget -qO- -T 3 http://$n | grep -c "Welcome to nginx!"; done');
+  const same = await inPod('default', 'for n in nginx-service nginx-service.default nginx-service.default.svc.cluster.local; do timeout 3 wget -qO- http://$n | grep -c "Welcome to nginx!"; done');
   assert.equal(same.stdout.trim(), '1\n1\n1', same.stdout + same.stderr);
   // Another namespace: the short name fails, the namespaced name works.
   await ok(['create', 'namespace', 'other']);
-  const cross = await inPod('other', 'wget -qO- -T 3 http://nginx-service.default | grep -c "Welcome to nginx!"; wget -qO- -T 3 http://nginx-service >/dev/null 2>&1 && echo short-ok || echo short-failed');
+  const cross = await inPod('other', 'timeout 3 wget -qO- http://nginx-service.default | grep -c "Welcome to nginx!"; timeout 3 wget -qO- http://nginx-service >/dev/null 2>&1 && echo short-ok || echo short-failed');
   assert.equal(cross.stdout.trim(), '1\nshort-failed', cross.stdout + cross.stderr);
 
   // Named targetPort: the Service refers to the container port by name.
@@ -175,7 +175,7 @@ spec:
     targetPort: http
 `)]);
   await until('named-svc endpoint on 8080', async () => /:8080/.test(await ok(['get', 'endpoints', 'named-svc'])));
-  const named = await inPod('default', 'wget -qO- -T 3 http://named-svc/hostname');
+  const named = await inPod('default', 'timeout 3 wget -qO- http://named-svc/hostname');
   assert.equal(named.stdout.trim(), 'named-web', named.stdout + named.stderr);
 
   // busybox:1.28 and curlimages/curl test Pods, as the seeds run them.
@@ -264,7 +264,7 @@ spec:
   await ok(['rollout', 'status', 'deployment/hotel-app', '--timeout=60s'], { timeoutMs: 70_000 });
   const svc = await ok(['get', 'service', 'hotel-service']);
   assert.match(svc, /hotel-service\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP,443\/TCP\s+/);
-  const r = await inPod('default', 'for i in $(seq 20); do wget -qO- -T 3 http://hotel-service; done; wget -qO- -T 3 http://hotel-service:443', 'busybox');
+  const r = await inPod('default', 'for i in $(seq 20); do timeout 3 wget -qO- http://hotel-service; done; timeout 3 wget -qO- http://hotel-service:443', 'busybox');
   const names = r.stdout.trim().split('\n');
   assert.equal(names.length, 21, r.stdout + r.stderr);
   assert.equal(new Set(names).size, 1, `affinity broken: ${r.stdout}`);
@@ -288,7 +288,7 @@ spec:
 `)]);
   const ip = (await ok(['get', 'svc', 'my-service', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   // No Pod matches yet: the connection is refused at once, not left to time out.
-  const refused = await inPod('default', `s=$(date +%s%N); wget -qO- -T 5 http://${ip} 2>&1; echo "ms=$(( ($(date +%s%N) - s) / 1000000 ))"`);
+  const refused = await inPod('default', `s=$(date +%s%N); timeout 5 wget -qO- http://${ip} 2>&1; echo "ms=$(( ($(date +%s%N) - s) / 1000000 ))"`);
   assert.match(refused.stdout, /Connection refused|refused/i, refused.stdout + refused.stderr);
   assert.ok(Number(/ms=(\d+)/.exec(refused.stdout)?.[1] ?? 1e9) < 1000, refused.stdout);
 
@@ -312,10 +312,10 @@ spec:
         - containerPort: 8080
 `)]);
   await until('my-service endpoint', async () => endpointIPs(await ok(['get', 'endpoints', 'my-service'])).length >= 1, 30_000);
-  const inside = await inPod('default', 'wget -qO- -T 3 http://my-service/hostname');
+  const inside = await inPod('default', 'timeout 3 wget -qO- http://my-service/hostname');
   assert.match(inside.stdout, /^my-app-/, inside.stdout + inside.stderr);
   // From outside the cluster network the ClusterIP is not reachable.
-  const outside = await c.cli(['outside', '--', 'busybox', 'wget', '-qO-', '-T', '3', `http://${ip}/hostname`]);
+  const outside = await c.cli(['outside', '--', 'busybox', 'timeout', '3', 'busybox', 'wget', '-qO-', `http://${ip}/hostname`]);
   assert.notEqual(outside.code, 0);
   assert.doesNotMatch(outside.stdout, /my-app-/);
 });
