@@ -48,6 +48,14 @@ test('sandbox: netns + veth + IP + hostname + resolv.conf, and Pod-to-Pod over t
   const links = await run(['ip', '-n', nodeNs, '-o', 'link', 'show']);
   assert.ok(!links.stdout.includes(a.veth));
   assert.equal(env.ipam.addressOf(a.uid), undefined);
+  // A new Pod that reuses A's address also gets A's MAC (derived from the IP), so B's ARP entry for
+  // that address is still right: B reaches it at once.
+  const c = await createSandbox(env, mk('pod-c'), path.join(dir, 'c'));
+  made.push(c);
+  assert.equal(c.ip, a.ip);
+  assert.match((await run(['ip', '-n', c.netns, 'link', 'show', 'eth0'])).stdout, /link\/ether 0a:58:0a:f4:00:02 /);
+  const back = await run([...nsenterArgs(b), 'busybox', 'ping', '-c', '1', '-W', '1', c.ip]);
+  assert.equal(back.code, 0, back.stdout + back.stderr);
 
   // hostNetwork: the Pod shares the NODE namespace (never the machine's), keeps its own UTS/mount.
   const h = await createSandbox(env, { metadata: { name: 'hn', namespace: 'default', uid: randomUUID() }, spec: { hostNetwork: true, containers: [] } }, path.join(dir, 'h'));

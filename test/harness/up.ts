@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +63,8 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
     if (downed) return;
     downed = true;
     kubectl.killAll();
+    // For debugging a failed run: CIP_E2E_LOG_DIR=<dir> keeps each cluster's daemon log there.
+    if (process.env.CIP_E2E_LOG_DIR) await copyFile(join(stateDir, 'daemon.log'), join(process.env.CIP_E2E_LOG_DIR, `${name}.log`)).catch(() => undefined);
     await runCli(['down', ...base, '--purge']);
     const left = (await listNetns()).filter((n) => n.startsWith(`cip-${record?.id ?? 'none'}-`));
     await rm(dir, { recursive: true, force: true });
