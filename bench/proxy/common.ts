@@ -25,7 +25,12 @@ export function percentile(xs: number[], p: number): number {
 export function scratchNetns(): { ns: string; remove(): void } {
   const ns = `cip-${randomBytes(2).toString('hex')}-n0`;
   execFileSync('ip', ['netns', 'add', ns]);
-  return { ns, remove: () => { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } } };
+  const remove = (): void => {
+    process.off('exit', remove);
+    try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ }
+  };
+  process.once('exit', remove); // also when the run is cut short
+  return { ns, remove };
 }
 
 /** Wraps the real executor: calls `onApply(stdin, endTime)` when a rules transaction has committed. */

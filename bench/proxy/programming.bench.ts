@@ -12,9 +12,10 @@ import { startProxy, type ProxyMode } from '../../src/proxy/proxy.js';
 import { runInNetns } from '../../src/proxy/exec.js';
 import { bench, epIp, makeTestApi, percentile, rssMB, scratchNetns, sliceObj, svcIp, svcObj, timingExec } from './common.js';
 
-const NS = 'bench';
+const NS = 'default';
 const CHANGES = 60;
-const deadline = Date.now() + 110_000;
+/** Per-run time budget for the change loop (iptables at 10k Services is slow per change). */
+const RUN_BUDGET_MS = 25_000;
 
 async function run(mode: ProxyMode, services: number): Promise<void> {
   const { ns, remove } = scratchNetns();
@@ -37,13 +38,22 @@ async function run(mode: ProxyMode, services: number): Promise<void> {
       anchor: 'kubernetes#135639: nftables full sync of 5k Services / 250k endpoints took 2m13s..13m15s',
       target: services >= 10_000 ? '< 3000 ms' : undefined,
     });
-    bench(`${mode}: proxy process RSS after full sync, ${label}`, rssMB(), 'MB', {
-      baseline: { name: 'RSS before the proxy started (API objects loaded)', value: Number(rss0.toFixed(1)) },
+    // The proxy shares the process with the in-process API (and earlier runs), so the figure is the
+    // RSS growth from starting the proxy through its full sync; the whole process is the baseline.
+    bench(`${mode}: proxy RSS (growth from proxy start to full sync), ${label}`, rssMB() - rss0, 'MB', {
+      baseline: { name: 'whole bench process RSS after the sync (API + proxy)', value: Number(rssMB().toFixed(1)) },
       target: services >= 10_000 ? '< 250 MB' : undefined,
     });
     await proxy.whenIdle();
 
+    if (mode === 'iptables' && services >= 10_000) {
+      // iptables-restore (iptables-nft) reads back the whole ruleset (110k chains here) on every
+      // run: one change took over a minute when tried. Not measured; see README.md.
+      console.error('iptables 10k: incremental latency not measured (iptables-restore > 60 s per change)');
+      return;
+    }
     const lat: number[] = [];
+    const deadline = Date.now() + RUN_BUDGET_MS;
     let lastIp = '';
     let lastSvc = 0;
     for (let k = 0; k < CHANGES && Date.now() < deadline; k++) {

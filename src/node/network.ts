@@ -46,6 +46,11 @@ export async function ensureNodeNetwork(netns: string, podCIDR: string): Promise
   await runOk(['ip', 'netns', 'exec', netns, 'sh', '-c',
     'echo 1 > /proc/sys/net/ipv4/ip_forward; ' +
     'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet; ' +
+    // A Pod → ClusterIP → Pod connection on one bridge leaves by the port it came in on, so the
+    // kernel would send the client an ICMP redirect for every new connection; those use up the
+    // per-destination ICMP rate limit, and the proxy's port-unreachable rejects ("connection
+    // refused" for a Service without endpoints) are then silently dropped: clients hang.
+    'echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects; echo 0 > /proc/sys/net/ipv4/conf/cbr0/send_redirects; ' +
     '(echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables) 2>/dev/null; true']);
   return created;
 }

@@ -60,7 +60,7 @@ export interface Proxy {
   rulesFor(namespace: string, name: string): Promise<string>;
   /** Prometheus text exposition of the kubeproxy_* metrics. */
   metricsText(): string;
-  /** Resolves when every change seen so far has been synced (or failed and is waiting for a retry). */
+  /** Resolves when every change seen so far is in the kernel (waits through retries after failures; resolves at once after stop). */
   whenIdle(): Promise<void>;
   /** Number of successful syncs so far. */
   readonly syncCount: number;

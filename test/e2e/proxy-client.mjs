@@ -2,6 +2,7 @@
 //   node proxy-client.mjs http <ip> <port> <count>      N HTTP GETs, each on a new connection
 //   node proxy-client.mjs connect <ip> <port> <timeoutMs>  one TCP connect
 //   node proxy-client.mjs udp <ip> <port> <count> <gapMs> <localPort>  N datagrams from one source port
+//   node proxy-client.mjs connects <ip> <port> <count>  N sequential TCP connects (handshake time each)
 // Prints one JSON line: { answers: string[], errors: string[], ms: number[] }.
 import http from 'node:http';
 import net from 'node:net';
@@ -34,6 +35,15 @@ if (mode === 'http') {
     s.on('connect', () => { clearTimeout(timer); out.answers.push('connected'); out.ms.push(performance.now() - t0); s.destroy(); resolve(); });
     s.on('error', (e) => { clearTimeout(timer); out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); });
   });
+} else if (mode === 'connects') {
+  for (let i = 0; i < Number(a); i++) {
+    await new Promise((resolve) => {
+      const t0 = performance.now();
+      const s = net.connect({ host: ip, port });
+      s.on('connect', () => { out.ms.push(performance.now() - t0); s.destroy(); resolve(); });
+      s.on('error', (e) => { out.errors.push(e.code ?? e.message); resolve(); });
+    });
+  }
 } else if (mode === 'udp') {
   const sock = dgram.createSocket('udp4');
   await new Promise((r) => sock.bind(Number(c), '0.0.0.0', r));

@@ -42,6 +42,9 @@ export class ProxyFixture {
    * mode relies on a default route) because REJECT only works in the forward/input/output hooks.
    */
   setup(opts: { serviceRoute?: boolean } = {}): void {
+    process.once('SIGTERM', this.onSignal);
+    process.once('SIGINT', this.onSignal);
+    process.once('exit', this.onExit);
     this.addNs(this.nodeNs);
     const n = this.nodeNs;
     inNs(n, ['ip', 'link', 'set', 'lo', 'up']);
@@ -134,7 +137,17 @@ export class ProxyFixture {
     this.pods.delete(name);
   }
 
+  private readonly onExit = (): void => this.cleanup();
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    // A run killed from outside (timeout, Ctrl-C) must not leave namespaces and Pods behind.
+    this.cleanup();
+    process.kill(process.pid, sig);
+  };
+
   cleanup(): void {
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
+    process.off('exit', this.onExit);
     for (const p of this.procs) if (p.pid && p.exitCode === null) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
     this.procs.clear();
     for (const ns of this.namespaces.splice(0).reverse()) {

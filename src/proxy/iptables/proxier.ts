@@ -115,7 +115,7 @@ export class IptablesProxier implements ProxyBackend {
         const prev = old?.chains.get(name);
         if (prev && prev.join('\n') === lines.join('\n')) continue;
         declare.push(`:${name} - [0:0]`);
-        rules.push(...lines);
+        for (const l of lines) rules.push(l);
       }
       for (const name of old?.chains.keys() ?? []) if (!frag?.chains.has(name)) gone.add(name);
     }
@@ -128,8 +128,8 @@ export class IptablesProxier implements ProxyBackend {
     const natLines: string[] = [];
     for (const k of ordered) {
       const f = next.get(k)!;
-      filterLines.push(...f.filterServices);
-      natLines.push(...f.natServices);
+      for (const l of f.filterServices) filterLines.push(l);
+      for (const l of f.natServices) natLines.push(l);
     }
     const out = [
       '*filter',

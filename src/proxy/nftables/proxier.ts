@@ -4,9 +4,12 @@
  *
  * - `service-ips` verdict map keyed on `daddr . l4proto . dport` sends a new connection to its
  *   Service port's chain, so the first-packet cost does not grow with the number of Services;
- * - a `service-…` chain per Service port picks an endpoint and DNATs in one rule
- *   (`dnat ip to numgen random mod N map { i : ip . port }`). Only Services with ClientIP affinity
- *   get kube-proxy's per-endpoint `endpoint-…` chains and dynamic timeout sets `affinity-…`;
+ * - the endpoints of every Service port live in one map, `service-endpoints`
+ *   (`clusterIP . proto . port . i : podIP . targetPort`); a Service port with N usable endpoints
+ *   jumps to the shared chain `endpoints-mod-N`, whose one rule DNATs through that map keyed with
+ *   `numgen random mod N`. An endpoint change is thus a few map-element updates. Only Services
+ *   with ClientIP affinity get kube-proxy's per-Service `service-…` chain, per-endpoint
+ *   `endpoint-…` chains and dynamic timeout sets `affinity-…`;
  * - traffic to a ClusterIP from outside the Pod CIDR is marked and masqueraded; hairpin traffic (a
  *   Pod sent to itself) is masqueraded through the `hairpin-endpoints` set (`ep . ep` pairs);
  * - `no-endpoint-services` rejects connections to Service ports without usable endpoints;
@@ -15,8 +18,9 @@
  *   rejection does not depend on the node namespace's routes.
  *
  * Why leaner than kube-proxy: `nft` reads the whole table back before each transaction, so a sync's
- * cost grows with the number of chains and rules in the table. One chain and one rule per Service
- * port (instead of a chain per endpoint) keeps incremental syncs cheap at 10k Services.
+ * cost grows with the number of chains, rules and sets in the table, and the kernel looks sets up by
+ * walking a list (anonymous per-rule maps made a 10k-Service full sync take 12 s). Map elements
+ * instead of per-Service chains keep both full and incremental syncs cheap at 10k Services.
  *
  * Syncs are diffs: the proxier keeps a model of what it wrote per Service (chains, map elements,
  * sets) and a sync emits only the chains and elements that changed. A full sync (first one, after
@@ -32,6 +36,8 @@ import { ProxyError } from '../errors.js';
 /** The table the proxy owns in the node namespace. */
 export const NFT_TABLE = 'clusterip';
 const MASQ_MARK = '0x4000';
+/** Elements per `add element` / `delete element` command. */
+const ELEMENTS_PER_COMMAND = 1000;
 
 export interface NftablesOptions {
   serviceCIDR: string;
@@ -51,6 +57,28 @@ export interface NftFragment {
   sets: Map<string, number>;
   /** Endpoint IPs in use (for the shared hairpin set, reference-counted across Services). */
   hairpin: Set<string>;
+  /** `proto/N` in use (for the shared `<proto>-endpoints-mod-N` chains, reference-counted). */
+  mods: Set<string>;
+}
+
+/**
+ * The shared chain that picks one of `n` endpoints of a `proto` Service port through the
+ * `service-endpoints` map (`<proto>-endpoints-mod-<n>`, e.g. `tcp-endpoints-mod-3`). Per protocol
+ * because port translation needs a transport-protocol match before it.
+ */
+export function modChain(mod: string): string {
+  return `${mod.split('/')[0]}-endpoints-mod-${mod.split('/')[1]}`;
+}
+
+function modRule(mod: string): string {
+  const [proto, n] = mod.split('/');
+  return `meta l4proto ${proto} dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${n} map @service-endpoints`;
+}
+
+function modOrder(a: string, b: string): number {
+  const [pa, na] = a.split('/');
+  const [pb, nb] = b.split('/');
+  return pa! < pb! ? -1 : pa! > pb! ? 1 : Number(na) - Number(nb);
 }
 
 const BASE_CHAINS: [string, string | undefined][] = [
@@ -68,7 +96,7 @@ const BASE_CHAINS: [string, string | undefined][] = [
   ['reject-chain', undefined],
 ];
 const BASE_CHAIN_NAMES = new Set(BASE_CHAINS.map(([n]) => n));
-const BASE_SETS = new Set(['service-ips', 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
+const BASE_SETS = new Set(['service-ips', 'service-endpoints', 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
 
 function elementText(e: Element): string {
   const comment = e.comment !== undefined ? ` comment "${e.comment}"` : '';
@@ -84,6 +112,8 @@ export class NftablesProxier implements ProxyBackend {
   private written = new Map<string, NftFragment>();
   /** Endpoint IP → number of written Services using it (the hairpin set holds those > 0). */
   private hairpinRefs = new Map<string, number>();
+  /** `proto/N` → number of written Service ports using `<proto>-endpoints-mod-N`. */
+  private modRefs = new Map<string, number>();
   private readonly t = `ip ${NFT_TABLE}`;
 
   constructor(private readonly opts: NftablesOptions) {}
@@ -122,7 +152,7 @@ export class NftablesProxier implements ProxyBackend {
 
   /** Renders the chains, map elements and sets of one Service (pure). */
   renderService(state: ServiceState): NftFragment {
-    const f: NftFragment = { chains: new Map(), elements: [], sets: new Map(), hairpin: new Set() };
+    const f: NftFragment = { chains: new Map(), elements: [], sets: new Map(), hairpin: new Set(), mods: new Set() };
     const ips = new Set<string>();
     for (const sp of state.ports) {
       if (!ips.has(sp.clusterIP)) {
@@ -136,14 +166,16 @@ export class NftablesProxier implements ProxyBackend {
         f.elements.push({ map: 'no-endpoint-services', key, value: 'goto reject-chain', comment: servicePortName(sp) });
         continue;
       }
-      const svcChain = nftServiceChain(sp);
-      f.elements.push({ map: 'service-ips', key, value: `goto ${svcChain}`, comment: servicePortName(sp) });
       for (const ep of eps) f.hairpin.add(ep.ip);
       if (sp.affinityTimeoutSeconds === undefined) {
-        const targets = eps.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`).join(' , ');
-        f.chains.set(svcChain, [`meta l4proto ${proto} dnat ip to numgen random mod ${eps.length} map { ${targets} }`]);
+        const mod = `${proto}/${eps.length}`;
+        f.mods.add(mod);
+        f.elements.push({ map: 'service-ips', key, value: `goto ${modChain(mod)}`, comment: servicePortName(sp) });
+        eps.forEach((ep, i) => f.elements.push({ map: 'service-endpoints', key: `${key} . ${i}`, value: `${ep.ip} . ${ep.port}` }));
         continue;
       }
+      const svcChain = nftServiceChain(sp);
+      f.elements.push({ map: 'service-ips', key, value: `goto ${svcChain}`, comment: servicePortName(sp) });
       // ClientIP affinity, as kube-proxy: one chain and one dynamic timeout set per endpoint; a
       // source seen recently goes straight to its endpoint, a new one is spread at random.
       const epChains = eps.map((ep) => nftEndpointChain(sp, ep));
@@ -171,19 +203,28 @@ export class NftablesProxier implements ProxyBackend {
     const addSets: string[] = [];
     const epChains: string[] = [];
     const svcChains: string[] = [];
-    const delElements: string[] = [];
-    const addElements: string[] = [];
+    // map name → element texts; emitted grouped, many elements per command (one netlink message
+    // per command, so 100k single-element commands would cost seconds).
+    const delElements = new Map<string, string[]>();
+    const addElements = new Map<string, string[]>();
+    const note = (m: Map<string, string[]>, map: string, text: string): void => {
+      let l = m.get(map);
+      if (!l) m.set(map, l = []);
+      l.push(text);
+    };
     const goneChains = new Set<string>();
     const goneSets = new Set<string>();
     const wantChains = new Set<string>();
     const wantSets = new Set<string>();
     const refs = full ? new Map<string, number>() : new Map(this.hairpinRefs);
+    const mods = full ? new Map<string, number>() : new Map(this.modRefs);
     const touchedIps = new Set<string>();
-    const bump = (ip: string, d: number): void => {
-      touchedIps.add(ip);
-      const n = (refs.get(ip) ?? 0) + d;
-      if (n > 0) refs.set(ip, n);
-      else refs.delete(ip);
+    const touchedMods = new Set<string>();
+    const bump = <K>(m: Map<K, number>, touched: Set<K>, k: K, d: number): void => {
+      touched.add(k);
+      const n = (m.get(k) ?? 0) + d;
+      if (n > 0) m.set(k, n);
+      else m.delete(k);
     };
 
     const emitChain = (name: string, rules: string[], isNew: boolean): void => {
@@ -199,8 +240,10 @@ export class NftablesProxier implements ProxyBackend {
       const frag = state ? this.renderService(state) : undefined;
       if (frag && (frag.chains.size > 0 || frag.elements.length > 0)) next.set(key, frag);
       else next.delete(key);
-      for (const ip of old?.hairpin ?? []) bump(ip, -1);
-      for (const ip of frag?.hairpin ?? []) bump(ip, +1);
+      for (const ip of old?.hairpin ?? []) bump(refs, touchedIps, ip, -1);
+      for (const ip of frag?.hairpin ?? []) bump(refs, touchedIps, ip, +1);
+      for (const n of old?.mods ?? []) bump(mods, touchedMods, n, -1);
+      for (const n of frag?.mods ?? []) bump(mods, touchedMods, n, +1);
 
       for (const [name, timeout] of frag?.sets ?? []) {
         wantSets.add(name);
@@ -219,8 +262,8 @@ export class NftablesProxier implements ProxyBackend {
 
       const oldEls = new Map((old?.elements ?? []).map((e) => [elementId(e), e]));
       const newEls = new Map((frag?.elements ?? []).map((e) => [elementId(e), e]));
-      for (const [id, e] of oldEls) if (!newEls.has(id)) delElements.push(`delete element ${t} ${e.map} { ${e.key} }`);
-      for (const [id, e] of newEls) if (!oldEls.has(id)) addElements.push(`add element ${t} ${e.map} { ${elementText(e)} }`);
+      for (const [id, e] of oldEls) if (!newEls.has(id)) note(delElements, e.map, e.key);
+      for (const [id, e] of newEls) if (!oldEls.has(id)) note(addElements, e.map, elementText(e));
     }
 
     if (full) {
@@ -228,9 +271,11 @@ export class NftablesProxier implements ProxyBackend {
       out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
       out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to reject packets to services with no endpoints" ; }`);
       out.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`);
+      out.push(`add map ${t} service-endpoints { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
+      // (data is typed `tcp dport` but holds any L4 port: nft 1.0.6 cannot read `th` back from the kernel)
       out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
       // Maps first emptied, then refilled below: one transaction, so the kernel never sees them empty.
-      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
+      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, `flush map ${t} service-endpoints`, `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
       const base = this.baseRules();
       // Base chains that other chains jump to must exist before the hooks that use them.
       for (const [name, hook] of [...BASE_CHAINS].reverse()) {
@@ -245,10 +290,33 @@ export class NftablesProxier implements ProxyBackend {
     for (const ip of [...touchedIps].sort()) {
       const before = full ? false : this.hairpinRefs.has(ip);
       const after = refs.has(ip);
-      if (!before && after) addElements.push(`add element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
-      if (before && !after) delElements.push(`delete element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
+      if (!before && after) note(addElements, 'hairpin-endpoints', `${ip} . ${ip}`);
+      if (before && !after) note(delElements, 'hairpin-endpoints', `${ip} . ${ip}`);
     }
-    out.push(...addSets, ...epChains, ...svcChains, ...delElements, ...addElements);
+    // Shared endpoints-mod-N chains: created when the first Service needs N, removed with the last.
+    const modLines: string[] = [];
+    for (const n of [...touchedMods].sort(modOrder)) {
+      const before = full ? existing?.chains.has(modChain(n)) ?? false : this.modRefs.has(n);
+      const after = mods.has(n);
+      if (after && (full || !before)) {
+        modLines.push(`add chain ${t} ${modChain(n)}`);
+        if (before) modLines.push(`flush chain ${t} ${modChain(n)}`);
+        modLines.push(`add rule ${t} ${modChain(n)} ${modRule(n)}`);
+      }
+      if (!after && before && !full) goneChains.add(modChain(n));
+      if (after) wantChains.add(modChain(n));
+    }
+    // (loops, not spread: a full sync has far more lines than a call's argument limit)
+    const grouped = (verb: string, m: Map<string, string[]>): string[] => {
+      const lines: string[] = [];
+      for (const [map, els] of m) {
+        for (let i = 0; i < els.length; i += ELEMENTS_PER_COMMAND) {
+          lines.push(`${verb} element ${t} ${map} { ${els.slice(i, i + ELEMENTS_PER_COMMAND).join(' , ')} }`);
+        }
+      }
+      return lines;
+    };
+    for (const part of [addSets, modLines, epChains, svcChains, grouped('delete', delElements), grouped('add', addElements)]) for (const l of part) out.push(l);
     const gone = [...goneChains].filter((c) => !wantChains.has(c)).sort();
     // Service chains jump to endpoint chains: flush every stale chain before deleting any.
     for (const c of gone) out.push(`flush chain ${t} ${c}`);
@@ -256,7 +324,7 @@ export class NftablesProxier implements ProxyBackend {
     for (const s of [...goneSets].filter((x) => !wantSets.has(x)).sort()) out.push(`delete set ${t} ${s}`);
 
     const text = out.length ? out.join('\n') + '\n' : '';
-    return { text, commit: () => { this.written = next; this.hairpinRefs = refs; } };
+    return { text, commit: () => { this.written = next; this.hairpinRefs = refs; this.modRefs = mods; } };
   }
 
   rulesFor(key: string): string {
@@ -266,6 +334,7 @@ export class NftablesProxier implements ProxyBackend {
     const lines: string[] = [];
     for (const e of f.elements) lines.push(`add element ${t} ${e.map} { ${elementText(e)} }`);
     for (const ip of f.hairpin) lines.push(`add element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
+    for (const n of f.mods) lines.push(`chain ${modChain(n)} {`, `\t${modRule(n)}`, '}');
     for (const [name, timeout] of f.sets) lines.push(`add set ${t} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`);
     for (const [name, rules] of [...f.chains].sort(([a], [b]) => (a.startsWith('service-') ? -1 : 0) - (b.startsWith('service-') ? -1 : 0))) {
       lines.push(`chain ${name} {`, ...rules.map((r) => `\t${r}`), '}');
@@ -300,6 +369,7 @@ export class NftablesProxier implements ProxyBackend {
   reset(): void {
     this.written = new Map();
     this.hairpinRefs = new Map();
+    this.modRefs = new Map();
   }
 
   private exec(): NetnsExec {
