@@ -68,7 +68,9 @@ export class IptablesProxier implements ProxyBackend {
       const match = `-d ${sp.clusterIP}/32 -p ${proto} -m ${proto} --dport ${sp.port}`;
       const eps = usableEndpoints(state.endpoints.get(portKey(sp.portName, sp.protocol)) ?? []);
       if (eps.length === 0) {
-        f.filterServices.push(`-A KUBE-SERVICES ${match} -m comment --comment "${spn} has no endpoints" -j REJECT --reject-with icmp-port-unreachable`);
+        // TCP: a reset, not ICMP (see the nftables backend: an ICMP error that arrives while
+        // connect() holds the socket lock is only a soft error, and the client hangs).
+        f.filterServices.push(`-A KUBE-SERVICES ${match} -m comment --comment "${spn} has no endpoints" -j REJECT --reject-with ${proto === 'tcp' ? 'tcp-reset' : 'icmp-port-unreachable'}`);
         continue;
       }
       const svc = iptServiceChain(sp);
@@ -135,6 +137,7 @@ export class IptablesProxier implements ProxyBackend {
       '*filter',
       ':KUBE-SERVICES - [0:0]',
       ...filterLines,
+      `-A KUBE-SERVICES -d ${this.opts.serviceCIDR} -p tcp -m comment --comment "reject traffic to ClusterIP ports without a Service" -j REJECT --reject-with tcp-reset`,
       `-A KUBE-SERVICES -d ${this.opts.serviceCIDR} -m comment --comment "reject traffic to ClusterIP ports without a Service" -j REJECT --reject-with icmp-port-unreachable`,
       'COMMIT',
       '*nat',

@@ -136,6 +136,10 @@ export class NftablesProxier implements ProxyBackend {
       ]],
       ['service-endpoints-check', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
       ['cluster-ips-check', [
+        // TCP gets a reset, not an ICMP error: on a veth path the ICMP arrives while connect() still
+        // holds the socket lock, and Linux then keeps it only as a soft error (TcpExtLockDroppedIcmps):
+        // the client retries its SYN instead of seeing "connection refused". A RST is queued and seen.
+        'ip daddr @cluster-ips meta l4proto tcp reject with tcp reset comment "Reject traffic to invalid ports of ClusterIPs"',
         'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"',
         `ip daddr ${this.opts.serviceCIDR} drop comment "Drop traffic to unallocated ClusterIPs"`,
       ]],
@@ -146,7 +150,7 @@ export class NftablesProxier implements ProxyBackend {
         `meta mark set meta mark ^ ${MASQ_MARK}`,
         'masquerade fully-random',
       ]],
-      ['reject-chain', ['reject']],
+      ['reject-chain', ['meta l4proto tcp reject with tcp reset', 'reject']],
     ]);
   }
 
