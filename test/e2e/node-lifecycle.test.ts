@@ -27,7 +27,8 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
   // Liveness: an httpGet probe from the node namespace; break it and the container restarts.
   await n.createPod('live', { restartPolicy: 'Always', containers: [{
     name: 'c', image: 'busybox', command: ['sh', '-c', 'mkdir -p $M/www && touch $M/www/ok && httpd -f -p 8080 -h $M/www'], env: [{ name: 'M', value: `${n.opts.stateDir}/m` }],
-    livenessProbe: { httpGet: { path: '/ok', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+    // initialDelaySeconds: the first probe must not race httpd's start (it would restart a healthy container).
+    livenessProbe: { httpGet: { path: '/ok', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 },
   }] });
   await n.waitPod('live', isReady);
   await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);

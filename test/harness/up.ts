@@ -27,6 +27,8 @@ export interface UpCluster {
   /** Runs a command inside node 0's network namespace (never on the host). */
   onNode(cmd: string, args: string[]): Promise<string>;
   file(name: string, content: string): Promise<string>;
+  /** `clusterip down` (objects kept) then `clusterip up` again with the same name and state. */
+  restart(): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -75,12 +77,20 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
   const args = ['up', ...base, '--api-port', '0', '--kubeconfig', kubeconfig, '--detach'];
   if (opts.nodes) args.push('--nodes', String(opts.nodes));
   if (opts.proxyMode) args.push('--proxy-mode', opts.proxyMode);
-  const r = await runCli(args, { timeoutMs: 90_000 });
-  if (r.code !== 0) throw new Error(`clusterip up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  record = readRecord(stateDir)!;
-  const names = topologyNames(record.id);
+  const start = async (): Promise<void> => {
+    const r = await runCli(args, { timeoutMs: 90_000 });
+    if (r.code !== 0) throw new Error(`clusterip up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    record = readRecord(stateDir)!;
+  };
+  await start();
+  const names = topologyNames(record!.id);
   return {
-    name, dir, stateDir, record, kubectl, down,
+    name, dir, stateDir, record: record!, kubectl, down,
+    restart: async () => {
+      const d = await runCli(['down', ...base]);
+      if (d.code !== 0) throw new Error(`clusterip down failed: ${d.stdout}${d.stderr}`);
+      await start();
+    },
     cli: (a, o) => runCli([...a.slice(0, 1), ...base, ...a.slice(1)], o),
     onNode: (cmd, a) => inNetns(names.node(0), cmd, a),
     file: async (n, content) => { const p = join(dir, n); await writeFile(p, content); return p; },
