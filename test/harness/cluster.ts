@@ -8,7 +8,6 @@
  *   const r = await c.kubectl(['get', 'svc']);   // { code, stdout, stderr }
  */
 import type { TestContext } from 'node:test';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, mkdir, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,25 +22,11 @@ import { writeKubeconfig } from '../../src/apiserver/pki/kubeconfig.js';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/server.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
+import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
 
-/** Result of one kubectl run. */
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Options of one kubectl run. */
-export interface KubectlOptions {
-  /** Written to kubectl's stdin (then closed). */
-  input?: string;
-  /** Extra environment (e.g. EDITOR). */
-  env?: Record<string, string>;
-  /** Kill after this many ms (default 30 000); the result then has code -1. */
-  timeoutMs?: number;
-  /** Called with each stdout chunk (for `get -w`); return true to stop kubectl. */
-  onStdout?: (soFar: string) => boolean | void;
-}
+/** Result and options of one kubectl run (see kubectl.ts). */
+export type KubectlResult = KubectlRun;
+export type KubectlOptions = KubectlRunOptions;
 
 /** A running test cluster. */
 export interface TestCluster {
@@ -97,24 +82,8 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     await writeKubeconfig(kubeconfig, pki, { name: 'e2e', server: server.url });
     const http = new HttpClient({ server: server.url, ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey });
     cleanups.push(() => http.close());
-    const children = new Set<ReturnType<typeof spawn>>();
-    cleanups.push(() => { for (const c of children) c.kill('SIGKILL'); });
-
-    const kubectl = (args: string[], o: KubectlOptions = {}): Promise<KubectlResult> => new Promise((resolve, reject) => {
-      const child = spawn('kubectl', args, {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig, ...o.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      children.add(child);
-      let stdout = ''; let stderr = ''; let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, o.timeoutMs ?? 30_000);
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (o.onStdout?.(stdout)) child.kill('SIGTERM'); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      child.on('error', (e) => { clearTimeout(timer); children.delete(child); reject(e); });
-      child.on('close', (code) => { clearTimeout(timer); children.delete(child); resolve({ code: timedOut ? -1 : code ?? -1, stdout, stderr }); });
-      child.stdin.on('error', () => { /* kubectl may exit before reading stdin */ });
-      child.stdin.end(o.input ?? '');
-    });
+    const kubectl = kubectlRunner(home, kubeconfig);
+    cleanups.push(() => kubectl.killAll());
     const file = async (name: string, content: string, mode = 0o644): Promise<string> => {
       const p = join(dir, name);
       await writeFile(p, content);
