@@ -25,11 +25,17 @@ export function percentile(xs: number[], p: number): number {
 export function scratchNetns(): { ns: string; remove(): void } {
   const ns = `cip-${randomBytes(2).toString('hex')}-n0`;
   execFileSync('ip', ['netns', 'add', ns]);
+  const onSignal = (): void => { remove(); process.exit(143); };
   const remove = (): void => {
     process.off('exit', remove);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ }
   };
-  process.once('exit', remove); // also when the run is cut short
+  // Also when the run is cut short: 'exit' does not fire when a signal ends the process.
+  process.once('exit', remove);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   return { ns, remove };
 }
 
