@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { symlink } from 'node:fs/promises';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +66,25 @@ test('status and down of a cluster that does not run', async (t) => {
   assert.match(d.stdout, /was not running/);
   const bad = await runCli(['status', '--name', 'Bad_Name']);
   assert.match(bad.stderr, /invalid cluster name "Bad_Name"/);
+});
+
+test('not root: refused with the fix', async (t) => {
+  const dir = await tempDir(t);
+  const r = await runCli(['up', '--name', 'nr', '--state-dir', join(dir, 's'), '--api-port', '0', '--kubeconfig', join(dir, 'kc')],
+    { uid: 65534, gid: 65534, env: { HOME: '/tmp' } });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /clusterip needs root .*run it with sudo/);
+});
+
+test('a missing system tool is named with the package that provides it', async (t) => {
+  const dir = await tempDir(t);
+  // A PATH with everything the CLI needs except nft.
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  for (const [name, target] of [['ip', '/usr/sbin/ip'], ['busybox', '/usr/bin/busybox'], ['nsenter', '/usr/bin/nsenter'], ['dig', '/usr/bin/dig']]) {
+    await symlink(target, join(bin, name));
+  }
+  const r = await runCli(['up', '--name', 'nonft', '--state-dir', join(dir, 's'), '--api-port', '0', '--kubeconfig', join(dir, 'kc')], { env: { PATH: bin } });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /missing: nft \(package nftables\)\. Install with: apt-get install -y nftables/);
 });
