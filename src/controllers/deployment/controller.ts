@@ -8,23 +8,21 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { deepCopy, objectKey, splitKey } from '../../api/object.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import { WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
 import { StaleCacheError } from '../errors.js';
 import { controllerRef } from '../util/pods.js';
 import { matchesLabelSelector } from '../util/selectors.js';
 import { ANNOTATION_REVISION, deploymentStatusChanged, ownedReplicaSets, planDeployment } from './plan.js';
 
-export class DeploymentController implements Controller {
+export class DeploymentController extends KeyedController {
   readonly name = 'deployment-controller';
-  private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
-  private running = false;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, R.deployments, { workers: 2, baseDelayMs: 10, maxDelayMs: 5000 });
     this.recorder = ctx.recorder(this.name);
-    this.queue = new WorkQueue((k) => this.sync(k), { workers: 2, baseDelayMs: 10, maxDelayMs: 5000 });
     const inf = ctx.informers;
     inf.informer<Deployment>(R.deployments).addHandlers({
       onAdd: (d) => this.enqueue(objectKey(d)), onUpdate: (_a, d) => this.enqueue(objectKey(d)), onDelete: (d) => this.enqueue(objectKey(d)),
@@ -42,23 +40,9 @@ export class DeploymentController implements Controller {
     inf.informer<ReplicaSet>(R.replicasets).addHandlers({ onAdd: rsEvent, onUpdate: (_a, b) => rsEvent(b), onDelete: rsEvent });
   }
 
-  private enqueue(key: string): void {
-    if (this.running) this.queue.add(key);
-  }
 
-  run(): void {
-    this.running = true;
-    for (const d of this.ctx.informers.informer<Deployment>(R.deployments).list()) this.queue.add(objectKey(d));
-  }
 
-  stop(): void {
-    this.running = false;
-    this.queue.stop();
-  }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
 
   /** Syncs one Deployment. */
   async sync(key: string): Promise<void> {

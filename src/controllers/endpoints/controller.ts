@@ -7,22 +7,20 @@ import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { objectKey, splitKey } from '../../api/object.js';
 import { isNotFound } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import { WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { KeyedController } from '../keyed.js';
 import { StaleCacheError } from '../errors.js';
 import { requiredPairs } from '../util/selectors.js';
 import { WriteTracker } from '../util/tracker.js';
 import { podEndpointRelevantChange, servicesForPods } from '../util/servicepods.js';
 import { reconcileEndpoints } from './reconcile.js';
 
-export class EndpointsController implements Controller {
+export class EndpointsController extends KeyedController {
   readonly name = 'endpoint-controller';
-  private readonly queue: WorkQueue;
   private readonly tracker = new WriteTracker();
-  private running = false;
 
-  constructor(private readonly ctx: ControllerContext, opts: { workers?: number } = {}) {
-    this.queue = new WorkQueue((k) => this.sync(k), { workers: opts.workers ?? 4, baseDelayMs: 5, maxDelayMs: 5000 });
+  constructor(ctx: ControllerContext, opts: { workers?: number } = {}) {
+    super(ctx, R.services, { workers: opts.workers ?? 4, baseDelayMs: 5, maxDelayMs: 5000 });
     const inf = ctx.informers;
     const services = inf.index<Service>(R.services);
     inf.informer<Service>(R.services).addHandlers({
@@ -36,23 +34,9 @@ export class EndpointsController implements Controller {
     inf.informer<Endpoints>(R.endpoints).addHandlers({ onDelete: (e) => this.enqueue(objectKey(e)) });
   }
 
-  private enqueue(key: string): void {
-    if (this.running) this.queue.add(key);
-  }
 
-  run(): void {
-    this.running = true;
-    for (const s of this.ctx.informers.informer<Service>(R.services).list()) this.queue.add(objectKey(s));
-  }
 
-  stop(): void {
-    this.running = false;
-    this.queue.stop();
-  }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
 
   /** Syncs one Service's Endpoints. Exposed for tests. */
   async sync(key: string): Promise<void> {

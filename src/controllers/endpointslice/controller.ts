@@ -9,8 +9,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { splitKey, objectKey } from '../../api/object.js';
 import { isNotFound } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import { WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { KeyedController } from '../keyed.js';
 import { StaleCacheError } from '../errors.js';
 import { requiredPairs } from '../util/selectors.js';
 import { WriteTracker } from '../util/tracker.js';
@@ -24,14 +24,12 @@ export interface EndpointSliceControllerOptions {
   workers?: number;
 }
 
-export class EndpointSliceController implements Controller {
+export class EndpointSliceController extends KeyedController {
   readonly name = 'endpointslice-controller';
-  private readonly queue: WorkQueue;
   private readonly tracker = new WriteTracker();
-  private running = false;
 
-  constructor(private readonly ctx: ControllerContext, private readonly opts: EndpointSliceControllerOptions = {}) {
-    this.queue = new WorkQueue((k) => this.sync(k), {
+  constructor(ctx: ControllerContext, private readonly opts: EndpointSliceControllerOptions = {}) {
+    super(ctx, R.services, {
       workers: opts.workers ?? 8, baseDelayMs: 5, maxDelayMs: 5000,
       onDrop: (k, e) => console.error(`${this.name}: giving up on ${k}:`, e),
     });
@@ -62,23 +60,9 @@ export class EndpointSliceController implements Controller {
     });
   }
 
-  private enqueue(key: string): void {
-    if (this.running) this.queue.add(key);
-  }
 
-  run(): void {
-    this.running = true;
-    for (const s of this.ctx.informers.informer<Service>(R.services).list()) this.queue.add(objectKey(s));
-  }
 
-  stop(): void {
-    this.running = false;
-    this.queue.stop();
-  }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
 
   /** Syncs one Service's slices. Exposed for tests. */
   async sync(key: string): Promise<void> {

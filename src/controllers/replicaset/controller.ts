@@ -9,8 +9,8 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { deepCopy, objectKey, splitKey } from '../../api/object.js';
 import { isConflict, isNotFound } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import { WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
 import { generateName } from '../util/names.js';
 import { controllerRef } from '../util/pods.js';
@@ -54,17 +54,15 @@ export function podFromTemplate(owner: { apiVersion: string; kind: string; metad
   };
 }
 
-export class ReplicaSetController implements Controller {
+export class ReplicaSetController extends KeyedController {
   readonly name = 'replicaset-controller';
-  private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
   readonly expectations: Expectations;
-  private running = false;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, R.replicasets, { workers: 4, baseDelayMs: 10, maxDelayMs: 5000 });
     this.recorder = ctx.recorder(this.name);
     this.expectations = new Expectations(ctx.now);
-    this.queue = new WorkQueue((k) => this.sync(k), { workers: 4, baseDelayMs: 10, maxDelayMs: 5000 });
     const inf = ctx.informers;
     inf.informer<ReplicaSet>(R.replicasets).addHandlers({
       onAdd: (r) => this.enqueue(objectKey(r)), onUpdate: (_a, r) => this.enqueue(objectKey(r)),
@@ -97,23 +95,9 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  private enqueue(key: string): void {
-    if (this.running) this.queue.add(key);
-  }
 
-  run(): void {
-    this.running = true;
-    for (const r of this.ctx.informers.informer<ReplicaSet>(R.replicasets).list()) this.queue.add(objectKey(r));
-  }
 
-  stop(): void {
-    this.running = false;
-    this.queue.stop();
-  }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
 
   /** Syncs one ReplicaSet. */
   async sync(key: string): Promise<void> {

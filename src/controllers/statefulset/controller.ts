@@ -7,22 +7,20 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { deepCopy, objectKey, splitKey } from '../../api/object.js';
 import { isAlreadyExists, isNotFound } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import { WorkQueue } from '../../client/workqueue.js';
-import type { Controller, ControllerContext } from '../context.js';
+import type { ControllerContext } from '../context.js';
+import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
 import { canonicalJson } from '../util/names.js';
 import { controllerRef } from '../util/pods.js';
 import { planStatefulSet } from './plan.js';
 
-export class StatefulSetController implements Controller {
+export class StatefulSetController extends KeyedController {
   readonly name = 'statefulset-controller';
-  private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
-  private running = false;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx, R.statefulsets, { workers: 2, baseDelayMs: 10, maxDelayMs: 5000 });
     this.recorder = ctx.recorder(this.name);
-    this.queue = new WorkQueue((k) => this.sync(k), { workers: 2, baseDelayMs: 10, maxDelayMs: 5000 });
     ctx.informers.informer<StatefulSet>(R.statefulsets).addHandlers({
       onAdd: (s) => this.enqueue(objectKey(s)), onUpdate: (_a, s) => this.enqueue(objectKey(s)), onDelete: (s) => this.enqueue(objectKey(s)),
     });
@@ -33,23 +31,9 @@ export class StatefulSetController implements Controller {
     ctx.informers.informer<Pod>(R.pods).addHandlers({ onAdd: podEvent, onUpdate: (_a, b) => podEvent(b), onDelete: podEvent });
   }
 
-  private enqueue(key: string): void {
-    if (this.running) this.queue.add(key);
-  }
 
-  run(): void {
-    this.running = true;
-    for (const s of this.ctx.informers.informer<StatefulSet>(R.statefulsets).list()) this.queue.add(objectKey(s));
-  }
 
-  stop(): void {
-    this.running = false;
-    this.queue.stop();
-  }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
 
   /** Syncs one StatefulSet. */
   async sync(key: string): Promise<void> {
