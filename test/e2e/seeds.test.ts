@@ -3,17 +3,20 @@
 // for the whole file; `clusterip down --purge` and a leak check run at the end, also on failure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { upCluster, type UpCluster } from '../harness/up.js';
 
 let c: UpCluster;
 const afterHooks: (() => Promise<void>)[] = [];
 before(async () => {
-  c = await upCluster({ after: (fn: () => Promise<void>) => { afterHooks.push(fn); } } as never, {
-    images: {
-      // seed 003's application image: answers with its Pod name on 8080 (http) and 8443 (https port, plain HTTP here)
-      'hotel-app:1.0.0': { command: ['sh', '-c', 'd=/tmp/hotel-$(hostname); mkdir -p $d && hostname > $d/index.html && httpd -p 8080 -h $d && exec httpd -f -p 8443 -h $d'] },
-    },
-  });
+  c = await upCluster({ after: (fn: () => Promise<void>) => { afterHooks.push(fn); } } as never);
+  // seed 003's application image, added the way a user adds one (images.json is read on each lookup):
+  // answers with its Pod name on 8080 (http) and 8443 (https port, plain HTTP here). Its files live
+  // in the test's temp dir, which goes away with the cluster.
+  await writeFile(join(c.stateDir, 'images.json'), JSON.stringify({
+    'hotel-app:1.0.0': { command: ['sh', '-c', `d=${c.dir}/hotel-$(hostname); mkdir -p $d && hostname > $d/index.html && httpd -p 8080 -h $d && exec httpd -f -p 8443 -h $d`] },
+  }));
 });
 after(async () => { for (const h of afterHooks) await h(); });
 

@@ -46,18 +46,13 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<
 }
 
 /** Starts a cluster with the real CLI; everything is removed in t.after. */
-export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: number; proxyMode?: string; images?: Record<string, unknown> } = {}): Promise<UpCluster> {
+export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: number; proxyMode?: string } = {}): Promise<UpCluster> {
   const name = `e2e-${randomBytes(3).toString('hex')}`;
   const dir = await mkdtemp(join(tmpdir(), `cip-${name}-`));
   const stateDir = join(dir, 'state');
   const kubeconfig = join(dir, 'kubeconfig');
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
-  if (opts.images) {
-    // The node agent reads images.json from each node's state dir; the CLI copies the cluster-wide one.
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(join(stateDir, 'images.json'), JSON.stringify(opts.images));
-  }
   const kubectl = kubectlRunner(home, kubeconfig);
   const base = ['--name', name, '--state-dir', stateDir];
   let downed = false;
