@@ -14,6 +14,7 @@ import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { R } from '../../src/api/resources.js';
 import type { Client } from '../../src/client/client.js';
 import { startTestCluster } from '../../test/harness/cluster.js';
+import { seed004Manifest } from '../../test/fixtures/seed004.js';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,45 +73,7 @@ async function kubectlFigures(): Promise<void> {
   try {
     // apply of the seed lab manifest (shared/seeds 004), in a fresh namespace
     await c.kubectl(['create', 'namespace', 'student-01']);
-    const manifest = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment-01
-  namespace: student-01
-  labels:
-    app: nginx-01
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: nginx-01
-  template:
-    metadata:
-      labels:
-        app: nginx-01
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports:
-        - containerPort: 80
-          name: http
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-service-01
-  namespace: student-01
-spec:
-  type: ClusterIP
-  selector:
-    app: nginx-01
-  ports:
-  - protocol: TCP
-    port: 80
-    targetPort: 80
-    name: http
-`;
+    const manifest = seed004Manifest('01');
     const f = await c.file('seed.yaml', manifest);
     await c.kubectl(['get', 'ns']); // warm discovery cache, as a user's second command would be
     const t0 = performance.now();

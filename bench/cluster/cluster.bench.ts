@@ -32,6 +32,7 @@ import { clusterId, readRecord } from '../../src/cluster/state.js';
 import { inNetns, listNetns, run } from '../../src/cluster/exec.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { kubectlRunner, type KubectlRunner } from '../../test/harness/kubectl.js';
+import { checkSeed004AgainstDocument, seed004Manifest } from '../../test/fixtures/seed004.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const RUNS = 5;
@@ -189,59 +190,6 @@ async function freshName(i: number): Promise<string> {
   }
 }
 
-/** Seed 004, Task 1 (XX=01): the YAML as printed in the seed, with its indentation restored. */
-const SEED004 = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment-XX # Replace XX with your student number
-  namespace: student-XX
-  labels:
-    app: nginx-XX
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: nginx-XX
-  template:
-    metadata:
-      labels:
-        app: nginx-XX
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports:
-        - containerPort: 80
-          name: http
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-service-XX # Replace XX with your student number
-  namespace: student-XX
-spec:
-  type: ClusterIP # This is also the default if omitted
-  selector:
-    app: nginx-XX # Must match Pod labels
-  ports:
-  - protocol: TCP
-    port: 80 # Service port
-    targetPort: 80 # Container port
-    name: http
-`;
-/** Checks that every line of our copy appears, in order, in the seed text (guards against drift). */
-function checkSeedManifest(): void {
-  const file = readdirSync('/work/shared/seeds').find((f) => f.startsWith('004_'));
-  if (!file) return; // seeds not present on this machine: the embedded copy is used as is
-  const seed = readFileSync(join('/work/shared/seeds', file), 'utf8');
-  let at = 0;
-  for (const line of SEED004.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const i = seed.indexOf(line, at);
-    if (i < 0) throw new Error(`seed 004 manifest line not found in ${file}: ${line}`);
-    at = i + line.length;
-  }
-}
-
 // ---------- state for cleanup ----------
 
 interface Started { name: string; stateDir: string; kubeconfig: string; downed: boolean; id: string; pids: Set<number> }
@@ -379,7 +327,7 @@ async function down(s: Started): Promise<{ ms: number; internalMs?: number; exit
 
 /** Seed 004 applied → nginx page through the ClusterIP from 3 distinct Pods. Returns ms and the Pod IPs. */
 async function seed004(s: Started): Promise<{ ms: number; pods: string[]; requests: number; ok: number; split: Record<string, number> }> {
-  checkSeedManifest();
+  checkSeed004AgainstDocument();
   const home = join(work, `home-${s.name}`);
   const kubectl = kubectlRunner(home, s.kubeconfig);
   kubectls.push(kubectl);
@@ -392,7 +340,7 @@ async function seed004(s: Started): Promise<{ ms: number; pods: string[]; reques
   // Warm kubectl's discovery cache so the timed apply is what a user sees on a second command.
   await k(['api-resources', '-o', 'name']);
   const manifest = join(work, `nginx-clusterip-${s.name}.yaml`);
-  writeFileSync(manifest, SEED004.replaceAll('XX', '01'));
+  writeFileSync(manifest, seed004Manifest('01'));
   const node0 = topologyNames(s.id).node(0);
 
   const t0 = performance.now();

@@ -2,7 +2,7 @@
  * End-to-end with the real kubectl (root, real kernel): the HTTP API server (test/harness) serving
  * pods/log and pods/exec from the node agent, Pods as real processes. Leak-checked.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,9 +16,13 @@ import { R } from '../../src/api/resources.js';
 import { startNodeAgent, type NodeAgent } from '../../src/node/agent.js';
 import { run } from '../../src/node/exec.js';
 import { processesMentioning } from '../../src/node/testing/harness.js';
-import { startTestCluster } from '../harness/cluster.js';
+import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 
-test('kubectl run/wait/logs/exec/run --rm against Pods run by the node agent', async (t) => {
+/**
+ * A real API server (HTTPS, real kubectl) whose Pod streams are served by a real node agent in its
+ * own node namespace. Cleanup checks that no namespace (and, when asked, no process) is left.
+ */
+async function clusterWithAgent(t: TestContext, opts: { checkProcesses: boolean }): Promise<{ c: TestCluster; agent: NodeAgent; id: string }> {
   let agent: NodeAgent | undefined;
   const streams: PodStreamProvider = {
     logs: (...a) => agent!.logs(...a), exec: (...a) => agent!.exec(...a),
@@ -34,11 +38,16 @@ test('kubectl run/wait/logs/exec/run --rm against Pods run by the node agent', a
   t.after(async () => {
     await agent!.stop();
     const left = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`cipt-${id}`));
-    const procs = processesMentioning(stateDir);
+    const procs = opts.checkProcesses ? processesMentioning(stateDir) : [];
     fs.rmSync(stateDir, { recursive: true, force: true });
     assert.deepEqual(left, []);
     assert.deepEqual(procs, []);
   });
+  return { c, agent, id };
+}
+
+test('kubectl run/wait/logs/exec/run --rm against Pods run by the node agent', async (t) => {
+  const { c, agent, id } = await clusterWithAgent(t, { checkProcesses: true });
   // No scheduler here: bind by nodeName through --overrides.
   const bind = JSON.stringify({ spec: { nodeName: `node-${id}` } });
   let r = await c.kubectl(['run', 'web', '--image=nginx', `--overrides=${bind}`]);
@@ -132,24 +141,7 @@ test('clusterip/dns image: the DNS server runs as a Pod and answers another Pod 
 });
 
 test('kubectl port-forward to a Pod run by the node agent', async (t) => {
-  let agent: NodeAgent | undefined;
-  const streams: PodStreamProvider = {
-    logs: (...a) => agent!.logs(...a), exec: (...a) => agent!.exec(...a),
-    attach: (...a) => agent!.attach(...a), portForward: (...a) => agent!.portForward(...a),
-  };
-  const c = await startTestCluster(t, { streams });
-  const id = randomBytes(2).toString('hex');
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `cipn-${id}-`));
-  agent = await startNodeAgent({
-    client: c.core, nodeName: `node-${id}`, nodeIndex: 0, netns: `cipt-${id}-n0`, podCIDR: '10.244.0.0/24', stateDir,
-    clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local', idPrefix: `cipt-${id}`,
-  });
-  t.after(async () => {
-    await agent!.stop();
-    const left = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`cipt-${id}`));
-    fs.rmSync(stateDir, { recursive: true, force: true });
-    assert.deepEqual(left, []);
-  });
+  const { c, id } = await clusterWithAgent(t, { checkProcesses: false });
   const bind = JSON.stringify({ spec: { nodeName: `node-${id}` } });
   let r = await c.kubectl(['run', 'web', '--image=nginx', `--overrides=${bind}`]);
   assert.equal(r.code, 0, r.stderr);

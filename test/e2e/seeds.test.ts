@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { upCluster, type UpCluster } from '../harness/up.js';
+import { seed004Manifest } from '../fixtures/seed004.js';
 
 let c: UpCluster;
 const afterHooks: (() => Promise<void>)[] = [];
@@ -50,49 +51,10 @@ async function inPod(ns: string, script: string, image = 'busybox'): Promise<{ c
 
 const endpointIPs = (out: string): string[] => (out.match(/\d+\.\d+\.\d+\.\d+:\d+/g) ?? []);
 
-const SEED004 = (xx: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx-deployment-${xx}
-  namespace: student-${xx}
-  labels:
-    app: nginx-${xx}
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: nginx-${xx}
-  template:
-    metadata:
-      labels:
-        app: nginx-${xx}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports:
-        - containerPort: 80
-          name: http
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: nginx-service-${xx}
-  namespace: student-${xx}
-spec:
-  type: ClusterIP # This is also the default if omitted
-  selector:
-    app: nginx-${xx} # Must match Pod labels
-  ports:
-  - protocol: TCP
-    port: 80 # Service port
-    targetPort: 80 # Container port
-    name: http
-`;
 
 test('seed 004 task 1: apply the nginx Deployment and ClusterIP Service; 3 endpoints', async () => {
   await ok(['create', 'namespace', 'student-01']);
-  const manifest = await c.file('nginx-clusterip.yaml', SEED004('01'));
+  const manifest = await c.file('nginx-clusterip.yaml', seed004Manifest('01'));
   const applied = await ok(['apply', '-f', manifest]);
   assert.match(applied, /deployment.apps\/nginx-deployment-01 created/);
   assert.match(applied, /service\/nginx-service-01 created/);
@@ -126,7 +88,7 @@ test('seed 004 task 3: scale 3 → 5 → 2 and the endpoints follow (watched wit
   await ok(['scale', 'deployment', 'nginx-deployment-01', '--replicas=2', '-n', 'student-01']);
   await until('2 endpoints', async () => endpointIPs(await ok(['get', 'endpoints', 'nginx-service-01', '-n', 'student-01'])).length === 2
     && !/more/.test(await ok(['get', 'endpoints', 'nginx-service-01', '-n', 'student-01'])));
-  const manifest = await c.file('nginx-clusterip.yaml', SEED004('01'));
+  const manifest = await c.file('nginx-clusterip.yaml', seed004Manifest('01'));
   const del = await ok(['delete', '-f', manifest], { timeoutMs: 60_000 });
   assert.match(del, /deployment.apps "nginx-deployment-01" deleted/);
   assert.match(del, /service "nginx-service-01" deleted/);
