@@ -80,10 +80,21 @@ test('seed 004 task 2: a busybox Pod reaches the Service by name and by ClusterI
 });
 
 test('seed 004 task 3: scale 3 → 5 → 2 and the endpoints follow (watched with -w)', async () => {
-  await ok(['scale', 'deployment', 'nginx-deployment-01', '--replicas=5', '-n', 'student-01']);
+  // The scale is issued once the watch is running, as a user watching while Pods become ready sees
+  // it. kubectl drops the initial watch event of a single watched object (kubectl get.go), so a
+  // change landing between its GET and its watch would never be printed; this cluster makes new
+  // Pods ready within milliseconds, so that window is real if the scale comes first.
+  let scaled: Promise<unknown> | undefined;
   const watched = await c.kubectl(['get', 'endpoints', 'nginx-service-01', '-n', 'student-01', '-w'], {
-    timeoutMs: 30_000, onStdout: (s) => s.split('\n').some((l) => endpointIPs(l).length >= 3 && /\+ 2 more/.test(l)),
+    timeoutMs: 30_000,
+    onStdout: (s) => {
+      if (!scaled && /nginx-service-01/.test(s)) {
+        scaled = new Promise((r) => setTimeout(r, 300)).then(() => ok(['scale', 'deployment', 'nginx-deployment-01', '--replicas=5', '-n', 'student-01']));
+      }
+      return s.split('\n').some((l) => endpointIPs(l).length >= 3 && /\+ 2 more/.test(l));
+    },
   });
+  await scaled;
   assert.match(watched.stdout, /\+ 2 more\.\.\./, `watch never showed 5 endpoints:\n${watched.stdout}`);
   await ok(['scale', 'deployment', 'nginx-deployment-01', '--replicas=2', '-n', 'student-01']);
   await until('2 endpoints', async () => endpointIPs(await ok(['get', 'endpoints', 'nginx-service-01', '-n', 'student-01'])).length === 2
