@@ -2,7 +2,9 @@
 // Runs every benchmark (bench/**/*.bench.ts) one after another and writes bench/results/report.md.
 // Each benchmark prints lines `BENCH {json}` with figure, value, unit, baseline, anchor, target.
 // Usage: npm run bench [-- <path substring filters...>]
-import { readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+// With filters, only the matching benchmarks run; their rows replace that bench's rows in the existing
+// report and every other bench's rows are kept, each row saying when it was measured.
+import { readdirSync, statSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -36,18 +38,42 @@ for (const f of files) {
 }
 
 const fmt = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v ?? ''));
+const REPORT = 'bench/results/report.md';
+const today = new Date().toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+const header = '| figure | ours | baseline (same run) | target | anchor | bench | measured |';
+const rendered = rows.map((r) => {
+  const base = r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)} ${r.baseline.unit ?? r.unit ?? ''}` : '';
+  return `| ${r.figure} | ${fmt(r.value)} ${r.unit ?? ''} | ${base} | ${r.target ?? ''} | ${r.anchor ?? ''} | ${r.file} | ${today} |`;
+});
+// Rows of benches that did not run this time are carried over from the previous report.
+const ranFiles = new Set(files);
+const kept = [];
+if (filters.length > 0 && existsSync(REPORT)) {
+  const previous = readFileSync(REPORT, 'utf8');
+  // Reports written before the "measured" column existed carry one date in their first line.
+  const previousDate = previous.match(/ on (\d{4}-\d\d-\d\dT\d\d:\d\d)/)?.[1]?.replace('T', ' ') + 'Z';
+  for (const line of previous.split('\n')) {
+    if (!line.startsWith('| ') || line.startsWith('| figure') || line.startsWith('| ---')) continue;
+    const cells = line.slice(2, -2).split(' | ');
+    const file = cells.find((c) => /^bench\/.+\.bench\.ts$/.test(c));
+    if (!file || ranFiles.has(file)) continue;
+    kept.push(cells.length === 6 ? `| ${cells.join(' | ')} | ${previousDate} |` : line);
+  }
+}
+const all = [...kept, ...rendered].sort((a, b) => {
+  const fa = a.match(/bench\/[^ |]+\.bench\.ts/)?.[0] ?? '', fb = b.match(/bench\/[^ |]+\.bench\.ts/)?.[0] ?? '';
+  return fa < fb ? -1 : fa > fb ? 1 : 0;
+});
 const lines = [
   '# Benchmark report', '',
-  `Made by \`npm run bench\` on ${new Date().toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ` +
-  `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, kernel ${os.release()}.`, '',
-  '| figure | ours | baseline (same run) | target | anchor | bench |',
-  '| --- | --- | --- | --- | --- | --- |',
+  `Last written by \`npm run bench${filters.length ? ' -- ' + filters.join(' ') : ''}\` on ${new Date().toISOString()} — ` +
+  `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
+  `kernel ${os.release()}. The last column says when each row was measured.`, '',
+  header,
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...all,
 ];
-for (const r of rows) {
-  const base = r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)} ${r.baseline.unit ?? r.unit ?? ''}` : '';
-  lines.push(`| ${r.figure} | ${fmt(r.value)} ${r.unit ?? ''} | ${base} | ${r.target ?? ''} | ${r.anchor ?? ''} | ${r.file} |`);
-}
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/report.md', lines.join('\n') + '\n');
+writeFileSync(REPORT, lines.join('\n') + '\n');
 console.log(lines.join('\n'));
 process.exit(rows.some((r) => String(r.figure).startsWith('FAILED')) ? 1 : 0);
