@@ -1,8 +1,8 @@
 /**
  * The contract between the API server and whoever runs Pods (the node agent) for the streaming
  * subresources: pods/log, pods/exec, pods/attach, pods/portforward. The API server owns the wire
- * (HTTP chunked text for logs, WebSocket v5.channel.k8s.io framing for exec/attach); the provider
- * owns the processes. The API server answers 503/ServiceUnavailable-like Status when no provider is
+ * (HTTP chunked text for logs, WebSocket v5.channel.k8s.io framing for exec/attach, SPDY/3.1 —
+ * plain or tunnelled in a WebSocket — for port-forward); the provider owns the processes. The API server answers 503/ServiceUnavailable-like Status when no provider is
  * registered for the Pod's node.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -12,8 +12,12 @@ export interface LogOptions {
   follow?: boolean;
   tailLines?: number;
   previous?: boolean;
+  /** Prefix each line with the RFC 3339 time it was written. */
   timestamps?: boolean;
+  /** Only lines written in the last N seconds (by their write time). */
   sinceSeconds?: number;
+  /** Only lines written at or after this RFC 3339 time (kubectl logs --since-time). */
+  sinceTime?: string;
   limitBytes?: number;
 }
 
@@ -49,6 +53,10 @@ export interface PodStreamProvider {
   logs(namespace: string, pod: string, opts: LogOptions, signal: AbortSignal): Promise<Readable>;
   exec(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession>;
   attach(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession>;
-  /** A byte stream to `port` inside the Pod's network namespace. */
+  /**
+   * A byte stream to `port` inside the Pod's network namespace. Ending the writable side half-closes
+   * the connection; a connection that cannot be made ends the stream with an error whose message
+   * the API server reports to the client.
+   */
   portForward(namespace: string, pod: string, port: number): Promise<Duplex>;
 }

@@ -18,6 +18,7 @@ import { containerEnv, expandVars } from './env.js';
 import { pidAlive, pidStartTime, run } from './exec.js';
 import { recordPodEvent } from './events.js';
 import { containerArgv, type ImageCatalog, type ResolvedImage } from './images/catalog.js';
+import { LogTimeRecorder } from './logtimes.js';
 import { ProbeWorker, runProbe, type ProbeHelper } from './prober.js';
 import { signalTree, startProcess, stopProcess, watchAdopted, type ContainerProcess } from './process.js';
 import { createSandbox, destroySandbox, holderAlive, nsenterArgs, type SandboxEnv, type SandboxRecord } from './sandbox.js';
@@ -55,6 +56,8 @@ interface ContainerRuntime {
   readyProbeOk: boolean;
   /** The stdin FIFO writer kept open by the agent for stdinOnce containers. */
   stdinHold?: number;
+  /** Records when the running instance's log lines are written (logs --timestamps). */
+  logTimes?: LogTimeRecorder;
   /** Set by liveness/startup failure handling while the kill is under way. */
   killing?: boolean;
 }
@@ -141,6 +144,7 @@ export class PodWorker {
           rt.view.running = pc.running;
           rt.view.started = !rt.spec.startupProbe;
           rt.unwatch = watchAdopted(pc.pid, (code) => this.onExit(rt, pc.pid!, code));
+          this.recordLogTimes(rt, containerLogPath(this.dir, name, rt.view.restartCount));
           this.startProbes(rt);
           if (!rt.spec.readinessProbe && rt.view.started) rt.view.ready = true;
         }
@@ -175,11 +179,42 @@ export class PodWorker {
     void recordPodEvent(this.ctx.client, this.ctx.nodeName, this.pod, type, reason, message, fp);
   }
 
-  /** The runtime view of a container, for streams. */
-  container(name?: string): { spec: Container; view: ContainerView; pid?: number; stdinFifo: string } | undefined {
+  /**
+   * The runtime view of a container, for streams. `stdinOpen` is false once a stdinOnce
+   * container's stdin has been closed (after its first attach), or when it has no stdin.
+   */
+  container(name?: string): { spec: Container; view: ContainerView; pid?: number; stdinFifo: string; stdinOpen: boolean } | undefined {
     const rt = name ? this.containers.get(name) : [...this.containers.values()].find((c) => !c.init);
     if (!rt) return undefined;
-    return { spec: rt.spec, view: rt.view, pid: rt.proc?.pid, stdinFifo: path.join(this.dir, `stdin-${rt.spec.name}`) };
+    const stdinOpen = !!rt.spec.stdin && (!rt.spec.stdinOnce || rt.stdinHold !== undefined);
+    return { spec: rt.spec, view: rt.view, pid: rt.proc?.pid, stdinFifo: path.join(this.dir, `stdin-${rt.spec.name}`), stdinOpen };
+  }
+
+  /** Makes the write times of everything logged so far readable (pods/log calls it first). */
+  flushLogTimes(name: string): void {
+    this.containers.get(name)?.logTimes?.flush();
+  }
+
+  private recordLogTimes(rt: ContainerRuntime, logPath: string): void {
+    rt.logTimes?.stop();
+    rt.logTimes = new LogTimeRecorder(logPath);
+    rt.logTimes.start();
+  }
+
+  private stopLogTimes(rt: ContainerRuntime): void {
+    rt.logTimes?.stop();
+    rt.logTimes = undefined;
+  }
+
+  /**
+   * stdinOnce: the first attach has ended, so the container's stdin is closed for good (this
+   * container instance; a restart gets a fresh stdin). No-op for other containers.
+   */
+  closeStdin(name: string): void {
+    const rt = this.containers.get(name);
+    if (rt?.stdinHold === undefined) return;
+    try { fs.closeSync(rt.stdinHold); } catch { /* closed */ }
+    rt.stdinHold = undefined;
   }
 
   /** Names of all containers (init first). */
@@ -315,9 +350,13 @@ export class PodWorker {
     }
     const stdinFifo = c.stdin ? path.join(this.dir, `stdin-${c.name}`) : undefined;
     try {
+      // The log file exists and is watched before the process can write its first line.
+      fs.closeSync(fs.openSync(logPath, 'a'));
+      this.recordLogTimes(rt, logPath);
       const startedAt = new Date();
-      const proc = startProcess(sb, { argv, env, workingDir: c.workingDir, logPath, stdinFifo, tty: !!c.tty }, (code, sig) => this.onExit(rt, proc.pid, code, sig));
+      const proc = startProcess(sb, { argv, env, workingDir: c.workingDir, logPath, stdinFifo, stdinOnce: !!c.stdinOnce, tty: !!c.tty }, (code, sig) => this.onExit(rt, proc.pid, code, sig));
       rt.proc = proc;
+      rt.stdinHold = proc.stdinHold;
       rt.pidStart = pidStartTime(proc.pid);
       rt.view.running = { startedAt: startedAt.toISOString().replace(/\.\d+Z$/, 'Z'), containerID: `clusterip://${this.uid}/${c.name}/${rt.view.restartCount}` };
       rt.view.waiting = undefined;
@@ -329,6 +368,7 @@ export class PodWorker {
       this.startProbes(rt);
       if (c.lifecycle?.postStart?.exec?.command) void run([...nsenterArgs(sb), ...c.lifecycle.postStart.exec.command], { timeoutMs: 30_000 });
     } catch (e) {
+      this.stopLogTimes(rt);
       const msg = e instanceof Error ? e.message : String(e);
       const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       rt.view.previous = rt.view.last;
@@ -401,6 +441,8 @@ export class PodWorker {
     rt.probes = [];
     rt.proc = undefined;
     rt.killing = false;
+    this.closeStdin(rt.spec.name);
+    this.stopLogTimes(rt);
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     rt.view.previous = rt.view.last;
     rt.view.last = {
@@ -474,7 +516,8 @@ export class PodWorker {
         else if (pre.sleep?.seconds) await new Promise((r) => setTimeout(r, Math.min(budget, pre.sleep!.seconds * 1000)));
       }
       await stopProcess(proc.pid, deadlineOf);
-      if (rt.stdinHold !== undefined) { try { fs.closeSync(rt.stdinHold); } catch { /* closed */ } }
+      this.closeStdin(rt.spec.name);
+      this.stopLogTimes(rt);
     }));
     if (this.sandbox) await destroySandbox(this.ctx.sandboxEnv, this.sandbox);
     else this.ctx.sandboxEnv.ipam.release(this.uid);
@@ -489,6 +532,7 @@ export class PodWorker {
     for (const rt of this.containers.values()) {
       for (const p of rt.probes) p.stop();
       rt.unwatch?.();
+      this.stopLogTimes(rt);
       rt.proc?.child?.removeAllListeners('exit');
     }
     this.done = true;

@@ -3,7 +3,8 @@
  * network, UTS and mount namespaces, in its own session (so the whole tree can be signalled through
  * its process group), detached from the agent so it survives an agent restart. stdout and stderr go
  * straight to the container's log file; stdin (when the spec asks for it) is a FIFO the agent and
- * `attach` write to; a TTY container runs under `script`, which gives it a real pseudo-terminal.
+ * `attach` write to (with stdinOnce, the agent holds its last writer until the first attach ends);
+ * a TTY container runs under `script`, which gives it a real pseudo-terminal.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,6 +21,12 @@ export interface ProcessSpec {
   logPath: string;
   /** FIFO path for stdin (spec.stdin); absent → /dev/null. */
   stdinFifo?: string;
+  /**
+   * spec.stdinOnce: the container reads the FIFO's read end only and the agent holds the one
+   * lasting writer (`ContainerProcess.stdinHold`), so closing that writer after the first attach
+   * gives the container EOF, as the kubelet's runtime does.
+   */
+  stdinOnce?: boolean;
   tty?: boolean;
 }
 
@@ -28,6 +35,8 @@ export interface ContainerProcess {
   pid: number;
   /** Present when this agent started it (so the exit code is known). */
   child?: ChildProcess;
+  /** stdinOnce: the agent's write end of the stdin FIFO (close it to give the container EOF). */
+  stdinHold?: number;
 }
 
 /** Quotes argv for `sh -c` (used to hand a command to `script`). */
@@ -40,14 +49,22 @@ export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code
   if (!spec.argv.length) throw new NodeError('CommandFailed', 'no command specified');
   const log = fs.openSync(spec.logPath, 'a');
   let stdinFd: number | 'ignore' = 'ignore';
+  let stdinHold: number | undefined;
   if (spec.stdinFifo) {
     if (!fs.existsSync(spec.stdinFifo)) {
       const r = spawnSyncMkfifo(spec.stdinFifo);
       if (!r) throw new NodeError('CommandFailed', `mkfifo ${spec.stdinFifo} failed`);
     }
-    // O_RDWR: opening never blocks, and since the container holds a writer too its stdin never sees
-    // EOF (so stdinOnce is not honoured; see README).
-    stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
+    if (spec.stdinOnce) {
+      // The agent's writer first (O_RDWR never blocks), then the read-only end the container gets
+      // (does not block either, a writer exists): the container sees EOF once every writer is gone.
+      stdinHold = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
+      stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDONLY);
+    } else {
+      // O_RDWR: opening never blocks, and since the container holds a writer itself its stdin never
+      // sees EOF — stdin stays open across attaches and agent restarts (stdinOnce: false).
+      stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
+    }
   }
   const argv = spec.tty
     ? ['script', '-qfec', shellQuote(spec.argv), '/dev/null']
@@ -59,17 +76,23 @@ export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code
     child = spawn('nsenter', [...nsenterArgs(sb, spec.workingDir).slice(1), ...argv], {
       detached: true, stdio: [stdinFd, log, log], env,
     });
+  } catch (e) {
+    if (stdinHold !== undefined) fs.closeSync(stdinHold);
+    throw e;
   } finally {
     fs.closeSync(log);
     if (typeof stdinFd === 'number') fs.closeSync(stdinFd);
   }
-  if (!child.pid) throw new NodeError('CommandFailed', `could not start ${spec.argv[0]}`);
+  if (!child.pid) {
+    if (stdinHold !== undefined) fs.closeSync(stdinHold);
+    throw new NodeError('CommandFailed', `could not start ${spec.argv[0]}`);
+  }
   child.unref();
   child.on('exit', (code, signal) => {
     const sig = signal ? osSignal(signal) : undefined;
     onExit(code ?? 128 + (sig ?? 9), sig);
   });
-  return { pid: child.pid, child };
+  return { pid: child.pid, child, stdinHold };
 }
 
 function osSignal(name: NodeJS.Signals): number {

@@ -3,7 +3,8 @@
  * src/api/streams.ts). The API server owns the wire; this owns the processes:
  * - logs read the per-container log files (one file per restart, so `previous` is the file before);
  * - exec runs `nsenter -t <holder> -n -u -m -- cmd` (under `script` for a real pseudo-terminal);
- * - attach writes to the container's stdin FIFO and follows its log file;
+ * - attach writes to the container's stdin FIFO (closing it after the first attach for stdinOnce)
+ *   and follows its log file;
  * - portForward runs busybox `nc 127.0.0.1 <port>` inside the Pod's network namespace, so the bytes
  *   are sent from inside the Pod, never from the host namespace.
  */
@@ -13,6 +14,8 @@ import { Duplex, PassThrough, Readable } from 'node:stream';
 import { ApiError, badRequest, notFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
+import { readLogTimes } from './logtimes.js';
+import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
 import { shellQuote } from './process.js';
 import { nsenterArgs } from './sandbox.js';
@@ -34,22 +37,6 @@ function pick(w: PodWorker, container?: string): NonNullable<ReturnType<PodWorke
   return c;
 }
 
-/** The last `n` lines of `text`. */
-export function tailLines(text: string, n: number): string {
-  if (n <= 0) return '';
-  const lines = text.split('\n');
-  const hadNewline = text.endsWith('\n');
-  if (hadNewline) lines.pop();
-  return lines.slice(-n).join('\n') + (hadNewline && lines.length ? '\n' : '');
-}
-
-function stamp(text: string): string {
-  // The runtime does not record per-line times (processes write straight to the file), so lines
-  // are stamped when read; documented in README.md.
-  const ts = new Date().toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z');
-  return text.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? l : `${ts} ${l}`)).join('\n');
-}
-
 /** Serves the streaming subresources for the Pods of one agent. */
 export class NodeStreams implements PodStreamProvider {
   constructor(private readonly lookup: WorkerLookup) {}
@@ -69,20 +56,28 @@ export class NodeStreams implements PodStreamProvider {
       }
       return Readable.from([]);
     }
-    let text = fs.readFileSync(file, 'utf8');
-    let offset = Buffer.byteLength(text);
-    if (opts.sinceSeconds !== undefined) {
-      // Without per-line times only whole-file filtering is possible: keep it all if written recently.
-      const mtime = fs.statSync(file).mtimeMs;
-      if (Date.now() - mtime > opts.sinceSeconds * 1000) text = '';
-    }
-    if (opts.tailLines !== undefined) text = tailLines(text, opts.tailLines);
-    if (opts.limitBytes !== undefined) text = Buffer.from(text).subarray(0, opts.limitBytes).toString();
-    if (opts.timestamps) text = stamp(text);
-    if (!opts.follow || opts.previous) return Readable.from(text ? [text] : []);
+    const sinceMs = opts.sinceTime !== undefined ? Date.parse(opts.sinceTime)
+      : opts.sinceSeconds !== undefined ? Date.now() - opts.sinceSeconds * 1000 : undefined;
+    const stamped = opts.timestamps || sinceMs !== undefined;
+    // Lines get the time they were written (logtimes.ts); everything written so far gets a time first.
+    const render = (bytes: Buffer, base: number, view: { tailLines?: number }): Buffer => {
+      if (!stamped && view.tailLines === undefined) return bytes;
+      if (!opts.previous) w.flushLogTimes(c.spec.name);
+      let mtime = Date.now();
+      try { mtime = fs.statSync(file).mtimeMs; } catch { /* removed: the Pod is going */ }
+      return renderLogLines(bytes, base, stamped ? readLogTimes(file) : [], mtime, { timestamps: opts.timestamps, sinceMs, ...view });
+    };
+    const all = fs.readFileSync(file);
+    let offset = all.length;
+    let text = render(all, 0, { tailLines: opts.tailLines });
+    if (opts.limitBytes !== undefined) text = text.subarray(0, opts.limitBytes);
+    if (!opts.follow || opts.previous) return Readable.from(text.length ? [text] : []);
     const out = new PassThrough();
-    if (text) out.write(text);
+    if (text.length) out.write(text);
     const poll = setInterval(() => {
+      const cur = w.container(opts.container);
+      // The stream ends when this container instance has exited (kubectl logs -f returns).
+      const ended = w.done || !cur || cur.view.restartCount !== n || (!cur.view.running && !!cur.view.last);
       try {
         const size = fs.statSync(file).size;
         if (size > offset) {
@@ -90,13 +85,16 @@ export class NodeStreams implements PodStreamProvider {
           const buf = Buffer.alloc(size - offset);
           fs.readSync(fd, buf, 0, buf.length, offset);
           fs.closeSync(fd);
-          offset = size;
-          out.write(opts.timestamps ? stamp(buf.toString()) : buf);
+          // Stamped output goes line by line: a line still being written waits for its newline
+          // (or for the container's end), so it is stamped once, with the time it was completed.
+          const cut = stamped && !ended ? buf.lastIndexOf(0x0a) + 1 : buf.length;
+          if (cut > 0) {
+            out.write(render(buf.subarray(0, cut), offset, {}));
+            offset += cut;
+          }
         }
       } catch { /* file removed: the Pod is gone */ }
-      const cur = w.container(opts.container);
-      // The stream ends when this container instance has exited (kubectl logs -f returns).
-      if (w.done || !cur || cur.view.restartCount !== n || (!cur.view.running && cur.view.last)) {
+      if (ended) {
         if (fs.existsSync(file) && fs.statSync(file).size > offset) return; // drain first
         clearInterval(poll);
         out.end();
@@ -162,10 +160,13 @@ export class NodeStreams implements PodStreamProvider {
     const ac = new AbortController();
     const out = await this.logs(namespace, pod, { container: c.spec.name, follow: !!c.view.running, ...(first ? {} : { tailLines: 0 }) }, ac.signal);
     let stdin: fs.WriteStream | undefined;
-    if (opts.stdin && c.spec.stdin && c.view.running) {
+    if (opts.stdin && c.stdinOpen && c.view.running) {
       const fd = fs.openSync(c.stdinFifo, fs.constants.O_RDWR);
       stdin = fs.createWriteStream('', { fd });
       stdin.on('error', () => undefined);
+      // stdinOnce (kubectl run -i sets it): when this attach stops writing — the client closed its
+      // stdin or went away — the container's stdin is closed for good, as the kubelet does.
+      if (c.spec.stdinOnce) stdin.on('close', () => w.closeStdin(c.spec.name));
     }
     const stdout = new PassThrough();
     out.pipe(stdout);
@@ -189,16 +190,27 @@ export class NodeStreams implements PodStreamProvider {
     const w = worker(this.lookup, namespace, pod);
     if (!w.sandbox) throw badRequest(`pod ${pod} has no sandbox`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port}`);
-    const child = spawn('ip', ['netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    // busybox nc shuts down its write side when its stdin ends, so a client's half-close reaches the
+    // Pod's server; it exits 0 when the server closes, 1 (with a message) when it cannot connect.
+    const child = spawn('ip', ['netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => undefined);
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
     const d = new Duplex({
       read() { child.stdout.resume(); },
       write(chunk: Buffer, _enc, cb) { child.stdin.write(chunk, cb); },
       final(cb) { child.stdin.end(); cb(); },
-      destroy(err, cb) { if (child.exitCode === null) child.kill('SIGKILL'); cb(err); },
+      destroy(err, cb) { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); cb(err); },
     });
     child.stdout.on('data', (b: Buffer) => { if (!d.push(b)) child.stdout.pause(); });
-    child.stdout.on('end', () => d.push(null));
+    // The stream ends only once the exit status is known, so a failed connect is an error (which
+    // the API server writes on the port-forward error stream) rather than an empty success.
+    child.on('close', (code, signal) => {
+      if (d.destroyed) return;
+      if (code === 0) { d.push(null); return; }
+      const why = stderr.replace(/^nc: /, '').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
+      d.destroy(new Error(`failed to connect to localhost:${port} inside the Pod's network namespace: ${why}`));
+    });
     child.on('error', (e) => d.destroy(e));
     return d;
   }

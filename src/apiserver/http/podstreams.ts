@@ -1,6 +1,7 @@
 /**
  * The streaming Pod subresources: pods/log as chunked text/plain, pods/exec and pods/attach as a
- * WebSocket (channel.k8s.io framing, channels.ts). The work itself is delegated to the
+ * WebSocket (channel.k8s.io framing, channels.ts), pods/portforward as SPDY over a WebSocket tunnel
+ * or a plain SPDY upgrade (portforward.ts). The work itself is delegated to the
  * `PodStreamProvider` of the node that runs the Pod; this file owns only the wire.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +15,9 @@ import type { ResourceRoute } from './route.js';
 import type { HandlerContext } from './rest.js';
 import { CH, decodeClientMessage, exitStatus, frame, pickProtocol } from './channels.js';
 import { toApiError } from './respond.js';
+import { PORT_FORWARD_TUNNEL_PROTOCOL, portForwardUpgradeKind, SPDY_UPGRADE_RESPONSE, startPortForward } from './portforward.js';
+import type { SpdyServerSession, SpdyTransport } from './spdy/session.js';
+import { runOverSocket, runOverWebSocket } from './spdy/transports.js';
 
 /** Finds the provider serving a Pod (by the Pod's node); undefined when none is registered. */
 export type StreamLookup = (namespace: string, pod: string, nodeName: string | undefined) => PodStreamProvider | undefined;
@@ -41,6 +45,11 @@ export function logOptions(q: URLSearchParams): LogOptions {
   if (bool(q, 'timestamps')) o.timestamps = true;
   const tl = intParam(q, 'tailLines'); if (tl !== undefined) o.tailLines = tl;
   const ss = intParam(q, 'sinceSeconds'); if (ss !== undefined) o.sinceSeconds = ss;
+  const st = q.get('sinceTime');
+  if (st) {
+    if (Number.isNaN(Date.parse(st))) throw badRequest(`invalid value for sinceTime: "${st}"`);
+    o.sinceTime = st;
+  }
   const lb = intParam(q, 'limitBytes'); if (lb !== undefined) o.limitBytes = lb;
   return o;
 }
@@ -55,11 +64,15 @@ export function execOptions(q: URLSearchParams): ExecOptions {
   };
 }
 
-async function providerFor(ctx: HandlerContext, lookup: StreamLookup | undefined, ns: string, name: string): Promise<PodStreamProvider> {
+async function podAndProvider(ctx: HandlerContext, lookup: StreamLookup | undefined, ns: string, name: string): Promise<{ pod: Pod; provider: PodStreamProvider }> {
   const pod = await ctx.client.get<Pod>(R.pods, ns, name);
-  const p = lookup?.(ns, name, pod.spec?.nodeName);
-  if (!p) throw unavailable(name);
-  return p;
+  const provider = lookup?.(ns, name, pod.spec?.nodeName);
+  if (!provider) throw unavailable(name);
+  return { pod, provider };
+}
+
+async function providerFor(ctx: HandlerContext, lookup: StreamLookup | undefined, ns: string, name: string): Promise<PodStreamProvider> {
+  return (await podAndProvider(ctx, lookup, ns, name)).provider;
 }
 
 /** GET pods/{name}/log. Throws ApiError before the first byte; after that, errors end the stream. */
@@ -126,15 +139,50 @@ function rejectUpgrade(socket: Duplex, e: unknown): void {
 }
 
 /**
- * Creates the upgrade handler for exec/attach. Everything that can fail (pod missing, no provider,
- * bad protocol) is answered as a plain HTTP Status before the 101, so kubectl prints it.
+ * Creates the upgrade handler for exec/attach/portforward. Everything that can fail (pod missing,
+ * no provider, bad protocol) is answered as a plain HTTP Status before the 101, so kubectl prints it
+ * (and, for port-forward, falls back from the WebSocket tunnel to SPDY when that is refused).
  */
 export function createUpgradeHandler(ctx: HandlerContext, lookup: StreamLookup | undefined) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handleProtocols: (protos) => pickProtocol(protos) ?? false });
+  // "SPDY/3.1+portforward.k8s.io" holds characters `ws` refuses in a subprotocol token ('/'), so
+  // the tunnel's subprotocol is checked by portForwardUpgradeKind, hidden from `ws`, and answered here.
+  const tunnel = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+  tunnel.on('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL_PROTOCOL}`));
+  const forwards = new Set<SpdyServerSession>();
+
+  async function portForward(route: ResourceRoute, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const kind = portForwardUpgradeKind(req);
+    const ns = route.namespace!, name = route.name!;
+    const { pod, provider } = await podAndProvider(ctx, lookup, ns, name);
+    if (socket.destroyed) return;
+    const start = (t: SpdyTransport): SpdyServerSession => {
+      const session = startPortForward(t, (port) => provider.portForward(ns, name, port), {
+        pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' },
+        onClose: () => forwards.delete(session),
+      });
+      forwards.add(session);
+      return session;
+    };
+    if (kind === 'websocket') {
+      delete req.headers['sec-websocket-protocol'];
+      tunnel.handleUpgrade(req, socket, head, (ws) => runOverWebSocket(ws, start));
+    } else {
+      socket.write(SPDY_UPGRADE_RESPONSE);
+      runOverSocket(socket, head, start);
+    }
+  }
+
   return {
-    close: (): void => { for (const c of wss.clients) c.terminate(); wss.close(); },
+    close: (): void => {
+      for (const f of [...forwards]) f.close();
+      for (const c of [...wss.clients, ...tunnel.clients]) c.terminate();
+      wss.close();
+      tunnel.close();
+    },
     async handle(route: ResourceRoute, req: IncomingMessage, socket: Duplex, head: Buffer, q: URLSearchParams): Promise<void> {
       try {
+        if (route.verb === 'portforward') { await portForward(route, req, socket, head); return; }
         if (route.verb !== 'exec' && route.verb !== 'attach') throw badRequest(`${route.verb} over WebSocket is not supported`);
         const protocol = pickProtocol(String(req.headers['sec-websocket-protocol'] ?? '').split(','));
         if (!protocol) throw badRequest('unsupported WebSocket subprotocol; supported: v5.channel.k8s.io, v4.channel.k8s.io');
