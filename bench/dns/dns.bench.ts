@@ -2,14 +2,15 @@
  * Cluster DNS benchmark: throughput, latency and memory of the DNS server (src/dns) against unbound
  * serving the same records, all on 127.0.0.1 (loopback only; no query leaves the host's lo).
  *
- *   npx tsx bench/dns/dns.bench.ts
+ *   flock /tmp/cip-bench.lock npx tsx bench/dns/dns.bench.ts
  *
  * 1. max QPS with 10k ClusterIP Services (+100 headless × 10 Pods) loaded, dnsperf at full speed,
  *    the main query mix (A, SRV, headless A, NXDOMAIN; fits the answer cache) and a cache-miss mix;
  * 2. the same against unbound (static local-zone, one thread): baseline and ratio;
  * 3. p99 latency at half our max rate (dnsperf -Q, per-query latencies from -v);
- * 4. RSS (/proc/<pid>/status VmRSS) of the server's process with 10k Services + 100k Pod endpoints.
- * The server runs in a child process (bench/dns/server-child.ts). Everything started is ended by
+ * 4. RSS (/proc/<pid>/status VmRSS, and VmHWM) of the server process with 10k Services + 100k Pod endpoints.
+ * The server runs in a child process (bench/dns/server-child.ts) with the deployed DNS Pod's Node
+ * flags (src/dns/node-flags.ts). Everything started is ended by
  * pid and the temp dir removed, also on failure or interruption. Takes ~65 s on an idle
  * machine, longer when it is busy (hard stop at 115 s).
  */
@@ -20,6 +21,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
+import { DNS_NODE_FLAGS } from '../../src/dns/node-flags.js';
 import { dnsperf, quantile, type DnsperfResult } from './dnsperf.js';
 import { startUnbound } from './unbound.js';
 import { QPS_FIXTURE, RSS_FIXTURE, ZONE, mainQueries, missQueries, unboundLocalData, type QueryMix, type FixtureSpec, podIPOf } from './fixtures.js';
@@ -80,9 +82,10 @@ let childCmd: string[] | undefined;
 /** Spawns the DNS server child and waits for it to report its port (after sync and a GC). */
 function startServerChild(mode: 'qps' | 'rss', client: 'fake' | 'list'): Promise<ServerChild> {
   childCmd ??= childCommand();
-  // Extra Node flags for the server child (e.g. --max-semi-space-size=2), to try deployment settings.
+  // The deployed DNS Pod's Node flags, so the figures are the server's as deployed; extra flags
+  // (DNS_BENCH_NODE_FLAGS) only to try other settings.
   const extra = (process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const proc = spawn(process.execPath, ['--expose-gc', ...extra, ...childCmd, mode, client],
+  const proc = spawn(process.execPath, ['--expose-gc', ...DNS_NODE_FLAGS, ...extra, ...childCmd, mode, client],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   track(proc);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
@@ -253,6 +256,7 @@ async function main(): Promise<void> {
   const ubMiss = best(missRuns.get('unbound')!);
   const oursLat = calmest(lat.get('ours')!);
   const ubLat = calmest(lat.get('unbound')!);
+  const flagsNote = [...DNS_NODE_FLAGS, ...(process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)].join(' ');
   const qpsAnchor = 'CoreDNS ~17k QPS per core (33.7k QPS on 2 vCPU, coredns/deployment Scaling_CoreDNS.md)';
   const mixNote = `${main.lines.length} queries, ${main.distinct} distinct: A for 10k ClusterIP Services, SRV 2k, headless A (10 Pods) 500, NXDOMAIN ${(main.nxShare * 100).toFixed(1)}%`;
   bench('DNS max QPS, 10k Services, main mix (one core)', oursMax.qps, 'QPS', {
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
   bench(`DNS p99 latency at half max rate (${rate} QPS)`, p99(oursLat), 'ms', {
     baseline: { name: `unbound at ${rate} QPS`, value: Math.round(p99(ubLat) * 1000) / 1000, unit: 'ms' },
     anchor: 'CoreDNS 2.6 ms average at 33.7k QPS (Scaling_CoreDNS.md)', target: '< 2 ms',
-    detail: `calmer of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s runs per server (ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}`,
+    detail: `calmer of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s runs per server (ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); server Node flags ${flagsNote}; ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}`,
   });
 
   // --- memory: 10k Services + 100k Pod endpoints ------------------------------------------------
@@ -299,7 +303,7 @@ async function main(): Promise<void> {
   bench('DNS server RSS, 10k Services + 100k Pod endpoints', leanMem.rss, 'MB', {
     baseline: { name: 'unbound, same records as local-data', value: Math.round(ubMem.rss * 10) / 10, unit: 'MB' },
     anchor: memAnchor, target: '< 150 MB',
-    detail: `VmRSS after sync, 2 s idle and a GC; objects listed by a client that keeps no copy (as against the API server); V8 heap used ${mb(leanMem.heap.heapUsed)}; peak (VmHWM) ${leanMem.hwm.toFixed(1)} MB; server as bundled JS`,
+    detail: `VmRSS after sync, 2 s idle and a GC; objects listed by a client that keeps no copy (as against the API server); V8 heap used ${mb(leanMem.heap.heapUsed)}; peak (VmHWM) ${leanMem.hwm.toFixed(1)} MB; server as bundled JS with the deployed Pod's Node flags (${flagsNote})`,
   });
   bench('DNS server peak RSS (VmHWM) while loading 10k Services + 100k Pod endpoints', leanMem.hwm, 'MB', { anchor: memAnchor, target: '< 150 MB' });
 }

@@ -8,13 +8,25 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Client } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { R } from '../api/resources.js';
-import type { RecordIndex } from './records.js';
+import type { KubeObject } from '../api/object.js';
+import { packSlice, type PackedSlice, type RecordIndex } from './records.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+/**
+ * What the slice informer keeps of an EndpointSlice: its identity, the Service that owns it, and
+ * its endpoints packed (records.ts). The index refers to the same PackedSlice, so the endpoints of
+ * 100k Pods are held once, as arrays of strings, not as 100k endpoint objects twice over.
+ */
+interface SliceView extends KubeObject {
+  /** Namespace/name of the owning Service (from the kubernetes.io/service-name label). */
+  owner: string | undefined;
+  packed: PackedSlice;
+}
+
 export class ServiceRecordFeed {
   private readonly services: Informer<Service>;
-  private readonly slices: Informer<EndpointSlice>;
+  private readonly slices: Informer<SliceView>;
   /** service key → slice keys */
   private readonly slicesByService = new Map<string, Set<string>>();
   private synced = false;
@@ -23,7 +35,8 @@ export class ServiceRecordFeed {
 
   constructor(client: Client, private readonly index: RecordIndex) {
     this.services = new Informer<Service>(client, R.services, { transform: slimService });
-    this.slices = new Informer<EndpointSlice>(client, R.endpointslices, { transform: slimSlice });
+    // The informer hands the transform each object as listed or watched: a full EndpointSlice.
+    this.slices = new Informer<SliceView>(client, R.endpointslices, { transform: (s) => sliceView(s as unknown as EndpointSlice) });
     this.services.addHandlers({
       onAdd: (s) => this.refresh(svcKey(s)),
       onUpdate: (_o, s) => this.refresh(svcKey(s)),
@@ -54,20 +67,17 @@ export class ServiceRecordFeed {
     this.slices.stop();
   }
 
-  private track(oldSlice: EndpointSlice | undefined, newSlice: EndpointSlice | undefined): void {
-    const sliceKey = (s: EndpointSlice) => `${s.metadata?.namespace}/${s.metadata?.name}`;
-    const owner = (s: EndpointSlice) => {
-      const n = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-      return n ? `${s.metadata?.namespace}/${n}` : undefined;
-    };
-    const oldOwner = oldSlice && owner(oldSlice);
-    const newOwner = newSlice && owner(newSlice);
+  private track(oldSlice: SliceView | undefined, newSlice: SliceView | undefined): void {
+    const sliceKey = (s: SliceView) => `${s.metadata?.namespace}/${s.metadata?.name}`;
+    const oldOwner = oldSlice?.owner;
+    const newOwner = newSlice?.owner;
     if (oldOwner) this.slicesByService.get(oldOwner)?.delete(sliceKey(oldSlice!));
     if (newOwner) {
       let set = this.slicesByService.get(newOwner);
       if (!set) this.slicesByService.set(newOwner, set = new Set());
       set.add(sliceKey(newSlice!));
     }
+    if (oldOwner && this.slicesByService.get(oldOwner)?.size === 0) this.slicesByService.delete(oldOwner);
     if (oldOwner) this.refresh(oldOwner);
     if (newOwner && newOwner !== oldOwner) this.refresh(newOwner);
   }
@@ -81,10 +91,10 @@ export class ServiceRecordFeed {
       this.index.deleteService(key);
       return;
     }
-    const slices: EndpointSlice[] = [];
+    const slices: PackedSlice[] = [];
     for (const k of this.slicesByService.get(key) ?? []) {
       const s = this.slices.get(k);
-      if (s) slices.push(s);
+      if (s) slices.push(s.packed);
     }
     this.index.setService(key, svc, slices);
   }
@@ -104,18 +114,14 @@ function slimService(s: Service): Service {
   };
 }
 
-/** The fields of an EndpointSlice that records.ts and the feed read. */
-function slimSlice(s: EndpointSlice): EndpointSlice {
+/** The slice as the feed keeps it (see SliceView). */
+function sliceView(s: EndpointSlice): SliceView {
   const m = s.metadata ?? {};
   const owner = m.labels?.[SERVICE_NAME_LABEL];
   return {
-    metadata: { namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion, labels: owner ? { [SERVICE_NAME_LABEL]: owner } : undefined },
-    addressType: s.addressType,
-    ports: s.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
-    endpoints: (s.endpoints ?? []).map((e) => ({
-      addresses: e.addresses, hostname: e.hostname,
-      conditions: e.conditions?.ready === undefined ? undefined : { ready: e.conditions.ready },
-    })),
+    metadata: { namespace: m.namespace, name: m.name, resourceVersion: m.resourceVersion },
+    owner: owner ? `${m.namespace}/${owner}` : undefined,
+    packed: packSlice(s),
   };
 }
 

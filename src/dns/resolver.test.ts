@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordIndex } from './records.js';
+import { RecordIndex, packSlice } from './records.js';
 import { resolve } from './resolver.js';
 import { slice, svc, zoneLine } from './testing.js';
 
@@ -12,15 +12,15 @@ function fixture(): RecordIndex {
   }), []);
   ix.setService('testns/hdls', svc('testns', 'hdls', {
     clusterIP: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-  }), [slice('testns', 'hdls', 'hdls-abc', [
+  }), [packSlice(slice('testns', 'hdls', 'hdls-abc', [
     { addresses: ['10.244.0.5'], conditions: { ready: true }, hostname: 'web-0' },
     { addresses: ['10.244.0.6'], conditions: { ready: true } },
     { addresses: ['10.244.0.7'], conditions: { ready: false } },
-  ], [{ name: 'http', port: 8080, protocol: 'TCP' }])]);
+  ], [{ name: 'http', port: 8080, protocol: 'TCP' }]))]);
   ix.setService('testns/empty', svc('testns', 'empty', { clusterIP: 'None' }), []);
   ix.setService('testns/ext', svc('testns', 'ext', { type: 'ExternalName', externalName: 'example.com' }), []);
   ix.setService('testns/nr', svc('testns', 'nr', { clusterIP: 'None', publishNotReadyAddresses: true }),
-    [slice('testns', 'nr', 'nr-1', [{ addresses: ['10.244.1.9'], conditions: { ready: false } }])]);
+    [packSlice(slice('testns', 'nr', 'nr-1', [{ addresses: ['10.244.1.9'], conditions: { ready: false } }]))]);
   return ix;
 }
 

@@ -44,18 +44,41 @@ test('answers over UDP and TCP, NXDOMAIN with SOA, REFUSED outside the zone, cha
   assert.equal(answer, '10.96.8.8');
 });
 
-test('large answers set TC over UDP and come whole over TCP', async (t) => {
+test('replies are compressed; a truncated UDP reply carries the whole answers that fit, TCP the rest', async (t) => {
   const client = new FakeClient();
   await client.create(R.services, 'big', svc('big', 'many', { clusterIP: 'None' }));
-  const endpoints = Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.244.${Math.floor(i / 200)}.${(i % 200) + 2}`], conditions: { ready: true } }));
-  await client.create(R.endpointslices, 'big', slice('big', 'many', 'many-1', endpoints));
+  await client.create(R.services, 'big', svc('big', 'few', { clusterIP: 'None' }));
+  const pods = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ addresses: [`10.244.${base}.${i + 2}`], conditions: { ready: true } }));
+  await client.create(R.endpointslices, 'big', slice('big', 'many', 'many-1', pods(60, 1)));
+  await client.create(R.endpointslices, 'big', slice('big', 'few', 'few-1', pods(10, 2)));
   const server = await startDnsServer({ client, listen: { address: '127.0.0.1', port: 0 } });
   t.after(() => server.stop());
   await server.synced;
+  const size = (out: string) => Number(/MSG SIZE\s+rcvd: (\d+)/.exec(out)?.[1]);
+  const answers = (out: string) => Number(/ANSWER: (\d+)/.exec(out)?.[1]);
+
+  // "few.big.svc.cluster.local" is 27 bytes on the wire: header 12 + question 31 = 43, then each
+  // A answer is a 2-byte pointer to the question's name + 10 + 4 = 16 bytes (29 uncompressed).
+  const few = await dig(server.port, '+noedns', 'few.big.svc.cluster.local');
+  assert.equal(answers(few), 10);
+  assert.equal(size(few), 43 + 10 * 16);
+
+  // "many..." is one byte longer (question ends at 44); 512 bytes hold 44 + 29 × 16: 29 whole answers, TC set (dig +ignore: do not retry over TCP).
   const udp = await dig(server.port, '+noedns', '+ignore', 'many.big.svc.cluster.local');
-  assert.match(udp, /flags: qr aa tc/);
-  const tcp = await dig(server.port, '+tcp', '+short', 'many.big.svc.cluster.local');
-  assert.equal(tcp.trim().split('\n').length, 60);
+  assert.match(udp, /flags: qr aa tc rd ra;/);
+  assert.equal(answers(udp), 29);
+  assert.equal(size(udp), 44 + 29 * 16);
+  const shown = [...udp.matchAll(/^\S+\s+\d+\s+IN\s+A\s+(\S+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(shown, pods(29, 1).map((p) => p.addresses[0]));
+  // Without +ignore dig sees TC and asks again over TCP, as a resolver does: all 60.
+  const retried = await dig(server.port, '+noedns', 'many.big.svc.cluster.local');
+  assert.equal(answers(retried), 60);
+  assert.doesNotMatch(retried, /flags:[^;]* tc/);
+  assert.equal((await dig(server.port, '+tcp', '+short', 'many.big.svc.cluster.local')).trim().split('\n').length, 60);
+  // EDNS 1232 (dig's default): everything fits in one UDP reply, which carries an OPT record.
+  const edns = await dig(server.port, '+notcp', 'many.big.svc.cluster.local');
+  assert.equal(answers(edns), 60);
+  assert.match(edns, /EDNS: version: 0, flags:; udp: 1232/);
 });
 
 test('SERVFAIL before the informers have synced', async (t) => {

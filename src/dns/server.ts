@@ -13,7 +13,7 @@ import type { Client } from '../client/client.js';
 
 export interface DnsServerOptions {
   client: Client;
-  /** Where to listen, UDP and TCP on the same port. Port 0 picks one. */
+  /** Where to listen (an IP address), UDP and TCP on the same port. Port 0 picks one. */
   listen: { address: string; port: number };
   /** Cluster domain. Default cluster.local. */
   zone?: string;
@@ -33,17 +33,28 @@ export interface DnsServer {
 
 /** Starts the DNS server. Listening starts at once; answers are SERVFAIL until the feed has synced. */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  if (!net.isIP(opts.listen.address)) throw new Error(`dns: listen address must be an IP address, got ${JSON.stringify(opts.listen.address)}`);
   const zone = (opts.zone ?? 'cluster.local').toLowerCase().replace(/\.$/, '');
   const index = new RecordIndex(zone);
   const feed = new ServiceRecordFeed(opts.client, index);
   const forwarder = opts.upstream ? createForwarder(opts.upstream) : undefined;
   const wire = new DnsWire(index, () => feed.hasSynced(), { ttl: opts.ttl ?? 30, forward: forwarder?.forward });
 
-  const udp = dgram.createSocket({ type: opts.listen.address.includes(':') ? 'udp6' : 'udp4', reuseAddr: true });
+  // Replies go to the address the query came from and we bind an IP literal, so the lookup is the identity: a lookup that answers at
+  // once spares every reply dns.lookup() and the process.nextTick it defers the send by.
+  const literal = (address: string, _family: unknown, cb: (err: null, address: string, family: number) => void) =>
+    cb(null, address, address.includes(':') ? 6 : 4);
+  const udp = dgram.createSocket({ type: opts.listen.address.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literal as never });
   udp.on('message', (msg, rinfo) => {
-    wire.handle(msg, 512).then((reply) => {
-      if (reply) udp.send(reply, rinfo.port, rinfo.address);
-    }, () => { /* never let one query take the server down */ });
+    let reply;
+    try {
+      reply = wire.handle(msg, 'udp');
+    } catch (err) {
+      console.error('dns: query failed:', (err as Error).message); // never let one query take the server down
+      return;
+    }
+    if (reply instanceof Promise) reply.then((r) => { if (r) udp.send(r, rinfo.port, rinfo.address); }, () => undefined);
+    else if (reply) udp.send(reply, rinfo.port, rinfo.address);
   });
   udp.on('error', (err) => console.error('dns: udp error:', err.message));
   await new Promise<void>((res, rej) => {
@@ -66,13 +77,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (pending.length < 2 + len) break;
         const msg = pending.subarray(2, 2 + len);
         pending = pending.subarray(2 + len);
-        wire.handle(Buffer.from(msg)).then((reply) => {
-          if (!reply || sock.destroyed) return;
-          const framed = Buffer.alloc(2 + reply.length);
-          framed.writeUInt16BE(reply.length, 0);
-          reply.copy(framed, 2);
-          sock.write(framed);
-        }, () => sock.destroy());
+        let reply;
+        try {
+          reply = wire.handle(Buffer.from(msg), 'tcp');
+        } catch {
+          sock.destroy();
+          return;
+        }
+        if (reply instanceof Promise) reply.then((r) => { if (r) writeFramed(sock, r); }, () => sock.destroy());
+        else if (reply) writeFramed(sock, reply);
       }
     });
   });
@@ -92,4 +105,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       await new Promise<void>((r) => tcp.close(() => r()));
     },
   };
+}
+
+/** Writes one DNS message on a TCP connection, with its two-byte length prefix (RFC 1035 §4.2.2). */
+function writeFramed(sock: net.Socket, reply: Buffer): void {
+  if (sock.destroyed) return;
+  const framed = Buffer.allocUnsafe(2 + reply.length);
+  framed.writeUInt16BE(reply.length, 0);
+  reply.copy(framed, 2);
+  sock.write(framed);
 }

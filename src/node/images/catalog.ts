@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NodeError } from '../errors.js';
+import { DNS_NODE_FLAGS } from '../../dns/node-flags.js';
 
 /** What a container needs from its image. */
 export interface ResolvedImage {
@@ -100,11 +101,11 @@ export class ImageCatalog {
       case 'clusterip/dns': {
         // Run the DNS server from the same tree this agent runs from: compiled dist/ in an install,
         // the TypeScript sources through tsx when the agent itself runs from src/ (tests, development),
-        // so a stale dist/ is never picked up. A small young generation keeps its RSS down (bench/dns).
+        // so a stale dist/ is never picked up. Its Node flags are the ones bench/dns measures with.
         const fromDist = path.relative(ROOT, HERE).split(path.sep)[0] === 'dist';
         const ep = fromDist
-          ? [process.execPath, '--max-semi-space-size=2', path.join(ROOT, 'dist', 'dns', 'main.js')]
-          : [process.execPath, '--max-semi-space-size=2', '--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'src', 'dns', 'main.ts')];
+          ? [process.execPath, ...DNS_NODE_FLAGS, path.join(ROOT, 'dist', 'dns', 'main.js')]
+          : [process.execPath, ...DNS_NODE_FLAGS, '--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'src', 'dns', 'main.ts')];
         return this.entry(`clusterip/dns:${tag}`, ep, [], { PATH: BASE_PATH, NODE_PATH: path.join(ROOT, 'node_modules') });
       }
       default:
