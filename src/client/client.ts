@@ -60,6 +60,25 @@ export interface DeleteOptions extends WriteOptions {
 /** Subresources written through the generic verbs (status, scale, binding). */
 export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize';
 
+/**
+ * Reads that hand out the API server's own cached objects instead of private copies, saving a copy
+ * per object on every list and watch event (an informer over 100k Pods). The objects are deep-frozen
+ * and shared by every reader: never mutate them (it throws) — copy first. Only a client in the API
+ * server's process can offer this; check with `hasSharedReads`.
+ */
+export interface SharedReads {
+  /** As `Client.list`, but the items are the server's frozen cached objects. */
+  listShared<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;
+  /** As `Client.watch`, but event objects are the server's frozen cached objects. */
+  watchShared<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle;
+}
+
+/** Whether `client` offers shared reads (the in-process client does; HTTP cannot). */
+export function hasSharedReads(client: object): client is Client & SharedReads {
+  const c = client as Partial<SharedReads>;
+  return typeof c.listShared === 'function' && typeof c.watchShared === 'function';
+}
+
 export interface Client {
   get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;

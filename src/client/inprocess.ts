@@ -1,7 +1,8 @@
 /**
  * The in-process Client: calls the API server's registry directly (no HTTP, no serialization on the
  * way in). Same contract and errors (ApiError) as the HTTP client. Objects returned are private
- * copies the caller may keep; objects passed in are never retained or mutated.
+ * copies the caller may keep — except from `listShared` / `watchShared` (`SharedReads`), which hand
+ * out the watch cache's own deep-frozen objects; objects passed in are never retained or mutated.
  *
  * Watch resourceVersion: omitted = changes from now on (the Client contract); "" or "0" = Kubernetes'
  * wire semantics (ADDED for every current object first); "N" = changes after N (410 Gone when too old).
@@ -9,9 +10,9 @@
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Registry, UpdateSubresource } from '../apiserver/registry/registry.js';
-import type { Client, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
+import type { Client, DeleteOptions, ListOptions, PatchType, SharedReads, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
 
-export class InProcessClient implements Client {
+export class InProcessClient implements Client, SharedReads {
   constructor(private readonly registry: Registry) {}
 
   get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
@@ -20,6 +21,11 @@ export class InProcessClient implements Client {
 
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>> {
     return this.registry.list<T>(res, namespace, opts);
+  }
+
+  /** The list with the watch cache's own frozen objects as items (see `SharedReads`). */
+  listShared<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>> {
+    return this.registry.listShared<T>(res, namespace, opts);
   }
 
   create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T> {
@@ -46,8 +52,17 @@ export class InProcessClient implements Client {
 
   /** Starts a watch. A bad selector ends it at once: `done` rejects with the 400 ApiError. */
   watch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
+    return this.startWatch(res, namespace, opts, onEvent, false);
+  }
+
+  /** A watch whose event objects are the watch cache's own frozen objects (see `SharedReads`). */
+  watchShared<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
+    return this.startWatch(res, namespace, opts, onEvent, true);
+  }
+
+  private startWatch<T extends KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void, shared: boolean): WatchHandle {
     try {
-      return this.registry.watch<T>(res, namespace, opts, onEvent);
+      return this.registry.watch<T>(res, namespace, opts, onEvent, { shared });
     } catch (e) {
       const done = Promise.reject(e);
       done.catch(() => {});

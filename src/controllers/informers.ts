@@ -7,19 +7,23 @@
  * already sees the index updated.
  */
 import type { KubeObject } from '../api/object.js';
-import { objectKey } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 
-/** Secondary indexes over one informer's cache. Keys are `namespace/name`. */
+/**
+ * Secondary indexes over one informer's cache. The indexes hold the cached objects themselves
+ * (identity sets: the informer hands the same instance to `onUpdate`/`onDelete` that it gave to
+ * `onAdd`), so neither adding 100k Pods nor answering a query builds or looks up key strings.
+ * Labels are indexed as namespace → label key → value → objects.
+ */
 export class CacheIndex<T extends KubeObject> {
-  private readonly byNs = new Map<string, Set<string>>();
-  private readonly byLabel = new Map<string, Set<string>>();
-  private readonly byOwner = new Map<string, Set<string>>();
-  private readonly byUid = new Map<string, string>();
+  private readonly byNs = new Map<string, Set<T>>();
+  private readonly byLabel = new Map<string, Map<string, Map<string, Set<T>>>>();
+  private readonly byOwner = new Map<string, Set<T>>();
+  private readonly byUid = new Map<string, T>();
 
-  constructor(private readonly informer: Informer<T>) {
+  constructor(informer: Informer<T>) {
     informer.addHandlers({
       onAdd: (o) => this.add(o),
       onUpdate: (a, b) => { this.remove(a); this.add(b); },
@@ -27,13 +31,13 @@ export class CacheIndex<T extends KubeObject> {
     });
   }
 
-  private static put(m: Map<string, Set<string>>, k: string, v: string): void {
+  private static put<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
     let s = m.get(k);
     if (!s) m.set(k, s = new Set());
     s.add(v);
   }
 
-  private static drop(m: Map<string, Set<string>>, k: string, v: string): void {
+  private static drop<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
     const s = m.get(k);
     if (!s) return;
     s.delete(v);
@@ -41,35 +45,45 @@ export class CacheIndex<T extends KubeObject> {
   }
 
   private add(o: T): void {
-    const key = objectKey(o);
-    const ns = o.metadata?.namespace ?? '';
-    CacheIndex.put(this.byNs, ns, key);
-    for (const [k, v] of Object.entries(o.metadata?.labels ?? {})) CacheIndex.put(this.byLabel, `${ns}\u0000${k}=${v}`, key);
-    for (const r of o.metadata?.ownerReferences ?? []) CacheIndex.put(this.byOwner, r.uid, key);
-    if (o.metadata?.uid) this.byUid.set(o.metadata.uid, key);
+    const md = o.metadata;
+    const ns = md?.namespace ?? '';
+    CacheIndex.put(this.byNs, ns, o);
+    const labels = md?.labels;
+    if (labels) {
+      let byKey = this.byLabel.get(ns);
+      if (!byKey) this.byLabel.set(ns, byKey = new Map());
+      for (const k in labels) {
+        let byValue = byKey.get(k);
+        if (!byValue) byKey.set(k, byValue = new Map());
+        CacheIndex.put(byValue, labels[k], o);
+      }
+    }
+    if (md?.ownerReferences) for (const r of md.ownerReferences) CacheIndex.put(this.byOwner, r.uid, o);
+    if (md?.uid) this.byUid.set(md.uid, o);
   }
 
   private remove(o: T): void {
-    const key = objectKey(o);
-    const ns = o.metadata?.namespace ?? '';
-    CacheIndex.drop(this.byNs, ns, key);
-    for (const [k, v] of Object.entries(o.metadata?.labels ?? {})) CacheIndex.drop(this.byLabel, `${ns}\u0000${k}=${v}`, key);
-    for (const r of o.metadata?.ownerReferences ?? []) CacheIndex.drop(this.byOwner, r.uid, key);
-    if (o.metadata?.uid && this.byUid.get(o.metadata.uid) === key) this.byUid.delete(o.metadata.uid);
-  }
-
-  private resolve(keys: Iterable<string> | undefined): T[] {
-    const out: T[] = [];
-    for (const k of keys ?? []) {
-      const o = this.informer.get(k);
-      if (o) out.push(o);
+    const md = o.metadata;
+    const ns = md?.namespace ?? '';
+    CacheIndex.drop(this.byNs, ns, o);
+    const labels = md?.labels;
+    const byKey = labels && this.byLabel.get(ns);
+    if (byKey) {
+      for (const k in labels) {
+        const byValue = byKey.get(k);
+        if (!byValue) continue;
+        CacheIndex.drop(byValue, labels[k], o);
+        if (byValue.size === 0) byKey.delete(k);
+      }
+      if (byKey.size === 0) this.byLabel.delete(ns);
     }
-    return out;
+    if (md?.ownerReferences) for (const r of md.ownerReferences) CacheIndex.drop(this.byOwner, r.uid, o);
+    if (md?.uid && this.byUid.get(md.uid) === o) this.byUid.delete(md.uid);
   }
 
   /** Objects in `namespace`. */
   inNamespace(namespace: string): T[] {
-    return this.resolve(this.byNs.get(namespace));
+    return [...this.byNs.get(namespace) ?? []];
   }
 
   /**
@@ -79,24 +93,27 @@ export class CacheIndex<T extends KubeObject> {
    */
   candidates(namespace: string, pairs: string[]): T[] {
     if (pairs.length === 0) return this.inNamespace(namespace);
-    let best: Set<string> | undefined;
+    const byKey = this.byLabel.get(namespace);
+    if (!byKey) return [];
+    let best: Set<T> | undefined;
     for (const p of pairs) {
-      const s = this.byLabel.get(`${namespace}\u0000${p}`);
+      // Label keys never contain '=' (qualified names), so the first '=' ends the key.
+      const eq = p.indexOf('=');
+      const s = eq < 0 ? undefined : byKey.get(p.slice(0, eq))?.get(p.slice(eq + 1));
       if (!s) return [];
       if (!best || s.size < best.size) best = s;
     }
-    return this.resolve(best);
+    return [...best!];
   }
 
   /** Objects that name `uid` in their ownerReferences. */
   ownedBy(uid: string): T[] {
-    return this.resolve(this.byOwner.get(uid));
+    return [...this.byOwner.get(uid) ?? []];
   }
 
   /** The object with this uid, if cached. */
   byUID(uid: string): T | undefined {
-    const k = this.byUid.get(uid);
-    return k === undefined ? undefined : this.informer.get(k);
+    return this.byUid.get(uid);
   }
 }
 
@@ -110,7 +127,9 @@ export class SharedInformers {
     const id = `${res.group}/${res.plural}`;
     let e = this.informers.get(id);
     if (!e) {
-      const informer = new Informer<KubeObject>(this.client, res, { retryDelayMs: 200 });
+      // Shared objects: with the in-process client the caches hold the API server's own frozen
+      // objects, so syncing 100k Pods copies none of them (controllers never mutate cached objects).
+      const informer = new Informer<KubeObject>(this.client, res, { retryDelayMs: 200, sharedObjects: true });
       e = { informer, index: new CacheIndex(informer) };
       this.informers.set(id, e);
     }

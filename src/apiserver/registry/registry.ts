@@ -12,14 +12,14 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, gone, internalError, invalid, methodNotAllowed, notFound,
 } from '../../api/errors.js';
-import { fieldsOf, type KubeList, type KubeObject } from '../../api/object.js';
+import { deepCopy, fieldsOf, type KubeList, type KubeObject } from '../../api/object.js';
 import { R, groupVersion, type ResourceInfo } from '../../api/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../../api/selectors.js';
 import type { DeleteOptions, ListOptions, PatchType, WatchEvent, WatchOptions, WriteOptions } from '../../client/client.js';
 import { isStorageError, type Storage } from '../../storage/storage.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
 import { applyDefaults } from '../semantics/defaults.js';
-import { validateObject } from '../semantics/validation.js';
+import { validateDefaulted } from '../semantics/validation.js';
 import { objectStorageKey } from './keys.js';
 import { generateName, newUID, rfc3339 } from './meta.js';
 import { applyPatch } from './patch.js';
@@ -98,7 +98,7 @@ function encode(obj: KubeObject): string {
 }
 
 function copy<T>(o: T): T {
-  return structuredClone(o);
+  return deepCopy(o);
 }
 
 /** Wraps unexpected exceptions (bugs, or semantics code choking on odd input) into a 500 Status. */
@@ -183,6 +183,16 @@ export class Registry {
     return info.namespaced ? `${ns ?? ''}/${name}` : name;
   }
 
+  /**
+   * What a write returns: a private copy of the stored object. The watch cache has already applied
+   * the write (storage delivers its event before the write resolves), so its entry is copied rather
+   * than parsing the stored value a second time; decoding is the fallback should it be newer.
+   */
+  private written(info: ResourceInfo, ns: string | undefined, name: string, kv: { value: string; modRevision: number }): KubeObject {
+    const c = this.cache(info).objects.get(this.cacheKey(info, ns, name));
+    return c && c.rv === kv.modRevision ? c.copy() : decode(kv.value, kv.modRevision).obj;
+  }
+
   private current(info: ResourceInfo, ns: string | undefined, name: string): CachedObject {
     const c = this.cache(info).objects.get(this.cacheKey(info, ns, name));
     if (!c) throw notFound(info, name);
@@ -199,7 +209,7 @@ export class Registry {
         if (!info.subresources.includes('scale')) throw notFound(info, name);
         return toScale(cur.obj) as T;
       }
-      return JSON.parse(cur.json) as T;
+      return cur.copy() as T;
     });
   }
 
@@ -223,7 +233,22 @@ export class Registry {
       return {
         apiVersion: groupVersion(info), kind: info.listKind,
         metadata: items.metadata,
-        items: items.objects.map((c) => JSON.parse(c.json) as T),
+        items: items.objects.map((c) => c.copy() as T),
+      };
+    });
+  }
+
+  /**
+   * The list with the watch cache's own objects as items: deep-frozen and shared, no copy per item
+   * (in-process informers; see `SharedReads` in src/client/client.ts).
+   */
+  async listShared<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
+    return guard(async () => {
+      const items = this.listCached(info, namespace, opts);
+      return {
+        apiVersion: groupVersion(info), kind: info.listKind,
+        metadata: items.metadata,
+        items: items.objects.map((c) => c.obj as T),
       };
     });
   }
@@ -275,12 +300,13 @@ export class Registry {
    * Starts a watch. resourceVersion: undefined = changes from now on; "" or "0" = ADDED for every
    * current object, then changes (Kubernetes' semantics for an unset/0 RV on the wire); "N" = every
    * change after N, or an ERROR event + 410 Gone when N is older than the retained history.
-   * Bad selectors throw a 400 ApiError synchronously.
+   * Bad selectors throw a 400 ApiError synchronously. `shared`: event objects are the watch cache's
+   * own frozen objects instead of private copies.
    */
-  watch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): ApiWatcher {
+  watch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void, { shared = false } = {}): ApiWatcher {
     const filter = this.filterFor(info, namespace, opts);
     const cache = this.cache(info);
-    const w = new ApiWatcher(info, filter, onEvent as (ev: WatchEvent) => void);
+    const w = new ApiWatcher(info, filter, onEvent as (ev: WatchEvent) => void, shared);
     const rvText = opts.resourceVersion;
     let replay: ReturnType<WatchCache['since']> = [];
     if (rvText !== undefined && rvText !== '' && rvText !== '0') {
@@ -314,7 +340,7 @@ export class Registry {
 
   private admit(info: ResourceInfo, obj: KubeObject, old?: KubeObject): void {
     applyDefaults(info, obj);
-    const errs = validateObject(info, obj, old);
+    const errs = validateDefaulted(info, obj, old);
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? '', errs);
   }
 
@@ -340,20 +366,17 @@ export class Registry {
     return guard(async () => {
       if (opts.subresource === 'binding') return this.bind(info, namespace, objIn, opts) as Promise<T>;
       checkShape(info, objIn);
-      const obj = copy(objIn) as KubeObject;
-      const ns = this.writeNamespace(info, namespace, obj);
-      obj.apiVersion = groupVersion(info);
-      obj.kind = info.kind;
-      const md = (obj.metadata ??= {});
+      const ns = this.writeNamespace(info, namespace, objIn);
+      const md = objIn.metadata ?? {};
       const generated = !md.name && !!md.generateName;
       for (let attempt = 0; ; attempt++) {
-        if (generated) md.name = generateName(md.generateName!);
-        if (!md.name) {
+        const name = generated ? generateName(md.generateName!) : md.name;
+        if (!name) {
           throw invalid(info.kind, info.group, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
         }
-        if (ns !== undefined) this.checkNamespace(info, ns, md.name);
+        if (ns !== undefined) this.checkNamespace(info, ns, name);
         try {
-          return await this.createOnce(info, ns, obj, opts) as T;
+          return await this.createOnce(info, ns, name, objIn, opts) as T;
         } catch (e) {
           // A generated name that collided: Kubernetes retries with a new suffix.
           if (generated && attempt < MAX_RETRIES && e instanceof ApiError && e.reason === 'AlreadyExists') continue;
@@ -363,10 +386,13 @@ export class Registry {
     });
   }
 
-  private async createOnce(info: ResourceInfo, ns: string | undefined, objIn: KubeObject, opts: WriteOptions): Promise<KubeObject> {
+  /** One attempt at creating `objIn` as `name`; works on its own copy, so a retry starts clean. */
+  private async createOnce(info: ResourceInfo, ns: string | undefined, name: string, objIn: KubeObject, opts: WriteOptions): Promise<KubeObject> {
     const obj = copy(objIn) as MutableObject;
-    const md = obj.metadata!;
-    const name = md.name!;
+    obj.apiVersion = groupVersion(info);
+    obj.kind = info.kind;
+    const md = (obj.metadata ??= {});
+    md.name = name;
     if (ns !== undefined) md.namespace = ns; else delete md.namespace;
     md.uid = newUID();
     md.creationTimestamp = rfc3339(this.clock());
@@ -395,7 +421,7 @@ export class Registry {
     }
     try {
       const kv = await this.storage.create(key, encode(obj));
-      return decode(kv.value, kv.modRevision).obj;
+      return this.written(info, ns, name, kv);
     } catch (e) {
       undo();
       if (isStorageError(e, 'KeyExists')) throw alreadyExists(info, name);
@@ -494,11 +520,11 @@ export class Registry {
         return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
       }
       const value = encode(next);
-      if (value === encode(old)) { ipTx.undo(); return JSON.parse(cur.json) as KubeObject; } // no-op: no new revision
+      if (value === encode(old)) { ipTx.undo(); return cur.copy() as KubeObject; } // no-op: no new revision
       if (opts.dryRun === 'All') { ipTx.undo(); return next; }
       const kv = await this.storage.update(key, value, cur.rv);
       ipTx.commit();
-      return decode(kv.value, kv.modRevision).obj;
+      return this.written(info, ns, name, kv);
     } catch (e) {
       ipTx.undo();
       throw e;
@@ -666,7 +692,7 @@ export class Registry {
     const writeMarked = async (next: KubeObject): Promise<KubeObject> => {
       if (dry) return next;
       const kv = await this.storage.update(key, encode(next), c.rv);
-      return decode(kv.value, kv.modRevision).obj;
+      return this.written(info, ns, name, kv);
     };
 
     if (info.plural === 'namespaces') {
@@ -676,7 +702,7 @@ export class Registry {
         nsObj.status = { ...nsObj.status, phase: 'Terminating' };
         if (!this.readyToRemove(info, nsObj)) return writeMarked(nsObj);
       } else if (!this.readyToRemove(info, nsObj)) {
-        return JSON.parse(c.json) as KubeObject;
+        return c.copy() as KubeObject;
       }
       return this.remove(info, key, c, dry);
     }
@@ -688,7 +714,7 @@ export class Registry {
       let grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
       if (!pod.spec?.nodeName || terminal) grace = 0;
       if (grace > 0) {
-        if (md.deletionTimestamp && (md.deletionGracePeriodSeconds ?? 0) <= grace) return JSON.parse(c.json) as KubeObject;
+        if (md.deletionTimestamp && (md.deletionGracePeriodSeconds ?? 0) <= grace) return c.copy() as KubeObject;
         const next = copy(obj);
         const fin = this.propagationFinalizers(md.finalizers, opts);
         next.metadata = {
@@ -709,7 +735,7 @@ export class Registry {
         deletionGracePeriodSeconds: 0,
       };
       if (md.deletionTimestamp && JSON.stringify(md.finalizers ?? []) === JSON.stringify(finalizers) && md.deletionGracePeriodSeconds === 0) {
-        return JSON.parse(c.json) as KubeObject;
+        return c.copy() as KubeObject;
       }
       return writeMarked(next);
     }
@@ -725,9 +751,9 @@ export class Registry {
   }
 
   private async remove(info: ResourceInfo, key: string, c: CachedObject, dry: boolean): Promise<KubeObject> {
-    if (dry) return JSON.parse(c.json) as KubeObject;
+    if (dry) return c.copy() as KubeObject;
     const { revision } = await this.storage.delete(key, c.rv);
-    const out = JSON.parse(c.json) as KubeObject;
+    const out = c.copy() as KubeObject;
     out.metadata = { ...out.metadata, resourceVersion: String(revision) };
     this.afterRemove(info, out);
     return out;

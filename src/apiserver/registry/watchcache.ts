@@ -1,18 +1,20 @@
 /**
- * The watch cache of one resource: every object in memory (parsed once, never mutated, with its
+ * The watch cache of one resource: every object in memory (parsed once, deep-frozen, with its
  * JSON), kept current by ONE storage watch, plus a bounded ring of recent events. Lists and watches of
  * the resource are served from here; many API watchers fan out from this one storage watch.
  *
  * Invariants: `objects` reflects every storage event up to `revision`; events in `ring` have
- * increasing revisions and cover every change after `windowStart`.
+ * increasing revisions and cover every change after `windowStart`; every cached object (and every
+ * event's `cur` / `prev`) is deep-frozen, so in-process readers may share it (shared reads) and an
+ * accidental write throws instead of changing what every reader sees.
  */
-import type { KubeObject } from '../../api/object.js';
+import { deepCopy, deepFreeze, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { Storage, StorageEvent, StorageWatch } from '../../storage/storage.js';
 import { cacheKeyFromStorageKey, resourcePrefix } from './keys.js';
 
 /**
- * A cached object: the parsed object (do not mutate) and its JSON with resourceVersion included.
+ * A cached object: the parsed object (frozen once in the cache) and its JSON with resourceVersion included.
  * The JSON is built on first use and kept, so loading a large store parses each value only once.
  */
 export class CachedObject {
@@ -21,6 +23,15 @@ export class CachedObject {
 
   get json(): string {
     return (this._json ??= JSON.stringify(this.obj));
+  }
+
+  /**
+   * A private, mutable copy for a reader: equal to `JSON.parse(json)` (the object came from
+   * `JSON.parse`, so it holds nothing JSON would change), several times cheaper, and it does not
+   * force building `json`, which only the HTTP layer writes out.
+   */
+  copy(): KubeObject {
+    return deepCopy(this.obj);
   }
 }
 
@@ -38,6 +49,11 @@ export function decode(value: string, rv: number): CachedObject {
   const obj = JSON.parse(value) as KubeObject;
   obj.metadata = { ...obj.metadata, resourceVersion: String(rv) };
   return new CachedObject(obj, rv);
+}
+
+function frozen(c: CachedObject): CachedObject {
+  deepFreeze(c.obj);
+  return c;
 }
 
 export class WatchCache {
@@ -58,7 +74,7 @@ export class WatchCache {
     const list = await this.storage.list(prefix);
     for (const kv of list.items) {
       try {
-        this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), decode(kv.value, kv.modRevision));
+        this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), frozen(decode(kv.value, kv.modRevision)));
       } catch (err) {
         // One undecodable value must not keep the API server from starting.
         console.error(`watch cache ${this.info.plural}: skipping undecodable ${kv.key}:`, err);
@@ -108,13 +124,13 @@ export class WatchCache {
     let ce: CacheEvent;
     if (ev.type === 'delete') {
       // The deleted object as last stored, stamped with the delete's revision (as Kubernetes sends it).
-      const cur = prev
+      const cur = frozen(prev
         ? new CachedObject({ ...prev.obj, metadata: { ...prev.obj.metadata, resourceVersion: String(ev.revision) } }, ev.revision)
-        : decode(ev.kv.value, ev.revision);
+        : decode(ev.kv.value, ev.revision));
       this.objects.delete(key);
       ce = { type: 'DELETED', key, cur, prev, rv: ev.revision };
     } else {
-      const cur = decode(ev.kv.value, ev.kv.modRevision);
+      const cur = frozen(decode(ev.kv.value, ev.kv.modRevision));
       this.objects.set(key, cur);
       ce = { type: prev ? 'MODIFIED' : 'ADDED', key, cur, prev, rv: ev.revision };
     }

@@ -27,6 +27,8 @@ export class ApiWatcher implements WatchHandle {
     readonly info: ResourceInfo,
     private readonly filter: ObjectFilter,
     private readonly onEvent: (ev: WatchEvent) => void,
+    /** Deliver the cache's own frozen objects instead of a private copy each (in-process readers). */
+    private readonly shared = false,
   ) {
     this.done = new Promise<void>((res, rej) => { this.resolve = res; this.reject = rej; });
     // A rejected `done` nobody awaits must not crash the process.
@@ -51,9 +53,14 @@ export class ApiWatcher implements WatchHandle {
     return { apiVersion: groupVersion(this.info), kind: this.info.kind, metadata: { resourceVersion: String(rv) } };
   }
 
+  /** The object an event carries: shared, or the watcher's private copy. */
+  private objectOf(c: CachedObject): KubeObject {
+    return this.shared ? c.obj : c.copy();
+  }
+
   /** Sends the synthetic ADDED events of an initial state. */
   initial(objs: Iterable<CachedObject>): void {
-    for (const o of objs) if (this.filter(o.obj)) this.push({ type: 'ADDED', object: JSON.parse(o.json) as KubeObject });
+    for (const o of objs) if (this.filter(o.obj)) this.push({ type: 'ADDED', object: this.objectOf(o) });
   }
 
   /** Translates one cache event for this watcher. */
@@ -61,7 +68,7 @@ export class ApiWatcher implements WatchHandle {
     if (this.ended) return;
     const curMatch = this.filter(ev.cur.obj);
     const prevMatch = ev.prev ? this.filter(ev.prev.obj) : false;
-    const obj = (): KubeObject => JSON.parse(ev.cur.json) as KubeObject;
+    const obj = (): KubeObject => this.objectOf(ev.cur);
     switch (ev.type) {
       case 'ADDED':
         if (curMatch) this.push({ type: 'ADDED', object: obj() });

@@ -6,7 +6,7 @@
  * Kinds without a dedicated validator get ObjectMeta validation with DNS-1123 subdomain names.
  */
 import type { FieldError } from '../../api/errors.js';
-import type { KubeObject } from '../../api/object.js';
+import { deepCopy, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { ConfigMap, Endpoints, Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
@@ -67,9 +67,18 @@ function validateGeneric(info: ResourceInfo, obj: KubeObject, old?: KubeObject):
 export function validateObject(info: ResourceInfo, input: KubeObject, prev?: KubeObject): FieldError[] {
   checkTypes(info, input);
   // Validate what Go's decoder would have produced (nulls as zero values), without touching the input.
-  const obj = structuredClone(input);
+  const obj = deepCopy(input);
   normalizeNulls(info, obj);
-  const old = prev === undefined ? undefined : structuredClone(prev);
+  return validateDefaulted(info, obj, prev);
+}
+
+/**
+ * `validateObject` for an object that `applyDefaults` has just processed (type-checked, nulls
+ * normalized, defaults set — the registry's admission): it is validated as it is, without checking
+ * types, copying and normalizing it a second time. `obj` is not modified.
+ */
+export function validateDefaulted(info: ResourceInfo, obj: KubeObject, prev?: KubeObject): FieldError[] {
+  const old = prev === undefined ? undefined : deepCopy(prev);
   if (old) normalizeNulls(info, old);
   const key = `${info.group}/${info.kind}`;
   switch (key) {

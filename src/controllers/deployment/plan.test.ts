@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { planDeployment, ANNOTATION_REVISION } from './plan.js';
-import { computeTemplateHash, LABEL_POD_TEMPLATE_HASH } from './hash.js';
+import { computeTemplateHash, LABEL_POD_TEMPLATE_HASH, templateWithoutHash } from './hash.js';
+import { canonicalJson, fnv32a, safeEncodeString } from '../util/names.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 function dep(image: string, replicas = 4, strategy: Deployment['spec'] extends infer S ? S extends { strategy?: infer T } ? T : never : never = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } }): Deployment {
@@ -31,6 +32,30 @@ test('hash is stable, short, from the safe alphabet, and changes with the templa
   assert.match(a, /^[bcdfghjklmnpqrstvwxz2456789]{6,10}$/);
   assert.notEqual(a, computeTemplateHash(dep('nginx:2').spec!.template));
   assert.notEqual(a, computeTemplateHash(dep('nginx:1').spec!.template, 1));
+});
+
+test('hash is built as controller.ComputeHash: FNV-1a, collision count as 8 bytes, SafeEncodeString of the decimal sum', () => {
+  // FNV-1a 32 reference values, and Go's hasher continuing over more bytes.
+  assert.equal(fnv32a(''), 0x811c9dc5);
+  assert.equal(fnv32a('a'), 0xe40c292c);
+  assert.equal(fnv32a('foobar'), 0xbf9cf968);
+  assert.equal(fnv32a('bar', fnv32a('foo')), fnv32a('foobar'));
+  // rand.SafeEncodeString maps each byte into the alphabet: the digits become 4..9, b, c, d, f.
+  assert.equal(safeEncodeString('1234567890'), '56789bcdf4');
+  const t = dep('nginx:1').spec!.template;
+  const base = fnv32a(canonicalJson(templateWithoutHash(t)));
+  assert.equal(computeTemplateHash(t), safeEncodeString(String(base)));
+  assert.equal(computeTemplateHash(t, 258), safeEncodeString(String(fnv32a(Uint8Array.of(2, 1, 0, 0, 0, 0, 0, 0), base))));
+  // A count of 0 is "set" (a non-nil pointer in Go) and changes the hash; each count gives another.
+  const hashes = new Set([computeTemplateHash(t), ...[0, 1, 2, 3, 4].map((n) => computeTemplateHash(t, n))]);
+  assert.equal(hashes.size, 6);
+  for (const h of hashes) assert.match(h, /^[456789bcdf]{1,10}$/);
+  // The hash label itself never feeds the hash, and key order does not matter.
+  const labelled = { ...t, metadata: { ...t!.metadata, labels: { [LABEL_POD_TEMPLATE_HASH]: 'x', ...t!.metadata!.labels } } };
+  assert.equal(computeTemplateHash(labelled), computeTemplateHash(t));
+  const reversed = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : Array.isArray(v) ? v.map(reversed) : v);
+  assert.equal(computeTemplateHash(reversed(t) as typeof t), computeTemplateHash(t));
 });
 
 test('first sync creates the ReplicaSet with hash label, selector, owner, revision 1 and full replicas', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { reconcileEndpointSlices, ANNOTATION_TRIGGER_TIME, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from './reconcile.js';
+import { computeTriggerTime, reconcileEndpointSlices, ANNOTATION_TRIGGER_TIME, CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from './reconcile.js';
 
 let n = 0;
 const names = () => `s-${++n}`;
@@ -136,4 +136,17 @@ test('slices owned by an older service of the same name are deleted', () => {
   const r = reconcileEndpointSlices(svc(), [pod('a', '10.0.0.1')], [stale], { nameFor: names });
   assert.deepEqual(r.delete.map((s) => s.metadata?.name), ['old']);
   assert.equal(r.create.length, 1);
+});
+
+test('trigger time: the newest valid time in any RFC 3339 form', () => {
+  const at = (...readyAt: string[]) => computeTriggerTime(svc(), readyAt.map((t, i) => pod(`p${i}`, `10.0.0.${i + 1}`, { readyAt: t })));
+  // Server-form times compare as text; fractions and offsets are parsed; the newest wins either way.
+  assert.equal(at('2026-01-01T00:00:05Z', '2026-01-01T00:00:07Z', '2026-01-01T00:00:06Z'), '2026-01-01T00:00:07.000Z');
+  assert.equal(at('2026-01-01T00:00:07Z', '2026-01-01T00:00:07.250Z'), '2026-01-01T00:00:07.250Z');
+  assert.equal(at('2026-01-01T00:00:07Z', '2026-01-01T01:00:06+01:00'), '2026-01-01T00:00:07.000Z');
+  assert.equal(at('2026-01-01T00:00:07Z', '2026-01-01T02:00:06+01:00'), '2026-01-01T01:00:06.000Z');
+  // An invalid time of the server's shape never wins; garbage is ignored.
+  assert.equal(at('2026-01-01T00:00:07Z', '2026-01-01T99:00:00Z', 'yesterday'), '2026-01-01T00:00:07.000Z');
+  // Only the Service's creation time (pods' creation is 00:00:01, conditions none).
+  assert.equal(computeTriggerTime(svc(), []), '2026-01-01T00:00:00.000Z');
 });

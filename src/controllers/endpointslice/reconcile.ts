@@ -81,24 +81,45 @@ function endpointKey(ep: Endpoint): string {
   return `${ep.addresses[0] ?? ''}|${ep.targetRef?.uid ?? ep.targetRef?.name ?? ''}`;
 }
 
-function newest(times: (string | undefined)[]): string | undefined {
-  let best: number | undefined;
-  for (const t of times) {
-    if (!t) continue;
+/**
+ * The newest of a set of RFC 3339 times. Timestamps in the API server's own form
+ * (`2006-01-02T15:04:05Z`, fixed width, UTC) order as strings, so only a new maximum among those
+ * is parsed — `Date.parse` on every Pod condition was a measurable share of a 10k-Service sync.
+ * Any other form (fractions, offsets) is parsed.
+ */
+class NewestTime {
+  private canonical = '';
+  private parsed = Number.NaN;
+
+  add(t: string | undefined): void {
+    if (!t) return;
+    if (t.length === 20 && t.charCodeAt(19) === 90 /* Z */ && t.charCodeAt(10) === 84 /* T */) {
+      // Parsed only when it is a new maximum, which also keeps an invalid date from winning.
+      if (t > this.canonical && !Number.isNaN(Date.parse(t))) this.canonical = t;
+      return;
+    }
     const ms = Date.parse(t);
-    if (!Number.isNaN(ms) && (best === undefined || ms > best)) best = ms;
+    if (!Number.isNaN(ms) && !(ms <= this.parsed)) this.parsed = ms;
   }
-  return best === undefined ? undefined : new Date(best).toISOString();
+
+  /** The newest time as `toISOString()` renders it, or undefined when none was valid. */
+  result(): string | undefined {
+    const c = this.canonical ? Date.parse(this.canonical) : Number.NaN;
+    const best = Number.isNaN(c) ? this.parsed : Number.isNaN(this.parsed) ? c : Math.max(c, this.parsed);
+    return Number.isNaN(best) ? undefined : new Date(best).toISOString();
+  }
 }
 
 /** The newest change time among the Service and the Pods that feed its endpoints. */
 export function computeTriggerTime(service: Service, pods: Pod[]): string | undefined {
-  const times: (string | undefined)[] = [service.metadata?.creationTimestamp];
+  const newest = new NewestTime();
+  newest.add(service.metadata?.creationTimestamp);
   for (const p of pods) {
-    times.push(p.metadata?.creationTimestamp, p.metadata?.deletionTimestamp);
-    for (const c of p.status?.conditions ?? []) times.push(c.lastTransitionTime);
+    newest.add(p.metadata?.creationTimestamp);
+    newest.add(p.metadata?.deletionTimestamp);
+    for (const c of p.status?.conditions ?? []) newest.add(c.lastTransitionTime);
   }
-  return newest(times);
+  return newest.result();
 }
 
 /** The labels every managed slice of `service` carries. */

@@ -24,10 +24,15 @@ export function generateName(prefix: string): string {
   return (prefix.length > max ? prefix.slice(0, max) : prefix) + randomSuffix(5);
 }
 
-/** FNV-1a 32-bit over a string's UTF-8 bytes. */
-export function fnv32a(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s)) {
+/** The FNV-1a 32-bit offset basis: the hash of nothing. */
+export const FNV32A_OFFSET = 0x811c9dc5;
+
+/**
+ * FNV-1a 32-bit over a string's UTF-8 bytes (or raw bytes). `h` continues an earlier hash, as
+ * writing more bytes into Go's `fnv.New32a()` hasher does.
+ */
+export function fnv32a(data: string | Uint8Array, h = FNV32A_OFFSET): number {
+  for (const b of typeof data === 'string' ? Buffer.from(data) : data) {
     h ^= b;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
