@@ -44,8 +44,13 @@ it('sqlite: every acknowledged write survives kill -9, and the revision keeps in
       // Final acknowledged state of each key.
       const state = new Map<string, string>();
       for (const a of acks) state.set(a.key, a.op);
+      // The write in flight at the kill may have committed without its ACK reaching us, so the
+      // last acknowledged key may also be in the state of the child's next operation on it.
+      const lastKey = acks[acks.length - 1].key;
       for (const [key, op] of state) {
         const kv = await s.get(key);
+        if (key === lastKey && kv === undefined && op !== 'delete' && Number(key.split('/').pop()) % 5 === 0) continue;
+        if (key === lastKey && op === 'create' && kv && JSON.parse(kv.value).updated === true) continue;
         if (op === 'delete') assert.equal(kv, undefined, `${key} was deleted`);
         else {
           assert.ok(kv, `${key} (${op}) acknowledged but missing after kill -9`);
