@@ -1,13 +1,12 @@
 /**
  * Shared pieces of the proxy benchmarks: the API (real in-process core when present, else the
- * in-memory fake), a timing executor that notes when each kernel transaction has committed, bulk
- * object builders, the BENCH line printer and percentiles.
+ * in-memory fake), a scratch node namespace, bulk object builders, the BENCH line printer and
+ * percentiles.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { runInNetns, type ExecResult, type NetnsExec } from '../../src/proxy/exec.js';
 import { makeTestApi } from '../../test/e2e/proxy-api.js';
 
 export { makeTestApi };
@@ -39,15 +38,6 @@ export function scratchNetns(): { ns: string; remove(): void } {
   return { ns, remove };
 }
 
-/** Wraps the real executor: calls `onApply(stdin, endTime)` when a rules transaction has committed. */
-export function timingExec(ns: string, onApply: (stdin: string, end: number) => void): NetnsExec {
-  return async (argv: string[], stdin?: string): Promise<ExecResult> => {
-    const r = await runInNetns(ns, argv, stdin);
-    if (r.code === 0 && (argv[0] === 'nft' && argv[1] === '-f' || argv[0] === 'iptables-restore')) onApply(stdin ?? '', performance.now());
-    return r;
-  };
-}
-
 export function svcObj(ns: string, name: string, ip: string): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name },
     spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], sessionAffinity: 'None', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } };
@@ -71,8 +61,4 @@ export function svcIp(i: number): string {
 export function epIp(i: number, j: number): string {
   const n = (i * 10 + j) % 65000 + 2;
   return `10.244.${n >>> 8}.${n & 255}`;
-}
-
-export function rssMB(): number {
-  return process.memoryUsage().rss / 1048576;
 }

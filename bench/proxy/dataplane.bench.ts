@@ -1,100 +1,317 @@
 /**
- * Data plane through the kernel rules, both backends in the same run (root; real namespaces):
+ * Data plane through the kernel rules, both backends in the same run (root; real namespaces).
  *
- * - requests/s through the ClusterIP vs direct to the Pod IP (wrk inside a client Pod namespace,
- *   keep-alive, same echo server);
- * - new-connection latency (TCP handshake through the DNAT, sequential, from the client namespace)
- *   with 10 Services vs 10k Services (×10 endpoints each) programmed. The measured Service is named
- *   to sort last, i.e. the worst position in iptables' linear KUBE-SERVICES chain.
+ * Four node namespaces are built side by side, each programmed by its own running proxy:
+ * nftables and iptables, each with 10 Services and with `BENCH_SERVICES` (10k) Services × 10
+ * endpoints. In each, two Services (`zz-target-a`, `zz-target-b`, named to sort last: the worst
+ * place in iptables' linear KUBE-SERVICES chain) front one nginx Pod each (nginx-backend.ts).
+ * Then, in rounds, with medians over the rounds:
+ *
+ * - new-connection latency: TCP handshakes one after another (connect-latency.mjs) to the ClusterIP
+ *   and, as the floor, straight to the Pod IP; the variants rotate each round so machine load hits
+ *   them alike;
+ * - requests/s with wrk (keep-alive): one wrk straight to one Pod's IP and, at the same time,
+ *   another through the ClusterIP of the other Pod's Service; the Pods swap roles each round. Both
+ *   pairs run at once, so they share the machine (and whatever else runs on it) in the same instant:
+ *   on this shared 2-core VM, runs one after the other differed by ±30% from load changes alone;
+ * - the same with one request per connection (`Connection: close`): what each new flow costs.
+ *
+ * Each kind of traffic comes from its own client namespace. Sending to the Pod IP and to the
+ * ClusterIP from one client made the ClusterIP look slow (0.67 of direct in the old bench): the
+ * client's TCP timestamp offset is per destination address, so a SYN from a reused source port met
+ * the server's TIME_WAIT socket from the other path with an older-looking timestamp, and PAWS
+ * dropped it (TcpExtPAWSTimewait in the Pod, a 1 s SYN retransmit in the client). See README.md.
  *
  * Traffic is only sent from inside the fixture's namespaces.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { R } from '../../src/api/resources.js';
 import { startProxy, type Proxy, type ProxyMode } from '../../src/proxy/proxy.js';
-import { ProxyFixture } from '../../test/e2e/proxy-fixture.js';
+import { NFT_TABLE } from '../../src/proxy/nftables/proxier.js';
+import { ProxyFixture, inNs } from '../../test/e2e/proxy-fixture.js';
+import type { TestApi } from '../../test/e2e/proxy-api.js';
 import { bench, epIp, makeTestApi, percentile, sliceObj, svcIp, svcObj } from './common.js';
+import { NginxBackend } from './nginx-backend.js';
 
 const NS = 'default';
-const EXTRA = Number(process.env.BENCH_SERVICES ?? 10_000);
+const MANY = Number(process.env.BENCH_SERVICES ?? 10_000);
+const FEW = 10;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+/** `latency`, `throughput` or both (default). Throughput alone skips the 10k-Service namespaces. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'latency,throughput').split(','));
+/** Handshakes per variant per round (after 20 warm-up ones). */
+const CONNECTS = 1000;
+const WRK_SECONDS = 2;
+const POD_PORT = 8080;
+/** Start-up (full sync) budget per node namespace; past it that variant is reported as not measured. */
+const SYNC_BUDGET_MS = 120_000;
+const CONNECT_CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'connect-latency.mjs');
 
-function wrk(ns: string, url: string): number {
-  const out = execFileSync('ip', ['netns', 'exec', ns, 'wrk', '-t1', '-c16', '-d3s', url], { encoding: 'utf8' });
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+/**
+ * The two measured Services and their Pods. The Pods are attached to the bridge first, in this
+ * order, so they get the same Pod IPs in every node namespace (the API objects are shared).
+ */
+const TARGETS = [
+  { name: 'zz-target-a', clusterIP: '10.111.0.10', podIp: '10.244.0.2' },
+  { name: 'zz-target-b', clusterIP: '10.111.0.11', podIp: '10.244.0.3' },
+] as const;
+
+/**
+ * What programs a node namespace: the proxy in one of its modes, or — as the floor for the
+ * throughput figure — no proxy and a bare nft table with one `dnat` rule per measured Service:
+ * the least any kernel DNAT data plane can do.
+ */
+type Programmer = ProxyMode | 'bare-dnat';
+
+/** One node namespace with its proxy, backend Pods and client namespaces. */
+interface Node {
+  mode: Programmer;
+  services: number;
+  fx: ProxyFixture;
+  proxy?: Proxy;
+  backends: NginxBackend[];
+  /** Client namespaces, one per kind of traffic (see the file comment); index = TARGETS index. */
+  clients: { latencySvc: string; latencyPod: string; direct: string[]; viaSvc: string[] };
 }
 
-async function run(mode: ProxyMode): Promise<void> {
-  const fx = new ProxyFixture();
-  const api = await makeTestApi();
-  let proxy: Proxy | undefined;
-  try {
-    fx.setup({ serviceRoute: true });
-    const pod = await fx.addPod('a', ['tcp:8080']);
-    const client = fx.addClient();
-    const start = () => startProxy({ client: api.client, nodeName: 'bench', netns: fx.nodeNs, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' });
-    proxy = await start();
-    const target = { ...svcObj(NS, 'zz-target', '10.111.0.10'), };
-    target.spec!.ports = [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }];
+async function fillApi(api: TestApi, services: number): Promise<void> {
+  for (const t of TARGETS) {
+    const target = svcObj(NS, t.name, t.clusterIP);
+    target.spec!.ports = [{ name: 'http', port: 80, targetPort: POD_PORT, protocol: 'TCP' }];
     await api.client.create(R.services, NS, target);
-    const sl = sliceObj(NS, 'zz-target', [pod.ip]);
-    await api.client.create(R.endpointslices, NS, sl);
-    for (let i = 0; i < 9; i++) {
-      await api.client.create(R.services, NS, svcObj(NS, `s${i}`, svcIp(i)));
-      await api.client.create(R.endpointslices, NS, sliceObj(NS, `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    await proxy.whenIdle();
-
-    // Throughput: alternate direct / ClusterIP twice, keep the best of each (shared, noisy machine).
-    let direct = 0;
-    let viaSvc = 0;
-    for (let k = 0; k < 2; k++) {
-      direct = Math.max(direct, wrk(client.ns, `http://${pod.ip}:8080/`));
-      viaSvc = Math.max(viaSvc, wrk(client.ns, 'http://10.111.0.10:80/'));
-    }
-    bench(`${mode}: requests/s through ClusterIP / direct to Pod IP`, viaSvc / direct, 'ratio', {
-      baseline: { name: 'direct to Pod IP, req/s', value: Math.round(direct) },
-      anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target: '>= 0.95',
-    });
-
-    const connects = async () => {
-      const r = await fx.client(client.ns, ['connects', '10.111.0.10', 80, 1500]);
-      if (r.errors.length) throw new Error(`connect errors: ${r.errors.slice(0, 3)}`);
-      return r.ms.slice(100); // drop warm-up
-    };
-    if (mode === 'iptables' && process.env.BENCH_IPTABLES_CONN !== '1') {
-      // Opt-in: the iptables half with 10k Services pushed the run past 7 minutes on the shared VM.
-      return;
-    }
-    const small = await connects();
-    // Add the other Services with the proxy stopped, then restart it: one full sync instead of
-    // thousands of incremental ones competing with the measurement.
-    await proxy.stop({ flush: true });
-    proxy = undefined;
-    for (let i = 9; i < EXTRA; i++) {
-      await api.client.create(R.services, NS, svcObj(NS, `s${i}`, svcIp(i)));
-      await api.client.create(R.endpointslices, NS, sliceObj(NS, `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
-    }
-    proxy = await start();
-    await new Promise((r) => setTimeout(r, 500));
-    await proxy.whenIdle();
-    await new Promise((r) => setTimeout(r, 1000)); // let the API/informer churn settle
-    const big = await connects();
-    const p50s = percentile(small, 50) * 1000;
-    const p50b = percentile(big, 50) * 1000;
-    bench(`${mode}: new-connection latency p50 with ${EXTRA / 1000}k Services`, p50b, 'us', {
-      baseline: { name: 'p50 with 10 Services (us)', value: Number(p50s.toFixed(1)) },
-      anchor: 'k8s blog 2025-02-28: iptables p50 47us@5k, 59us@10k, 271us@30k svc; nftables flat ~12us',
-      target: mode === 'nftables' ? 'within 10% of the 10-Service figure' : 'report only',
-    });
-    bench(`${mode}: new-connection latency p99 with ${EXTRA / 1000}k Services`, percentile(big, 99) * 1000, 'us', {
-      baseline: { name: 'p99 with 10 Services (us)', value: Number((percentile(small, 99) * 1000).toFixed(1)) },
-    });
-  } finally {
-    await proxy?.stop({ flush: true }).catch(() => {});
-    await api.close();
-    fx.cleanup();
+    await api.client.create(R.endpointslices, NS, sliceObj(NS, t.name, [t.podIp]));
+  }
+  for (let i = 0; i < services - TARGETS.length; i++) {
+    await api.client.create(R.services, NS, svcObj(NS, `s${i}`, svcIp(i)));
+    await api.client.create(R.endpointslices, NS, sliceObj(NS, `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
   }
 }
 
-for (const mode of ['nftables', 'iptables'] as const) await run(mode);
+async function buildNode(mode: Programmer, services: number, api: TestApi): Promise<Node> {
+  const fx = new ProxyFixture();
+  const node: Node = { mode, services, fx, backends: [], clients: { latencySvc: '', latencyPod: '', direct: [], viaSvc: [] } };
+  try {
+    fx.setup({ serviceRoute: true });
+    for (const [i, t] of TARGETS.entries()) {
+      const pod = fx.addClient();
+      if (pod.ip !== t.podIp) throw new Error(`backend got ${pod.ip}, expected ${t.podIp}`);
+      node.backends.push(await NginxBackend.start(pod.ns, POD_PORT, { cpu: i }));
+    }
+    node.clients.latencySvc = fx.addClient().ns;
+    node.clients.latencyPod = fx.addClient().ns;
+    for (const _ of TARGETS) {
+      node.clients.direct.push(fx.addClient().ns);
+      node.clients.viaSvc.push(fx.addClient().ns);
+    }
+    if (mode === 'bare-dnat') {
+      const rules = TARGETS.map((t) => `  ip daddr ${t.clusterIP} tcp dport 80 dnat to ${t.podIp}:${POD_PORT}\n`).join('');
+      inNs(fx.nodeNs, ['nft', '-f', '-'], `table ip bare-dnat {\n chain prerouting {\n  type nat hook prerouting priority -100;\n${rules} }\n}\n`);
+      return node;
+    }
+    const t0 = performance.now();
+    node.proxy = await startProxy({ client: api.client, nodeName: 'bench', netns: fx.nodeNs, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' });
+    await new Promise((r) => setTimeout(r, 200));
+    const synced = await Promise.race([node.proxy.whenIdle().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), SYNC_BUDGET_MS))]);
+    if (!synced) throw new Error(`${mode} proxy did not program ${services} Services within ${SYNC_BUDGET_MS / 1000} s`);
+    console.error(`${mode}, ${services} Services: rules programmed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return node;
+  } catch (err) {
+    await teardown(node);
+    throw err;
+  }
+}
+
+async function teardown(node: Node): Promise<void> {
+  const stopped = node.proxy?.stop({ flush: true }).catch(() => {});
+  // A proxy still inside a long sync (iptables at 10k Services: minutes, before this was fixed)
+  // would hold up stop(): after 5 s, end the nft / iptables-restore still running in the node
+  // namespace (only this bench's commands run there; `ip netns pids` only reads the list).
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([Promise.resolve(stopped).then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), 5000); })]);
+  clearTimeout(timer);
+  if (!done) {
+    try {
+      for (const pid of execFileSync('ip', ['netns', 'pids', node.fx.nodeNs], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+    } catch { /* namespace never made */ }
+    await stopped;
+  }
+  for (const b of node.backends) b.stop();
+  node.fx.cleanup();
+}
+
+/**
+ * What the first packet of a new connection walks through in nftables mode: only the fixed base
+ * chains and the shared `<proto>-endpoints-mod-N` chains, whatever the number of Services. Throws
+ * if a per-Service chain shows up (that would make the first-packet cost grow with Services).
+ */
+function nftChains(node: Node): string[] {
+  const text = inNs(node.fx.nodeNs, ['nft', '-t', 'list', 'table', 'ip', NFT_TABLE]);
+  const chains = [...text.matchAll(/^\s*chain (\S+) \{/gm)].map((m) => m[1]!);
+  const perService = chains.filter((c) => /^(service|endpoint)-[A-Z0-9]{8}-/.test(c));
+  if (perService.length) throw new Error(`per-Service chains in ${node.fx.nodeNs}: ${perService.slice(0, 3).join(', ')}`);
+  return chains;
+}
+
+/** Runs a command inside `ns` without blocking the event loop (the proxies keep running, idle). */
+function inNsAsync(ns: string, argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+/** One batch of handshakes from `client`. */
+async function connects(client: string, ip: string, port: number): Promise<{ us: number[]; errors: string[] }> {
+  return JSON.parse(await inNsAsync(client, [process.execPath, CONNECT_CLIENT, ip, String(port), String(CONNECTS), '20'])) as { us: number[]; errors: string[] };
+}
+
+/** wrk from `client`, pinned to `cpu` (the CPU of the Pod it loads: see measureThroughput). */
+async function wrk(client: string, cpu: number, url: string, closeEach: boolean): Promise<number> {
+  const out = await inNsAsync(client, ['taskset', '-c', String(cpu), 'wrk', '-t1', '-c16', `-d${WRK_SECONDS}s`, ...(closeEach ? ['-H', 'Connection: close'] : []), url]);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1];
+  if (errors && /timeout [1-9]/.test(errors)) console.error(`wrk ${url}: socket errors ${errors}`);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+}
+
+const median = (xs: number[]): number => percentile(xs, 50);
+
+interface LatencyVariant { label: string; node: Node; client: string; ip: string; port: number; p50s: number[]; all: number[]; errors: number }
+
+async function measureLatency(nodes: Node[]): Promise<LatencyVariant[]> {
+  const variants: LatencyVariant[] = [];
+  const t = TARGETS[0];
+  for (const node of nodes.filter((n) => n.mode !== 'bare-dnat')) {
+    variants.push({ label: `${node.mode} ${node.services} Services via ClusterIP`, node, client: node.clients.latencySvc, ip: t.clusterIP, port: 80, p50s: [], all: [], errors: 0 });
+    // Straight to the Pod IP: the floor, and with many Services what the rules cost traffic that is
+    // not Service traffic at all (every new connection passes the proxy's hooks).
+    variants.push({ label: `${node.mode} ${node.services} Services direct to Pod IP`, node, client: node.clients.latencyPod, ip: t.podIp, port: POD_PORT, p50s: [], all: [], errors: 0 });
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so no variant always runs first (or right after another).
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + round) % variants.length]!;
+      const r = await connects(v.client, v.ip, v.port);
+      v.errors += r.errors.length;
+      v.p50s.push(median(r.us));
+      for (const x of r.us) v.all.push(x);
+    }
+  }
+  for (const v of variants) {
+    console.error(`${v.label}: p50 per round ${v.p50s.map((x) => x.toFixed(0)).join(' ')} us; p99 ${percentile(v.all, 99).toFixed(0)} us; max ${Math.max(...v.all).toFixed(0)} us; errors ${v.errors}`);
+  }
+  return variants;
+}
+
+interface ThroughputVariant { node: Node; direct: number[]; viaSvc: number[] }
+
+/**
+ * Each round, per node: wrk straight to one Pod and wrk through the other Pod's ClusterIP, at the
+ * same time; the Pods swap roles every round. The figure is the median of the per-round ratios.
+ * Pod i and the wrk that loads it share CPU i, so each pair's whole work (client, kernel path in
+ * softirq, server) stays on one CPU: the pairs do not take turns on each other's CPU, which made
+ * the per-round ratios scatter by ±8% unpinned.
+ */
+async function measureThroughput(nodes: Node[], closeEach: boolean): Promise<ThroughputVariant[]> {
+  const variants: ThroughputVariant[] = nodes.map((node) => ({ node, direct: [], viaSvc: [] }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + round) % variants.length]!;
+      const d = round % 2;
+      const s = 1 - d;
+      const [direct, viaSvc] = await Promise.all([
+        wrk(v.node.clients.direct[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}/`, closeEach),
+        wrk(v.node.clients.viaSvc[s]!, s, `http://${TARGETS[s]!.clusterIP}:80/`, closeEach),
+      ]);
+      v.direct.push(direct);
+      v.viaSvc.push(viaSvc);
+    }
+  }
+  for (const v of variants) {
+    console.error(`${v.node.mode} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ClusterIP ${v.viaSvc.map(Math.round).join(' ')} req/s`);
+  }
+  return variants;
+}
+
+const ratioOf = (v: ThroughputVariant): number => median(v.viaSvc.map((s, i) => s / v.direct[i]!));
+
+// Every fixture and nginx backend removes itself on exit: more listeners than Node's default 10.
+process.setMaxListeners(64);
+const apiFew = await makeTestApi();
+const apiMany = await makeTestApi();
+const nodes: Node[] = [];
+try {
+  await fillApi(apiFew, FEW);
+  if (PARTS.has('latency')) await fillApi(apiMany, MANY);
+  for (const mode of ['nftables', 'iptables'] as const) {
+    for (const services of PARTS.has('latency') ? [FEW, MANY] : [FEW]) {
+      try {
+        nodes.push(await buildNode(mode, services, services === FEW ? apiFew : apiMany));
+      } catch (err) {
+        // The other variants still run; the missing one is reported, not silently dropped.
+        console.error(String(err));
+        bench(`${mode}: NOT MEASURED with ${services} Services`, NaN, '', { target: String(err) });
+      }
+    }
+  }
+  if (PARTS.has('throughput')) nodes.push(await buildNode('bare-dnat', FEW, apiFew));
+  const nft = nodes.filter((n) => n.mode === 'nftables').map((n) => ({ services: n.services, chains: nftChains(n) }));
+  console.error(`nftables chains: ${nft.map((x) => `${x.chains.length} with ${x.services} Services`).join(', ')}: ${nft[0]?.chains.join(' ')}`);
+  if (new Set(nft.map((x) => x.chains.length)).size > 1) throw new Error('the number of nftables chains grows with the number of Services');
+  // Let the start-up work (informers, GC after the full syncs) finish before timing anything.
+  await new Promise((r) => setTimeout(r, 2000));
+
+  const lat = PARTS.has('latency') ? await measureLatency(nodes) : [];
+  const find = (mode: ProxyMode, label: string): LatencyVariant | undefined => lat.find((v) => v.label === `${mode} ${label}`);
+  for (const mode of ['nftables', 'iptables'] as const) {
+    const few = find(mode, `${FEW} Services via ClusterIP`);
+    const many = find(mode, `${MANY} Services via ClusterIP`);
+    const direct = find(mode, `${FEW} Services direct to Pod IP`);
+    const directMany = find(mode, `${MANY} Services direct to Pod IP`);
+    if (many && few) {
+      bench(`${mode}: new-connection latency p50 with ${MANY / 1000}k Services (median of ${ROUNDS} rounds)`, median(many.p50s), 'us', {
+        baseline: { name: `p50 with ${FEW} Services (us)`, value: Number(median(few.p50s).toFixed(1)) },
+        anchor: 'k8s blog 2025-02-28: iptables p50 47us@5k, 59us@10k, 271us@30k svc; nftables flat ~12us',
+        target: mode === 'nftables' ? 'within 10% of the 10-Service figure' : 'report only',
+      });
+      bench(`${mode}: new-connection latency p50, ${MANY / 1000}k Services / ${FEW} Services`, median(many.p50s) / median(few.p50s), 'ratio', {
+        target: mode === 'nftables' ? '<= 1.10' : 'report only',
+      });
+      bench(`${mode}: new-connection latency p99 with ${MANY / 1000}k Services`, percentile(many.all, 99), 'us', {
+        baseline: { name: `p99 with ${FEW} Services (us)`, value: Number(percentile(few.all, 99).toFixed(1)) },
+      });
+    }
+    if (few && direct) {
+      bench(`${mode}: new-connection latency p50 with ${FEW} Services over direct to Pod IP`, median(few.p50s) - median(direct.p50s), 'us', {
+        baseline: { name: 'p50 direct to Pod IP (us)', value: Number(median(direct.p50s).toFixed(1)) },
+      });
+    }
+    if (directMany && direct) {
+      bench(`${mode}: new-connection latency p50 straight to a Pod IP (no Service) with ${MANY / 1000}k Services`, median(directMany.p50s), 'us', {
+        baseline: { name: `with ${FEW} Services (us)`, value: Number(median(direct.p50s).toFixed(1)) },
+      });
+    }
+    const errors = [few, many, direct, directMany].reduce((n, v) => n + (v?.errors ?? 0), 0);
+    if (errors) bench(`${mode}: failed or > 3 s handshakes`, errors, 'count');
+  }
+
+  const few = nodes.filter((n) => n.services === FEW);
+  const who = (v: ThroughputVariant): string => (v.node.mode === 'bare-dnat' ? 'floor: bare nft dnat rule, no proxy' : v.node.mode);
+  for (const v of PARTS.has('throughput') ? await measureThroughput(few, false) : []) {
+    bench(`${who(v)}: requests/s through ClusterIP / direct to Pod IP (keep-alive, median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
+      baseline: { name: 'direct to Pod IP, req/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
+      anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target: v.node.mode === 'bare-dnat' ? undefined : '>= 0.95',
+    });
+  }
+  for (const v of PARTS.has('throughput') && process.env.BENCH_CLOSE !== '0' ? await measureThroughput(few, true) : []) {
+    bench(`${who(v)}: requests/s through ClusterIP / direct, one request per connection (median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
+      baseline: { name: 'direct to Pod IP, connections/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
+    });
+  }
+} finally {
+  for (const node of nodes) await teardown(node);
+  await apiFew.close();
+  await apiMany.close();
+}

@@ -1,99 +1,164 @@
 /**
- * Network programming latency and full-sync cost, both backends in the same run.
+ * Network programming latency, full-sync cost and proxy memory, both backends in the same run.
  *
- * For S Services × 10 endpoints (S = 1k, 10k): write all objects, start the proxy, time its first
- * (full) sync; then 60 times replace one endpoint of a random Service through the API and time
- * from the write to the commit of the kernel transaction that contains the new endpoint
- * (`nft -f` / `iptables-restore` exited 0: the rules are live), checking once in the kernel at the
- * end that the last change is there. Rules-only: the node namespace is a bare scratch namespace.
+ * For S Services × 10 endpoints (S = 1k, 10k): the bench process holds the API (in-process core,
+ * in-memory storage) and serves it over HTTP on a unix socket; the proxy runs in a child process
+ * (proxy-child.ts, bundled JS as deployed) that reads the API through that socket, as the cluster
+ * DNS process does. Per mode:
+ * - full sync: from startProxy to the first transaction accepted by the kernel (lists included);
+ * - RSS: VmRSS of the child after the full sync and a GC, with the same process before the proxy
+ *   started as baseline (Node runtime + code);
+ * - network programming latency: 200 times (or until a time budget is spent), replace one endpoint
+ *   of a random Service through the API and time from the write to the moment the proxy reports
+ *   the transaction containing the new endpoint as accepted by the kernel (the rules are live);
+ *   the last change is then looked up in the kernel (`nft list table` / `iptables-save`).
+ * Rules-only: the node namespace is a bare scratch namespace.
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { R } from '../../src/api/resources.js';
-import { startProxy, type ProxyMode } from '../../src/proxy/proxy.js';
+import { startApiServer } from '../../src/apiserver/http/server.js';
+import { ensurePki } from '../../src/apiserver/pki/pki.js';
+import type { ProxyMode } from '../../src/proxy/proxy.js';
 import { runInNetns } from '../../src/proxy/exec.js';
-import { bench, epIp, makeTestApi, percentile, rssMB, scratchNetns, sliceObj, svcIp, svcObj, timingExec } from './common.js';
+import { bench, epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from './common.js';
 
-const NS = 'default';
-const CHANGES = 60;
-/** Per-run time budget for the change loop (iptables at 10k Services is slow per change). */
-const RUN_BUDGET_MS = 25_000;
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const CHANGES = 200;
+/** Time budget for one change loop (iptables at 10k Services costs more per change). */
+const CHANGE_BUDGET_MS = 30_000;
 
-async function run(mode: ProxyMode, services: number): Promise<void> {
-  const { ns, remove } = scratchNetns();
-  const api = await makeTestApi();
-  const applies: { text: string; end: number }[] = [];
-  let proxy;
+const tmp = mkdtempSync(join(tmpdir(), 'cip-progbench-'));
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The child as plain JavaScript (tsx's loader alone adds ~35 MB RSS that is not the proxy's). */
+function childCommand(): string[] {
+  const out = join(tmp, 'proxy-child.cjs');
   try {
-    for (let i = 0; i < services; i++) {
-      await api.client.create(R.services, NS, svcObj(NS, `s${i}`, svcIp(i)));
-      await api.client.create(R.endpointslices, NS, sliceObj(NS, `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
-    }
-    const rss0 = rssMB();
-    const t0 = performance.now();
-    proxy = await startProxy({ client: api.client, nodeName: 'bench', netns: ns, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16',
-      exec: timingExec(ns, (text, end) => applies.push({ text, end })), onError: (e) => console.error(e) });
-    while (applies.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const fullMs = applies[0]!.end - t0;
-    const label = `${services / 1000}k Services x 10 endpoints`;
-    bench(`${mode}: full sync, ${label} (start to rules live)`, fullMs, 'ms', {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(HERE, 'proxy-child.ts'), '--bundle', '--platform=node',
+      '--format=cjs', '--target=node20', '--log-level=error', `--outfile=${out}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    return [out];
+  } catch (err) {
+    console.error(`esbuild bundle failed (${err instanceof Error ? err.message : err}); running the child through tsx (+~35 MB RSS)`);
+    return ['--import', 'tsx', join(HERE, 'proxy-child.ts')];
+  }
+}
+const childCmd = childCommand();
+
+/** VmRSS and VmHWM (peak) of a process in MiB. */
+function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+interface Child { proc: ChildProcess; next<T>(phase: string): Promise<T> }
+
+function startChild(socket: string, ns: string, mode: ProxyMode): Child {
+  const proc = spawn(process.execPath, ['--expose-gc', ...childCmd, socket, ns, mode], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  const next = <T>(phase: string): Promise<T> => new Promise((resolve, reject) => {
+    const onMsg = (m: { phase: string }): void => {
+      if (m.phase !== phase) return;
+      proc.off('message', onMsg);
+      proc.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null): void => { proc.off('message', onMsg); reject(new Error(`proxy child exited (${code}) waiting for ${phase}`)); };
+    proc.on('message', onMsg);
+    proc.once('exit', onExit);
+  });
+  return { proc, next };
+}
+
+async function stopChild(c: Child): Promise<void> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => c.proc.once('exit', () => r()));
+  c.proc.send('stop');
+  const timer = setTimeout(() => c.proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Whether the kernel sends `clusterIP` to `endpointIP`:8080. iptables: the Service's KUBE-SVC
+ * chain found through KUBE-SERVICES (`iptables -S <chain>` reads one chain; iptables-save would
+ * take minutes at 10k Services).
+ */
+async function liveInKernel(ns: string, mode: ProxyMode, clusterIP: string, endpointIP: string): Promise<boolean> {
+  if (mode === 'nftables') {
+    const r = await runInNetns(ns, ['nft', 'list', 'map', 'ip', 'clusterip', 'service-endpoints']);
+    return r.stdout.includes(`${clusterIP} . tcp . 80 . `) && r.stdout.includes(`${endpointIP} . 8080`);
+  }
+  const services = await runInNetns(ns, ['iptables', '-w', '-t', 'nat', '-S', 'KUBE-SERVICES']);
+  const chain = new RegExp(`-d ${clusterIP.replaceAll('.', '\\.')}/32 .* -j (KUBE-SVC-\\S+)`).exec(services.stdout)?.[1];
+  if (!chain) return false;
+  const svc = await runInNetns(ns, ['iptables', '-w', '-t', 'nat', '-S', chain]);
+  return svc.stdout.includes(`${endpointIP}:8080`);
+}
+
+async function runMode(mode: ProxyMode, services: number, socket: string): Promise<void> {
+  const { ns, remove } = scratchNetns();
+  const child = startChild(socket, ns, mode);
+  const label = `${services / 1000}k Services x 10 endpoints`;
+  try {
+    await child.next('loaded');
+    await new Promise((r) => setTimeout(r, 300));
+    const before = memoryOf(child.proc.pid!);
+    child.proc.send('start');
+    const { fullMs, fullSyncMs } = await child.next<{ fullMs: number; fullSyncMs: number }>('synced');
+    await new Promise((r) => setTimeout(r, 300));
+    const mem = memoryOf(child.proc.pid!);
+    bench(`${mode}: full sync, ${label} (proxy start to rules live)`, fullMs, 'ms', {
       anchor: 'kubernetes#135639: nftables full sync of 5k Services / 250k endpoints took 2m13s..13m15s',
       target: services >= 10_000 ? '< 3000 ms' : undefined,
     });
-    // The proxy shares the process with the in-process API (and earlier runs), so the figure is the
-    // RSS growth from starting the proxy through its full sync; the whole process is the baseline.
-    bench(`${mode}: proxy RSS (growth from proxy start to full sync), ${label}`, rssMB() - rss0, 'MB', {
-      baseline: { name: 'whole bench process RSS after the sync (API + proxy)', value: Number(rssMB().toFixed(1)) },
+    bench(`${mode}: proxy process RSS after full sync, ${label}`, mem.rss, 'MB', {
+      baseline: { name: 'same process before the proxy started (Node + code)', value: Number(before.rss.toFixed(1)) },
       target: services >= 10_000 ? '< 250 MB' : undefined,
     });
-    await proxy.whenIdle();
+    console.error(`${mode} ${label}: full sync ${fullMs.toFixed(0)} ms (of which the sync itself — plan + kernel — ${fullSyncMs} ms, the rest listing over HTTP); proxy RSS ${mem.rss.toFixed(1)} MB (peak ${mem.hwm.toFixed(1)} MB, before start ${before.rss.toFixed(1)} MB)`);
 
-    if (mode === 'iptables' && services >= 10_000) {
-      // iptables-restore (iptables-nft) reads back the whole ruleset (110k chains here) on every
-      // run: one change took over a minute when tried. Not measured; see README.md.
-      console.error('iptables 10k: incremental latency not measured (iptables-restore > 60 s per change)');
-      return;
-    }
-    const lat: number[] = [];
-    const deadline = Date.now() + RUN_BUDGET_MS;
-    let lastIp = '';
-    let lastSvc = 0;
-    for (let k = 0; k < CHANGES && Date.now() < deadline; k++) {
-      const i = Math.floor(Math.random() * services);
-      const ips = Array.from({ length: 10 }, (_, j) => epIp(i, j));
-      lastIp = `10.250.${(k >> 8) & 255}.${k & 255}`; // a fresh endpoint address, unique per change
-      lastSvc = i;
-      ips[0] = lastIp;
-      const cur = await api.client.get(R.endpointslices, NS, `s${i}-s`);
-      const obj = sliceObj(NS, `s${i}`, ips, k);
-      obj.metadata!.resourceVersion = cur.metadata?.resourceVersion;
-      const seen = applies.length;
-      const w = performance.now();
-      await api.client.update(R.endpointslices, NS, obj);
-      for (;;) {
-        const hit = applies.slice(seen).find((a) => a.text.includes(`${lastIp}:8080`) || a.text.includes(`${lastIp} . 8080`));
-        if (hit) { lat.push(hit.end - w); break; }
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    // Verify in the kernel that the last change is live.
-    const check = mode === 'nftables'
-      ? await runInNetns(ns, ['nft', 'list', 'table', 'ip', 'clusterip'])
-      : await runInNetns(ns, ['iptables-save', '-t', 'nat']);
-    if (!check.stdout.includes(`${lastIp}:8080`) && !check.stdout.includes(`${lastIp} . 8080`)) throw new Error(`last change (s${lastSvc} -> ${lastIp}) not found in the kernel`);
-    const target = services >= 10_000 ? '< 200 ms' : '< 30 ms';
-    bench(`${mode}: network programming latency p99, endpoint change, ${label}`, percentile(lat, 99), 'ms', {
-      baseline: { name: 'p50', value: Number(percentile(lat, 50).toFixed(2)) },
+    child.proc.send({ changes: CHANGES, services, budgetMs: CHANGE_BUDGET_MS });
+    const r = await child.next<{ latencies: number[]; syncMs: number[]; lastSvc: number; lastIp: string }>('changed');
+    if (!await liveInKernel(ns, mode, svcIp(r.lastSvc), r.lastIp)) throw new Error(`${mode}: last change (s${r.lastSvc} -> ${r.lastIp}) not found in the kernel`);
+    const n = r.latencies.length;
+    const capped = n < CHANGES ? `, ${n} changes (the ${CHANGE_BUDGET_MS / 1000} s budget ended the run)` : `, ${n} changes`;
+    bench(`${mode}: network programming latency p99, endpoint change, ${label}${capped}`, percentile(r.latencies, 99), 'ms', {
+      baseline: { name: 'p50', value: Number(percentile(r.latencies, 50).toFixed(2)) },
       anchor: 'kube-proxy nftables gce-100: p50 1.52 s, p99 6.82 s (PR #124272); default minSyncPeriod 1 s',
-      target,
+      target: services >= 10_000 ? '< 200 ms' : '< 30 ms',
     });
-    const m = /kubeproxy_network_programming_duration_seconds_count (\d+)/.exec(proxy.metricsText());
-    console.error(`${mode} ${label}: ${lat.length} changes, p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(2)} ms; metric count ${m?.[1]}`);
+    console.error(`${mode} ${label}: ${n} changes, latency p50 ${percentile(r.latencies, 50).toFixed(2)} ms, p99 ${percentile(r.latencies, 99).toFixed(2)} ms, max ${Math.max(...r.latencies).toFixed(2)} ms; `
+      + `sync (tracker fold + plan + kernel) p50 ${percentile(r.syncMs, 50)} ms, max ${Math.max(...r.syncMs)} ms (ms clock)`);
   } finally {
-    await proxy?.stop({ flush: false });
-    await api.close();
+    await stopChild(child);
     remove(); // deleting the namespace drops every rule in it
   }
 }
 
-for (const services of (process.env.BENCH_SIZES ?? "1000,10000").split(",").map(Number)) {
-  for (const mode of ['nftables', 'iptables'] as const) await run(mode, services);
+for (const services of (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number)) {
+  const api = await makeTestApi();
+  const pki = await ensurePki(join(tmp, `pki-${services}`));
+  const socket = join(tmp, `api-${services}.sock`);
+  const server = await startApiServer({ client: api.client, pki, listen: null, unixSocket: socket, log: () => {} });
+  try {
+    for (let i = 0; i < services; i++) {
+      await api.client.create(R.services, 'default', svcObj('default', `s${i}`, svcIp(i)));
+      await api.client.create(R.endpointslices, 'default', sliceObj('default', `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
+    }
+    for (const mode of (process.env.BENCH_MODES ?? 'nftables,iptables').split(',') as ProxyMode[]) await runMode(mode, services, socket);
+  } finally {
+    await server.close();
+    await api.close();
+  }
 }

@@ -1,15 +1,19 @@
 /**
  * Runs a command inside a network namespace (`ip netns exec <netns> ...`), optionally feeding it
- * stdin. Every kernel change the proxy makes goes through here, so nothing ever touches the host's
- * own namespace: the namespace name is mandatory and never empty.
+ * stdin, or starts a long-lived one there (the nftables session). Every kernel change the proxy
+ * makes goes through here, so nothing ever touches the host's own namespace: the namespace name is
+ * mandatory and never empty.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ProxyError } from './errors.js';
 
 export interface ExecResult { stdout: string; stderr: string; code: number }
 
 /** A function that runs argv in the proxy's namespace. Injected so unit tests can record calls. */
 export type NetnsExec = (argv: string[], stdin?: string) => Promise<ExecResult>;
+
+/** A function that starts a long-lived argv in the proxy's namespace with piped stdio. */
+export type NetnsSpawn = (argv: string[]) => ChildProcessWithoutNullStreams;
 
 /** Runs `argv` in `netns`; resolves with the exit code (callers decide what non-zero means). */
 export function runInNetns(netns: string, argv: string[], stdin?: string): Promise<ExecResult> {
@@ -41,4 +45,10 @@ export async function mustRunInNetns(netns: string, argv: string[], stdin?: stri
 /** An executor bound to one namespace. */
 export function netnsExec(netns: string): NetnsExec {
   return (argv, stdin) => runInNetns(netns, argv, stdin);
+}
+
+/** A starter of long-lived processes bound to one namespace (`ip netns exec <netns> ...`). */
+export function netnsSpawn(netns: string): NetnsSpawn {
+  if (!netns) throw new ProxyError('InvalidProxyOptions', 'network namespace name is empty');
+  return (argv) => spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
 }

@@ -99,3 +99,17 @@ test('invalid options are refused up front with a typed error', async () => {
   await assert.rejects(startProxy({ ...base, client: new FakeClient(), mode: 'ipvs' as 'nftables' }), ProxyError);
 });
 
+
+test('onSync reports each accepted transaction: full first, then the changed Services only', async (t) => {
+  const client = new FakeClient();
+  const rec = recorder();
+  const reports: { full: boolean; services: string[]; transaction: string }[] = [];
+  const proxy = await startProxy({ ...base, client, exec: rec.exec, onSync: (r) => reports.push({ full: r.full, services: [...r.services], transaction: r.transaction }) });
+  t.after(() => proxy.stop());
+  await until(() => reports.length === 1);
+  assert.equal(reports[0]!.full, true);
+  await client.create(R.services, 'ns', svc('ns', 'web', '10.96.0.11', [{ port: 80 }]));
+  await until(() => reports.length === 2);
+  assert.deepEqual(reports[1], { full: false, services: ['ns/web'], transaction: rec.applies()[1] });
+  assert.match(reports[1]!.transaction, /no-endpoint-services \{ 10\.96\.0\.11 \. tcp \. 80/);
+});

@@ -18,7 +18,8 @@ import { BoundedFrequencyRunner, realClock, type Clock } from './runner.js';
 import type { ProxyBackend, ServicePort, ServiceState } from './types.js';
 import { NftablesProxier } from './nftables/proxier.js';
 import { IptablesProxier } from './iptables/proxier.js';
-import { netnsExec, type NetnsExec } from './exec.js';
+import { netnsExec, netnsSpawn, type NetnsExec, type NetnsSpawn } from './exec.js';
+import { trimEndpointSlice, trimService } from './trim.js';
 import { ProxyMetrics } from './metrics.js';
 import { clearStaleFlows, staleUdpFlows } from './conntrack.js';
 import { ProxyError } from './errors.js';
@@ -47,8 +48,28 @@ export interface ProxyOptions {
   clock?: Clock;
   /** Command runner inside `netns` (tests only). Default: `ip netns exec <netns> ...`. */
   exec?: NetnsExec;
+  /**
+   * Starter of long-lived processes inside `netns` (the nftables session; tests only). Default:
+   * `ip netns exec <netns> ...` — unless `exec` is given, in which case every transaction goes
+   * through `exec`.
+   */
+  spawn?: NetnsSpawn;
+  /** Called after each sync whose transaction the kernel accepted (observability, benchmarks). */
+  onSync?(report: SyncReport): void;
   /** Called with each sync failure (the proxy retries on its own). Default: console.error. */
   onError?(err: unknown): void;
+}
+
+/** One successful sync, as reported to `onSync`. */
+export interface SyncReport {
+  /** Everything was rewritten (the first sync, and the one after a failure). */
+  full: boolean;
+  /** Keys (`namespace/name`) of the Services whose rules this sync changed (empty for a full one). */
+  services: ReadonlySet<string>;
+  /** The transaction text sent to the kernel ('' when nothing needed changing). */
+  transaction: string;
+  /** From the start of the sync to the kernel's acceptance of the transaction. */
+  durationMs: number;
 }
 
 export interface Proxy {
@@ -116,10 +137,11 @@ class ServiceProxy implements Proxy {
     this.mode = opts.mode;
     this.exec = opts.exec ?? netnsExec(opts.netns);
     this.clock = opts.clock ?? realClock;
+    const spawn = opts.spawn ?? (opts.exec ? undefined : netnsSpawn(opts.netns));
     const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec };
-    this.backend = opts.mode === 'nftables' ? new NftablesProxier(common) : new IptablesProxier(common);
-    this.services = new Informer<Service>(opts.client, R.services);
-    this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices);
+    this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier(common);
+    this.services = new Informer<Service>(opts.client, R.services, { transform: trimService });
+    this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices, { transform: trimEndpointSlice });
     this.services.addHandlers({
       onAdd: (s) => { this.svcTracker.update(undefined, s); this.kick(); },
       onUpdate: (o, s) => { this.svcTracker.update(o, s); this.kick(); },
@@ -203,6 +225,12 @@ class ServiceProxy implements Proxy {
       else this.programmed.delete(k);
     }
     for (const k of changed) this.pendingChanged.delete(k);
+    try {
+      this.opts.onSync?.({ full, services: full ? new Set() : changed, transaction: plan.text, durationMs: end - start });
+    } catch (err) {
+      // An observer's bug must not turn a sync the kernel accepted into a failure.
+      console.error(`proxy ${this.opts.nodeName}: onSync failed:`, err);
+    }
 
     const secs = (end - start) / 1000;
     this.metrics.syncDuration.observe(secs);
@@ -221,7 +249,11 @@ class ServiceProxy implements Proxy {
     this.services.stop();
     this.slices.stop();
     await this.inFlight;
-    if (opts.flush) await this.backend.flushAll();
+    try {
+      if (opts.flush) await this.backend.flushAll();
+    } finally {
+      await this.backend.close();
+    }
   }
 
   async rulesFor(namespace: string, name: string): Promise<string> {

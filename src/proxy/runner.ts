@@ -13,11 +13,22 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. */
+/**
+ * The real clock. A zero delay runs on setImmediate: Node's timers round 0 up to 1 ms, which is a
+ * visible share of an endpoint change's programming latency when the sync itself takes ~1 ms.
+ */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref?.(); return t; },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setTimeout: (fn, ms) => {
+    if (ms <= 0) return { immediate: setImmediate(fn) };
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => {
+    if (h && typeof h === 'object' && 'immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+    else clearTimeout(h as NodeJS.Timeout);
+  },
 };
 
 export interface RunnerOptions {

@@ -83,6 +83,8 @@ export interface ProxyBackend {
   flushAll(): Promise<void>;
   /** Forgets the written model, so the next plan must be full. */
   reset(): void;
+  /** Ends any long-lived helper process (the nftables session); the rules stay. */
+  close(): Promise<void>;
 }
 
 /** Names found in the kernel before a full sync. */

@@ -2,24 +2,29 @@
  * The iptables backend: kube-proxy-compatible chains for users who need iptables and for
  * comparison. Inside the node namespace (Debian's iptables is iptables-nft):
  *
- * - nat `KUBE-SERVICES` (jumped from PREROUTING and OUTPUT) has one rule per Service port matching
- *   ClusterIP/protocol/port → `KUBE-SVC-<hash>`; the Service chain marks non-Pod-CIDR sources for
- *   masquerade, checks `recent` lists for ClientIP affinity, then spreads with
+ * - nat `KUBE-SERVICES` (jumped from PREROUTING and OUTPUT for the Service CIDR) has one rule per
+ *   Service port matching ClusterIP/protocol/port → `KUBE-SVC-<hash>`; the Service chain marks
+ *   non-Pod-CIDR sources for masquerade, checks `recent` lists for ClientIP affinity, then spreads with
  *   `statistic --mode random` over `KUBE-SEP-<hash>` chains, which masquerade hairpin traffic,
  *   record affinity and DNAT;
- * - filter `KUBE-SERVICES` (jumped from INPUT, FORWARD, OUTPUT for new connections) rejects Service
- *   ports without endpoints and then the rest of the Service CIDR (kube-proxy's iptables mode leaves
- *   the latter unrouted; rejecting keeps both backends' behaviour the same);
+ * - filter `KUBE-SERVICES` (jumped from INPUT, FORWARD, OUTPUT for new connections to the Service
+ *   CIDR) rejects Service ports without endpoints and then the rest of the Service CIDR
+ *   (kube-proxy's iptables mode leaves the latter unrouted; rejecting keeps both backends'
+ *   behaviour the same);
  * - nat `KUBE-POSTROUTING` masquerades marked packets.
  *
- * A sync is one `iptables-restore --noflush`. The `KUBE-SERVICES` chains are rewritten every sync
- * (as kube-proxy since 1.28); per-Service `KUBE-SVC`/`KUBE-SEP` chains only when they changed.
+ * A sync is one `iptables-restore --noflush`. A full sync (the first, and after a failure)
+ * rewrites every chain; an incremental one names only the per-Service `KUBE-SVC`/`KUBE-SEP` chains
+ * that changed and adds or deletes single `KUBE-SERVICES` rules — chains it does not name stay as
+ * they are. (kube-proxy also skips unchanged per-Service chains but rewrites `KUBE-SERVICES` whole;
+ * with iptables-nft that alone costs 0.75 s per sync at 10k Services, see `plan`.)
  */
 import type { Endpoint, KernelInventory, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
 import { portKey, servicePortName, usableEndpoints } from '../types.js';
 import { iptEndpointChain, iptServiceChain } from '../names.js';
 import type { NetnsExec } from '../exec.js';
 import { ProxyError } from '../errors.js';
+import { PendingMap } from '../pending.js';
 
 export interface IptablesOptions {
   serviceCIDR: string;
@@ -30,23 +35,46 @@ export interface IptablesOptions {
 
 /** What one Service contributes. */
 export interface IptFragment {
-  /** nat chain name → rules ("-A CHAIN ..." lines). */
-  chains: Map<string, string[]>;
+  /**
+   * nat chain name → its rules ("-A CHAIN ..." lines) joined by newlines. One flat string per
+   * chain, not an array of template-built (rope) strings: at 10k Services / 110k chains that is
+   * the difference between ~60 MB and well over 100 MB of retained heap.
+   */
+  chains: Map<string, string>;
   /** Lines of nat KUBE-SERVICES. */
   natServices: string[];
   /** Lines of filter KUBE-SERVICES. */
   filterServices: string[];
 }
 
-/** Jump rules from the built-in chains into ours: [table, chain, rule spec]. */
-const JUMPS: [string, string, string[]][] = [
-  ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES']],
-  ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES']],
-  ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'clusterip postrouting rules', '-j', 'KUBE-POSTROUTING']],
-  ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES']],
-  ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES']],
-  ['filter', 'OUTPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES']],
-];
+/**
+ * Jump rules from the built-in chains into ours: [table, chain, rule spec]. The KUBE-SERVICES jumps
+ * match only the Service CIDR (every ClusterIP lies in it: the API allocates and validates them
+ * there). Unconditional jumps, as kube-proxy's, make every new connection in the node — Pod to
+ * Pod too — walk the linear nat KUBE-SERVICES chain: +170 µs per connection at 10k Services
+ * (bench/proxy/README.md). Postrouting must see every packet marked for masquerade.
+ */
+function jumpRules(serviceCIDR: string): [string, string, string[]][] {
+  const portals = ['-d', serviceCIDR, '-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES'];
+  const newPortals = ['-d', serviceCIDR, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'clusterip service portals', '-j', 'KUBE-SERVICES'];
+  return [
+    ['nat', 'PREROUTING', portals],
+    ['nat', 'OUTPUT', portals],
+    ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'clusterip postrouting rules', '-j', 'KUBE-POSTROUTING']],
+    ['filter', 'INPUT', newPortals],
+    ['filter', 'FORWARD', newPortals],
+    ['filter', 'OUTPUT', newPortals],
+  ];
+}
+
+/** Lines of `before` missing from `after` go to `gone`, lines of `after` missing from `before` to `added`. */
+function difference(before: readonly string[], after: readonly string[], gone: string[], added: string[]): void {
+  if (before.length === after.length && before.every((l, i) => l === after[i])) return;
+  const a = new Set(after);
+  const b = new Set(before);
+  for (const l of before) if (!a.has(l)) gone.push(l);
+  for (const l of after) if (!b.has(l)) added.push(l);
+}
 
 /** kube-proxy's probability formatting: 1/n with 10 decimals. */
 function probability(n: number): string {
@@ -83,9 +111,9 @@ export class IptablesProxier implements ProxyBackend {
       eps.forEach((ep, i) => {
         const stat = i < eps.length - 1 ? ` -m statistic --mode random --probability ${probability(eps.length - i)}` : '';
         rules.push(`-A ${svc} -m comment --comment "${spn} -> ${ep.ip}:${ep.port}"${stat} -j ${seps[i]}`);
-        f.chains.set(seps[i]!, this.endpointRules(sp, ep, seps[i]!, spn));
+        f.chains.set(seps[i]!, this.endpointRules(sp, ep, seps[i]!, spn).join('\n'));
       });
-      f.chains.set(svc, rules);
+      f.chains.set(svc, rules.join('\n'));
     }
     return f;
   }
@@ -100,31 +128,78 @@ export class IptablesProxier implements ProxyBackend {
   }
 
   plan(desired: ReadonlyMap<string, ServiceState>, changed: ReadonlySet<string>, full: boolean, existing?: KernelInventory): SyncPlan {
-    const next = full ? new Map<string, IptFragment>() : new Map(this.written);
+    // Pending changes beside the written model (commit folds them in): no copy of 10k fragments.
+    const next = new PendingMap(full ? new Map<string, IptFragment>() : this.written);
     const keys = full ? [...desired.keys()] : [...changed];
-    const declare: string[] = [];
-    const rules: string[] = [];
+    /** Chains (re)written by this transaction → their rules (newline-joined). */
+    const write = new Map<string, string>();
     const gone = new Set<string>();
     const want = new Set<string>();
+    // Incremental only: KUBE-SERVICES rules that appear or disappear.
+    const natGone: string[] = [];
+    const natNew: string[] = [];
+    const filterGone: string[] = [];
+    const filterNew: string[] = [];
     for (const key of keys.sort()) {
       const old = full ? undefined : this.written.get(key);
       const state = desired.get(key);
       const frag = state ? this.renderService(state) : undefined;
       if (frag && (frag.chains.size > 0 || frag.natServices.length + frag.filterServices.length > 0)) next.set(key, frag);
       else next.delete(key);
-      for (const [name, lines] of frag?.chains ?? []) {
+      for (const [name, rules] of frag?.chains ?? []) {
         want.add(name);
-        const prev = old?.chains.get(name);
-        if (prev && prev.join('\n') === lines.join('\n')) continue;
-        declare.push(`:${name} - [0:0]`);
-        for (const l of lines) rules.push(l);
+        if (old?.chains.get(name) === rules) continue;
+        write.set(name, rules);
       }
       for (const name of old?.chains.keys() ?? []) if (!frag?.chains.has(name)) gone.add(name);
+      if (!full) {
+        difference(old?.natServices ?? [], frag?.natServices ?? [], natGone, natNew);
+        difference(old?.filterServices ?? [], frag?.filterServices ?? [], filterGone, filterNew);
+      }
     }
     if (full) for (const c of existing?.chains ?? []) if (/^KUBE-(SVC|SEP)-/.test(c) && !want.has(c)) gone.add(c);
     const stale = [...gone].filter((c) => !want.has(c)).sort();
+    const commit = (): void => { this.written = next.commit(); };
+    if (full) return { text: this.fullText(next, write, stale), commit };
+    if (write.size + stale.length + natGone.length + natNew.length + filterGone.length + filterNew.length === 0) return { text: '', commit };
 
-    // KUBE-SERVICES is rewritten whole each sync, from every Service's fragment in key order.
+    // An incremental sync names only what changed: with --noflush, chains not named stay as they
+    // are. KUBE-SERVICES is edited rule by rule (its nat rules match distinct ClusterIP:port pairs,
+    // so their order does not matter; no-endpoint rejects go first in filter, before the catch-all
+    // rejects of the Service CIDR). Rewriting it whole, as kube-proxy does, names every Service's
+    // chain, and iptables-nft's per-chain cache request list grows quadratically with that (0.75 s
+    // per sync at 10k Services, against ~40 ms for this).
+    const out: string[] = [];
+    if (filterGone.length + filterNew.length > 0) {
+      out.push('*filter');
+      for (const l of filterGone) out.push(l.replace(/^-A /, '-D '));
+      for (const l of filterNew) out.push(l.replace(/^-A KUBE-SERVICES /, '-I KUBE-SERVICES 1 '));
+      out.push('COMMIT');
+    }
+    if (write.size + stale.length + natGone.length + natNew.length > 0) {
+      out.push('*nat');
+      for (const name of write.keys()) out.push(`:${name} - [0:0]`);
+      for (const c of stale) out.push(`:${c} - [0:0]`);
+      for (const l of natGone) out.push(l.replace(/^-A /, '-D '));
+      for (const l of natNew) out.push(l);
+      for (const rules of write.values()) out.push(rules);
+      for (const c of stale) out.push(`-X ${c}`);
+      out.push('COMMIT');
+    }
+    return { text: out.join('\n') + '\n', commit };
+  }
+
+  /**
+   * A full sync: KUBE-SERVICES (both tables) and every per-Service chain rewritten, leftovers
+   * deleted. Two things keep iptables-nft (1.8.7+) from going quadratic at 10k Services:
+   * - `-Z` (zero counters) first: a command that names no chain makes iptables-nft fetch all chains
+   *   once instead of adding each named chain to a sorted request list, one list walk per command
+   *   (330k commands × 110k names at 10k Services: hours). Counters of nat/filter chains restart
+   *   from zero on a full sync — they carry no meaning for the proxy;
+   * - chains declared in descending name order: iptables-nft keeps user chains in a sorted list and
+   *   walks it from the head to insert each new one, so descending names insert at the head.
+   */
+  private fullText(next: PendingMap<string, IptFragment>, write: Map<string, string>, stale: string[]): string {
     const ordered = [...next.keys()].sort();
     const filterLines: string[] = [];
     const natLines: string[] = [];
@@ -133,29 +208,31 @@ export class IptablesProxier implements ProxyBackend {
       for (const l of f.filterServices) filterLines.push(l);
       for (const l of f.natServices) natLines.push(l);
     }
+    const declared = [...write.keys(), ...stale].sort().reverse();
     const out = [
       '*filter',
+      '-Z',
       ':KUBE-SERVICES - [0:0]',
       ...filterLines,
       `-A KUBE-SERVICES -d ${this.opts.serviceCIDR} -p tcp -m comment --comment "reject traffic to ClusterIP ports without a Service" -j REJECT --reject-with tcp-reset`,
       `-A KUBE-SERVICES -d ${this.opts.serviceCIDR} -m comment --comment "reject traffic to ClusterIP ports without a Service" -j REJECT --reject-with icmp-port-unreachable`,
       'COMMIT',
       '*nat',
+      '-Z',
       ':KUBE-SERVICES - [0:0]',
       ':KUBE-MARK-MASQ - [0:0]',
       ':KUBE-POSTROUTING - [0:0]',
-      ...declare,
-      ...stale.map((c) => `:${c} - [0:0]`),
+      ...declared.map((c) => `:${c} - [0:0]`),
       ...natLines,
       '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
       '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
       '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
       '-A KUBE-POSTROUTING -m comment --comment "clusterip service traffic requiring SNAT" -j MASQUERADE --random-fully',
-      ...rules,
-      ...stale.map((c) => `-X ${c}`),
-      'COMMIT',
     ];
-    return { text: out.join('\n') + '\n', commit: () => { this.written = next; } };
+    for (const rules of write.values()) out.push(rules);
+    for (const c of stale) out.push(`-X ${c}`);
+    out.push('COMMIT');
+    return out.join('\n') + '\n';
   }
 
   rulesFor(key: string): string {
@@ -165,15 +242,37 @@ export class IptablesProxier implements ProxyBackend {
     if (f.filterServices.length) lines.push('*filter', ...f.filterServices);
     lines.push('*nat', ...f.natServices);
     const chains = [...f.chains].sort(([a], [b]) => (a.startsWith('KUBE-SVC-') ? -1 : 0) - (b.startsWith('KUBE-SVC-') ? -1 : 0));
-    for (const [, rules] of chains) lines.push(...rules);
+    for (const [, rules] of chains) lines.push(rules);
     return lines.join('\n') + '\n';
   }
 
   async inventory(): Promise<KernelInventory> {
-    const r = await this.exec()(['iptables-save', '-t', 'nat']);
-    const inv: KernelInventory = { chains: new Set(), sets: new Set() };
-    for (const m of r.stdout.matchAll(/^:(KUBE-\S+) /gm)) inv.chains.add(m[1]!);
-    return inv;
+    return { chains: await this.kubeChains('nat'), sets: new Set() };
+  }
+
+  /**
+   * Names of the KUBE-* chains in `table`. From `nft list chains ip` when iptables is iptables-nft
+   * (names only: 1.5 s at 110k chains), else from iptables-save. iptables-save (1.8.9, nft) needs
+   * ~3 min at 10k Services and overflows the default 8 MB stack there (SIGSEGV), hence the
+   * unlimited stack. A failure throws: a full sync that cannot see leftovers must not pretend.
+   */
+  private async kubeChains(table: 'nat' | 'filter'): Promise<Set<string>> {
+    const exec = this.exec();
+    const names = new Set<string>();
+    const nft = await exec(['nft', 'list', 'chains', 'ip']);
+    if (nft.code === 0) {
+      let inTable = false;
+      for (const line of nft.stdout.split('\n')) {
+        if (line.startsWith('table ')) inTable = line === `table ip ${table} {`;
+        const m = inTable ? /^\tchain (KUBE-\S+) \{/.exec(line) : null;
+        if (m) names.add(m[1]!);
+      }
+      return names;
+    }
+    const saved = await exec(['sh', '-c', `ulimit -s unlimited 2>/dev/null; exec iptables-save -t ${table}`]);
+    if (saved.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-save -t ${table} exited ${saved.code}: ${saved.stderr.trim().slice(0, 500)}`);
+    for (const m of saved.stdout.matchAll(/^:(KUBE-\S+) /gm)) names.add(m[1]!);
+    return names;
   }
 
   /** Makes sure the built-in chains jump into ours (once each; iptables -C before -I). */
@@ -182,7 +281,7 @@ export class IptablesProxier implements ProxyBackend {
     // The target chains must exist before a rule can jump to them.
     const r0 = await exec(['iptables-restore', '--noflush'], '*filter\n:KUBE-SERVICES - [0:0]\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\nCOMMIT\n');
     if (r0.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-restore exited ${r0.code}: ${r0.stderr.trim()}`);
-    for (const [table, chain, spec] of JUMPS) {
+    for (const [table, chain, spec] of jumpRules(this.opts.serviceCIDR)) {
       const c = await exec(['iptables', '-w', '-t', table, '-C', chain, ...spec]);
       if (c.code === 0) continue;
       const i = await exec(['iptables', '-w', '-t', table, '-I', chain, ...spec]);
@@ -203,13 +302,12 @@ export class IptablesProxier implements ProxyBackend {
 
   async flushAll(): Promise<void> {
     const exec = this.exec();
-    for (const [table, chain, spec] of JUMPS) {
+    for (const [table, chain, spec] of jumpRules(this.opts.serviceCIDR)) {
       while ((await exec(['iptables', '-w', '-t', table, '-D', chain, ...spec])).code === 0) { /* remove duplicates too */ }
     }
     const lines: string[] = [];
-    for (const table of ['filter', 'nat']) {
-      const saved = await exec(['iptables-save', '-t', table]);
-      const chains = [...saved.stdout.matchAll(/^:(KUBE-\S+) /gm)].map((m) => m[1]!);
+    for (const table of ['filter', 'nat'] as const) {
+      const chains = [...await this.kubeChains(table)];
       if (chains.length === 0) continue;
       lines.push(`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT');
     }
@@ -224,6 +322,10 @@ export class IptablesProxier implements ProxyBackend {
   reset(): void {
     this.written = new Map();
     this.jumpsEnsured = false;
+  }
+
+  async close(): Promise<void> {
+    // Nothing long-lived: every sync is its own iptables-restore.
   }
 
   private exec(): NetnsExec {

@@ -30,20 +30,33 @@
 import type { Endpoint, KernelInventory, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
 import { portKey, servicePortName, usableEndpoints } from '../types.js';
 import { nftAffinitySet, nftEndpointChain, nftServiceChain } from '../names.js';
-import type { NetnsExec } from '../exec.js';
+import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
+import { NftSession } from './session.js';
+import { PendingCounts, PendingMap } from '../pending.js';
 
 /** The table the proxy owns in the node namespace. */
 export const NFT_TABLE = 'clusterip';
 const MASQ_MARK = '0x4000';
 /** Elements per `add element` / `delete element` command. */
 const ELEMENTS_PER_COMMAND = 1000;
+/**
+ * Transactions up to this size go through the long-lived `nft -i` session; larger ones (full
+ * syncs, big bursts) through `nft -f -`, which reads a big input several times faster than nft's
+ * interactive line reader.
+ */
+const SESSION_MAX_BYTES = 256 * 1024;
 
 export interface NftablesOptions {
   serviceCIDR: string;
   podCIDR: string;
   /** Runs nft in the node namespace. Not needed for rendering only. */
   exec?: NetnsExec;
+  /**
+   * Starts the long-lived `nft -i` session in the node namespace. Without it every transaction is
+   * a separate `nft -f -` through `exec` (unit tests record those).
+   */
+  spawn?: NetnsSpawn;
 }
 
 /** One map/set element. `value` is a verdict for maps, undefined for sets. */
@@ -110,26 +123,34 @@ function elementId(e: Element): string {
 export class NftablesProxier implements ProxyBackend {
   readonly mode = 'nftables' as const;
   private written = new Map<string, NftFragment>();
+  private session?: NftSession;
   /** Endpoint IP → number of written Services using it (the hairpin set holds those > 0). */
   private hairpinRefs = new Map<string, number>();
   /** `proto/N` → number of written Service ports using `<proto>-endpoints-mod-N`. */
   private modRefs = new Map<string, number>();
   private readonly t = `ip ${NFT_TABLE}`;
 
-  constructor(private readonly opts: NftablesOptions) {}
+  constructor(private readonly opts: NftablesOptions) {
+    if (opts.spawn) this.session = new NftSession(opts.spawn);
+  }
 
   /** The base chains' rules (fixed for the proxier's CIDRs). */
   baseRules(): Map<string, string[]> {
+    // Every ClusterIP lies in the Service CIDR (the API allocates and validates them there), so
+    // traffic to any other address — Pod to Pod, replies, the bulk of what crosses the node —
+    // leaves each hook after one prefix compare, without set or map lookups; in prerouting, where
+    // every packet passes, it is one rule instead of two `ct state` checks.
+    const cidr = this.opts.serviceCIDR;
     return new Map<string, string[]>([
-      ['nat-prerouting', ['jump services']],
-      ['nat-output', ['jump services']],
+      ['nat-prerouting', [`ip daddr ${cidr} jump services`]],
+      ['nat-output', [`ip daddr ${cidr} jump services`]],
       ['nat-postrouting', ['jump masquerading']],
       // kube-proxy checks in input/forward; rejecting right after DNAT in prerouting works
       // whatever routes the node namespace has (a node without a default route would otherwise
       // answer "network unreachable" before the forward hook ever saw the packet).
-      ['filter-prerouting-post-dnat', ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
-      ['filter-output', ['ct state new jump service-endpoints-check']],
-      ['filter-output-post-dnat', ['ct state new jump cluster-ips-check']],
+      ['filter-prerouting-post-dnat', [`ip daddr != ${cidr} return`, 'ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
+      ['filter-output', [`ip daddr ${cidr} ct state new jump service-endpoints-check`]],
+      ['filter-output-post-dnat', [`ip daddr ${cidr} ct state new jump cluster-ips-check`]],
       ['services', [
         `ip daddr @cluster-ips ip saddr != ${this.opts.podCIDR} jump mark-for-masquerade`,
         'ip daddr . meta l4proto . th dport vmap @service-ips',
@@ -200,7 +221,9 @@ export class NftablesProxier implements ProxyBackend {
   plan(desired: ReadonlyMap<string, ServiceState>, changed: ReadonlySet<string>, full: boolean, existing?: KernelInventory): SyncPlan {
     const t = this.t;
     const out: string[] = [];
-    const next = full ? new Map<string, NftFragment>() : new Map(this.written);
+    // What this plan changes is kept aside and folded in by commit(): an incremental sync then
+    // costs what it touches, not a copy of every Service's fragment and every reference count.
+    const next = new PendingMap(full ? new Map<string, NftFragment>() : this.written);
     const keys = full ? [...desired.keys()] : [...changed];
     keys.sort();
 
@@ -220,15 +243,13 @@ export class NftablesProxier implements ProxyBackend {
     const goneSets = new Set<string>();
     const wantChains = new Set<string>();
     const wantSets = new Set<string>();
-    const refs = full ? new Map<string, number>() : new Map(this.hairpinRefs);
-    const mods = full ? new Map<string, number>() : new Map(this.modRefs);
+    const refs = new PendingCounts(full ? new Map<string, number>() : this.hairpinRefs);
+    const mods = new PendingCounts(full ? new Map<string, number>() : this.modRefs);
     const touchedIps = new Set<string>();
     const touchedMods = new Set<string>();
-    const bump = <K>(m: Map<K, number>, touched: Set<K>, k: K, d: number): void => {
+    const bump = <K>(m: PendingCounts<K>, touched: Set<K>, k: K, d: number): void => {
       touched.add(k);
-      const n = (m.get(k) ?? 0) + d;
-      if (n > 0) m.set(k, n);
-      else m.delete(k);
+      m.add(k, d);
     };
 
     const emitChain = (name: string, rules: string[], isNew: boolean): void => {
@@ -328,7 +349,7 @@ export class NftablesProxier implements ProxyBackend {
     for (const s of [...goneSets].filter((x) => !wantSets.has(x)).sort()) out.push(`delete set ${t} ${s}`);
 
     const text = out.length ? out.join('\n') + '\n' : '';
-    return { text, commit: () => { this.written = next; this.hairpinRefs = refs; this.modRefs = mods; } };
+    return { text, commit: () => { this.written = next.commit(); this.hairpinRefs = refs.commit(); this.modRefs = mods.commit(); } };
   }
 
   rulesFor(key: string): string {
@@ -358,8 +379,11 @@ export class NftablesProxier implements ProxyBackend {
 
   async apply(text: string): Promise<void> {
     if (!text) return;
+    if (this.session && text.length <= SESSION_MAX_BYTES) return this.session.run(text);
     const r = await this.exec()(['nft', '-f', '-'], text);
     if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+    // Incremental syncs follow a full one: have the session ready for them.
+    this.session?.warm();
   }
 
   async flushAll(): Promise<void> {
@@ -368,6 +392,10 @@ export class NftablesProxier implements ProxyBackend {
       throw new ProxyError('KernelCommandFailed', `nft delete table exited ${r.code}: ${r.stderr.trim()}`);
     }
     this.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close();
   }
 
   reset(): void {

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { NftSession } from './session.js';
+import { ProxyError } from '../errors.js';
+
+/**
+ * A stand-in for `nft -i` (no kernel needed): one line in, answers as nft does — nothing for a
+ * good transaction, a location-prefixed "Error:" for one containing "bad", the describe line for
+ * the marker command; "die" makes it exit.
+ */
+const FAKE_NFT = String.raw`
+const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', (l) => {
+  if (l === 'describe meta mark') return process.stdout.write('meta expression, datatype mark (packet mark) (basetype integer), 32 bits\n');
+  if (l.includes('die')) process.exit(3);
+  if (l.includes('bad')) return process.stdout.write('internal:0:0-0: Error: conflicting protocols specified: udp vs. tcp\n\n');
+});
+`;
+
+function fakeSpawn(started: string[][]) {
+  return (argv: string[]) => {
+    started.push(argv);
+    return spawn(process.execPath, ['-e', FAKE_NFT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  };
+}
+
+test('one transaction per line: commands joined with ";", success is silence before the marker', async (t) => {
+  const started: string[][] = [];
+  const s = new NftSession(fakeSpawn(started));
+  t.after(() => s.close());
+  await s.run('add element ip t a { 1 }\nadd element ip t b { 2 }\n');
+  await s.run('add element ip t a { 3 }\n');
+  assert.equal(started.length, 1, 'one long-lived process for every transaction');
+  assert.deepEqual(started[0], ['sh', '-c', 'exec nft -i 2>&1'], 'stderr merged into stdout so errors arrive before the marker');
+});
+
+test('an error (location-prefixed, as nft prints it) rejects that transaction only', async (t) => {
+  const s = new NftSession(fakeSpawn([]));
+  t.after(() => s.close());
+  await assert.rejects(s.run('add rule ip t c bad\n'), (e: unknown) => e instanceof ProxyError && e.code === 'KernelCommandFailed' && /conflicting protocols/.test(e.message));
+  await s.run('add element ip t a { 4 }\n');
+});
+
+test('a process that dies fails the transaction in flight; the next one starts a new process', async (t) => {
+  const started: string[][] = [];
+  const s = new NftSession(fakeSpawn(started));
+  t.after(() => s.close());
+  await s.run('add element ip t a { 1 }\n');
+  await assert.rejects(s.run('die\n'), (e: unknown) => e instanceof ProxyError && /exited/.test(e.message));
+  await s.run('add element ip t a { 2 }\n');
+  assert.equal(started.length, 2);
+});
+
+test('empty text sends nothing; after close, runs are refused', async () => {
+  const started: string[][] = [];
+  const s = new NftSession(fakeSpawn(started));
+  await s.run('\n');
+  assert.equal(started.length, 0);
+  await s.close();
+  await assert.rejects(s.run('add element ip t a { 1 }\n'), (e: unknown) => e instanceof ProxyError && e.code === 'ProxyStopped');
+});
