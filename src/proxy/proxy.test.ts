@@ -54,7 +54,7 @@ test('nothing is programmed until Services and EndpointSlices have both synced',
   await until(() => rec.applies().length === 1);
   const text = rec.applies()[0]!;
   assert.match(text, /add table ip clusterip/);
-  assert.match(text, /service-endpoints \{ 10\.96\.0\.11 \. tcp \. 80 \. 0 : 10\.244\.0\.2 \. 80 \}/, 'the first sync already has the endpoints');
+  assert.match(text, /service-endpoints-tcp \{ 10\.96\.0\.11 \. tcp \. 80 \. 0 : 10\.244\.0\.2 \. 80 \}/, 'the first sync already has the endpoints');
 });
 
 test('after a failed sync the next one is full; then syncs are incremental', async (t) => {

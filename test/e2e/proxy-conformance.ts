@@ -233,7 +233,12 @@ export function proxyConformance(mode: ProxyMode): void {
       await proxy.stop({ flush: true });
       const left = mode === 'nftables' ? inNs(fx.nodeNs, ['nft', 'list', 'tables']) : inNs(fx.nodeNs, ['iptables-save']);
       assert.doesNotMatch(left, /clusterip|KUBE-/);
-      proxy = await start(); // for after()'s stop
+      // A start into an empty kernel is one full sync; UDP Services with endpoints work after it.
+      proxy = await start();
+      await settle('dns', (x) => x !== '' && !lacksIps('a', 'b')(x));
+      const udp = await fx.client(client.ns, ['udp', '10.96.0.56', 53, 3, 500, 40054]);
+      assert.deepEqual(udp.errors, [], 'UDP through the ClusterIP after a full sync into an empty kernel');
+      assert.equal(udp.answers.length, 3);
     });
   });
 }

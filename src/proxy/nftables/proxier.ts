@@ -4,7 +4,7 @@
  *
  * - `service-ips` verdict map keyed on `daddr . l4proto . dport` sends a new connection to its
  *   Service port's chain, so the first-packet cost does not grow with the number of Services;
- * - the endpoints of every Service port live in one map, `service-endpoints`
+ * - the endpoints of every Service port live in one map per protocol, `service-endpoints-<proto>`
  *   (`clusterIP . proto . port . i : podIP . targetPort`); a Service port with N usable endpoints
  *   jumps to the shared chain `endpoints-mod-N`, whose one rule DNATs through that map keyed with
  *   `numgen random mod N`. An endpoint change is thus a few map-element updates. Only Services
@@ -76,7 +76,7 @@ export interface NftFragment {
 
 /**
  * The shared chain that picks one of `n` endpoints of a `proto` Service port through the
- * `service-endpoints` map (`<proto>-endpoints-mod-<n>`, e.g. `tcp-endpoints-mod-3`). Per protocol
+ * `service-endpoints-<proto>` map (`<proto>-endpoints-mod-<n>`, e.g. `tcp-endpoints-mod-3`). Per protocol
  * because port translation needs a transport-protocol match before it.
  */
 export function modChain(mod: string): string {
@@ -85,7 +85,20 @@ export function modChain(mod: string): string {
 
 function modRule(mod: string): string {
   const [proto, n] = mod.split('/');
-  return `meta l4proto ${proto} dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${n} map @service-endpoints`;
+  return `meta l4proto ${proto} dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${n} map @${endpointsMap(proto!)}`;
+}
+
+/** The protocols a Service port may have (Kubernetes: TCP, UDP, SCTP). */
+const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+
+/**
+ * The map holding the endpoints of every `proto` Service port (`service-endpoints-tcp`, ...). One
+ * per protocol because a map's data is typed `ip daddr . <proto> dport`: nft refuses a rule that
+ * DNATs UDP through a map whose data says TCP ("conflicting protocols"), and nft 1.0.6 cannot read
+ * an untyped `th dport` back from the kernel.
+ */
+export function endpointsMap(proto: string): string {
+  return `service-endpoints-${proto}`;
 }
 
 function modOrder(a: string, b: string): number {
@@ -109,7 +122,7 @@ const BASE_CHAINS: [string, string | undefined][] = [
   ['reject-chain', undefined],
 ];
 const BASE_CHAIN_NAMES = new Set(BASE_CHAINS.map(([n]) => n));
-const BASE_SETS = new Set(['service-ips', 'service-endpoints', 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
+const BASE_SETS = new Set(['service-ips', ...PROTOCOLS.map(endpointsMap), 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
 
 function elementText(e: Element): string {
   const comment = e.comment !== undefined ? ` comment "${e.comment}"` : '';
@@ -196,7 +209,7 @@ export class NftablesProxier implements ProxyBackend {
         const mod = `${proto}/${eps.length}`;
         f.mods.add(mod);
         f.elements.push({ map: 'service-ips', key, value: `goto ${modChain(mod)}`, comment: servicePortName(sp) });
-        eps.forEach((ep, i) => f.elements.push({ map: 'service-endpoints', key: `${key} . ${i}`, value: `${ep.ip} . ${ep.port}` }));
+        eps.forEach((ep, i) => f.elements.push({ map: endpointsMap(proto), key: `${key} . ${i}`, value: `${ep.ip} . ${ep.port}` }));
         continue;
       }
       const svcChain = nftServiceChain(sp);
@@ -296,11 +309,12 @@ export class NftablesProxier implements ProxyBackend {
       out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
       out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to reject packets to services with no endpoints" ; }`);
       out.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`);
-      out.push(`add map ${t} service-endpoints { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
-      // (data is typed `tcp dport` but holds any L4 port: nft 1.0.6 cannot read `th` back from the kernel)
+      for (const proto of PROTOCOLS) {
+        out.push(`add map ${t} ${endpointsMap(proto)} { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
+      }
       out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
       // Maps first emptied, then refilled below: one transaction, so the kernel never sees them empty.
-      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, `flush map ${t} service-endpoints`, `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
+      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, ...PROTOCOLS.map((proto) => `flush map ${t} ${endpointsMap(proto)}`), `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
       const base = this.baseRules();
       // Base chains that other chains jump to must exist before the hooks that use them.
       for (const [name, hook] of [...BASE_CHAINS].reverse()) {

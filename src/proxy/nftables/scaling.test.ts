@@ -2,7 +2,7 @@
  * The nftables rule shape keeps the first packet's cost independent of the number of Services:
  * Services without ClientIP affinity add map elements only, never chains or rules, so a new
  * connection walks the same fixed chains with 10 or 10k Services (the hash lookups in
- * `service-ips` / `service-endpoints` do not grow with their size). bench/proxy/dataplane.bench.ts
+ * `service-ips` / `service-endpoints-<proto>` do not grow with their size). bench/proxy/dataplane.bench.ts
  * measures the latency this shape gives; this test keeps the shape.
  */
 import { test } from 'node:test';
@@ -38,7 +38,7 @@ test('10 and 2000 Services give the same chains and rules; only map elements dif
   const elements = (text: string, map: string): number => lines(text, new RegExp(`^add element ip clusterip ${map} `))
     .reduce((n, l) => n + l.split(' , ').length, 0);
   assert.equal(elements(many, 'service-ips'), 2000);
-  assert.equal(elements(many, 'service-endpoints'), 200 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10));
+  assert.equal(elements(many, 'service-endpoints-tcp'), 200 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10));
 });
 
 test('no rule matches a ClusterIP: every Service is reached through the service-ips verdict map', () => {

@@ -1,0 +1,36 @@
+/**
+ * The golden scenario's transactions applied for real: every text a backend renders (full sync,
+ * incremental sync, a restarted proxy's full sync) must be accepted by the kernel's own tools in a
+ * fresh network namespace. Golden files only pin the text; this catches text the tools refuse
+ * (nft once rejected a UDP DNAT through an endpoints map typed for TCP: "conflicting protocols").
+ */
+import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { runInNetns, type NetnsExec } from '../exec.js';
+import { NftablesProxier } from '../nftables/proxier.js';
+import { IptablesProxier } from '../iptables/proxier.js';
+import { runScenario } from './scenario.js';
+import type { ProxyBackend } from '../types.js';
+
+const CIDRS = { serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' };
+
+for (const [mode, make] of [
+  ['nftables', (exec: NetnsExec): ProxyBackend => new NftablesProxier({ ...CIDRS, exec })],
+  ['iptables', (exec: NetnsExec): ProxyBackend => new IptablesProxier({ ...CIDRS, exec })],
+] as const) {
+  // The scenario's restarted proxy finds the kernel as the first full sync left it.
+  for (const steps of [['full', 'incremental'], ['full', 'restartFull']] as const) {
+    test(`${mode}: the kernel accepts the golden scenario's ${steps.join(' then ')} transactions`, async (t) => {
+      const ns = `cip-kt-${randomBytes(4).toString('hex')}`;
+      execFileSync('ip', ['netns', 'add', ns]);
+      t.after(() => execFileSync('ip', ['netns', 'del', ns]));
+      const exec: NetnsExec = (argv, stdin) => runInNetns(ns, argv, stdin);
+      const texts = runScenario(() => make(exec));
+      const backend = make(exec);
+      for (const step of steps) {
+        await backend.apply(texts[step]).catch((e: unknown) => { throw new Error(`${step}: ${String(e)}`); });
+      }
+    });
+  }
+}
