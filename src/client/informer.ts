@@ -197,9 +197,12 @@ export class Informer<T extends KubeObject = KubeObject> {
       const key = objectKey(obj);
       seen.add(key);
       const old = this.cache.get(key);
+      // Unchanged (same resourceVersion): keep the instance handlers have seen, so an index that
+      // holds instances (the controllers' shared informers) still finds it on the next update.
+      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
       this.cache.set(key, obj);
       if (!old) this.emit((h) => h.onAdd?.(obj));
-      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit((h) => h.onUpdate?.(old, obj));
+      else this.emit((h) => h.onUpdate?.(old, obj));
     }
     for (const [key, old] of [...this.cache]) {
       if (!seen.has(key)) {

@@ -90,12 +90,6 @@ export class AnswerCache {
     this.count++;
   }
 
-  clear(): void {
-    this.byHash.clear();
-    this.ring.fill(undefined);
-    this.count = 0;
-  }
-
   private unlink(entry: Entry): void {
     let prev: Entry | undefined;
     for (let e = this.byHash.get(entry.hash); e; prev = e, e = e.next) {

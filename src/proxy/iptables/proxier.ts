@@ -259,8 +259,10 @@ export class IptablesProxier implements ProxyBackend {
   private async kubeChains(table: 'nat' | 'filter'): Promise<Set<string>> {
     const exec = this.exec();
     const names = new Set<string>();
-    const nft = await exec(['nft', 'list', 'chains', 'ip']);
-    if (nft.code === 0) {
+    // Only iptables-nft keeps its chains in nf_tables; with iptables-legacy `nft` lists none of them.
+    const variant = await exec(['iptables', '-V']);
+    const nft = /nf_tables/.test(variant.stdout) ? await exec(['nft', 'list', 'chains', 'ip']) : undefined;
+    if (nft?.code === 0) {
       let inTable = false;
       for (const line of nft.stdout.split('\n')) {
         if (line.startsWith('table ')) inTable = line === `table ip ${table} {`;

@@ -32,7 +32,19 @@ test('one transaction per line: commands joined with ";", success is silence bef
   await s.run('add element ip t a { 1 }\nadd element ip t b { 2 }\n');
   await s.run('add element ip t a { 3 }\n');
   assert.equal(started.length, 1, 'one long-lived process for every transaction');
-  assert.deepEqual(started[0], ['sh', '-c', 'exec nft -i 2>&1'], 'stderr merged into stdout so errors arrive before the marker');
+  assert.deepEqual(started[0], ['sh', '-c', 'HOME=/dev/null exec nft -i 2>&1'], 'stderr merged into stdout so errors arrive before the marker; no history file in $HOME');
+});
+
+test('the process is replaced after recycleBytes of input (nft keeps every line in its history)', async (t) => {
+  const started: string[][] = [];
+  const s = new NftSession(fakeSpawn(started), { recycleBytes: 100 });
+  t.after(() => s.close());
+  await s.run(`add element ip t a { ${'1, '.repeat(40)}1 }\n`);
+  assert.equal(started.length, 1);
+  await s.run('add element ip t a { 2 }\n');
+  assert.equal(started.length, 2, 'a fresh process once more than 100 bytes were written');
+  await s.run('add element ip t a { 3 }\n');
+  assert.equal(started.length, 2, 'small transactions stay on the same process');
 });
 
 test('an error (location-prefixed, as nft prints it) rejects that transaction only', async (t) => {

@@ -21,6 +21,16 @@ import type { NetnsSpawn } from '../exec.js';
 const MARKER_COMMAND = 'describe meta mark';
 /** How long one transaction may take before the process is considered stuck and killed. */
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * nft's line editor (libedit) keeps every line it has read in memory, and a proxy sends one line
+ * per transaction for as long as it runs; so after this much input the process is replaced.
+ */
+const DEFAULT_RECYCLE_BYTES = 32 << 20;
+/**
+ * `nft -i` also saves that history to `$HOME/.nft.history` on exit and reads it back at start:
+ * HOME points at a directory that cannot hold it, so nothing is written to root's home.
+ */
+const NFT_INTERACTIVE = 'HOME=/dev/null exec nft -i 2>&1';
 
 interface Waiter { resolve(out: string): void; reject(err: Error): void; timer: NodeJS.Timeout }
 
@@ -31,9 +41,11 @@ export class NftSession {
   private waiter?: Waiter;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Bytes written to the current process (for recycling it, see DEFAULT_RECYCLE_BYTES). */
+  private written = 0;
 
   /** `spawn` starts argv in the node namespace; `timeoutMs` bounds one transaction (default 60 s). */
-  constructor(private readonly spawn: NetnsSpawn, private readonly opts: { timeoutMs?: number } = {}) {}
+  constructor(private readonly spawn: NetnsSpawn, private readonly opts: { timeoutMs?: number; recycleBytes?: number } = {}) {}
 
   /**
    * Applies `text` (nft commands, one per line) as one transaction. Rejects with ProxyError
@@ -66,6 +78,7 @@ export class NftSession {
     if (this.closed) throw new ProxyError('ProxyStopped', 'nft session closed');
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     if (lines.length === 0) return;
+    if (this.written > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) await this.stopChild();
     await this.ensureStarted();
     const out = await this.roundTrip(`${lines.join(' ; ')}\n`);
     // nft prefixes errors with a location ("internal:0:0-0: Error: …", "<cmdline>:1:5-9: Error: …").
@@ -74,8 +87,9 @@ export class NftSession {
 
   private async ensureStarted(): Promise<void> {
     if (this.child) return;
-    const child = this.spawn(['sh', '-c', 'exec nft -i 2>&1']);
+    const child = this.spawn(['sh', '-c', NFT_INTERACTIVE]);
     this.child = child;
+    this.written = 0;
     this.buffered = '';
     this.marker = undefined;
     child.stdout.setEncoding('utf8');
@@ -108,7 +122,9 @@ export class NftSession {
         void this.stopChild();
       }, this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       this.waiter = { resolve, reject, timer };
-      child.stdin.write(`${input}${MARKER_COMMAND}\n`);
+      const line = `${input}${MARKER_COMMAND}\n`;
+      this.written += line.length;
+      child.stdin.write(line);
       this.deliver();
     });
   }
