@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogTimeRecorder, logTimesPath, readLogTimes, timeAt } from './logtimes.js';
+import { LogTimeRecorder, LogTimesReader, logTimesPath, readLogTimes, timeAt } from './logtimes.js';
 
 test('the recorder stamps bytes when they are written (inotify), not when they are read', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cip-logtimes-'));
@@ -35,4 +35,22 @@ test('the recorder stamps bytes when they are written (inotify), not when they a
   again.start();
   again.stop();
   assert.deepEqual(readLogTimes(log).map((x) => x.end), [7, 11, 15, 21]);
+});
+
+test('a sidecar reader parses appended records only; a torn record waits for its newline; old records can be dropped', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cip-logtimes-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const log = path.join(dir, '0.log');
+  const sidecar = logTimesPath(log);
+  const reader = new LogTimesReader(log);
+  assert.deepEqual(reader.read(), [], 'no sidecar yet');
+  fs.writeFileSync(sidecar, '4 100.500\n9 200\n12 3');
+  assert.deepEqual(reader.read(), [{ end: 4, ms: 100.5 }, { end: 9, ms: 200 }]);
+  // Rewriting a record already read is not seen: only bytes past the parsed ones are read again.
+  const head = fs.readFileSync(sidecar, 'utf8');
+  fs.writeFileSync(sidecar, head.replace('9 200', '9 999') + '00.250\n15 400\n');
+  assert.deepEqual(reader.read().map((x) => x.ms), [100.5, 200, 300.25, 400]);
+  reader.forgetBefore(9); // bytes from offset 9 on: the record ending at 9 can no longer time them
+  assert.deepEqual(reader.read(), [{ end: 12, ms: 300.25 }, { end: 15, ms: 400 }]);
+  assert.equal(timeAt(reader.read(), 9), 300.25);
 });

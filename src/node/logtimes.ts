@@ -30,17 +30,60 @@ export function preciseNow(): number {
 }
 
 /** Parses a sidecar; a torn last line (agent killed mid-write) is ignored. */
-export function readLogTimes(logPath: string): LogTime[] {
-  let text: string;
-  try { text = fs.readFileSync(logTimesPath(logPath), 'utf8'); } catch { return []; }
-  const out: LogTime[] = [];
-  const lines = text.split('\n');
-  lines.pop(); // after the last newline: empty, or a record torn by a crash
-  for (const line of lines) {
-    const m = /^(\d+) (\d+(?:\.\d+)?)$/.exec(line);
-    if (m) out.push({ end: Number(m[1]), ms: Number(m[2]) });
+export function readLogTimes(logPath: string): readonly LogTime[] {
+  return new LogTimesReader(logPath).read();
+}
+
+/**
+ * Reads a sidecar as it grows: each `read()` parses only the records appended since the last one,
+ * so `logs -f` polling a long-running container does not re-read its whole history every poll.
+ * A torn last line (a record being written, or cut by a crash) is left for the next read.
+ */
+export class LogTimesReader {
+  private readonly path: string;
+  /** Sidecar bytes parsed so far; always just after a newline. */
+  private consumed = 0;
+  private records: LogTime[] = [];
+
+  constructor(logPath: string) {
+    this.path = logTimesPath(logPath);
   }
-  return out;
+
+  /** Every record kept so far (ascending `end`), including those appended since the last read. */
+  read(): readonly LogTime[] {
+    let fd: number;
+    try { fd = fs.openSync(this.path, 'r'); } catch { return this.records; }
+    try {
+      const size = fs.fstatSync(fd).size;
+      // Only a torn tail, which was never parsed, is ever cut off; anything shorter is a new file.
+      if (size < this.consumed) { this.consumed = 0; this.records = []; }
+      if (size === this.consumed) return this.records;
+      const buf = Buffer.allocUnsafe(size - this.consumed);
+      const got = fs.readSync(fd, buf, 0, buf.length, this.consumed);
+      const complete = buf.subarray(0, got).lastIndexOf(0x0a) + 1;
+      for (const line of buf.toString('utf8', 0, complete).split('\n')) {
+        const m = /^(\d+) (\d+(?:\.\d+)?)$/.exec(line);
+        if (m) this.records.push({ end: Number(m[1]), ms: Number(m[2]) });
+      }
+      this.consumed += complete;
+      return this.records;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Drops the records that can only time bytes before `offset` (see timeAt): a follower that has
+   * sent everything before `offset` never needs them again, so its memory stays flat.
+   */
+  forgetBefore(offset: number): void {
+    let lo = 0, hi = this.records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.records[mid]!.end > offset) hi = mid; else lo = mid + 1;
+    }
+    if (lo > 0) this.records = this.records.slice(lo);
+  }
 }
 
 /** Time of the byte at `offset`: the first sample whose end is past it; undefined if none yet. */

@@ -14,7 +14,7 @@ import { Duplex, PassThrough, Readable } from 'node:stream';
 import { ApiError, badRequest, notFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
-import { readLogTimes } from './logtimes.js';
+import { LogTimesReader } from './logtimes.js';
 import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
 import { shellQuote } from './process.js';
@@ -59,19 +59,33 @@ export class NodeStreams implements PodStreamProvider {
     const sinceMs = opts.sinceTime !== undefined ? Date.parse(opts.sinceTime)
       : opts.sinceSeconds !== undefined ? Date.now() - opts.sinceSeconds * 1000 : undefined;
     const stamped = opts.timestamps || sinceMs !== undefined;
+    const following = !!opts.follow && !opts.previous;
     // Lines get the time they were written (logtimes.ts); everything written so far gets a time first.
+    // One reader for the whole request: a follow parses only the records added since its last poll.
+    const times = stamped ? new LogTimesReader(file) : undefined;
     const render = (bytes: Buffer, base: number, view: { tailLines?: number }): Buffer => {
       if (!stamped && view.tailLines === undefined) return bytes;
       if (!opts.previous) w.flushLogTimes(c.spec.name);
       let mtime = Date.now();
       try { mtime = fs.statSync(file).mtimeMs; } catch { /* removed: the Pod is going */ }
-      return renderLogLines(bytes, base, stamped ? readLogTimes(file) : [], mtime, { timestamps: opts.timestamps, sinceMs, ...view });
+      return renderLogLines(bytes, base, times?.read() ?? [], mtime, { timestamps: opts.timestamps, sinceMs, ...view });
     };
     const all = fs.readFileSync(file);
     let offset = all.length;
-    let text = render(all, 0, { tailLines: opts.tailLines });
+    let text: Buffer;
+    if (following && stamped && opts.tailLines !== 0) {
+      // Stamped output that follows goes line by line (see the poll below): a last line still being
+      // written is left to the poll, so it is stamped once, when complete. It still counts for tail.
+      offset = all.lastIndexOf(0x0a) + 1;
+      const partial = offset < all.length ? 1 : 0;
+      const tailLines = opts.tailLines === undefined ? undefined : opts.tailLines - partial;
+      text = render(all.subarray(0, offset), 0, { tailLines });
+    } else {
+      text = render(all, 0, { tailLines: opts.tailLines });
+    }
     if (opts.limitBytes !== undefined) text = text.subarray(0, opts.limitBytes);
-    if (!opts.follow || opts.previous) return Readable.from(text.length ? [text] : []);
+    if (!following) return Readable.from(text.length ? [text] : []);
+    times?.forgetBefore(offset);
     const out = new PassThrough();
     if (text.length) out.write(text);
     const poll = setInterval(() => {
@@ -91,6 +105,7 @@ export class NodeStreams implements PodStreamProvider {
           if (cut > 0) {
             out.write(render(buf.subarray(0, cut), offset, {}));
             offset += cut;
+            times?.forgetBefore(offset);
           }
         }
       } catch { /* file removed: the Pod is gone */ }

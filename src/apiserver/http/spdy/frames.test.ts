@@ -47,3 +47,26 @@ test('bad version and oversized control frames are protocol errors', () => {
   assert.throws(() => new FrameDecoder(1024).push(big), /too large/);
   assert.deepEqual(new FrameDecoder().push(Buffer.from('8003000a00000000', 'hex')), [{ kind: 'unknown', type: 10 }]);
 });
+
+test('a big frame arriving in many pieces is joined once, not once per piece', (t) => {
+  const data = Buffer.alloc(1 << 20, 7);
+  const wire = Buffer.concat([encodeFrame({ kind: 'data', streamId: 1, fin: true, data }), encodeFrame({ kind: 'ping', id: 1 })]);
+  // Count every byte Buffer.concat copies while the decoder reassembles the frame from 1 KiB pieces
+  // (re-joining everything per piece copied 512 MiB for this 1 MiB frame).
+  const concat = Buffer.concat;
+  let copied = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+    const out = concat(list, total);
+    copied += out.length;
+    return out;
+  }) as typeof Buffer.concat;
+  t.after(() => { Buffer.concat = concat; });
+  const d = new FrameDecoder();
+  const got: SpdyFrame[] = [];
+  for (let i = 0; i < wire.length; i += 1024) got.push(...d.push(wire.subarray(i, i + 1024)));
+  Buffer.concat = concat;
+  assert.equal(got.length, 2);
+  assert.deepEqual(got[0], { kind: 'data', streamId: 1, fin: true, data });
+  assert.deepEqual(got[1], { kind: 'ping', id: 1 });
+  assert.ok(copied <= 2 * wire.length, `${copied} bytes copied for a ${wire.length}-byte stream`);
+});

@@ -157,18 +157,26 @@ function decodeControl(type: number, flags: number, p: Buffer): SpdyFrame {
  * `maxControlPayload` bounds what a peer can make this side buffer for one control frame.
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  // Bytes of the frame being received, as they came: joined once the frame is complete, so a big
+  // frame arriving in many pieces is copied once rather than once per piece.
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes needed before parsing can make progress: a frame header, then the whole frame. */
+  private needed = 8;
 
   constructor(private readonly maxControlPayload = 1 << 20) {}
 
   /** Appends bytes; returns every frame now complete. Throws SpdyProtocolError on bad framing. */
   push(chunk: Buffer): SpdyFrame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (chunk.length) { this.chunks.push(chunk); this.buffered += chunk.length; }
+    if (this.buffered < this.needed) return [];
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     const frames: SpdyFrame[] = [];
     let off = 0;
-    while (this.buf.length - off >= 8) {
-      const w0 = this.buf.readUInt32BE(off);
-      const w1 = this.buf.readUInt32BE(off + 4);
+    this.needed = 8;
+    while (buf.length - off >= 8) {
+      const w0 = buf.readUInt32BE(off);
+      const w1 = buf.readUInt32BE(off + 4);
       const flags = w1 >>> 24;
       const len = w1 & 0xffffff;
       const isControl = (w0 & 0x80000000) !== 0;
@@ -177,14 +185,15 @@ export class FrameDecoder {
         if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
         if (len > this.maxControlPayload) throw new SpdyProtocolError(`control frame of ${len} bytes is too large`);
       }
-      if (this.buf.length - off < 8 + len) break;
+      if (buf.length - off < 8 + len) { this.needed = 8 + len; break; }
       // Copy the payload out: the frame outlives this buffer, which is reused for the next read.
-      const payload = Buffer.from(this.buf.subarray(off + 8, off + 8 + len));
+      const payload = Buffer.from(buf.subarray(off + 8, off + 8 + len));
       off += 8 + len;
       if (isControl) frames.push(decodeControl(w0 & 0xffff, flags, payload));
       else frames.push({ kind: 'data', streamId: u31(w0), fin: (flags & FLAG_FIN) !== 0, data: payload });
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    this.chunks = off === buf.length ? [] : [buf.subarray(off)];
+    this.buffered = buf.length - off;
     return frames;
   }
 }

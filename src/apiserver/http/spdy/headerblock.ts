@@ -12,6 +12,16 @@ import { SpdyProtocolError } from './frames.js';
 /** Header names (lower case, as SPDY requires) to values. */
 export type SpdyHeaders = Map<string, string[]>;
 
+/**
+ * Most bytes one header block may inflate to. A frame's compressed size is bounded by the frame
+ * decoder, but deflate expands ~1000×, so without this a 200 KB SYN_STREAM becomes 200 MB here.
+ * Go's net/http allows 1 MiB of request headers; kubectl's port-forward streams send about 100 bytes.
+ */
+export const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
+
+/** Most name/value pairs one header block may hold (kubectl sends 3 or 4). */
+export const MAX_HEADER_PAIRS = 1000;
+
 /** The uncompressed layout of a header block. Names are lower-cased, as SPDY/3 requires. */
 export function encodeHeaderPairs(headers: Iterable<[string, string | string[]]>): Buffer {
   const parts: Buffer[] = [];
@@ -26,7 +36,7 @@ export function encodeHeaderPairs(headers: Iterable<[string, string | string[]]>
   return Buffer.concat([u32(count), ...parts]);
 }
 
-/** Parses an uncompressed header block. Throws SpdyProtocolError when it is cut short. */
+/** Parses an uncompressed header block. Throws SpdyProtocolError when it is cut short or has too many pairs. */
 export function decodeHeaderPairs(raw: Buffer): SpdyHeaders {
   let off = 0;
   const u32 = (): number => {
@@ -43,10 +53,14 @@ export function decodeHeaderPairs(raw: Buffer): SpdyHeaders {
   };
   const out: SpdyHeaders = new Map();
   const count = u32();
+  if (count > MAX_HEADER_PAIRS) throw new SpdyProtocolError(`header block of ${count} pairs (at most ${MAX_HEADER_PAIRS})`);
   for (let i = 0; i < count; i++) {
     const name = bytes(u32()).toLowerCase();
     const values = bytes(u32()).split('\0');
-    out.set(name, [...(out.get(name) ?? []), ...values]);
+    // A repeated name adds to its list in place (copying the list per repeat is quadratic).
+    const list = out.get(name);
+    if (list) for (const v of values) list.push(v);
+    else out.set(name, values);
   }
   return out;
 }
@@ -99,22 +113,28 @@ export class HeaderCompressor {
 /**
  * The decompressing side: one inflater per connection direction, fed block by block in order.
  * Each write is processed with Z_SYNC_FLUSH, so all of a block's output has been emitted when the
- * write's callback runs.
+ * write's callback runs. A block inflating past `maxBlockBytes` fails the decompressor (and so the
+ * connection) as soon as that many bytes have come out, before the rest is inflated.
  */
 export class HeaderDecompressor {
   private readonly inflate = zlib.createInflate({ dictionary: SPDY3_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH });
   private out: Buffer[] = [];
+  private outBytes = 0;
   private failed?: Error;
   /** Rejections of decodes in flight: a zlib error destroys the stream without running write callbacks. */
   private readonly pending = new Set<(e: Error) => void>();
 
-  constructor() {
-    this.inflate.on('data', (c: Buffer) => this.out.push(c));
-    this.inflate.on('error', (e: Error) => {
-      this.failed = new SpdyProtocolError(`header decompression: ${e.message}`);
-      for (const reject of this.pending) reject(this.failed);
-      this.pending.clear();
+  constructor(private readonly maxBlockBytes = MAX_HEADER_BLOCK_BYTES) {
+    this.inflate.on('data', (c: Buffer) => {
+      if (this.failed) return;
+      this.outBytes += c.length;
+      if (this.outBytes > this.maxBlockBytes) {
+        this.abort(new SpdyProtocolError(`header block inflates past ${this.maxBlockBytes} bytes`));
+        return;
+      }
+      this.out.push(c);
     });
+    this.inflate.on('error', (e: Error) => this.abort(new SpdyProtocolError(`header decompression: ${e.message}`)));
   }
 
   /** Decompresses and parses the next block of this direction. */
@@ -125,8 +145,9 @@ export class HeaderDecompressor {
       this.inflate.write(block, (err) => {
         if (!this.pending.delete(reject)) return;
         if (err) { reject(new SpdyProtocolError(`header decompression: ${err.message}`)); return; }
-        const raw = Buffer.concat(this.out);
+        const raw = Buffer.concat(this.out, this.outBytes);
         this.out = [];
+        this.outBytes = 0;
         try { resolve(decodeHeaderPairs(raw)); } catch (x) { reject(x); }
       });
     });
@@ -134,5 +155,16 @@ export class HeaderDecompressor {
 
   close(): void {
     this.inflate.destroy();
+  }
+
+  // The zlib stream cannot skip a block, so after any failure no later block can be decoded either:
+  // stop inflating at once (destroying drops the rest of the bomb) and fail every decode.
+  private abort(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    this.out = [];
+    this.inflate.destroy();
+    for (const reject of this.pending) reject(e);
+    this.pending.clear();
   }
 }

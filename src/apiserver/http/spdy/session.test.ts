@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SpdyServerSession, type SpdyStream } from './session.js';
+import { MAX_UNSENT_CONTROL_BYTES, SpdyServerSession, type SpdyStream } from './session.js';
 import { SpdyTestClient } from './testing/client.js';
 
 function setup(onStream: (s: SpdyStream) => void): SpdyTestClient {
@@ -71,4 +71,47 @@ test('GOAWAY or a framing error ends the session and every stream; a full reader
   d.session.receive(Buffer.from('8002000600000004000000aa', 'hex')); // a SPDY/2 PING
   await d.until((fs) => fs.some((f) => f.kind === 'goAway' && f.status === 1));
   assert.equal(d.closed, true);
+});
+
+test('a client that pings and never reads is not read either once the unsent echoes pass the limit', async () => {
+  const c = setup(() => undefined);
+  c.stallWrites = true;
+  const pings = Math.ceil(MAX_UNSENT_CONTROL_BYTES / 12) + 10; // a PING frame is 12 bytes
+  for (let i = 0; i < pings; i++) c.send({ kind: 'ping', id: 2 * i + 1 });
+  assert.equal(c.paused, true, 'reading paused while echoes wait in the transport');
+  // The client reads again: the echoes go out, reading resumes, and every ping was answered once.
+  c.releaseWrites();
+  assert.equal(c.paused, false);
+  // (An O(1) predicate: it runs once per frame received.)
+  await c.until((fs) => fs.length >= pings, 10_000);
+  assert.equal(c.frames.filter((f) => f.kind === 'ping').length, pings);
+  // A full stream reader and the control backlog are separate reasons: resuming one keeps the other.
+  const streams: SpdyStream[] = [];
+  const d = setup((s) => { streams.push(s); s.reply(); });
+  const id = await d.open({ streamtype: 'data' });
+  await d.until((fs) => fs.some((f) => f.kind === 'synReply'));
+  for (let i = 0; i < 8; i++) d.data(id, Buffer.alloc(4096));
+  assert.equal(d.paused, true);
+  d.stallWrites = true;
+  for (let i = 0; i < pings; i++) d.send({ kind: 'ping', id: 2 * i + 1 });
+  streams[0]!.resume();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(d.paused, true, 'still backed up with echoes');
+  d.releaseWrites();
+  assert.equal(d.paused, false);
+  d.session.close();
+});
+
+test('a SYN_STREAM whose headers inflate past the limit (a zlib bomb) gets GOAWAY(PROTOCOL_ERROR) and the session ends', async () => {
+  let opened = 0;
+  let closedWith: Error | undefined;
+  const c = new SpdyTestClient();
+  c.session = new SpdyServerSession(c.transport, { onStream: () => { opened++; }, onClose: (e) => { closedWith = e; } });
+  // 32 MiB of header value is ~32 KB compressed: the frame itself is well under the size limit.
+  await c.open({ streamtype: 'data', bomb: 'a'.repeat(32 << 20) });
+  await c.until((fs) => fs.some((f) => f.kind === 'goAway'));
+  assert.deepEqual(c.frames.find((f) => f.kind === 'goAway'), { kind: 'goAway', lastGoodStreamId: 0, status: 1 });
+  assert.equal(c.closed, true);
+  assert.equal(opened, 0);
+  assert.match(String(closedWith), /inflates past/);
 });

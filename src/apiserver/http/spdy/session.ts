@@ -6,8 +6,10 @@
  *
  * Flow control: spdystream neither sends WINDOW_UPDATE nor honours it, so (like the kubelet) this
  * side ignores SPDY windows. Backpressure comes from the transport instead: a stream whose reader
- * is full pauses reading from the connection, and a stream's writes complete only once the
- * transport has taken the bytes.
+ * is full pauses reading from the connection, a stream's writes complete only once the transport
+ * has taken the bytes, and control frames sent in answer to the client (PING echoes, refusals)
+ * that the transport has not taken yet pause reading past MAX_UNSENT_CONTROL_BYTES — else a client
+ * that pings and never reads would grow this side's write buffer without limit.
  */
 import { Duplex } from 'node:stream';
 import { encodeFrame, FrameDecoder, RstStatus, SpdyProtocolError, type SpdyFrame } from './frames.js';
@@ -26,6 +28,12 @@ export interface SpdyTransport {
 
 /** Largest DATA frame sent (the kubelet copies in 32 KiB pieces too). */
 const MAX_DATA_FRAME = 32 * 1024;
+
+/**
+ * Control-frame bytes waiting in the transport above which the client is no longer read: ~20k
+ * PING echoes. Resumes at half, so a slow reader does not flip reading on and off per frame.
+ */
+export const MAX_UNSENT_CONTROL_BYTES = 256 * 1024;
 
 /**
  * One client-opened stream as a Duplex: readable = the client's DATA (ends at its FIN), writable =
@@ -100,6 +108,10 @@ export class SpdyServerSession {
   private readonly decompressor = new HeaderDecompressor();
   private readonly streams = new Map<number, SpdyStream>();
   private readonly blocked = new Set<SpdyStream>();
+  /** Bytes of control frames handed to the transport and not yet taken by it. */
+  private unsentControlBytes = 0;
+  private controlBacklogged = false;
+  private readingPaused = false;
   private readonly queue: SpdyFrame[] = [];
   private pumping = false;
   private lastStreamId = 0;
@@ -170,7 +182,7 @@ export class SpdyServerSession {
         return undefined;
       case 'ping':
         // Client pings have odd ids and are echoed; even ids would answer pings this side never sends.
-        if (f.id % 2 === 1) this.send(encodeFrame(f));
+        if (f.id % 2 === 1) this.sendControl(encodeFrame(f));
         return undefined;
       case 'goAway':
         this.shutdown();
@@ -217,11 +229,35 @@ export class SpdyServerSession {
     this.transport.write(bytes, done ?? (() => undefined));
   }
 
+  // DATA is paced by its stream's writer waiting for `done`; control frames have no writer to wait,
+  // so the client that provokes them is paced instead: it is not read while too many are unsent.
+  private sendControl(bytes: Buffer): void {
+    this.unsentControlBytes += bytes.length;
+    if (this.unsentControlBytes > MAX_UNSENT_CONTROL_BYTES) this.controlBacklogged = true;
+    this.updateReading();
+    this.send(bytes, () => {
+      this.unsentControlBytes -= bytes.length;
+      if (this.controlBacklogged && this.unsentControlBytes <= MAX_UNSENT_CONTROL_BYTES / 2) {
+        this.controlBacklogged = false;
+        this.updateReading();
+      }
+    });
+  }
+
+  /** Reads from the transport unless a stream's reader is full or control replies are backed up. */
+  private updateReading(): void {
+    const pause = this.blocked.size > 0 || this.controlBacklogged;
+    if (pause === this.readingPaused || this.closed) return;
+    this.readingPaused = pause;
+    if (pause) this.transport.pause();
+    else this.transport.resume();
+  }
+
   /** @internal */
   sendReply(id: number): void {
     if (this.closed) return;
     const block = this.compressor.compress(encodeHeaderPairs([]));
-    this.send(encodeFrame({ kind: 'synReply', streamId: id, fin: false, headerBlock: block }));
+    this.sendControl(encodeFrame({ kind: 'synReply', streamId: id, fin: false, headerBlock: block }));
   }
 
   /** @internal */
@@ -238,18 +274,18 @@ export class SpdyServerSession {
 
   /** @internal */
   sendReset(id: number, status: number): void {
-    if (!this.closed) this.send(encodeFrame({ kind: 'rstStream', streamId: id, status }));
+    if (!this.closed) this.sendControl(encodeFrame({ kind: 'rstStream', streamId: id, status }));
   }
 
   /** @internal A stream's reader is full: stop reading the connection until it drains. */
   block(s: SpdyStream): void {
-    if (this.blocked.size === 0) this.transport.pause();
     this.blocked.add(s);
+    this.updateReading();
   }
 
   /** @internal */
   unblock(s: SpdyStream): void {
-    if (this.blocked.delete(s) && this.blocked.size === 0 && !this.closed) this.transport.resume();
+    if (this.blocked.delete(s)) this.updateReading();
   }
 
   /** @internal */

@@ -15,6 +15,9 @@ export class SpdyTestClient {
   readonly replies = new Map<number, SpdyHeaders>();
   closed = false;
   paused = false;
+  /** While true the transport takes no bytes (a peer that stops reading): writes stay unfinished. */
+  stallWrites = false;
+  private readonly stalled: (() => void)[] = [];
   session!: SpdyServerSession;
   private readonly deflate = zlib.createDeflate({ dictionary: SPDY3_DICTIONARY, level: 9 });
   private readonly inflate = zlib.createInflate({ dictionary: SPDY3_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH });
@@ -34,7 +37,8 @@ export class SpdyTestClient {
         }
         for (const w of this.waiters.splice(0)) w();
       });
-      setImmediate(() => done());
+      if (this.stallWrites) this.stalled.push(() => done());
+      else setImmediate(() => done());
     },
     pause: () => { this.paused = true; },
     resume: () => { this.paused = false; },
@@ -47,6 +51,12 @@ export class SpdyTestClient {
     const headerBlock = await this.deflateBlock(encodeHeaderPairs(Object.entries(headers)));
     this.send({ kind: 'synStream', streamId: id, associatedTo: 0, priority: 0, fin, unidirectional: false, headerBlock });
     return id;
+  }
+
+  /** The peer reads again: every write held by `stallWrites` finishes. */
+  releaseWrites(): void {
+    this.stallWrites = false;
+    for (const done of this.stalled.splice(0)) done();
   }
 
   send(f: SpdyFrame): void {
