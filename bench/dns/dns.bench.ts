@@ -7,12 +7,14 @@
  * 1. max QPS with 10k ClusterIP Services (+100 headless × 10 Pods) loaded, dnsperf at full speed,
  *    the main query mix (A, SRV, headless A, NXDOMAIN; fits the answer cache) and a cache-miss mix;
  * 2. the same against unbound (static local-zone, one thread): baseline and ratio;
- * 3. p99 latency at half our max rate (dnsperf -Q, per-query latencies from -v);
+ * 3. p99 latency at half our max rate (dnsperf -Q, per-query latencies from -v): the median of 5
+ *    rounds per server, alternating;
  * 4. RSS (/proc/<pid>/status VmRSS, and VmHWM) of the server process with 10k Services + 100k Pod endpoints.
  * The server runs in a child process (bench/dns/server-child.ts) with the deployed DNS Pod's Node
- * flags (src/dns/node-flags.ts). Everything started is ended by
- * pid and the temp dir removed, also on failure or interruption. Takes ~65 s on an idle
- * machine, longer when it is busy (hard stop at 115 s).
+ * flags (src/dns/node-flags.ts). The server under test (ours or unbound) runs pinned to one CPU,
+ * dnsperf and this driver to another (bench/dns/cpu-pinning.ts). Everything started is ended by
+ * pid and the temp dir removed, also on failure or interruption. Takes ~90 s on an idle
+ * machine, longer when it is busy (hard stop at 150 s).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import * as packet from 'dns-packet';
 import { DNS_NODE_FLAGS } from '../../src/dns/node-flags.js';
 import { dnsperf, quantile, type DnsperfResult } from './dnsperf.js';
 import { startUnbound } from './unbound.js';
+import { assertPinned, pinSelf, pinned, planCpus } from './cpu-pinning.js';
 import { QPS_FIXTURE, RSS_FIXTURE, ZONE, mainQueries, missQueries, unboundLocalData, type QueryMix, type FixtureSpec, podIPOf } from './fixtures.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +36,8 @@ const MAX_ROUNDS = 3;
 const MAX_SECONDS = 3.5;
 const MISS_ROUNDS = 2;
 const MISS_SECONDS = 2.5;
-const LATENCY_ROUNDS = 2;
+/** Latency rounds per server (alternating); the median round's p99 counts, so one disturbed round moves nothing. */
+const LATENCY_ROUNDS = 5;
 const LATENCY_SECONDS = 3;
 
 const started = new Set<ChildProcess>();
@@ -45,7 +49,9 @@ function killStarted(): void {
 const tmp = mkdtempSync(join(tmpdir(), 'clusterip-dnsbench-'));
 process.on('exit', () => { killStarted(); rmSync(tmp, { recursive: true, force: true }); });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-setTimeout(() => { console.error('dns bench: hard time limit reached'); process.exit(1); }, 115_000).unref();
+setTimeout(() => { console.error('dns bench: hard time limit reached'); process.exit(1); }, 150_000).unref();
+/** Which CPU the servers get and which dnsperf gets (the same layout for ours and unbound). */
+const CPUS = planCpus();
 
 const log = (msg: string) => console.error(`dns bench: ${msg}`);
 function bench(figure: string, value: number, unit: string, extra: Record<string, unknown>): void {
@@ -85,8 +91,8 @@ function startServerChild(mode: 'qps' | 'rss', client: 'fake' | 'list'): Promise
   // The deployed DNS Pod's Node flags, so the figures are the server's as deployed; extra flags
   // (DNS_BENCH_NODE_FLAGS) only to try other settings.
   const extra = (process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const proc = spawn(process.execPath, ['--expose-gc', ...DNS_NODE_FLAGS, ...extra, ...childCmd, mode, client],
-    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const cmd = pinned(CPUS.server, process.execPath, ['--expose-gc', ...DNS_NODE_FLAGS, ...extra, ...childCmd, mode, client]);
+  const proc = spawn(cmd.command, cmd.args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   track(proc);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const stop = async () => {
@@ -102,6 +108,13 @@ function startServerChild(mode: 'qps' | 'rss', client: 'fake' | 'list'): Promise
     });
     proc.once('message', (m: { port: number; loadMs: number; memory: NodeJS.MemoryUsage }) => {
       clearTimeout(timer);
+      try {
+        assertPinned(proc.pid!, CPUS.server, `server child (${mode})`);
+      } catch (err) {
+        void stop();
+        reject(err);
+        return;
+      }
       resolve({ proc, port: m.port, loadMs: m.loadMs, memory: m.memory, heap, stop });
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server child (${mode}) exited ${code} before ready`)); });
@@ -207,11 +220,13 @@ async function alternate(targets: Target[], rounds: number, job: (t: Target) => 
 }
 const best = (runs: DnsperfResult[]) => runs.reduce((a, b) => (b.qps > a.qps ? b : a));
 const p99 = (r: DnsperfResult) => quantile(r.latenciesMs, 0.99);
-/** The run with the lower p99 (the one least disturbed by other load on the machine). */
-const calmest = (runs: DnsperfResult[]) => runs.reduce((a, b) => (p99(b) < p99(a) ? b : a));
+/** The run whose p99 is the median of all rounds (odd count: the middle one). */
+const medianRun = (runs: DnsperfResult[]) => [...runs].sort((a, b) => p99(a) - p99(b))[(runs.length - 1) >> 1];
 const qpsList = (runs: DnsperfResult[]) => runs.map((r) => Math.round(r.qps)).join(', ');
 
 async function main(): Promise<void> {
+  pinSelf(CPUS.load);
+  log(`CPU layout: ${CPUS.note}`);
   const main = mainQueries(QPS_FIXTURE);
   const miss = missQueries(QPS_FIXTURE);
   const mainFile = writeQueries('main.txt', main);
@@ -224,18 +239,19 @@ async function main(): Promise<void> {
     log(`server pid ${ours.proc.pid} on 127.0.0.1:${ours.port}, loaded in ${ours.loadMs.toFixed(0)} ms`);
     await verifyAnswers(ours.port, 'clusterip dns', QPS_FIXTURE);
     log(`server memory after loading: RSS ${memoryOf(ours.proc.pid!).rss.toFixed(1)} MB, ${heapNote(ours.memory)}`);
-    const ub = await startUnbound(tmp, unboundLocalData(QPS_FIXTURE), async (port) => (await ask(port, ZONE, 'SOA'))?.rcode === 'NOERROR');
+    const ub = await startUnbound(tmp, unboundLocalData(QPS_FIXTURE), async (port) => (await ask(port, ZONE, 'SOA'))?.rcode === 'NOERROR', CPUS.server);
     track(ub.proc);
+    assertPinned(ub.proc.pid!, CPUS.server, 'unbound');
     try {
       log(`unbound pid ${ub.proc.pid} on 127.0.0.1:${ub.port}`);
       await verifyAnswers(ub.port, 'unbound', QPS_FIXTURE);
       const targets: Target[] = [{ who: 'ours', port: ours.port }, { who: 'unbound', port: ub.port }];
-      const max = await alternate(targets, MAX_ROUNDS, (t) => dnsperf({ port: t.port, file: mainFile, seconds: MAX_SECONDS, track }), 'max rate, main mix');
+      const max = await alternate(targets, MAX_ROUNDS, (t) => dnsperf({ port: t.port, file: mainFile, seconds: MAX_SECONDS, track, cpu: CPUS.load }), 'max rate, main mix');
       for (const [who, runs] of max) for (const r of runs) checkRcodes(`${who} (main)`, r, main);
-      const missRuns = await alternate(targets, MISS_ROUNDS, (t) => dnsperf({ port: t.port, file: missFile, seconds: MISS_SECONDS, track }), 'max rate, cache-miss mix');
+      const missRuns = await alternate(targets, MISS_ROUNDS, (t) => dnsperf({ port: t.port, file: missFile, seconds: MISS_SECONDS, track, cpu: CPUS.load }), 'max rate, cache-miss mix');
       for (const [who, runs] of missRuns) for (const r of runs) checkRcodes(`${who} (miss)`, r, miss);
       const rate = Math.round(best(max.get('ours')!).qps / 2);
-      const lat = await alternate(targets, LATENCY_ROUNDS, (t) => dnsperf({ port: t.port, file: mainFile, seconds: LATENCY_SECONDS, qps: rate, perQuery: join(tmp, 'latency.txt'), track }), `${rate} QPS limit`);
+      const lat = await alternate(targets, LATENCY_ROUNDS, (t) => dnsperf({ port: t.port, file: mainFile, seconds: LATENCY_SECONDS, qps: rate, perQuery: join(tmp, 'latency.txt'), track, cpu: CPUS.load }), `${rate} QPS limit`);
       for (const [who, runs] of lat) {
         log(`${who} at ${rate} QPS: p50 ${runs.map((r) => quantile(r.latenciesMs, 0.5).toFixed(3)).join(' / ')} ms, p99 ${runs.map((r) => p99(r).toFixed(3)).join(' / ')} ms`);
       }
@@ -254,15 +270,15 @@ async function main(): Promise<void> {
   const ubMax = best(max.get('unbound')!);
   const oursMiss = best(missRuns.get('ours')!);
   const ubMiss = best(missRuns.get('unbound')!);
-  const oursLat = calmest(lat.get('ours')!);
-  const ubLat = calmest(lat.get('unbound')!);
+  const oursLat = medianRun(lat.get('ours')!);
+  const ubLat = medianRun(lat.get('unbound')!);
   const flagsNote = [...DNS_NODE_FLAGS, ...(process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)].join(' ');
   const qpsAnchor = 'CoreDNS ~17k QPS per core (33.7k QPS on 2 vCPU, coredns/deployment Scaling_CoreDNS.md)';
   const mixNote = `${main.lines.length} queries, ${main.distinct} distinct: A for 10k ClusterIP Services, SRV 2k, headless A (10 Pods) 500, NXDOMAIN ${(main.nxShare * 100).toFixed(1)}%`;
   bench('DNS max QPS, 10k Services, main mix (one core)', oursMax.qps, 'QPS', {
     baseline: { name: 'unbound 1 thread, static local-zone', value: Math.round(ubMax.qps), unit: 'QPS' },
     anchor: qpsAnchor, target: '>= 25000 QPS',
-    detail: `best of ${MAX_ROUNDS} alternating ${MAX_SECONDS} s runs (ours ${qpsList(max.get('ours')!)}; unbound ${qpsList(max.get('unbound')!)}); ${mixNote}; ${oursMax.command}`,
+    detail: `best of ${MAX_ROUNDS} alternating ${MAX_SECONDS} s runs (ours ${qpsList(max.get('ours')!)}; unbound ${qpsList(max.get('unbound')!)}); ${mixNote}; ${CPUS.note}; ${oursMax.command}`,
   });
   bench('DNS max QPS ratio ours/unbound, main mix', oursMax.qps / ubMax.qps, 'x', { target: 'informational' });
   bench('DNS max QPS, 10k Services, 30k distinct questions (answer cache misses)', oursMiss.qps, 'QPS', {
@@ -273,7 +289,7 @@ async function main(): Promise<void> {
   bench(`DNS p99 latency at half max rate (${rate} QPS)`, p99(oursLat), 'ms', {
     baseline: { name: `unbound at ${rate} QPS`, value: Math.round(p99(ubLat) * 1000) / 1000, unit: 'ms' },
     anchor: 'CoreDNS 2.6 ms average at 33.7k QPS (Scaling_CoreDNS.md)', target: '< 2 ms',
-    detail: `calmer of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s runs per server (ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); server Node flags ${flagsNote}; ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}`,
+    detail: `median of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s rounds per server (per round, ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); ${CPUS.note}; server Node flags ${flagsNote}; ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}`,
   });
 
   // --- memory: 10k Services + 100k Pod endpoints ------------------------------------------------
@@ -288,7 +304,7 @@ async function main(): Promise<void> {
   } finally {
     await lean.stop();
   }
-  const ubRss = await startUnbound(join(tmp), unboundLocalData(RSS_FIXTURE), async (port) => (await ask(port, `${ZONE}`, 'SOA'))?.rcode === 'NOERROR');
+  const ubRss = await startUnbound(join(tmp), unboundLocalData(RSS_FIXTURE), async (port) => (await ask(port, `${ZONE}`, 'SOA'))?.rcode === 'NOERROR', CPUS.server);
   track(ubRss.proc);
   let ubMem: { rss: number; hwm: number };
   try {

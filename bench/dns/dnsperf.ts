@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { pinned } from './cpu-pinning.js';
 
 export interface DnsperfRun {
   port: number;
@@ -16,6 +17,8 @@ export interface DnsperfRun {
   outstanding?: number;
   /** Keep per-query latencies (-v), written to this file during the run (removed after). */
   perQuery?: string;
+  /** Run dnsperf on this CPU only (taskset); unset = anywhere. */
+  cpu?: number;
   /** Told the process once started, so the caller can end it if the bench is cut short. */
   track?: (proc: ChildProcess) => void;
 }
@@ -39,12 +42,13 @@ export function dnsperf(run: DnsperfRun): Promise<DnsperfResult> {
     '-T', '1', '-c', '4', '-q', String(run.outstanding ?? 200), '-t', '2'];
   if (run.qps) args.push('-Q', String(run.qps));
   if (run.perQuery) args.push('-v');
-  const command = `dnsperf ${args.join(' ')}`;
+  const cmd = pinned(run.cpu, 'dnsperf', args);
+  const command = `${cmd.command} ${cmd.args.join(' ')}`;
   return new Promise((resolve, reject) => {
     // With -v, dnsperf prints a line per query; it goes to a file (read after the run) so parsing
     // it does not compete for CPU with the server and dnsperf during the measurement.
     const out = run.perQuery ? openSync(run.perQuery, 'w') : 'pipe';
-    const child = spawn('dnsperf', args, { stdio: ['ignore', out, 'pipe'] });
+    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', out, 'pipe'] });
     if (typeof out === 'number') closeSync(out);
     run.track?.(child);
     let stdout = '';

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
 import { ZONE } from './fixtures.js';
+import { pinned } from './cpu-pinning.js';
 
 export interface Unbound {
   proc: ChildProcess;
@@ -25,8 +26,11 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Writes the config and starts unbound; resolves once it answers a query for the zone's SOA. */
-export async function startUnbound(dir: string, localData: string[], probe: (port: number) => Promise<boolean>): Promise<Unbound> {
+/**
+ * Writes the config and starts unbound (on CPU `cpu` only, when given); resolves once it answers
+ * a query for the zone's SOA.
+ */
+export async function startUnbound(dir: string, localData: string[], probe: (port: number) => Promise<boolean>, cpu?: number): Promise<Unbound> {
   const port = await freeUdpPort();
   const conf = join(dir, 'unbound.conf');
   writeFileSync(conf, [
@@ -51,7 +55,8 @@ export async function startUnbound(dir: string, localData: string[], probe: (por
     '  control-enable: no',
     '',
   ].join('\n'));
-  const proc = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cmd = pinned(cpu, 'unbound', ['-d', '-c', conf]);
+  const proc = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (c: string) => { stderr = (stderr + c).slice(-4000); });

@@ -34,6 +34,22 @@ test('a hit patches ID, RD and the question spelling; answer names follow the qu
   assert.equal((d.answers![0] as { data: string }).data, '10.0.0.1');
 });
 
+test('each hit is its own buffer: patching one reply never changes the cached answer', () => {
+  const cache = new AnswerCache(10);
+  const q = query(NAME);
+  cache.set(q, qEnd(NAME), 1, reply(q, NAME, '10.0.0.1'));
+  const upper = NAME.toUpperCase();
+  const first = cache.get(query(upper, { id: 1 }), qEnd(upper), 1)!;
+  const second = cache.get(query(NAME, { id: 2 }), qEnd(NAME), 1)!;
+  assert.ok(first.buffer !== second.buffer || first.byteOffset !== second.byteOffset, 'two hits share memory');
+  assert.equal(packet.decode(first).questions![0].name, upper);
+  assert.equal(packet.decode(second).questions![0].name, NAME);
+  first.fill(0);
+  const third = cache.get(query(NAME, { id: 3 }), qEnd(NAME), 1)!;
+  assert.equal(packet.decode(third).id, 3);
+  assert.equal((packet.decode(third).answers![0] as { data: string }).data, '10.0.0.1');
+});
+
 test('misses: other name, other EDNS size, stale generation', () => {
   const cache = new AnswerCache(10);
   const q = query(NAME, { edns: 1232 });

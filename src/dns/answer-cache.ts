@@ -56,11 +56,13 @@ export class AnswerCache {
     for (let e = this.byHash.get(hashQuery(query, questionEnd)); e; e = e.next) {
       if (e.generation !== generation || !sameQuestion(e, query, questionEnd)) continue;
       const reply = Buffer.allocUnsafe(e.reply.length);
-      e.reply.copy(reply);
+      reply.set(e.reply);
       reply[0] = query[0];
       reply[1] = query[1];
       reply[2] = (reply[2] & 0xfe) | (query[2] & 0x01);
-      query.copy(reply, 12, 12, questionEnd);
+      // The question's spelling, byte by byte: Buffer#copy of a sub-range makes a Uint8Array view
+      // of the source per call, the largest allocation left on this path (run once per query).
+      for (let i = 12; i < questionEnd; i++) reply[i] = query[i];
       return reply;
     }
     return undefined;
@@ -103,12 +105,16 @@ export class AnswerCache {
   }
 }
 
-/** FNV-1a over the case-folded question and the exact bytes after it. */
+/**
+ * FNV-1a over the case-folded question and the exact bytes after it, cut to 30 bits: a number
+ * that fits a small integer (Smi) even with pointer compression, so using it as a Map key never
+ * boxes it in a heap number (an unsigned 32-bit value would, for half the queries).
+ */
 function hashQuery(query: Buffer, questionEnd: number): number {
   let h = 0x811c9dc5;
   for (let i = 12; i < questionEnd; i++) h = Math.imul(h ^ fold(query[i]), 0x01000193);
   for (let i = questionEnd; i < query.length; i++) h = Math.imul(h ^ query[i], 0x01000193);
-  return h >>> 0;
+  return h & 0x3fffffff;
 }
 
 function sameQuestion(e: Entry, query: Buffer, questionEnd: number): boolean {
