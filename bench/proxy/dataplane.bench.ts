@@ -16,6 +16,10 @@
  *   on this shared 2-core VM, runs one after the other differed by ±30% from load changes alone;
  * - the same with one request per connection (`Connection: close`): what each new flow costs.
  *
+ * Requests/s is measured for two answers, interleaved in the same rounds (`WORKLOADS`): a 2-byte
+ * body, where per-packet work is nearly all the work and the DNAT's cost shows most, and the stock
+ * nginx welcome page the seeds' `nginx` Pods serve, which is what a user of the seeds sees.
+ *
  * Each kind of traffic comes from its own client namespace. Sending to the Pod IP and to the
  * ClusterIP from one client made the ClusterIP look slow (0.67 of direct in the old bench): the
  * client's TCP timestamp offset is per destination address, so a SYN from a reused source port met
@@ -25,6 +29,7 @@
  * Traffic is only sent from inside the fixture's namespaces.
  */
 import { execFileSync, execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { R } from '../../src/api/resources.js';
@@ -33,7 +38,7 @@ import { NFT_TABLE } from '../../src/proxy/nftables/proxier.js';
 import { ProxyFixture, inNs } from '../../test/e2e/proxy-fixture.js';
 import type { TestApi } from '../../test/e2e/proxy-api.js';
 import { bench, epIp, makeTestApi, percentile, sliceObj, svcIp, svcObj } from './common.js';
-import { NginxBackend } from './nginx-backend.js';
+import { NginxBackend, TINY_ANSWER_PATH, WELCOME_PAGE_FILE, WELCOME_PAGE_PATH } from './nginx-backend.js';
 
 const NS = 'default';
 const MANY = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -57,6 +62,16 @@ const TARGETS = [
   { name: 'zz-target-a', clusterIP: '10.111.0.10', podIp: '10.244.0.2' },
   { name: 'zz-target-b', clusterIP: '10.111.0.11', podIp: '10.244.0.3' },
 ] as const;
+
+/**
+ * What the requests/s figures ask nginx for. Both are measured in every round, so they see the
+ * same machine load; `body` is what the answer must carry (checked before measuring).
+ */
+const WORKLOADS = [
+  { key: 'tiny', label: '2-byte answer', path: TINY_ANSWER_PATH, body: 'ok' },
+  { key: 'welcome', label: 'nginx welcome page', path: WELCOME_PAGE_PATH, body: readFileSync(WELCOME_PAGE_FILE, 'utf8') },
+] as const;
+type Workload = (typeof WORKLOADS)[number];
 
 /**
  * What programs a node namespace: the proxy in one of its modes, or — as the floor for the
@@ -156,10 +171,14 @@ function nftChains(node: Node): string[] {
   return chains;
 }
 
-/** Runs a command inside `ns` without blocking the event loop (the proxies keep running, idle). */
+/**
+ * Runs a command inside `ns` without blocking the event loop (the proxies keep running, idle).
+ * `setpriv --pdeathsig KILL`: a wrk or connect client still running when the bench is killed dies
+ * with it instead of sending on from a namespace that is being removed.
+ */
 function inNsAsync(ns: string, argv: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out)));
+    execFile('ip', ['netns', 'exec', ns, 'setpriv', '--pdeathsig', 'KILL', ...argv], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
 
@@ -173,7 +192,32 @@ async function wrk(client: string, cpu: number, url: string, closeEach: boolean)
   const out = await inNsAsync(client, ['taskset', '-c', String(cpu), 'wrk', '-t1', '-c16', `-d${WRK_SECONDS}s`, ...(closeEach ? ['-H', 'Connection: close'] : []), url]);
   const errors = /Socket errors: (.*)/.exec(out)?.[1];
   if (errors && /timeout [1-9]/.test(errors)) console.error(`wrk ${url}: socket errors ${errors}`);
+  // A 404 or 500 is answered fast too: counted as requests/s it would be a figure of nothing.
+  const bad = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  if (bad) throw new Error(`wrk ${url}: ${bad} answers were not 2xx`);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+}
+
+/**
+ * Before timing: every workload's answer, through the ClusterIP and straight to the Pod, is the
+ * expected body, byte for byte (so the welcome-page rows really carry the seeds' page). Returns the
+ * answer sizes on the wire (headers + body) per workload, for the log.
+ */
+function checkAnswers(node: Node): Map<Workload, { header: number; body: number }> {
+  const sizes = new Map<Workload, { header: number; body: number }>();
+  for (const w of WORKLOADS) {
+    for (const [i, t] of TARGETS.entries()) {
+      for (const [client, url] of [[node.clients.viaSvc[i]!, `http://${t.clusterIP}:80${w.path}`], [node.clients.direct[i]!, `http://${t.podIp}:${POD_PORT}${w.path}`]] as const) {
+        const out = inNs(client, ['curl', '-sS', '--max-time', '5', '-w', '\n%{http_code} %{size_header}', url]);
+        const cut = out.lastIndexOf('\n');
+        const [code, header] = out.slice(cut + 1).split(' ').map(Number);
+        const body = out.slice(0, cut);
+        if (code !== 200 || body !== w.body) throw new Error(`${node.mode}: ${url} answered ${code} with ${body.length} bytes, not the ${w.label} (${w.body.length} bytes)`);
+        sizes.set(w, { header: header!, body: Buffer.byteLength(body) });
+      }
+    }
+  }
+  return sizes;
 }
 
 const median = (xs: number[]): number => percentile(xs, 50);
@@ -205,32 +249,33 @@ async function measureLatency(nodes: Node[]): Promise<LatencyVariant[]> {
   return variants;
 }
 
-interface ThroughputVariant { node: Node; direct: number[]; viaSvc: number[] }
+interface ThroughputVariant { node: Node; workload: Workload; direct: number[]; viaSvc: number[] }
 
 /**
- * Each round, per node: wrk straight to one Pod and wrk through the other Pod's ClusterIP, at the
- * same time; the Pods swap roles every round. The figure is the median of the per-round ratios.
- * Pod i and the wrk that loads it share CPU i, so each pair's whole work (client, kernel path in
- * softirq, server) stays on one CPU: the pairs do not take turns on each other's CPU, which made
- * the per-round ratios scatter by ±8% unpinned.
+ * Each round, per node and workload: wrk straight to one Pod and wrk through the other Pod's
+ * ClusterIP, at the same time; the Pods swap roles every round, and the order of the (node,
+ * workload) pairs rotates. The figure is the median of the per-round ratios. Pod i and the wrk
+ * that loads it share CPU i, so each pair's whole work (client, kernel path in softirq, server)
+ * stays on one CPU: the pairs do not take turns on each other's CPU, which made the per-round
+ * ratios scatter by ±8% unpinned.
  */
 async function measureThroughput(nodes: Node[], closeEach: boolean): Promise<ThroughputVariant[]> {
-  const variants: ThroughputVariant[] = nodes.map((node) => ({ node, direct: [], viaSvc: [] }));
+  const variants: ThroughputVariant[] = nodes.flatMap((node) => WORKLOADS.map((workload) => ({ node, workload, direct: [], viaSvc: [] })));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + round) % variants.length]!;
       const d = round % 2;
       const s = 1 - d;
       const [direct, viaSvc] = await Promise.all([
-        wrk(v.node.clients.direct[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}/`, closeEach),
-        wrk(v.node.clients.viaSvc[s]!, s, `http://${TARGETS[s]!.clusterIP}:80/`, closeEach),
+        wrk(v.node.clients.direct[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}${v.workload.path}`, closeEach),
+        wrk(v.node.clients.viaSvc[s]!, s, `http://${TARGETS[s]!.clusterIP}:80${v.workload.path}`, closeEach),
       ]);
       v.direct.push(direct);
       v.viaSvc.push(viaSvc);
     }
   }
   for (const v of variants) {
-    console.error(`${v.node.mode} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ClusterIP ${v.viaSvc.map(Math.round).join(' ')} req/s`);
+    console.error(`${v.node.mode} ${v.workload.label} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ClusterIP ${v.viaSvc.map(Math.round).join(' ')} req/s`);
   }
   return variants;
 }
@@ -299,14 +344,21 @@ try {
 
   const few = nodes.filter((n) => n.services === FEW);
   const who = (v: ThroughputVariant): string => (v.node.mode === 'bare-dnat' ? 'floor: bare nft dnat rule, no proxy' : v.node.mode);
+  if (PARTS.has('throughput')) {
+    for (const node of few) {
+      const sizes = checkAnswers(node);
+      if (node === few[0]) console.error(`answers (headers + body, bytes): ${WORKLOADS.map((w) => `${w.label} ${sizes.get(w)!.header} + ${sizes.get(w)!.body}`).join(', ')}`);
+    }
+  }
+  const what = (v: ThroughputVariant): string => `${v.workload.label}, ${v.workload.key === 'welcome' ? `${Buffer.byteLength(v.workload.body)} B, the seeds' workload` : 'worst case for the NAT share'}`;
   for (const v of PARTS.has('throughput') ? await measureThroughput(few, false) : []) {
-    bench(`${who(v)}: requests/s through ClusterIP / direct to Pod IP (keep-alive, median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
+    bench(`${who(v)}: requests/s through ClusterIP / direct to Pod IP, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
       baseline: { name: 'direct to Pod IP, req/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
       anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target: v.node.mode === 'bare-dnat' ? undefined : '>= 0.95',
     });
   }
   for (const v of PARTS.has('throughput') && process.env.BENCH_CLOSE !== '0' ? await measureThroughput(few, true) : []) {
-    bench(`${who(v)}: requests/s through ClusterIP / direct, one request per connection (median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
+    bench(`${who(v)}: requests/s through ClusterIP / direct, ${what(v)}, one request per connection (median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
       baseline: { name: 'direct to Pod IP, connections/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
     });
   }

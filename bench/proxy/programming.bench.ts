@@ -96,7 +96,7 @@ async function stopChild(c: Child): Promise<void> {
  */
 async function liveInKernel(ns: string, mode: ProxyMode, clusterIP: string, endpointIP: string): Promise<boolean> {
   if (mode === 'nftables') {
-    const r = await runInNetns(ns, ['nft', 'list', 'map', 'ip', 'clusterip', 'service-endpoints']);
+    const r = await runInNetns(ns, ['nft', 'list', 'map', 'ip', 'clusterip', 'service-endpoints-tcp']);
     return r.stdout.includes(`${clusterIP} . tcp . 80 . `) && r.stdout.includes(`${endpointIP} . 8080`);
   }
   const services = await runInNetns(ns, ['iptables', '-w', '-t', 'nat', '-S', 'KUBE-SERVICES']);
