@@ -228,14 +228,7 @@ export class Registry {
   }
 
   async list<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
-    return guard(async () => {
-      const items = this.listCached(info, namespace, opts);
-      return {
-        apiVersion: groupVersion(info), kind: info.listKind,
-        metadata: items.metadata,
-        items: items.objects.map((c) => c.copy() as T),
-      };
-    });
+    return this.listOf<T>(info, namespace, opts, (c) => c.copy());
   }
 
   /**
@@ -243,13 +236,13 @@ export class Registry {
    * (in-process informers; see `SharedReads` in src/client/client.ts).
    */
   async listShared<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
+    return this.listOf<T>(info, namespace, opts, (c) => c.obj);
+  }
+
+  private listOf<T extends KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, item: (c: CachedObject) => KubeObject): Promise<KubeList<T>> {
     return guard(async () => {
       const items = this.listCached(info, namespace, opts);
-      return {
-        apiVersion: groupVersion(info), kind: info.listKind,
-        metadata: items.metadata,
-        items: items.objects.map((c) => c.obj as T),
-      };
+      return { apiVersion: groupVersion(info), kind: info.listKind, metadata: items.metadata, items: items.objects.map((c) => item(c) as T) };
     });
   }
 
