@@ -11,7 +11,13 @@
  * - network programming latency: 200 times (or until a time budget is spent), replace one endpoint
  *   of a random Service through the API and time from the write to the moment the proxy reports
  *   the transaction containing the new endpoint as accepted by the kernel (the rules are live);
- *   the last change is then looked up in the kernel (`nft list table` / `iptables-save`).
+ *   the last change is then looked up in the kernel (`nft list table` / `iptables-save`);
+ * - nftables at 10k, a diagnostic full sync with the machine's free memory pre-touched (see
+ *   fullSyncWarmMemory);
+ * - iptables only, the kernel's floor (after the proxy stopped, rules left in place): the latency
+ *   of the smallest rule-adding transaction through a long-lived iptables-restore, with the nat
+ *   OUTPUT jump and without it; and the proxy's full-sync transaction replayed alone into an empty
+ *   namespace, its CPU time split into iptables-restore's own (user) and the kernel's (sys).
  * Rules-only: the node namespace is a bare scratch namespace.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +29,8 @@ import { R } from '../../src/api/resources.js';
 import { startApiServer } from '../../src/apiserver/http/server.js';
 import { ensurePki } from '../../src/apiserver/pki/pki.js';
 import type { ProxyMode } from '../../src/proxy/proxy.js';
-import { runInNetns } from '../../src/proxy/exec.js';
+import { mustRunInNetns, netnsSpawn, runInNetns } from '../../src/proxy/exec.js';
+import { IptablesRestoreSession } from '../../src/proxy/iptables/session.js';
 import { bench, epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -62,8 +69,8 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
 
 interface Child { proc: ChildProcess; next<T>(phase: string): Promise<T> }
 
-function startChild(socket: string, ns: string, mode: ProxyMode): Child {
-  const proc = spawn(process.execPath, ['--expose-gc', ...childCmd, socket, ns, mode], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startChild(socket: string, ns: string, mode: ProxyMode, fullTextFile?: string): Child {
+  const proc = spawn(process.execPath, ['--expose-gc', ...childCmd, socket, ns, mode, ...(fullTextFile ? [fullTextFile] : [])], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   const next = <T>(phase: string): Promise<T> => new Promise((resolve, reject) => {
@@ -106,9 +113,102 @@ async function liveInKernel(ns: string, mode: ProxyMode, clusterIP: string, endp
   return svc.stdout.includes(`${endpointIP}:8080`);
 }
 
-async function runMode(mode: ProxyMode, services: number, socket: string): Promise<void> {
+/**
+ * Every iptables-nft transaction that adds a rule makes the kernel re-validate the whole nat table:
+ * it walks every chain reachable from each base chain that jumps into KUBE-SERVICES (PREROUTING
+ * and OUTPUT), whatever the transaction changed. The smallest such transaction — one rule in a
+ * chain nothing jumps to — through the same kind of long-lived iptables-restore the proxy uses is
+ * the floor under any incremental sync in this namespace. Measured as deployed, then without the
+ * nat OUTPUT jump (one walk instead of two), to show where the floor comes from.
+ */
+async function iptablesKernelFloor(ns: string, label: string): Promise<void> {
+  const session = new IptablesRestoreSession(netnsSpawn(ns));
+  const rounds = async (): Promise<number[]> => {
+    const ms: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const t = performance.now();
+      await session.run(`*nat\n:KUBE-FLOOR - [0:0]\n-A KUBE-FLOOR -m comment --comment "round ${i}" -j RETURN\nCOMMIT\n`);
+      if (i >= 10) ms.push(performance.now() - t); // the first rounds warm the process
+      // Spaced like the endpoint changes above: the kernel frees a transaction's old rules after it.
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return ms;
+  };
+  try {
+    const both = await rounds();
+    bench(`iptables: kernel floor, smallest rule-adding transaction (one rule, unreferenced chain) through a long-lived iptables-restore, p99, ${label}`, percentile(both, 99), 'ms', {
+      baseline: { name: 'p50', value: Number(percentile(both, 50).toFixed(2)) },
+    });
+    const jumps = (await mustRunInNetns(ns, ['iptables', '-w', '-t', 'nat', '-S', 'OUTPUT'])).split('\n').filter((l) => l.endsWith('-j KUBE-SERVICES'));
+    for (const rule of jumps) await mustRunInNetns(ns, ['sh', '-c', `iptables -w -t nat ${rule.replace(/^-A /, '-D ')}`]);
+    session.recycle();
+    const one = await rounds();
+    bench(`iptables: kernel floor as above without the nat OUTPUT jump (diagnostic: one base chain walks the graph instead of two), p99, ${label}`, percentile(one, 99), 'ms', {
+      baseline: { name: 'p50', value: Number(percentile(one, 50).toFixed(2)) },
+    });
+    console.error(`iptables ${label}: floor p50 ${percentile(both, 50).toFixed(2)} ms / p99 ${percentile(both, 99).toFixed(2)} ms; without the OUTPUT jump p50 ${percentile(one, 50).toFixed(2)} ms / p99 ${percentile(one, 99).toFixed(2)} ms`);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * The proxy's full-sync transaction replayed alone by `iptables-restore` into a fresh namespace
+ * whose built-in chains already jump into KUBE-SERVICES (as the proxy sets them up), with the
+ * CPU time of iptables-restore split into user (parsing, iptables-nft's caches) and sys (the
+ * kernel building and validating the rules). `times` (a shell builtin) reports the child's CPU.
+ */
+async function iptablesFullSyncSplit(textFile: string, label: string): Promise<void> {
+  const { ns, remove } = scratchNetns();
+  try {
+    await mustRunInNetns(ns, ['iptables-restore', '--noflush'], '*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\nCOMMIT\n');
+    for (const [chain, target] of [['PREROUTING', 'KUBE-SERVICES'], ['OUTPUT', 'KUBE-SERVICES'], ['POSTROUTING', 'KUBE-POSTROUTING']]) {
+      await mustRunInNetns(ns, ['iptables', '-w', '-t', 'nat', '-I', chain!, ...(target === 'KUBE-SERVICES' ? ['-d', '10.96.0.0/12'] : []), '-j', target!]);
+    }
+    const t = performance.now();
+    const out = await mustRunInNetns(ns, ['sh', '-c', `iptables-restore --noflush -w < '${textFile}' && times`]);
+    const wall = performance.now() - t;
+    // `times`: the shell's user/sys, then its children's: "0m9.280s 0m4.440s".
+    const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out.trim());
+    if (!m) throw new Error(`times printed ${JSON.stringify(out)}`);
+    const user = (Number(m[1]) * 60 + Number(m[2])) * 1000;
+    const sys = (Number(m[3]) * 60 + Number(m[4])) * 1000;
+    bench(`iptables: full-sync transaction replayed alone, kernel CPU time (sys), ${label}`, sys, 'ms', {
+      baseline: { name: 'iptables-restore own CPU time (user), ms', value: Math.round(user) },
+    });
+    console.error(`iptables ${label}: full-sync text replayed alone: wall ${wall.toFixed(0)} ms, user ${user.toFixed(0)} ms, sys ${sys.toFixed(0)} ms`);
+  } finally {
+    remove();
+  }
+}
+
+/**
+ * This VM's host takes back guest memory that sits free, and the first touch of such a page costs
+ * about three times a warm one (allocating 800 MB: 1.0 s of kernel time cold, 0.35 s warm). A full
+ * sync allocates a few hundred MB (nft alone ~320 MB at 10k Services), so the figure above depends
+ * on how warm the machine's free memory is. Diagnostic: the same full sync into a fresh namespace,
+ * right after a helper process touched and freed 1.2 GB.
+ */
+async function fullSyncWarmMemory(mode: ProxyMode, services: number, socket: string, label: string): Promise<void> {
   const { ns, remove } = scratchNetns();
   const child = startChild(socket, ns, mode);
+  try {
+    await child.next('loaded');
+    execFileSync('python3', ['-c', 'bytearray(1200 << 20)']);
+    child.proc.send('start');
+    const { fullMs, fullSyncMs } = await child.next<{ fullMs: number; fullSyncMs: number }>('synced');
+    bench(`${mode}: full sync, ${label}, free memory pre-touched (diagnostic for this VM, see method)`, fullMs, 'ms');
+    console.error(`${mode} ${label}: full sync with free memory pre-touched ${fullMs.toFixed(0)} ms (sync itself ${fullSyncMs} ms)`);
+  } finally {
+    await stopChild(child);
+    remove();
+  }
+}
+
+async function runMode(mode: ProxyMode, services: number, socket: string, run: number): Promise<void> {
+  const { ns, remove } = scratchNetns();
+  const fullTextFile = mode === 'iptables' ? join(tmp, `full-${services}.iptables`) : undefined;
+  const child = startChild(socket, ns, mode, fullTextFile);
   const label = `${services / 1000}k Services x 10 endpoints`;
   try {
     await child.next('loaded');
@@ -128,7 +228,7 @@ async function runMode(mode: ProxyMode, services: number, socket: string): Promi
     });
     console.error(`${mode} ${label}: full sync ${fullMs.toFixed(0)} ms (of which the sync itself — plan + kernel — ${fullSyncMs} ms, the rest listing over HTTP); proxy RSS ${mem.rss.toFixed(1)} MB (peak ${mem.hwm.toFixed(1)} MB, before start ${before.rss.toFixed(1)} MB)`);
 
-    child.proc.send({ changes: CHANGES, services, budgetMs: CHANGE_BUDGET_MS });
+    child.proc.send({ changes: CHANGES, services, budgetMs: CHANGE_BUDGET_MS, run });
     const r = await child.next<{ latencies: number[]; syncMs: number[]; lastSvc: number; lastIp: string }>('changed');
     if (!await liveInKernel(ns, mode, svcIp(r.lastSvc), r.lastIp)) throw new Error(`${mode}: last change (s${r.lastSvc} -> ${r.lastIp}) not found in the kernel`);
     const n = r.latencies.length;
@@ -140,6 +240,11 @@ async function runMode(mode: ProxyMode, services: number, socket: string): Promi
     });
     console.error(`${mode} ${label}: ${n} changes, latency p50 ${percentile(r.latencies, 50).toFixed(2)} ms, p99 ${percentile(r.latencies, 99).toFixed(2)} ms, max ${Math.max(...r.latencies).toFixed(2)} ms; `
       + `sync (tracker fold + plan + kernel) p50 ${percentile(r.syncMs, 50)} ms, max ${Math.max(...r.syncMs)} ms (ms clock)`);
+    await stopChild(child);
+    if (mode === 'iptables') {
+      await iptablesKernelFloor(ns, label);
+      await iptablesFullSyncSplit(fullTextFile!, label);
+    }
   } finally {
     await stopChild(child);
     remove(); // deleting the namespace drops every rule in it
@@ -156,7 +261,9 @@ for (const services of (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(
       await api.client.create(R.services, 'default', svcObj('default', `s${i}`, svcIp(i)));
       await api.client.create(R.endpointslices, 'default', sliceObj('default', `s${i}`, Array.from({ length: 10 }, (_, j) => epIp(i, j))));
     }
-    for (const mode of (process.env.BENCH_MODES ?? 'nftables,iptables').split(',') as ProxyMode[]) await runMode(mode, services, socket);
+    const modes = (process.env.BENCH_MODES ?? 'nftables,iptables').split(',') as ProxyMode[];
+    for (const [run, mode] of modes.entries()) await runMode(mode, services, socket, run);
+    if (services >= 10_000 && modes.includes('nftables')) await fullSyncWarmMemory('nftables', services, socket, `${services / 1000}k Services x 10 endpoints`);
   } finally {
     await server.close();
     await api.close();

@@ -5,18 +5,21 @@
  * trackers, runner, sync, kernel.
  *
  * Usage (spawned by programming.bench.ts with an IPC channel):
- *   node <proxy-child bundled to .cjs | --import tsx bench/proxy/proxy-child.ts> <api socket> <netns> <nftables|iptables>
+ *   node <proxy-child bundled to .cjs | --import tsx bench/proxy/proxy-child.ts> <api socket> <netns> <nftables|iptables> [full-sync text file]
  * Messages: sends {phase:'loaded'} once imported (baseline memory); on 'start' starts the proxy and
- * sends {phase:'synced', fullMs, fullSyncMs} after the first (full) sync and a GC; on {changes, services,
+ * sends {phase:'synced', fullMs, fullSyncMs} after the first (full) sync and a GC (writing that sync's
+ * transaction to the optional file first); on {changes, services, run,
  * budgetMs} replaces one endpoint of a random Service per change through the API and sends
  * {phase:'changed', latencies, syncMs, lastSvc, lastIp}; on 'stop' stops the proxy (rules stay) and exits.
  */
+import { writeFileSync } from 'node:fs';
 import { HttpClient } from '../../src/client/http.js';
 import { R } from '../../src/api/resources.js';
 import { startProxy, type ProxyMode, type SyncReport } from '../../src/proxy/proxy.js';
 import { epIp, sliceObj } from './common.js';
 
-interface ChangeRequest { changes: number; services: number; budgetMs: number }
+/** `run` numbers the change loops against one API (one per backend), so their new addresses differ. */
+interface ChangeRequest { changes: number; services: number; budgetMs: number; run: number }
 
 /** The syncs the proxy reported, with the time each was reported; `next` waits for the next one. */
 class SyncLog {
@@ -32,7 +35,7 @@ class SyncLog {
 }
 
 async function main(): Promise<void> {
-  const [socketPath, netns, mode] = process.argv.slice(2) as [string, string, ProxyMode];
+  const [socketPath, netns, mode, fullTextFile] = process.argv.slice(2) as [string, string, ProxyMode, string | undefined];
   const send = (m: unknown): void => { process.send?.(m); };
   if (!process.send) throw new Error('proxy-child must be spawned with an IPC channel');
   const client = new HttpClient({ socketPath });
@@ -53,6 +56,8 @@ async function main(): Promise<void> {
         while (log.entries.length === 0) await log.next();
         const fullMs = log.entries[0]!.at - t0;
         const fullSyncMs = log.entries[0]!.report.durationMs;
+        // The parent replays it alone to split its cost between the tool and the kernel.
+        if (fullTextFile) writeFileSync(fullTextFile, log.entries[0]!.report.transaction);
         log.entries.length = 0;
         // Settle the heap so the RSS the parent reads is what a running proxy keeps.
         if (gc) { gc(); await new Promise((r) => setTimeout(r, 100)); gc(); }
@@ -84,7 +89,9 @@ async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) 
   for (let k = 0; k < req.changes && performance.now() < deadline; k++) {
     const i = Math.floor(Math.random() * req.services);
     const ips = Array.from({ length: 10 }, (_, j) => epIp(i, j));
-    lastIp = `10.250.${(k >> 8) & 255}.${k & 255}`; // unique per change
+    // Unique per change and per run: a loop against an API an earlier loop changed must never
+    // write an address the slice already has (no change, no sync, a loop waiting for ever).
+    lastIp = `10.250.${req.run * 4 + ((k >> 8) & 3)}.${k & 255}`;
     lastSvc = i;
     ips[0] = lastIp;
     const cur = await client.get(R.endpointslices, 'default', `s${i}-s`);
@@ -101,6 +108,7 @@ async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) 
       await log.next();
       hit = log.entries.find(has);
     }
+
     latencies.push(hit.at - w);
     syncMs.push(hit.report.durationMs);
   }

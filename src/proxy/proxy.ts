@@ -49,7 +49,7 @@ export interface ProxyOptions {
   /** Command runner inside `netns` (tests only). Default: `ip netns exec <netns> ...`. */
   exec?: NetnsExec;
   /**
-   * Starter of long-lived processes inside `netns` (the nftables session; tests only). Default:
+   * Starter of long-lived processes inside `netns` (the `nft -i` / `iptables-restore` session). Default:
    * `ip netns exec <netns> ...` — unless `exec` is given, in which case every transaction goes
    * through `exec`.
    */
@@ -139,7 +139,7 @@ class ServiceProxy implements Proxy {
     this.clock = opts.clock ?? realClock;
     const spawn = opts.spawn ?? (opts.exec ? undefined : netnsSpawn(opts.netns));
     const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec };
-    this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier(common);
+    this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier({ ...common, spawn });
     this.services = new Informer<Service>(opts.client, R.services, { transform: trimService });
     this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices, { transform: trimEndpointSlice });
     this.services.addHandlers({

@@ -13,7 +13,9 @@
  *   behaviour the same);
  * - nat `KUBE-POSTROUTING` masquerades marked packets.
  *
- * A sync is one `iptables-restore --noflush`. A full sync (the first, and after a failure)
+ * A sync is one `iptables-restore --noflush` transaction: incremental ones through a long-lived
+ * `iptables-restore` in the node namespace (`session.ts`), big ones (full syncs) through a process
+ * of their own. A full sync (the first, and after a failure)
  * rewrites every chain; an incremental one names only the per-Service `KUBE-SVC`/`KUBE-SEP` chains
  * that changed and adds or deletes single `KUBE-SERVICES` rules — chains it does not name stay as
  * they are. (kube-proxy also skips unchanged per-Service chains but rewrites `KUBE-SERVICES` whole;
@@ -22,15 +24,28 @@
 import type { Endpoint, KernelInventory, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
 import { portKey, servicePortName, usableEndpoints } from '../types.js';
 import { iptEndpointChain, iptServiceChain } from '../names.js';
-import type { NetnsExec } from '../exec.js';
+import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { PendingMap } from '../pending.js';
+import { IptablesRestoreSession } from './session.js';
+
+/**
+ * Transactions up to this size go through the long-lived session; larger ones (full syncs, big
+ * bursts) through an `iptables-restore` of their own, whose memory (~700 MB at 10k Services) goes
+ * when it exits.
+ */
+const SESSION_MAX_BYTES = 256 * 1024;
 
 export interface IptablesOptions {
   serviceCIDR: string;
   podCIDR: string;
   /** Runs iptables commands in the node namespace. Not needed for rendering only. */
   exec?: NetnsExec;
+  /**
+   * Starts the long-lived `iptables-restore` session in the node namespace. Without it every
+   * transaction is a separate `iptables-restore` through `exec` (unit tests record those).
+   */
+  spawn?: NetnsSpawn;
 }
 
 /** What one Service contributes. */
@@ -84,8 +99,11 @@ function probability(n: number): string {
 export class IptablesProxier implements ProxyBackend {
   readonly mode = 'iptables' as const;
   private written = new Map<string, IptFragment>();
+  private session?: IptablesRestoreSession;
 
-  constructor(private readonly opts: IptablesOptions) {}
+  constructor(private readonly opts: IptablesOptions) {
+    if (opts.spawn) this.session = new IptablesRestoreSession(opts.spawn);
+  }
 
   /** Renders one Service's chains and KUBE-SERVICES lines (pure). */
   renderService(state: ServiceState): IptFragment {
@@ -298,8 +316,28 @@ export class IptablesProxier implements ProxyBackend {
       await this.ensureJumps();
       this.jumpsEnsured = true;
     }
+    if (this.session?.usable && text.length <= SESSION_MAX_BYTES) {
+      try {
+        return await this.session.run(text);
+      } catch (e) {
+        // A session that could not start (no stdbuf, no raw table…) is given up for good and the
+        // transaction runs on its own; any other failure is the transaction's.
+        if (this.session.usable) throw e;
+      }
+    }
     const r = await this.exec()(['iptables-restore', '--noflush', '-w'], text);
     if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-restore exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+    this.renewSession();
+  }
+
+  /**
+   * After a change made by another process, the session starts afresh (iptables-nft caches the
+   * chains it has read), ready before the next incremental sync.
+   */
+  private renewSession(): void {
+    if (!this.session?.usable) return;
+    this.session.recycle();
+    this.session.warm();
   }
 
   async flushAll(): Promise<void> {
@@ -319,6 +357,7 @@ export class IptablesProxier implements ProxyBackend {
     }
     this.written = new Map();
     this.jumpsEnsured = false;
+    this.renewSession();
   }
 
   reset(): void {
@@ -327,7 +366,7 @@ export class IptablesProxier implements ProxyBackend {
   }
 
   async close(): Promise<void> {
-    // Nothing long-lived: every sync is its own iptables-restore.
+    await this.session?.close();
   }
 
   private exec(): NetnsExec {
