@@ -20,11 +20,31 @@ export async function ensureNetns(name: string): Promise<boolean> {
   return true;
 }
 
-/** Deletes the namespace if present (its interfaces go with it). */
+/**
+ * Deletes the namespace if present (its interfaces go with it), after ending every process still
+ * inside it. Killing a container's process group is not enough: a program that daemonizes (busybox
+ * `httpd` without `-f`, anything that calls setsid) leaves the group and would outlive its Pod and
+ * keep the namespace alive unnamed; Kubernetes ends the whole Pod (its cgroup) instead. Only
+ * processes in this namespace — which the agent made — are signalled, by pid.
+ */
 export async function deleteNetns(name: string): Promise<void> {
   if (!netnsExists(name)) return;
+  await killProcessesIn(name);
   const r = await run(['ip', 'netns', 'delete', name]);
   if (r.code !== 0 && netnsExists(name)) throw new Error(`ip netns delete ${name}: ${r.stderr.trim()}`);
+}
+
+/** SIGKILLs the processes inside namespace `name` (`ip netns pids`) and waits until they are gone (≤ 2 s). */
+async function killProcessesIn(name: string): Promise<void> {
+  const pidsOf = async (): Promise<number[]> => (await run(['ip', 'netns', 'pids', name])).stdout.split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1);
+  let pids = await pidsOf();
+  for (let round = 0; pids.length > 0 && round < 40; round++) {
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    pids = await pidsOf();
+  }
 }
 
 /**

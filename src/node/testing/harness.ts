@@ -56,6 +56,29 @@ export function processesMentioning(needle: string): number[] {
   return out;
 }
 
+/** The inode of a named network namespace (`/run/netns/<name>`), or undefined if it is gone. */
+export function netnsInode(name: string): number | undefined {
+  try { return fs.statSync(`/run/netns/${name}`).ino; } catch { return undefined; }
+}
+
+/**
+ * Processes whose network namespace is one of `inodes`. A process that daemonized inside a Pod
+ * (setsid: out of the container's process group) shows up here even after the namespace lost its
+ * name, and whatever its command line says.
+ */
+export function processesInNetns(inodes: ReadonlySet<number>): number[] {
+  const out: number[] = [];
+  if (inodes.size === 0) return out;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${d}/ns/net`));
+      if (m && inodes.has(Number(m[1]))) out.push(Number(d));
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return out;
+}
+
 /** Starts a node agent for one test; everything is removed (and leak-checked) in t.after. */
 export async function startTestNode(t: { after(fn: () => Promise<void> | void): void }, extra: Partial<NodeAgentOptions> = {}): Promise<TestNode> {
   const id = randomBytes(2).toString('hex');
@@ -75,6 +98,10 @@ export async function startTestNode(t: { after(fn: () => Promise<void> | void): 
   const agent = await startNodeAgent(opts);
   let down = false;
   const tracked = new Set<number>();
+  /** Network namespaces of the node and of every Pod seen running: none may keep a process. */
+  const trackedNetns = new Set<number>();
+  const nodeIno = netnsInode(opts.netns);
+  if (nodeIno !== undefined) trackedNetns.add(nodeIno);
   const shutdown = async (): Promise<void> => {
     if (down) return;
     down = true;
@@ -83,7 +110,8 @@ export async function startTestNode(t: { after(fn: () => Promise<void> | void): 
     // Leak check: no namespace, process or veth of this test remains.
     const netns = (await run(['ip', 'netns', 'list'])).stdout;
     const leftNs = netns.split('\n').filter((l) => l.startsWith(`cipt-${id}`));
-    const leftProcs = processesMentioning(stateDir).concat([...tracked].filter((p) => { try { process.kill(p, 0); return true; } catch { return false; } }));
+    const alive = (p: number): boolean => { try { process.kill(p, 0); return true; } catch { return false; } };
+    const leftProcs = [...new Set([...processesMentioning(stateDir), ...[...tracked].filter(alive), ...processesInNetns(trackedNetns)])];
     for (const n of leftNs) await run(['ip', 'netns', 'delete', n.split(' ')[0]!]);
     for (const p of leftProcs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     fs.rmSync(stateDir, { recursive: true, force: true });
@@ -107,7 +135,11 @@ export async function startTestNode(t: { after(fn: () => Promise<void> | void): 
         try { last = await client.get<Pod>(R.pods, 'default', name); } catch { last = undefined; }
         if (last && pred(last)) {
           const w = agent.worker('default', name);
-          if (w?.sandbox) tracked.add(w.sandbox.holderPid);
+          if (w?.sandbox) {
+            tracked.add(w.sandbox.holderPid);
+            const ino = netnsInode(w.sandbox.netns);
+            if (ino !== undefined) trackedNetns.add(ino);
+          }
           return last;
         }
         await new Promise((r) => setTimeout(r, 50));
