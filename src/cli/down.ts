@@ -25,14 +25,27 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-/** Ends every process still inside the cluster's namespaces (Pods left behind by a crashed daemon). */
+/**
+ * Ends every process still inside the cluster's namespaces (Pods left behind by a crashed daemon,
+ * programs that daemonized inside a Pod) and waits until they are gone (≤ 2 s), so `down` returns
+ * with nothing of the cluster running.
+ */
 async function killProcessesIn(id: string): Promise<void> {
-  for (const ns of await listNetns()) {
-    if (!ns.startsWith(`cip-${id}-`)) continue;
-    const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 1);
+  const inCluster = async (): Promise<number[]> => {
+    const pids: number[] = [];
+    for (const ns of await listNetns()) {
+      if (!ns.startsWith(`cip-${id}-`)) continue;
+      pids.push(...(await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1));
+    }
+    return pids;
+  };
+  let pids = await inCluster();
+  for (let round = 0; pids.length > 0 && round < 40; round++) {
     for (const pid of pids) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     }
+    await new Promise((r) => setTimeout(r, 50));
+    pids = await inCluster();
   }
 }
 

@@ -13,6 +13,7 @@ import { readRecord, type ClusterRecord } from '../../src/cluster/state.js';
 import { listNetns, inNetns } from '../../src/cluster/exec.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { kubectlRunner, type KubectlRunner } from './kubectl.js';
+import { netnsInode, processesInNetns, processesMentioning } from '../../src/node/testing/harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -60,12 +61,25 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
     if (downed) return;
     downed = true;
     kubectl.killAll();
+    // Every namespace the cluster has now (nodes, Pods, underlay): after `down`, no process may be
+    // left in any of them, whatever its command line (a daemonized container escapes its group).
+    const prefix = `cip-${record?.id ?? 'none'}-`;
+    const inodes = new Set((await listNetns()).filter((n) => n.startsWith(prefix)).map(netnsInode).filter((i): i is number => i !== undefined));
     // For debugging a failed run: CIP_E2E_LOG_DIR=<dir> keeps each cluster's daemon log there.
     if (process.env.CIP_E2E_LOG_DIR) await copyFile(join(stateDir, 'daemon.log'), join(process.env.CIP_E2E_LOG_DIR, `${name}.log`)).catch(() => undefined);
     await runCli(['down', ...base, '--purge']);
-    const left = (await listNetns()).filter((n) => n.startsWith(`cip-${record?.id ?? 'none'}-`));
+    const left = (await listNetns()).filter((n) => n.startsWith(prefix));
+    const leftProcs = (): number[] => [...new Set([...processesInNetns(inodes), ...processesMentioning(dir)])];
+    // A process SIGKILLed by `down` a moment ago may still be on its way out: give it 2 s.
+    let procs = leftProcs();
+    for (let i = 0; procs.length > 0 && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      procs = leftProcs();
+    }
+    for (const p of procs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     await rm(dir, { recursive: true, force: true });
     if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
+    if (procs.length) throw new Error(`clusterip down left processes behind: ${procs.join(', ')}`);
   };
   let record: ClusterRecord | undefined;
   t.after(down);
