@@ -278,8 +278,7 @@ export class IptablesProxier implements ProxyBackend {
     const exec = this.exec();
     const names = new Set<string>();
     // Only iptables-nft keeps its chains in nf_tables; with iptables-legacy `nft` lists none of them.
-    const variant = await exec(['iptables', '-V']);
-    const nft = /nf_tables/.test(variant.stdout) ? await exec(['nft', 'list', 'chains', 'ip']) : undefined;
+    const nft = await this.isNft() ? await exec(['nft', 'list', 'chains', 'ip']) : undefined;
     if (nft?.code === 0) {
       let inTable = false;
       for (const line of nft.stdout.split('\n')) {
@@ -310,13 +309,23 @@ export class IptablesProxier implements ProxyBackend {
   }
 
   private jumpsEnsured = false;
+  private nftVariant?: Promise<boolean>;
+
+  /** Whether `iptables` is iptables-nft (`iptables -V` says "nf_tables"); asked once. */
+  private isNft(): Promise<boolean> {
+    this.nftVariant ??= this.exec()(['iptables', '-V']).then((r) => /nf_tables/.test(r.stdout), () => false);
+    return this.nftVariant;
+  }
 
   async apply(text: string): Promise<void> {
     if (!this.jumpsEnsured) {
       await this.ensureJumps();
       this.jumpsEnsured = true;
     }
-    if (this.session?.usable && text.length <= SESSION_MAX_BYTES) {
+    // iptables-nft only: a legacy iptables-restore holds the machine-wide xtables lock
+    // (/run/xtables.lock) for as long as it runs, so a long-lived one would block every other
+    // iptables command, the host's too.
+    if (this.session?.usable && text.length <= SESSION_MAX_BYTES && await this.isNft()) {
       try {
         return await this.session.run(text);
       } catch (e) {

@@ -10,6 +10,9 @@
  * the transaction before it was committed. `stdbuf -oL` makes iptables-restore write each line of
  * output at once instead of when its 4 KiB stdio buffer fills.
  *
+ * For iptables-nft only (the proxier checks): a legacy iptables-restore holds the machine-wide
+ * xtables lock for as long as it runs.
+ *
  * Full syncs do not go through the session: iptables-restore's memory grows with the input (~700 MB
  * for a 10k-Service full sync) and a long-lived process would keep it.
  */
