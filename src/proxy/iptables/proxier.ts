@@ -329,8 +329,8 @@ export class IptablesProxier implements ProxyBackend {
       try {
         return await this.session.run(text);
       } catch (e) {
-        // A session that could not start (no stdbuf, no raw table…) is given up for good and the
-        // transaction runs on its own; any other failure is the transaction's.
+        // A session that could not start (no stdbuf…) is given up for good and the transaction
+        // runs on its own; any other failure is the transaction's.
         if (this.session.usable) throw e;
       }
     }
@@ -344,9 +344,13 @@ export class IptablesProxier implements ProxyBackend {
    * chains it has read), ready before the next incremental sync.
    */
   private renewSession(): void {
-    if (!this.session?.usable) return;
-    this.session.recycle();
-    this.session.warm();
+    const session = this.session;
+    if (!session?.usable) return;
+    void this.isNft().then((nft) => {
+      if (!nft || !session.usable) return; // never a long-lived legacy iptables-restore (see apply)
+      session.recycle();
+      session.warm();
+    });
   }
 
   async flushAll(): Promise<void> {
