@@ -5,7 +5,8 @@
  * Works also when the daemon died (kill -9): it cleans up from the names the cluster record implies.
  */
 import { rmSync } from 'node:fs';
-import { listNetns, run } from '../cluster/exec.js';
+import { listNetns } from '../cluster/exec.js';
+import { killProcessesIn } from '../node/network.js';
 import { removeAllNamespaces } from '../cluster/topology.js';
 import { isAlive, readRecord, type ClusterRecord } from '../cluster/state.js';
 import { removeKubeconfigContext } from './kubeconfig.js';
@@ -27,25 +28,12 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 
 /**
  * Ends every process still inside the cluster's namespaces (Pods left behind by a crashed daemon,
- * programs that daemonized inside a Pod) and waits until they are gone (≤ 2 s), so `down` returns
- * with nothing of the cluster running.
+ * programs that daemonized inside a Pod) and waits until they are gone, so `down` returns with
+ * nothing of the cluster running.
  */
-async function killProcessesIn(id: string): Promise<void> {
-  const inCluster = async (): Promise<number[]> => {
-    const pids: number[] = [];
-    for (const ns of await listNetns()) {
-      if (!ns.startsWith(`cip-${id}-`)) continue;
-      pids.push(...(await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1));
-    }
-    return pids;
-  };
-  let pids = await inCluster();
-  for (let round = 0; pids.length > 0 && round < 40; round++) {
-    for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-    pids = await inCluster();
+async function killProcessesInCluster(id: string): Promise<void> {
+  for (const ns of await listNetns()) {
+    if (ns.startsWith(`cip-${id}-`)) await killProcessesIn(ns);
   }
 }
 
@@ -63,7 +51,7 @@ export async function down(stateDir: string, opts: { purge?: boolean } = {}): Pr
   }
   let namespaces: string[] = [];
   if (rec) {
-    await killProcessesIn(rec.id);
+    await killProcessesInCluster(rec.id);
     namespaces = await removeAllNamespaces(rec.id);
   }
   if (opts.purge) {

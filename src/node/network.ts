@@ -34,8 +34,11 @@ export async function deleteNetns(name: string): Promise<void> {
   if (r.code !== 0 && netnsExists(name)) throw new Error(`ip netns delete ${name}: ${r.stderr.trim()}`);
 }
 
-/** SIGKILLs the processes inside namespace `name` (`ip netns pids`) and waits until they are gone (≤ 2 s). */
-async function killProcessesIn(name: string): Promise<void> {
+/**
+ * SIGKILLs the processes inside namespace `name` (`ip netns pids`) and waits until they are gone
+ * (≤ 2 s). Also used by `clusterip down` for namespaces a crashed daemon left behind.
+ */
+export async function killProcessesIn(name: string): Promise<void> {
   const pidsOf = async (): Promise<number[]> => (await run(['ip', 'netns', 'pids', name])).stdout.split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1);
   let pids = await pidsOf();
   for (let round = 0; pids.length > 0 && round < 40; round++) {
