@@ -69,7 +69,7 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
     if (process.env.CIP_E2E_LOG_DIR) await copyFile(join(stateDir, 'daemon.log'), join(process.env.CIP_E2E_LOG_DIR, `${name}.log`)).catch(() => undefined);
     await runCli(['down', ...base, '--purge']);
     const left = (await listNetns()).filter((n) => n.startsWith(prefix));
-    const leftProcs = (): number[] => [...new Set([...processesInNetns(inodes), ...processesMentioning(dir)])];
+    const leftProcs = (): number[] => [...new Set([...processesInNetns(inodes, prefix), ...processesMentioning(dir)])];
     // A process SIGKILLed by `down` a moment ago may still be on its way out: give it 2 s.
     let procs = leftProcs();
     for (let i = 0; procs.length > 0 && i < 40; i++) {

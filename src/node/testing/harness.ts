@@ -62,18 +62,25 @@ export function netnsInode(name: string): number | undefined {
 }
 
 /**
- * Processes whose network namespace is one of `inodes`. A process that daemonized inside a Pod
- * (setsid: out of the container's process group) shows up here even after the namespace lost its
- * name, and whatever its command line says.
+ * Processes whose network namespace is one of `inodes` (namespaces a test had, named with
+ * `ownPrefix`). A process that daemonized inside a Pod (setsid: out of the container's process
+ * group) shows up here even after the namespace lost its name, and whatever its command line says.
+ * The kernel reuses the inode of a freed namespace, so an inode that now belongs to a namespace
+ * named otherwise (another test's, another run's) is not ours any more and is skipped.
  */
-export function processesInNetns(inodes: ReadonlySet<number>): number[] {
+export function processesInNetns(inodes: ReadonlySet<number>, ownPrefix: string): number[] {
   const out: number[] = [];
   if (inodes.size === 0) return out;
+  const ours = new Set(inodes);
+  for (const name of fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []) {
+    const ino = name.startsWith(ownPrefix) ? undefined : netnsInode(name);
+    if (ino !== undefined) ours.delete(ino);
+  }
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       const m = /^net:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${d}/ns/net`));
-      if (m && inodes.has(Number(m[1]))) out.push(Number(d));
+      if (m && ours.has(Number(m[1]))) out.push(Number(d));
     } catch { /* gone, or a kernel thread */ }
   }
   return out;
@@ -111,7 +118,7 @@ export async function startTestNode(t: { after(fn: () => Promise<void> | void): 
     const netns = (await run(['ip', 'netns', 'list'])).stdout;
     const leftNs = netns.split('\n').filter((l) => l.startsWith(`cipt-${id}`));
     const alive = (p: number): boolean => { try { process.kill(p, 0); return true; } catch { return false; } };
-    const leftProcs = [...new Set([...processesMentioning(stateDir), ...[...tracked].filter(alive), ...processesInNetns(trackedNetns)])];
+    const leftProcs = [...new Set([...processesMentioning(stateDir), ...[...tracked].filter(alive), ...processesInNetns(trackedNetns, `cipt-${id}`)])];
     for (const n of leftNs) await run(['ip', 'netns', 'delete', n.split(' ')[0]!]);
     for (const p of leftProcs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     fs.rmSync(stateDir, { recursive: true, force: true });
