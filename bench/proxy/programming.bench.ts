@@ -194,7 +194,7 @@ async function fullSyncWarmMemory(mode: ProxyMode, services: number, socket: str
   const child = startChild(socket, ns, mode);
   try {
     await child.next('loaded');
-    execFileSync(process.execPath, ['-e', 'Buffer.alloc(1200 << 20)']); // zero-filled: every page touched
+    execFileSync(process.execPath, ['-e', 'Buffer.alloc(1200 << 20, 1)']); // filled with 1s: every page touched
     child.proc.send('start');
     const { fullMs, fullSyncMs } = await child.next<{ fullMs: number; fullSyncMs: number }>('synced');
     bench(`${mode}: full sync, ${label}, free memory pre-touched (diagnostic for this VM, see method)`, fullMs, 'ms');
