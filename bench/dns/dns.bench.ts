@@ -16,7 +16,7 @@
  * pid and the temp dir removed, also on failure or interruption. Takes ~90 s on an idle
  * machine, longer when it is busy (hard stop at 150 s).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
 import { DNS_NODE_FLAGS } from '../../src/dns/node-flags.js';
+import { childCommand } from '../child-command.js';
 import { dnsperf, quantile, type DnsperfResult } from './dnsperf.js';
 import { startUnbound } from './unbound.js';
 import { assertPinned, pinSelf, pinned, planCpus } from './cpu-pinning.js';
@@ -67,27 +68,11 @@ interface ServerChild {
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
 const heapNote = (m: NodeJS.MemoryUsage) => `V8 heap used ${mb(m.heapUsed)}, external ${mb(m.external)} (ArrayBuffers ${mb(m.arrayBuffers)})`;
 
-/**
- * The child as plain JavaScript, as the server is deployed (compiled, no TypeScript loader): the
- * tsx loader alone adds ~35 MB RSS, which is not the server's. Bundled with esbuild (tsx's own
- * dependency) into the temp dir; falls back to running the .ts through tsx if that fails.
- */
-function childCommand(): string[] {
-  const out = join(tmp, 'server-child.cjs');
-  try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(HERE, 'server-child.ts'), '--bundle', '--platform=node',
-      '--format=cjs', '--target=node20', '--log-level=error', `--outfile=${out}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    return [out];
-  } catch (err) {
-    log(`esbuild bundle failed (${err instanceof Error ? err.message : err}); running the child through tsx (+~35 MB RSS)`);
-    return ['--import', 'tsx', join(HERE, 'server-child.ts')];
-  }
-}
 let childCmd: string[] | undefined;
 
 /** Spawns the DNS server child and waits for it to report its port (after sync and a GC). */
 function startServerChild(mode: 'qps' | 'rss', client: 'fake' | 'list'): Promise<ServerChild> {
-  childCmd ??= childCommand();
+  childCmd ??= childCommand(join(HERE, 'server-child.ts'), tmp, log);
   // The deployed DNS Pod's Node flags, so the figures are the server's as deployed; extra flags
   // (DNS_BENCH_NODE_FLAGS) only to try other settings.
   const extra = (process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);

@@ -31,6 +31,7 @@ import { ensurePki } from '../../src/apiserver/pki/pki.js';
 import type { ProxyMode } from '../../src/proxy/proxy.js';
 import { mustRunInNetns, netnsSpawn, runInNetns } from '../../src/proxy/exec.js';
 import { IptablesRestoreSession } from '../../src/proxy/iptables/session.js';
+import { childCommand } from '../child-command.js';
 import { bench, epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -46,19 +47,7 @@ process.once('exit', () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The child as plain JavaScript (tsx's loader alone adds ~35 MB RSS that is not the proxy's). */
-function childCommand(): string[] {
-  const out = join(tmp, 'proxy-child.cjs');
-  try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(HERE, 'proxy-child.ts'), '--bundle', '--platform=node',
-      '--format=cjs', '--target=node20', '--log-level=error', `--outfile=${out}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    return [out];
-  } catch (err) {
-    console.error(`esbuild bundle failed (${err instanceof Error ? err.message : err}); running the child through tsx (+~35 MB RSS)`);
-    return ['--import', 'tsx', join(HERE, 'proxy-child.ts')];
-  }
-}
-const childCmd = childCommand();
+const childCmd = childCommand(join(HERE, 'proxy-child.ts'), tmp);
 
 /** VmRSS and VmHWM (peak) of a process in MiB. */
 function memoryOf(pid: number): { rss: number; hwm: number } {
