@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file (src/**/*.test.ts and test/**/*.test.ts) with Node's own test runner,
-// TypeScript loaded through tsx. Usage: npm test [-- <path filter substrings...>]
+// TypeScript loaded through tsx, after a type check of src/, test/ and bench/ (tsconfig.check.json).
+// Usage: npm test [-- <path filter substrings...>]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +19,12 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
+// Type-check the product, its tests and benches first (tsx only strips types). A filtered run skips
+// it to stay quick; CI and a plain `npm test` always check.
+if (filters.length === 0 || process.env.TEST_TYPECHECK === '1') {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.check.json'], { stdio: 'inherit' });
+  if (tsc.status !== 0) { console.error('type check failed (tsconfig.check.json)'); process.exit(tsc.status ?? 1); }
+}
 const files = walk('src', walk('test', [])).sort()
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }

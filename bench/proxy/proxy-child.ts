@@ -95,8 +95,8 @@ async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) 
     lastSvc = i;
     ips[0] = lastIp;
     const cur = await client.get(R.endpointslices, 'default', `s${i}-s`);
-    const obj = sliceObj('default', `s${i}`, ips, k);
-    obj.metadata!.resourceVersion = cur.metadata?.resourceVersion;
+    const fresh = sliceObj('default', `s${i}`, ips, k);
+    const obj = { ...fresh, metadata: { ...fresh.metadata, resourceVersion: cur.metadata?.resourceVersion } };
     log.entries.length = 0;
     const nft = `${lastIp} . 8080`;
     const ipt = `${lastIp}:8080`;

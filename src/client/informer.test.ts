@@ -9,7 +9,7 @@ it('a relist keeps the cached instance of an unchanged object and reports only r
   const client = new FakeClient();
   await client.create<ConfigMap>(R.configmaps, 'default', { metadata: { name: 'same' }, data: { k: '1' } });
   await client.create<ConfigMap>(R.configmaps, 'default', { metadata: { name: 'changes' }, data: { k: '1' } });
-  const inf = new Informer<ConfigMap>(client, R.configmaps, { relistDelayMs: 10 });
+  const inf = new Informer<ConfigMap>(client, R.configmaps, { retryDelayMs: 10 });
   const updates: string[] = [];
   inf.addHandlers({ onUpdate: (_old, obj) => updates.push(obj.metadata!.name!) });
   await inf.start();

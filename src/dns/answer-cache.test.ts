@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as packet from 'dns-packet';
 import type { Answer } from 'dns-packet';
+
+// dns-packet exports its name codec, but @types/dns-packet does not declare it.
+const dnsName = (packet as unknown as { name: { encodingLength(name: string): number } }).name;
 import { AnswerCache } from './answer-cache.js';
 import { FLAG, ReplyWriter } from './reply.js';
 
@@ -12,7 +15,7 @@ function query(name: string, opts: { id?: number; rd?: boolean; edns?: number } 
     questions: [{ name, type: 'A', class: 'IN' }],
     additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns } as unknown as Answer] : [] });
 }
-const qEnd = (name: string) => 12 + packet.name.encodingLength(name) + 4;
+const qEnd = (name: string) => 12 + dnsName.encodingLength(name) + 4;
 function reply(q: Buffer, name: string, ip: string): Buffer {
   return new ReplyWriter().encode({ query: q, questionEnd: qEnd(name), flags: FLAG.RD | FLAG.RA | FLAG.AA, edns: q.length > qEnd(name), limit: 512,
     answers: [{ name: name.toLowerCase(), type: 'A', ttl: 30, class: 'IN', data: ip }], authority: [] });

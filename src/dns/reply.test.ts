@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as packet from 'dns-packet';
 import type { Answer } from 'dns-packet';
+
+// dns-packet exports its name codec, but @types/dns-packet does not declare it.
+const dnsName = (packet as unknown as { name: { encodingLength(name: string): number } }).name;
 import { FLAG, ReplyWriter } from './reply.js';
 import { zoneLine } from './testing.js';
 
@@ -11,7 +14,7 @@ function query(name: string, type: packet.RecordType, edns?: number): Buffer {
   return packet.encode({ id: 4242, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name, type, class: 'IN' }],
     additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: edns } as unknown as Answer] : [] });
 }
-const questionEnd = (q: Buffer) => 12 + packet.name.encodingLength(packet.decode(q).questions![0].name) + 4;
+const questionEnd = (q: Buffer) => 12 + dnsName.encodingLength(packet.decode(q).questions![0].name) + 4;
 const a = (name: string, ip: string): Answer => ({ name, type: 'A', ttl: 30, class: 'IN', data: ip });
 const soa: Answer = { name: 'cluster.local', type: 'SOA', ttl: 30, class: 'IN',
   data: { mname: 'ns.dns.cluster.local', rname: 'hostmaster.cluster.local', serial: 7, refresh: 7200, retry: 1800, expire: 86400, minimum: 30 } };
@@ -24,7 +27,7 @@ function encode(q: Buffer, answers: Answer[], authority: Answer[] = [], limit = 
 const endpoints = (name: string, n: number) => Array.from({ length: n }, (_, i) => a(name, `10.244.${i >> 8}.${i & 255}`));
 
 const HL = 'web.default.svc.cluster.local';
-const HL_WIRE = packet.name.encodingLength(HL); // 31
+const HL_WIRE = dnsName.encodingLength(HL); // 31
 const cases: { what: string; q: Buffer; answers: Answer[]; authority?: Answer[]; size: number }[] = [
   // header 12 + question (name + type + class) + per record: pointer 2 + type/class/ttl/rdlength 10 + rdata.
   { what: 'A answer owner is a pointer to the question', q: query(HL, 'A'), answers: [a(HL, '10.96.0.5')], size: 12 + HL_WIRE + 4 + (2 + 10 + 4) },
@@ -36,7 +39,7 @@ const cases: { what: string; q: Buffer; answers: Answer[]; authority?: Answer[];
     size: 12 + (HL_WIRE + 11) + 4 + (2 + 10 + 6 + 6 + HL_WIRE) + (2 + 10 + 4) },
   { what: 'SOA names point into the question\'s zone suffix', q: query('nope.default.svc.cluster.local', 'A'), answers: [], authority: [soa],
     // owner: pointer; mname "ns" "dns" + pointer; rname "hostmaster" + pointer; 20 bytes of numbers.
-    size: 12 + packet.name.encodingLength('nope.default.svc.cluster.local') + 4 + (2 + 10 + (3 + 4 + 2) + (11 + 2) + 20) },
+    size: 12 + dnsName.encodingLength('nope.default.svc.cluster.local') + 4 + (2 + 10 + (3 + 4 + 2) + (11 + 2) + 20) },
 ];
 
 for (const c of cases) {

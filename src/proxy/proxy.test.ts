@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClient } from '../client/testing/fake.js';
 import { R } from '../api/resources.js';
-import type { ListOptions } from '../client/client.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { startProxy } from './proxy.js';
 import type { ExecResult } from './exec.js';
@@ -40,9 +39,9 @@ test('nothing is programmed until Services and EndpointSlices have both synced',
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
   const origList = client.list.bind(client);
-  client.list = (async (res: ResourceInfo, ns?: string, opts?: ListOptions) => {
+  client.list = (async (res: ResourceInfo, ns?: string) => {
     if (res.plural === 'endpointslices') await gate;
-    return origList(res, ns, opts);
+    return origList(res, ns);
   }) as typeof client.list;
   const rec = recorder();
   const started = startProxy({ ...base, client, exec: rec.exec });

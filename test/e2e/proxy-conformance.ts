@@ -57,8 +57,7 @@ export function proxyConformance(mode: ProxyMode): void {
       };
       try {
         const cur = await api.client.get<EndpointSlice>(R.endpointslices, NS, obj.metadata!.name!);
-        obj.metadata!.resourceVersion = cur.metadata?.resourceVersion;
-        await api.client.update(R.endpointslices, NS, obj);
+        await api.client.update(R.endpointslices, NS, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata?.resourceVersion } });
       } catch (e) {
         if (!isNotFound(e)) throw e;
         await api.client.create(R.endpointslices, NS, obj);

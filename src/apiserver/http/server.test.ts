@@ -18,6 +18,7 @@ import { R } from '../../api/resources.js';
 import { ApiError, gone } from '../../api/errors.js';
 import type { ExecSession, PodStreamProvider } from '../../api/streams.js';
 import type { WatchEvent } from '../../client/client.js';
+import type { Service } from 'kubernetes-types/core/v1.js';
 import { ensurePki, type Pki } from '../pki/pki.js';
 import { startApiServer, type RunningApiServer } from './server.js';
 
@@ -93,7 +94,7 @@ test('anonymous requests get a 401 Status; a wrong token too; health is public',
 test('client-certificate and token clients can CRUD through the HttpClient', async () => {
   const tok = new HttpClient({ server: srv.url, ca: pki.caCert, token: pki.adminToken });
   try {
-    const created = await admin.create(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } });
+    const created = await admin.create<Service>(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } });
     assert.equal(created.metadata?.namespace, 'default');
     const got = await tok.get(R.services, 'default', 'web');
     assert.equal(got.metadata?.name, 'web');
