@@ -1,13 +1,16 @@
 /**
- * The bounded event history and watcher fan-out shared by the single-process backends (memory,
- * SQLite). Keeps the last `capacity` events; `compact(rev)` drops older ones. A watch from a
- * revision the log no longer covers fails with StorageError('Compacted').
+ * The bounded event history and watcher fan-out shared by the backends (memory, SQLite, and etcd,
+ * which feeds it from its one etcd watch). Keeps the last `capacity` events; `compact(rev)` drops
+ * older ones. A watch from a revision the log no longer covers fails with StorageError('Compacted').
  */
 import { StorageError, type StorageEvent, type StorageWatch } from './storage.js';
 
 interface Watcher {
   prefix: string;
+  /** Only events after this revision are delivered (a live event can be older when the backend's feed lags its reads). */
+  from: number;
   onEvent: (ev: StorageEvent) => void;
+  onError?: (err: StorageError) => void;
 }
 
 export class EventLog {
@@ -20,6 +23,11 @@ export class EventLog {
     this.floor = startRevision;
   }
 
+  /** The oldest revision a watch may start from. */
+  get oldest(): number {
+    return this.floor;
+  }
+
   /** Records a committed event and delivers it to matching watchers synchronously. */
   append(ev: StorageEvent): void {
     this.events.push(ev);
@@ -29,7 +37,7 @@ export class EventLog {
       this.events = this.events.slice(drop);
     }
     for (const w of this.watchers) {
-      if (!ev.kv.key.startsWith(w.prefix)) continue;
+      if (ev.revision <= w.from || !ev.kv.key.startsWith(w.prefix)) continue;
       // The write has committed: a failing watcher must not make it look failed to the writer.
       try {
         w.onEvent(ev);
@@ -39,7 +47,7 @@ export class EventLog {
     }
   }
 
-  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch {
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch {
     if (fromRevision < this.floor) {
       throw new StorageError('Compacted', prefix, `required revision ${fromRevision} has been compacted (oldest ${this.floor})`);
     }
@@ -47,7 +55,7 @@ export class EventLog {
     for (const ev of this.events) {
       if (ev.revision > fromRevision && ev.kv.key.startsWith(prefix)) onEvent(ev);
     }
-    const w: Watcher = { prefix, onEvent };
+    const w: Watcher = { prefix, from: fromRevision, onEvent, onError };
     this.watchers.add(w);
     return { stop: () => { this.watchers.delete(w); } };
   }
@@ -56,6 +64,24 @@ export class EventLog {
     if (revision <= this.floor) return;
     this.events = this.events.filter((e) => e.revision > revision);
     this.floor = revision;
+  }
+
+  /**
+   * The feed lost events it cannot replay: forget all history up to `revision`, and end every watch
+   * with `err` (their owners re-list, as a Kubernetes watch cache does after its etcd watch failed).
+   */
+  reset(revision: number, err: StorageError): void {
+    this.events = [];
+    this.floor = Math.max(this.floor, revision);
+    const ws = [...this.watchers];
+    this.watchers.clear();
+    for (const w of ws) {
+      try {
+        w.onError?.(err);
+      } catch (e) {
+        console.error(`storage watch ${w.prefix}: error handler failed:`, e);
+      }
+    }
   }
 
   close(): void {

@@ -33,6 +33,10 @@ export class MemoryStorage implements Storage {
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.check(prefix);
+    // Only the current state is kept: an older snapshot is gone, as a compacted revision in etcd.
+    if (opts.revision !== undefined && opts.revision !== this.rev) {
+      throw new StorageError('Compacted', prefix, `required revision ${opts.revision} is not the current revision ${this.rev}`);
+    }
     const keys = [...this.kvs.keys()].filter((k) => k.startsWith(prefix) && (opts.continueAfter === undefined || k > opts.continueAfter)).sort();
     const limit = opts.limit && opts.limit > 0 ? opts.limit : keys.length;
     const page = keys.slice(0, limit);
@@ -72,9 +76,9 @@ export class MemoryStorage implements Storage {
     return { prev, revision: rev };
   }
 
-  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch {
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch {
     this.check(prefix);
-    return this.log.watch(prefix, fromRevision, onEvent);
+    return this.log.watch(prefix, fromRevision, onEvent, onError);
   }
 
   async compact(revision: number): Promise<void> {

@@ -81,6 +81,10 @@ export class SqliteStorage implements Storage {
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.check(prefix);
+    // Only the current state is kept: an older snapshot is gone, as a compacted revision in etcd.
+    if (opts.revision !== undefined && opts.revision !== this.rev) {
+      throw new StorageError('Compacted', prefix, `required revision ${opts.revision} is not the current revision ${this.rev}`);
+    }
     const end = prefixEnd(prefix);
     const after = opts.continueAfter ?? '';
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
@@ -138,9 +142,9 @@ export class SqliteStorage implements Storage {
     return { prev, revision };
   }
 
-  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch {
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch {
     this.check(prefix);
-    return this.log.watch(prefix, fromRevision, onEvent);
+    return this.log.watch(prefix, fromRevision, onEvent, onError);
   }
 
   async compact(revision: number): Promise<void> {

@@ -11,7 +11,9 @@
  *
  * Values are opaque strings (the registry stores JSON). Events are delivered synchronously, before the
  * write's promise settles, so a caller that awaits a write and then reads a cache fed by `watch` sees
- * its own write.
+ * its own write. (etcd delivers through its watch stream; its writes settle once that stream has
+ * delivered them, and a failed precondition settles once the newer value has arrived, so a retry
+ * reads fresh state.)
  */
 
 /** One stored key. */
@@ -49,6 +51,13 @@ export interface ListOptions {
   limit?: number;
   /** Start strictly after this key (from a previous page's `continueAfter`). */
   continueAfter?: string;
+  /**
+   * Read the store as of this revision (a previous page's `revision`), so that all pages of a list are
+   * one snapshot. A backend that no longer has that revision throws StorageError('Compacted'): etcd
+   * keeps history until compaction; memory and SQLite keep only the current state, so they serve it
+   * only while nothing has been written since.
+   */
+  revision?: number;
 }
 
 /** A running storage watch. */
@@ -56,8 +65,12 @@ export interface StorageWatch {
   stop(): void;
 }
 
-/** Failure kinds of the storage layer; the registry maps them to API errors. */
-export type StorageErrorCode = 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'Closed';
+/**
+ * Failure kinds of the storage layer; the registry maps them to API errors. `Unavailable`: the
+ * backend cannot be reached or cannot commit now (etcd down, no leader); a write that failed so may
+ * or may not have been applied — the API answers 503.
+ */
+export type StorageErrorCode = 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'Closed' | 'Unavailable';
 
 /** The one error type storage backends throw. `code` is stable. */
 export class StorageError extends Error {
@@ -73,7 +86,11 @@ export function isStorageError(e: unknown, code?: StorageErrorCode): e is Storag
 }
 
 export interface Storage {
-  /** The current revision (the revision of the last write; 0 for an empty new store... or more). */
+  /**
+   * The current revision as this process has seen it: every change up to it has been delivered to
+   * watchers (for etcd, the last revision its watch delivered; another API server's newer write
+   * counts once it arrived).
+   */
   revision(): number;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
@@ -90,8 +107,12 @@ export interface Storage {
    * Calls `onEvent` for every change under `prefix` with revision > `fromRevision`, in order: first the
    * retained history, then live changes. Throws StorageError('Compacted') when `fromRevision` is older
    * than the retained history.
+   *
+   * `onError` is called (at most once, and then the watch is over) when the backend lost changes it
+   * cannot replay — etcd: the store was compacted past this process's etcd watch while it was
+   * disconnected. The caller must re-list. Memory and SQLite never end a watch on their own.
    */
-  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch;
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch;
   /** Forgets history up to and including `revision`: later watches from <= revision-1 fail with Compacted. */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
