@@ -57,9 +57,17 @@ interface Endpoint {
 
 const TRANSPORT_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]);
 
-/** True when `err` is a transport-level failure (move to the next endpoint, report Unavailable). */
+/**
+ * etcd's own transient failures (raft could not take the request now). Most arrive as UNAVAILABLE;
+ * etcd 3.4 sends "raft proposal dropped" (a leader change while proposing) as UNKNOWN.
+ */
+const TRANSIENT_ETCD = /etcdserver: (leader changed|no leader|request timed out|raft proposal dropped|too many requests|server stopped)/;
+
+/** True when `err` is a transport or transient etcd failure (move to the next endpoint, report Unavailable). */
 export function isTransportError(err: unknown): err is grpc.ServiceError {
-  return typeof err === 'object' && err !== null && 'code' in err && TRANSPORT_CODES.has((err as grpc.ServiceError).code);
+  if (typeof err !== 'object' || err === null || !('code' in err)) return false;
+  const se = err as grpc.ServiceError;
+  return TRANSPORT_CODES.has(se.code) || TRANSIENT_ETCD.test(se.details ?? '') || TRANSIENT_ETCD.test(`etcdserver: ${se.details ?? ''}`);
 }
 
 /** Parses an endpoint URL into its gRPC target and whether it uses TLS. */

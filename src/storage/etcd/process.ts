@@ -75,7 +75,8 @@ export class EtcdMember {
   }
 
   get pid(): number | undefined {
-    return this.child?.exitCode === null ? this.child.pid : undefined;
+    const c = this.child;
+    return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
   }
 
   get running(): boolean {
