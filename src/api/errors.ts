@@ -181,6 +181,11 @@ export function internalError(message: string): ApiError {
   return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 }
 
+/** 503 ServiceUnavailable: the storage cannot serve now (etcd down, no leader); clients retry. */
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 });
+}
+
 /** 413 RequestEntityTooLarge. */
 export function tooLarge(limitBytes: number): ApiError {
   return new ApiError(413, 'RequestEntityTooLarge', `the request body exceeds the limit of ${limitBytes} bytes`);

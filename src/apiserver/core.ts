@@ -15,6 +15,7 @@ import { InProcessClient } from '../client/inprocess.js';
 import type { Storage } from '../storage/storage.js';
 import { ServiceIPAllocator } from './ipallocator/allocator.js';
 import { intToIp, parseCidr } from './ipallocator/cidr.js';
+import { IPAddressLedger } from './ipallocator/ipaddresses.js';
 import { ServiceIPs } from './ipallocator/service.js';
 import { rfc3339 } from './registry/meta.js';
 import { Registry } from './registry/registry.js';
@@ -56,7 +57,10 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const clock = opts.clock ?? (() => new Date());
   const wk = wellKnownServiceIPs(cidr);
   const allocator = new ServiceIPAllocator(cidr, { reserved: { [wk.kubernetes]: 'default/kubernetes', [wk.dns]: 'kube-system/kube-dns' } });
-  const serviceIPs = new ServiceIPs(allocator);
+  // ClusterIP claims live in storage (one key per address), so API servers sharing a store agree.
+  const ledger = new IPAddressLedger(opts.storage, allocator, clock);
+  await ledger.start();
+  const serviceIPs = new ServiceIPs(allocator, ledger);
   const registry = new Registry({
     storage: opts.storage, clock, serviceIPs,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
@@ -75,7 +79,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
 
   // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
   const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
-  for (const p of serviceIPs.repair(services)) {
+  for (const p of await serviceIPs.repair(services, { now: clock() })) {
     const md = p.service.metadata ?? {};
     const now = rfc3339(clock());
     const ev: KubeEvent = {
@@ -97,6 +101,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
     client, registry, allocator,
     async close() {
       registry.close();
+      ledger.stop();
     },
   };
 }

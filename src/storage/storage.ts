@@ -113,6 +113,12 @@ export interface Storage {
    * disconnected. The caller must re-list. Memory and SQLite never end a watch on their own.
    */
   watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch;
+  /**
+   * Why the backend cannot serve right now, or undefined when it can. Optional: memory and SQLite
+   * are always available; etcd is not while its watch is disconnected (reads from a cache it feeds
+   * could be stale), and the API answers 503 with this reason.
+   */
+  unavailable?(): string | undefined;
   /** Forgets history up to and including `revision`: later watches from <= revision-1 fail with Compacted. */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;

@@ -90,6 +90,15 @@ export class ServiceIPAllocator {
     this.used.set(i, owner ?? '');
   }
 
+  /**
+   * Records `ip` as held by `owner` whatever this view thought (the stored claim is the truth: an
+   * allocation by another API server, or the winner of a race). Ignored outside the range.
+   */
+  markUsed(ip: string, owner: string): void {
+    const i = this.index(ip);
+    if (i !== undefined) this.used.set(i, owner);
+  }
+
   /** Allocates a free address: the dynamic band first (random start), then the static band. */
   allocateNext(owner?: string): string {
     const i = this.scan(this.offset, this.size) ?? this.scan(0, this.offset);

@@ -1,12 +1,17 @@
 /**
  * ClusterIP allocation for Service writes, kept atomic with the write by the registry: allocate
  * before the storage create (release when the create fails), release after a delete, keep the IP on
- * update. `repair()` rebuilds the allocation from the stored Services at start.
+ * update. `repair()` reconciles the allocation with the stored Services at start.
+ *
+ * With a ledger (ipaddresses.ts; createApiCore always gives one) every allocation is also a claim in
+ * storage, so API servers sharing a store never hand out one address twice; without one (unit
+ * tests of this file) the in-memory allocator alone decides. A dry run never writes a claim.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { invalid } from '../../api/errors.js';
 import { objectKey } from '../../api/object.js';
 import { AllocatorError, ServiceIPAllocator } from './allocator.js';
+import type { IPAddressLedger } from './ipaddresses.js';
 
 
 /** True when the Service gets a ClusterIP at all (ExternalName Services do not; headless ones hold "None"). */
@@ -18,37 +23,60 @@ function requested(svc: Service): string | undefined {
   return svc.spec?.clusterIP || svc.spec?.clusterIPs?.[0] || undefined;
 }
 
+export type RepairProblem = { service: Service; ip: string; reason: 'ClusterIPAlreadyAllocated' | 'ClusterIPOutOfRange'; message: string };
+
+/** Tries per allocation when other API servers keep winning the race for the picked address. */
+const CLAIM_ATTEMPTS = 32;
+
 export class ServiceIPs {
-  constructor(readonly allocator: ServiceIPAllocator) {}
+  constructor(readonly allocator: ServiceIPAllocator, readonly ledger?: IPAddressLedger) {}
 
   /**
    * Assigns the Service's ClusterIP (mutating `svc`, a private copy). Returns a function that undoes
    * the allocation (call it when the write fails). Throws 422 Invalid with Kubernetes' wording.
    */
-  allocateForCreate(svc: Service): () => void {
-    if (!wantsIP(svc)) return () => {};
+  async allocateForCreate(svc: Service, opts: { dryRun?: boolean } = {}): Promise<() => Promise<void>> {
+    const none = async (): Promise<void> => {};
+    if (!wantsIP(svc)) return none;
     svc.spec ??= {};
     const want = requested(svc);
     if (want === 'None') {
       svc.spec.clusterIP = 'None';
       svc.spec.clusterIPs = ['None'];
-      return () => {};
+      return none;
     }
+    const owner = objectKey(svc);
+    const ledger = opts.dryRun ? undefined : this.ledger;
     let ip: string;
     if (want) {
+      const fail = (message: string) => invalid('Service', '', svc.metadata?.name ?? '', [{
+        type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [want], detail: `failed to allocate IP ${want}: ${message}`,
+      }]);
       try {
-        this.allocator.allocate(want, objectKey(svc));
+        this.allocator.allocate(want, owner);
       } catch (e) {
         if (!(e instanceof AllocatorError)) throw e;
-        throw invalid('Service', '', svc.metadata?.name ?? '', [{
-          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [want],
-          detail: `failed to allocate IP ${want}: ${e.message}`,
-        }]);
+        throw fail(e.message);
       }
+      if (ledger && await this.claimOrUndo(ledger, want, owner) === 'taken') throw fail('provided IP is already allocated');
       ip = want;
     } else {
+      ip = await this.allocateNext(owner, ledger, svc);
+    }
+    svc.spec.clusterIP = ip;
+    svc.spec.clusterIPs = [ip];
+    return async () => {
+      if (ledger) await ledger.release(ip, owner);
+      this.allocator.release(ip, owner);
+    };
+  }
+
+  /** A free address, claimed in the ledger when there is one (another server may win a pick: try another). */
+  private async allocateNext(owner: string, ledger: IPAddressLedger | undefined, svc: Service): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      let ip: string;
       try {
-        ip = this.allocator.allocateNext(objectKey(svc));
+        ip = this.allocator.allocateNext(owner);
       } catch (e) {
         if (!(e instanceof AllocatorError)) throw e;
         throw invalid('Service', '', svc.metadata?.name ?? '', [{
@@ -56,10 +84,25 @@ export class ServiceIPs {
           detail: `failed to allocate IP from range ${this.allocator.cidr.text}: ${e.message}`,
         }]);
       }
+      if (!ledger || await this.claimOrUndo(ledger, ip, owner) === 'claimed') return ip;
+      if (attempt >= CLAIM_ATTEMPTS) {
+        throw invalid('Service', '', svc.metadata?.name ?? '', [{
+          type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [],
+          detail: `failed to allocate IP from range ${this.allocator.cidr.text}: too many concurrent allocations, try again`,
+        }]);
+      }
     }
-    svc.spec.clusterIP = ip;
-    svc.spec.clusterIPs = [ip];
-    return () => this.allocator.release(ip, objectKey(svc));
+  }
+
+  /** Claims `ip` (already marked locally for `owner`); on any failure the local mark is undone unless a claim arrived. */
+  private async claimOrUndo(ledger: IPAddressLedger, ip: string, owner: string): Promise<'claimed' | 'taken'> {
+    try {
+      return await ledger.claim(ip, owner);
+    } catch (e) {
+      // Unknown outcome (storage unavailable): keep the local mark only if the claim did land.
+      if (ledger.claimOf(ip)?.owner !== owner) this.allocator.release(ip, owner);
+      throw e;
+    }
   }
 
   /**
@@ -67,7 +110,8 @@ export class ServiceIPs {
    * old one (Kubernetes' patchAllocatedValues); a change to or from ExternalName allocates or
    * releases. Returns { undo, commit }: undo on write failure, commit after a successful write.
    */
-  prepareUpdate(old: Service, next: Service): { undo(): void; commit(): void } {
+  async prepareUpdate(old: Service, next: Service, opts: { dryRun?: boolean } = {}): Promise<{ undo(): Promise<void>; commit(): Promise<void> }> {
+    const none = async (): Promise<void> => {};
     const oldWants = wantsIP(old) && !!old.spec?.clusterIP;
     const nextWants = wantsIP(next);
     next.spec ??= {};
@@ -84,46 +128,77 @@ export class ServiceIPs {
           type: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', value: next.spec.clusterIPs ?? [next.spec.clusterIP!], detail: 'may not change once set',
         }]);
       }
-      return { undo: () => {}, commit: () => {} };
+      return { undo: none, commit: none };
     }
     if (!oldWants && nextWants) {
-      const undo = this.allocateForCreate(next);
-      return { undo, commit: () => {} };
+      const undo = await this.allocateForCreate(next, opts);
+      return { undo, commit: none };
     }
     if (oldWants && !nextWants) {
       delete next.spec.clusterIP;
       delete next.spec.clusterIPs;
-      return { undo: () => {}, commit: () => this.releaseFor(old) };
+      return { undo: none, commit: () => this.releaseFor(old) };
     }
-    return { undo: () => {}, commit: () => {} };
+    return { undo: none, commit: none };
   }
 
   /** Frees the Service's ClusterIP (after its deletion). */
-  releaseFor(svc: Service): void {
+  async releaseFor(svc: Service): Promise<void> {
     const ip = svc.spec?.clusterIP;
-    if (ip && ip !== 'None') this.allocator.release(ip, objectKey(svc));
+    if (!ip || ip === 'None') return;
+    if (this.ledger) await this.ledger.release(ip, objectKey(svc));
+    this.allocator.release(ip, objectKey(svc));
   }
 
   /**
-   * Rebuilds the allocation from the stored Services. Returns the Services whose IP could not be
-   * taken (a duplicate of an earlier Service's IP, or outside the range) with Kubernetes' reason.
+   * Reconciles the allocation with the stored Services (at start). Every Service's IP is taken for it
+   * (and claimed in the ledger when unclaimed); the Services whose IP could not be taken (a duplicate
+   * of an earlier Service's IP, or outside the range) are returned with Kubernetes' reason. With a
+   * ledger, claims whose Service is gone (a create that failed half-way, or a crash) are released
+   * once older than `orphanGraceMs` — younger ones may belong to a create still in flight on another
+   * API server.
    */
-  repair(services: Service[]): { service: Service; ip: string; reason: 'ClusterIPAlreadyAllocated' | 'ClusterIPOutOfRange'; message: string }[] {
-    const problems: ReturnType<ServiceIPs['repair']> = [];
+  async repair(services: Service[], opts: { orphanGraceMs?: number; now?: Date } = {}): Promise<RepairProblem[]> {
+    const problems: RepairProblem[] = [];
     // Oldest first, so the first owner keeps a duplicated IP.
     const sorted = [...services].sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || Number(a.metadata?.resourceVersion ?? 0) - Number(b.metadata?.resourceVersion ?? 0));
+    const owners = new Map<string, string>();
+    const now = (opts.now ?? new Date()).getTime();
+    const old = (c: { created: string }): boolean => now - Date.parse(c.created) >= (opts.orphanGraceMs ?? 60_000);
     for (const svc of sorted) {
       const ip = svc.spec?.clusterIP;
       if (!ip || ip === 'None' || !wantsIP(svc)) continue;
-      try {
-        this.allocator.allocate(ip, objectKey(svc));
-      } catch (e) {
-        if (!(e instanceof AllocatorError)) throw e;
-        if (e.code === 'NotInRange') {
-          problems.push({ service: svc, ip, reason: 'ClusterIPOutOfRange', message: `Cluster IP [IPv4]: ${ip} is not within the configured Service CIDR ${this.allocator.cidr.text}; please recreate service` });
-        } else {
-          problems.push({ service: svc, ip, reason: 'ClusterIPAlreadyAllocated', message: `Cluster IP [IPv4]:${ip} was assigned to multiple services; please recreate service` });
+      const owner = objectKey(svc);
+      const dup = (): RepairProblem => ({ service: svc, ip, reason: 'ClusterIPAlreadyAllocated', message: `Cluster IP [IPv4]:${ip} was assigned to multiple services; please recreate service` });
+      if (!this.allocator.contains(ip)) {
+        problems.push({ service: svc, ip, reason: 'ClusterIPOutOfRange', message: `Cluster IP [IPv4]: ${ip} is not within the configured Service CIDR ${this.allocator.cidr.text}; please recreate service` });
+        continue;
+      }
+      if (owners.has(ip)) { problems.push(dup()); continue; }
+      if (!this.ledger) {
+        try {
+          this.allocator.allocate(ip, owner);
+        } catch (e) {
+          if (!(e instanceof AllocatorError)) throw e;
+          problems.push(dup());
+          continue;
         }
+      } else {
+        // The stored claim is the truth: its holder keeps the address if it is a Service that has it.
+        const claimed = this.ledger.claimOf(ip);
+        if (claimed && claimed.owner !== owner) {
+          const holderHasIt = services.some((x) => objectKey(x) === claimed.owner && x.spec?.clusterIP === ip);
+          // A young claim may be a create in flight on another API server: leave it.
+          if (holderHasIt || !old(claimed)) { problems.push(dup()); continue; }
+          await this.ledger.release(ip, claimed.owner); // stale: its Service is gone or has another IP
+        }
+        if (claimed?.owner !== owner && await this.ledger.claim(ip, owner) === 'taken') { problems.push(dup()); continue; }
+      }
+      owners.set(ip, owner);
+    }
+    if (this.ledger) {
+      for (const c of this.ledger.all()) {
+        if (owners.get(c.ip) !== c.owner && old(c)) await this.ledger.release(c.ip, c.owner);
       }
     }
     return problems;

@@ -11,6 +11,7 @@ import type { Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, gone, internalError, invalid, methodNotAllowed, notFound,
+  serviceUnavailable,
 } from '../../api/errors.js';
 import { deepCopy, fieldsOf, type KubeList, type KubeObject } from '../../api/object.js';
 import { R, groupVersion, type ResourceInfo } from '../../api/resources.js';
@@ -107,6 +108,7 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof ApiError) throw e;
+    if (isStorageError(e, 'Unavailable')) throw serviceUnavailable(e.message);
     throw internalError(e instanceof Error ? e.message : String(e));
   }
 }
@@ -168,6 +170,16 @@ export class Registry {
     for (const c of this.caches.values()) c.compact(rev);
   }
 
+  /**
+   * Reads are served from the watch caches; when storage says it cannot serve (etcd unreachable), the
+   * caches may be stale, so reads answer 503 with the reason instead, as kube-apiserver's quorum reads
+   * fail when etcd does. Open watches stay open and resume when etcd returns.
+   */
+  checkAvailable(): void {
+    const why = this.storage.unavailable?.();
+    if (why !== undefined) throw serviceUnavailable(`storage is unavailable: ${why}`);
+  }
+
   /** The watch cache of `info` (read-only use: lists of cached objects for in-process consumers). */
   cache(info: ResourceInfo): WatchCache {
     const c = this.caches.get(info) ?? [...this.caches.entries()].find(([k]) => k.plural === info.plural && k.group === info.group)?.[1];
@@ -203,6 +215,7 @@ export class Registry {
 
   async get<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
     return guard(async () => {
+      this.checkAvailable();
       if (info.namespaced && !namespace) throw badRequest('a namespace must be specified to get a namespaced resource');
       const cur = this.current(info, this.nsOf(info, namespace), name);
       if (subresource === 'scale') {
@@ -241,6 +254,7 @@ export class Registry {
 
   private listOf<T extends KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, item: (c: CachedObject) => KubeObject): Promise<KubeList<T>> {
     return guard(async () => {
+      this.checkAvailable();
       const items = this.listCached(info, namespace, opts);
       return { apiVersion: groupVersion(info), kind: info.listKind, metadata: items.metadata, items: items.objects.map((c) => item(c) as T) };
     });
@@ -313,8 +327,10 @@ export class Registry {
     }
     // Subscribe and replay synchronously: no event can slip between them.
     const unsubscribe = cache.subscribe((ev) => w.handle(ev));
+    // The cache re-listed after storage lost events (etcd compacted past its watch): 410, the client re-lists.
+    const unreset = cache.onReset((rv) => w.fail(gone(`too old resource version: the watch cache was re-listed at ${rv}`)));
     this.watchers.add(w);
-    w.attach(() => { unsubscribe(); this.watchers.delete(w); }, {
+    w.attach(() => { unsubscribe(); unreset(); this.watchers.delete(w); }, {
       timeoutSeconds: opts.timeoutSeconds,
       bookmarkMs: opts.allowWatchBookmarks ? this.bookmarkMs : undefined,
       currentRevision: () => cache.revision,
@@ -406,17 +422,17 @@ export class Registry {
     this.admit(info, obj);
     const key = objectStorageKey(info, ns, name);
     if (this.cache(info).objects.has(this.cacheKey(info, ns, name))) throw alreadyExists(info, name);
-    let undo = () => {};
-    if (info.plural === 'services' && this.serviceIPs) undo = this.serviceIPs.allocateForCreate(obj as Service);
+    let undo = async (): Promise<void> => {};
+    if (info.plural === 'services' && this.serviceIPs) undo = await this.serviceIPs.allocateForCreate(obj as Service, { dryRun: opts.dryRun === 'All' });
     if (opts.dryRun === 'All') {
-      undo();
+      await undo();
       return obj;
     }
     try {
       const kv = await this.storage.create(key, encode(obj));
       return this.written(info, ns, name, kv);
     } catch (e) {
-      undo();
+      await undo().catch((err) => console.error(`registry: releasing the ClusterIP of failed create ${key}:`, err));
       if (isStorageError(e, 'KeyExists')) throw alreadyExists(info, name);
       throw e;
     }
@@ -494,9 +510,10 @@ export class Registry {
       }
     }
     next.metadata = { ...next.metadata, resourceVersion: String(cur.rv) };
-    let ipTx = { undo: () => {}, commit: () => {} };
+    const noop = async (): Promise<void> => {};
+    let ipTx = { undo: noop, commit: noop };
     // Allocated values (an omitted clusterIP keeps the old one) are patched in before validation, as in Kubernetes.
-    if (info.plural === 'services' && this.serviceIPs && sub === undefined) ipTx = this.serviceIPs.prepareUpdate(old as Service, next as Service);
+    if (info.plural === 'services' && this.serviceIPs && sub === undefined) ipTx = await this.serviceIPs.prepareUpdate(old as Service, next as Service, { dryRun: opts.dryRun === 'All' });
     const key = objectStorageKey(info, ns, name);
     try {
       if (sub === undefined) this.admit(info, next, old);
@@ -506,20 +523,20 @@ export class Registry {
       }
       // An object being deleted whose last finalizer is gone is removed now.
       if (this.readyToRemove(info, next)) {
-        if (opts.dryRun === 'All') { ipTx.undo(); return next; }
+        if (opts.dryRun === 'All') { await ipTx.undo(); return next; }
         const { revision } = await this.storage.delete(key, cur.rv);
-        this.afterRemove(info, next);
-        ipTx.commit();
+        await this.afterRemove(info, next);
+        await ipTx.commit();
         return { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } };
       }
       const value = encode(next);
-      if (value === encode(old)) { ipTx.undo(); return cur.copy() as KubeObject; } // no-op: no new revision
-      if (opts.dryRun === 'All') { ipTx.undo(); return next; }
+      if (value === encode(old)) { await ipTx.undo(); return cur.copy() as KubeObject; } // no-op: no new revision
+      if (opts.dryRun === 'All') { await ipTx.undo(); return next; }
       const kv = await this.storage.update(key, value, cur.rv);
-      ipTx.commit();
+      await ipTx.commit();
       return this.written(info, ns, name, kv);
     } catch (e) {
-      ipTx.undo();
+      await ipTx.undo().catch((err) => console.error(`registry: undoing the ClusterIP change of ${key}:`, err));
       throw e;
     }
   }
@@ -531,8 +548,14 @@ export class Registry {
     return (md.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
-  private afterRemove(info: ResourceInfo, obj: KubeObject): void {
-    if (info.plural === 'services') this.serviceIPs?.releaseFor(obj as Service);
+  /** After an object left storage: a Service's ClusterIP goes back (a failure to release only leaks the address until repair). */
+  private async afterRemove(info: ResourceInfo, obj: KubeObject): Promise<void> {
+    if (info.plural !== 'services' || !this.serviceIPs) return;
+    try {
+      await this.serviceIPs.releaseFor(obj as Service);
+    } catch (e) {
+      console.error(`registry: releasing the ClusterIP of ${obj.metadata?.namespace}/${obj.metadata?.name}:`, e);
+    }
   }
 
   async patch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' | 'scale' } = {}): Promise<T> {
@@ -748,7 +771,7 @@ export class Registry {
     const { revision } = await this.storage.delete(key, c.rv);
     const out = c.copy() as KubeObject;
     out.metadata = { ...out.metadata, resourceVersion: String(revision) };
-    this.afterRemove(info, out);
+    await this.afterRemove(info, out);
     return out;
   }
 

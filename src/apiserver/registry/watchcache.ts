@@ -64,7 +64,9 @@ export class WatchCache {
   /** Revision of the last storage event applied (or the load revision). */
   revision = 0;
   private readonly listeners = new Set<(ev: CacheEvent) => void>();
+  private readonly resetListeners = new Set<(rv: number) => void>();
   private sw?: StorageWatch;
+  private stopped = false;
 
   constructor(readonly info: ResourceInfo, private readonly storage: Storage, private readonly capacity = 1000) {}
 
@@ -72,6 +74,8 @@ export class WatchCache {
   async start(): Promise<void> {
     const prefix = resourcePrefix(this.info);
     const list = await this.storage.list(prefix);
+    this.objects.clear();
+    this.ring = [];
     for (const kv of list.items) {
       try {
         this.objects.set(cacheKeyFromStorageKey(this.info, kv.key), frozen(decode(kv.value, kv.modRevision)));
@@ -82,12 +86,41 @@ export class WatchCache {
     }
     this.revision = list.revision;
     this.windowStart = list.revision;
-    this.sw = this.storage.watch(prefix, list.revision, (ev) => this.apply(ev));
+    this.sw = this.storage.watch(prefix, list.revision, (ev) => this.apply(ev), () => this.relist());
+  }
+
+  /**
+   * Storage lost events it cannot replay (etcd compacted past its watch): load everything again,
+   * then tell every API watcher (410 Gone, the client re-lists), as kube-apiserver's cacher
+   * terminates its watchers when its reflector re-lists.
+   */
+  private relist(): void {
+    this.sw = undefined;
+    const attempt = (): void => {
+      if (this.stopped) return;
+      this.start().then(() => {
+        for (const l of [...this.resetListeners]) {
+          try { l(this.revision); } catch (err) { console.error(`watch cache ${this.info.plural}: reset listener failed:`, err); }
+        }
+      }, (err) => {
+        console.error(`watch cache ${this.info.plural}: re-list failed, retrying:`, err instanceof Error ? err.message : err);
+        setTimeout(attempt, 1000);
+      });
+    };
+    attempt();
   }
 
   stop(): void {
+    this.stopped = true;
     this.sw?.stop();
     this.listeners.clear();
+    this.resetListeners.clear();
+  }
+
+  /** Called after the cache re-listed (its history is gone); returns the unsubscribe function. */
+  onReset(fn: (rv: number) => void): () => void {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
   }
 
   /** Subscribes to live events (delivered synchronously — listeners must not write). */
