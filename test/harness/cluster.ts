@@ -17,6 +17,7 @@ import type { PodStreamProvider } from '../../src/api/streams.js';
 import { createApiCore } from '../../src/apiserver/core.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
+import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
 import { writeKubeconfig } from '../../src/apiserver/pki/kubeconfig.js';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/server.js';
@@ -50,6 +51,10 @@ export interface TestCluster {
 /** Options of {@link startTestCluster}. */
 export interface TestClusterOptions {
   storage?: 'memory' | 'sqlite';
+  /** Store in this etcd instead (see src/storage/testing/etcd.ts); several clusters with one prefix share one store (HA). */
+  etcd?: EtcdStorageOptions;
+  /** Service CIDR of the API core (default 10.96.0.0/12). */
+  serviceCIDR?: string;
   streams?: PodStreamProvider;
 }
 
@@ -66,9 +71,10 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
   })();
   t?.after(close);
   try {
-    const storage = opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
+    const storage = opts.etcd ? await EtcdStorage.open(opts.etcd)
+      : opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
     cleanups.push(() => storage.close());
-    const core = await createApiCore({ storage });
+    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR });
     cleanups.push(() => core.close());
     const pki = await ensurePki(dir);
     const server = await startApiServer({
