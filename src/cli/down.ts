@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { listNetns } from '../cluster/exec.js';
 import { killProcessesIn } from '../node/network.js';
 import { removeAllNamespaces } from '../cluster/topology.js';
+import { stopLeftoverEmbeddedEtcd } from '../cluster/store.js';
 import { isAlive, readRecord, type ClusterRecord } from '../cluster/state.js';
 import { removeKubeconfigContext } from './kubeconfig.js';
 
@@ -49,6 +50,8 @@ export async function down(stateDir: string, opts: { purge?: boolean } = {}): Pr
       stopped = await waitForExit(rec.pid, 2_000);
     }
   }
+  // An embedded etcd outlives a daemon that was killed outright.
+  await stopLeftoverEmbeddedEtcd(stateDir);
   let namespaces: string[] = [];
   if (rec) {
     await killProcessesInCluster(rec.id);

@@ -11,6 +11,7 @@ import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { down } from './down.js';
 import { preflight } from './preflight.js';
 import { startCluster } from '../cluster/cluster.js';
+import { storeOptions } from './store-flags.js';
 import { defaultStateDir, isAlive, readRecord, validateClusterName, StateError } from '../cluster/state.js';
 import { topologyNames } from '../cluster/topology.js';
 
@@ -28,6 +29,14 @@ const UP_FLAGS: Record<string, FlagSpec> = {
   kubeconfig: { type: 'string', description: 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config, merged)' },
   'dns-upstream': { type: 'string', description: 'resolver (ip[:port]) for names outside cluster.local; default: answer REFUSED' },
   detach: { type: 'boolean', description: 'return once the cluster is ready, leaving it running in the background' },
+  store: { type: 'string', description: 'where objects are stored: sqlite (a file in the state dir) or etcd', default: 'sqlite' },
+  'etcd-endpoints': { type: 'string', description: 'with --store etcd: comma-separated etcd URLs, e.g. https://h1:2379,https://h2:2379' },
+  'etcd-cafile': { type: 'string', description: 'CA bundle that signed the etcd servers\' certificates' },
+  'etcd-certfile': { type: 'string', description: 'client certificate presented to etcd' },
+  'etcd-keyfile': { type: 'string', description: 'key of --etcd-certfile' },
+  'etcd-prefix': { type: 'string', description: 'key prefix in etcd, for several clusters on one etcd', default: '' },
+  'etcd-compaction-interval': { type: 'number', description: 'seconds between compactions of etcd history (0 = never)', default: 300 },
+  'embedded-etcd': { type: 'boolean', description: 'store in an etcd this daemon runs (Debian etcd-server, loopback, data in <state-dir>/etcd)' },
   help: { type: 'boolean', description: 'show this help' },
 };
 const DOWN_FLAGS: Record<string, FlagSpec> = {
@@ -78,6 +87,7 @@ async function cmdUp(argv: string[]): Promise<number> {
   if (mode !== 'nftables' && mode !== 'iptables') throw new UsageError(`--proxy-mode must be nftables or iptables, not ${JSON.stringify(mode)}`);
   const nodes = Number(flags.nodes);
   if (!(nodes >= 1 && nodes <= 16)) throw new UsageError('--nodes must be between 1 and 16');
+  const store = storeOptions(flags);
   await preflight(mode);
   const existing = readRecord(stateDir);
   if (existing?.pid && isAlive(existing.pid) && existing.pid !== process.pid) {
@@ -118,7 +128,7 @@ async function cmdUp(argv: string[]): Promise<number> {
   const cluster = await startCluster({
     name, stateDir, nodes, proxyMode: mode, apiPort, kubeconfig,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
-    dnsUpstream: flags['dns-upstream'] as string | undefined,
+    dnsUpstream: flags['dns-upstream'] as string | undefined, store,
     log: (l) => console.log(`  ${l}`),
   });
   let stopping = false;

@@ -19,12 +19,12 @@ import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
-import { SqliteStorage } from '../storage/sqlite.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from './exec.js';
 import { attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
 import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
+import { openStore, type StoreOptions } from './store.js';
 
 export interface ClusterOptions {
   name: string;
@@ -46,6 +46,8 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Shorter crash-loop backoff etc. for tests. */
   fastBackoff?: boolean;
+  /** Where objects are stored. Default SQLite in the state dir (src/cluster/store.ts). */
+  store?: StoreOptions;
 }
 
 export interface Cluster {
@@ -118,8 +120,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   try {
     // Leftovers of a crashed earlier run of this cluster would collide with the new namespaces.
     await removeAllNamespaces(id);
-    const storage: Storage = await step('storage opened', async () => new SqliteStorage(join(opts.stateDir, 'state.db')));
-    cleanups.push(() => storage.close());
+    const store = await step('storage opened', () => openStore(opts.store ?? { kind: 'sqlite' }, opts.stateDir, log));
+    cleanups.push(() => store.close());
+    log(`  store: ${store.describe}`);
+    const storage: Storage = store.storage;
     const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => ensurePki(opts.stateDir));
@@ -129,6 +133,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}` }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+      // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
+      ready: () => storage.unavailable?.() === undefined,
     }));
     cleanups.push(() => server.close());
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });

@@ -47,7 +47,7 @@ it('two API servers on one etcd: both serve, watches on each see every write, 1,
   const a = await startTestCluster(t, { etcd: store, serviceCIDR });
   const b = await startTestCluster(t, { etcd: store, serviceCIDR });
   await a.http.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ha' } });
-  await until(async () => (await b.http.list(R.namespaces)).items.some((n) => n.metadata?.name === 'ha'), 5000, 'B to see the namespace A created');
+  await until(async () => (await b.http.list(R.namespaces, undefined)).items.some((n) => n.metadata?.name === 'ha'), 5000, 'B to see the namespace A created');
 
   const seen = { a: new Set<string>(), b: new Set<string>() };
   const watchOn = async (c: Client, into: Set<string>) => {

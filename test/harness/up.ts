@@ -47,7 +47,7 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<
 }
 
 /** Starts a cluster with the real CLI; everything is removed in t.after. */
-export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: number; proxyMode?: string } = {}): Promise<UpCluster> {
+export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: number; proxyMode?: string; extraArgs?: string[] } = {}): Promise<UpCluster> {
   const name = `e2e-${randomBytes(3).toString('hex')}`;
   const dir = await mkdtemp(join(tmpdir(), `cip-${name}-`));
   const stateDir = join(dir, 'state');
@@ -86,6 +86,7 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
   const args = ['up', ...base, '--api-port', '0', '--kubeconfig', kubeconfig, '--detach'];
   if (opts.nodes) args.push('--nodes', String(opts.nodes));
   if (opts.proxyMode) args.push('--proxy-mode', opts.proxyMode);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   const start = async (): Promise<void> => {
     const r = await runCli(args, { timeoutMs: 90_000 });
     if (r.code !== 0) throw new Error(`clusterip up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);

@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { EtcdClient } from './client.js';
@@ -39,6 +39,8 @@ export interface EtcdMemberOptions {
   electionMs?: number;
   /** The etcd binary. Default `etcd` on PATH. */
   binary?: string;
+  /** Written with the pid at every (re)start, so a later run can find a leftover member. */
+  pidFile?: string;
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released; the caller binds it soon after). */
@@ -112,6 +114,7 @@ export class EtcdMember {
     const child = spawn(this.opts.binary ?? 'etcd', this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.startedAt = Date.now();
+    if (this.opts.pidFile && child.pid) writeFileSync(this.opts.pidFile, `${child.pid}\n`);
     child.stderr!.on('data', (d: Buffer) => {
       this.log?.write(d);
       for (const line of d.toString().split('\n')) if (line.trim()) this.tail.push(line);

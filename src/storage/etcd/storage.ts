@@ -60,11 +60,18 @@ export function prefixRangeEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]); // every byte 0xff (or empty prefix): the range runs to the end of the keyspace
 }
 
+/** A range's start key: etcd rejects an empty key, and "\0" is its way to say "from the first key". */
+function rangeStart(key: Buffer): Buffer {
+  return key.length ? key : Buffer.from([0]);
+}
+
 export class EtcdStorage implements Storage {
   private readonly log: EventLog;
   private watchHandle: PrefixWatch;
   private readonly rootKey: Buffer;
   private readonly rootEnd: Buffer;
+  /** rootKey as a range start (etcd wants "\0" for "from the first key"). */
+  private readonly rootStart: Buffer;
   private readonly prefix: string;
   /** Highest revision whose events have been delivered (the open revision before any event). */
   private eventRev: number;
@@ -81,6 +88,7 @@ export class EtcdStorage implements Storage {
     this.prefix = opts.prefix ?? '';
     this.rootKey = Buffer.from(this.prefix);
     this.rootEnd = prefixRangeEnd(this.rootKey);
+    this.rootStart = rangeStart(this.rootKey);
     this.eventRev = startRevision;
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 5000;
     this.pageSize = opts.listPageSize ?? 5000;
@@ -93,7 +101,7 @@ export class EtcdStorage implements Storage {
     const client = new EtcdClient(opts);
     try {
       const root = Buffer.from(opts.prefix ?? '');
-      const head = await client.range({ key: root, range_end: prefixRangeEnd(root), count_only: true });
+      const head = await client.range({ key: rangeStart(root), range_end: prefixRangeEnd(root), count_only: true });
       const s = new EtcdStorage(client, opts, Number(head.header.revision));
       await s.waitConnected(opts.requestTimeoutMs ?? 10_000);
       return s;
@@ -104,7 +112,7 @@ export class EtcdStorage implements Storage {
   }
 
   private startWatch(from: number): PrefixWatch {
-    return new PrefixWatch(this.client, this.rootKey, this.rootEnd, from, {
+    return new PrefixWatch(this.client, this.rootStart, this.rootEnd, from, {
       onEvents: (evs) => this.deliver(evs),
       onProgress: (rev) => {
         if (rev > this.progressRev) this.progressRev = rev;
@@ -195,7 +203,7 @@ export class EtcdStorage implements Storage {
     this.compactedAway = true;
     for (;;) {
       try {
-        const head = await this.client.range({ key: this.rootKey, range_end: this.rootEnd, count_only: true });
+        const head = await this.client.range({ key: this.rootStart, range_end: this.rootEnd, count_only: true });
         const rev = Number(head.header.revision);
         this.eventRev = Math.max(this.eventRev, rev);
         this.watchHandle = this.startWatch(rev);
@@ -236,8 +244,8 @@ export class EtcdStorage implements Storage {
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     this.check(prefix);
-    const start = this.etcdKey(prefix);
-    const end = prefixRangeEnd(start);
+    const start = rangeStart(this.etcdKey(prefix));
+    const end = prefixRangeEnd(this.etcdKey(prefix));
     let from = opts.continueAfter !== undefined ? Buffer.concat([this.etcdKey(opts.continueAfter), Buffer.from([0])]) : start;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     try {

@@ -1,0 +1,132 @@
+/**
+ * Opens the cluster's store: SQLite in the state dir (the default), an external etcd cluster
+ * (`--store etcd --etcd-endpoints ...`, client certificates optional), or an etcd this daemon runs
+ * itself (`--embedded-etcd`: Debian's `etcd` as a supervised child on loopback, data and PKI in
+ * `<stateDir>/etcd`). With etcd, the periodic compactor runs too.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EtcdClient } from '../storage/etcd/client.js';
+import { DEFAULT_COMPACTION_INTERVAL_MS, EtcdCompactor } from '../storage/etcd/compactor.js';
+import { ensureEtcdPki } from '../storage/etcd/pki.js';
+import { EtcdMember, freeLoopbackPort, waitEtcdReady } from '../storage/etcd/process.js';
+import { EtcdStorage } from '../storage/etcd/storage.js';
+import { SqliteStorage } from '../storage/sqlite.js';
+import type { Storage } from '../storage/storage.js';
+
+export type StoreOptions =
+  | { kind: 'sqlite' }
+  | {
+    kind: 'etcd';
+    endpoints: string[];
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    /** Key prefix in etcd, for several clusters on one etcd. Default ''. */
+    prefix?: string;
+    /** Compaction interval (ms); 0 disables. Default 5 min. */
+    compactionIntervalMs?: number;
+  }
+  | { kind: 'embedded-etcd'; compactionIntervalMs?: number };
+
+export interface OpenedStore {
+  storage: Storage;
+  /** One line for the progress log ("SQLite state.db", "etcd https://...", ...). */
+  describe: string;
+  /** Closes the storage, stops the compactor and the embedded etcd (if any). */
+  close(): Promise<void>;
+}
+
+/** True when `pid` runs an etcd on `dataDir` (a leftover of a daemon that was killed). */
+function isOurEtcd(pid: number, dataDir: string): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmd.some((a) => a.endsWith('etcd')) && cmd.includes(dataDir);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops an embedded etcd left running by a daemon that was killed (its pid file names it, and its
+ * command line names our data dir). Returns true when it found and ended one.
+ */
+export async function stopLeftoverEmbeddedEtcd(stateDir: string): Promise<boolean> {
+  const dataDir = join(stateDir, 'etcd', 'data');
+  const pidFile = join(stateDir, 'etcd', 'etcd.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  if (!(pid > 0) || !isOurEtcd(pid, dataDir)) return false;
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && isOurEtcd(pid, dataDir); i++) await new Promise((r) => setTimeout(r, 20));
+  return true;
+}
+
+/** Starts the embedded etcd: one supervised member on loopback with client-certificate TLS. */
+async function startEmbeddedEtcd(stateDir: string): Promise<{ member: EtcdMember; clientOptions: { endpoints: string[]; caFile: string; certFile: string; keyFile: string } }> {
+  const dir = join(stateDir, 'etcd');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dataDir = join(dir, 'data');
+  const pidFile = join(dir, 'etcd.pid');
+  // A daemon killed with SIGKILL leaves its etcd running on our data dir: replace it.
+  await stopLeftoverEmbeddedEtcd(stateDir);
+  const pki = await ensureEtcdPki(join(dir, 'pki'));
+  // Keep the ports of the previous run when they are free (the member's advertised URLs stay the same).
+  const portsFile = join(dir, 'ports.json');
+  let ports: { client: number; peer: number } | undefined;
+  try { ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { client: number; peer: number }; } catch { ports = undefined; }
+  if (!ports) {
+    ports = { client: await freeLoopbackPort(), peer: await freeLoopbackPort() };
+    writeFileSync(portsFile, JSON.stringify(ports) + '\n');
+  }
+  const member = new EtcdMember({
+    name: 'clusterip', dataDir, clientPort: ports.client, peerPort: ports.peer, pki, supervise: true,
+    logFile: join(dir, 'etcd.log'), clusterToken: 'clusterip-embedded', pidFile,
+  });
+  member.spawn();
+  const clientOptions = { endpoints: [member.clientURL], caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile };
+  try {
+    await waitEtcdReady(clientOptions, 20_000, () => member.recentLog());
+  } catch (e) {
+    await member.stop();
+    throw e;
+  }
+  return { member, clientOptions };
+}
+
+/** Opens the store described by `opts` for the cluster whose state lives in `stateDir`. */
+export async function openStore(opts: StoreOptions, stateDir: string, log: (line: string) => void = () => {}): Promise<OpenedStore> {
+  if (opts.kind === 'sqlite') {
+    const storage = new SqliteStorage(join(stateDir, 'state.db'));
+    return { storage, describe: `SQLite ${join(stateDir, 'state.db')}`, close: () => storage.close() };
+  }
+  let member: EtcdMember | undefined;
+  let clientOptions: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
+  let prefix = '';
+  if (opts.kind === 'embedded-etcd') {
+    ({ member, clientOptions } = await startEmbeddedEtcd(stateDir));
+  } else {
+    clientOptions = { endpoints: opts.endpoints, caFile: opts.caFile, certFile: opts.certFile, keyFile: opts.keyFile };
+    prefix = opts.prefix ?? '';
+  }
+  let storage: EtcdStorage;
+  try {
+    storage = await EtcdStorage.open({ ...clientOptions, prefix });
+  } catch (e) {
+    await member?.stop();
+    throw new Error(`cannot use etcd at ${clientOptions.endpoints.join(',')}: ${(e as Error).message}`);
+  }
+  const compactorClient = new EtcdClient(clientOptions);
+  const compactor = new EtcdCompactor(compactorClient, opts.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS, log);
+  compactor.start();
+  return {
+    storage,
+    describe: `${member ? 'embedded etcd' : 'etcd'} ${clientOptions.endpoints.join(',')}${prefix ? ` prefix ${prefix}` : ''}`,
+    async close() {
+      compactor.stop();
+      compactorClient.close();
+      await storage.close();
+      await member?.stop();
+    },
+  };
+}
