@@ -1,5 +1,5 @@
 /**
- * `clusterip up --embedded-etcd`: the real CLI starts Debian's etcd as a supervised child (loopback,
+ * `clusterip up --embedded-etcd` and `--store etcd --etcd-endpoints ...`. The real CLI starts Debian's etcd as a supervised child (loopback,
  * client-certificate TLS, data in <state-dir>/etcd), stores objects there, restarts etcd when it
  * dies, keeps objects across `down`/`up`, and `down --purge` leaves no etcd process (the harness
  * checks for leftovers mentioning the state dir).
@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { EtcdStorage } from '../../src/storage/etcd/storage.js';
+import { startTestEtcd, uniquePrefix } from '../../src/storage/testing/etcd.js';
 import { upCluster } from '../harness/up.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,4 +53,23 @@ it('clusterip up --embedded-etcd: objects live in a supervised etcd and survive 
   const again = await c.kubectl(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout, ip);
+});
+
+it('clusterip up --store etcd --etcd-endpoints with client certificates stores under --etcd-prefix', { timeout: 180_000 }, async (t) => {
+  const etcd = await startTestEtcd(t, { tls: true });
+  const o = etcd.clientOptions;
+  const prefix = uniquePrefix();
+  const c = await upCluster(t, {
+    extraArgs: ['--store', 'etcd', '--etcd-endpoints', o.endpoints.join(','), '--etcd-cafile', o.caFile!,
+      '--etcd-certfile', o.certFile!, '--etcd-keyfile', o.keyFile!, '--etcd-prefix', prefix, '--etcd-compaction-interval', '60'],
+  });
+  const r = await c.kubectl(['create', 'configmap', 'external', '--from-literal=k=v']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = await EtcdStorage.open({ ...o, prefix });
+  t.after(() => s.close());
+  const kv = await s.get('/registry/core/configmaps/default/external');
+  assert.equal((JSON.parse(kv!.value) as { data: { k: string } }).data.k, 'v');
+  const outside = await EtcdStorage.open({ ...o });
+  t.after(() => outside.close());
+  assert.equal(await outside.get('/registry/core/configmaps/default/external'), undefined, 'nothing outside the prefix');
 });
