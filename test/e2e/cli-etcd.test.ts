@@ -1,8 +1,11 @@
 /**
- * `clusterip up --embedded-etcd` and `--store etcd --etcd-endpoints ...`. The real CLI starts Debian's etcd as a supervised child (loopback,
- * client-certificate TLS, data in <state-dir>/etcd), stores objects there, restarts etcd when it
- * dies, keeps objects across `down`/`up`, and `down --purge` leaves no etcd process (the harness
- * checks for leftovers mentioning the state dir).
+ * The real CLI on etcd:
+ * - `clusterip up --embedded-etcd` starts Debian's etcd as a supervised child (loopback,
+ *   client-certificate TLS, data in <state-dir>/etcd), stores objects there, restarts etcd when it
+ *   dies, keeps objects across `down`/`up`, and `down --purge` leaves no etcd process (the harness
+ *   checks for leftovers mentioning the state dir);
+ * - `clusterip up --store etcd --etcd-endpoints ... --etcd-cafile/--etcd-certfile/--etcd-keyfile
+ *   --etcd-prefix` stores in an external etcd under the prefix.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
