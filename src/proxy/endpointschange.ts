@@ -99,6 +99,11 @@ export class EndpointsChangeTracker {
   }
 
   /** True when changes wait to be applied. */
+  /** Services with unsynced changes (kube-proxy's `..._changes_pending` gauge). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   get hasPending(): boolean {
     return this.pending.size > 0;
   }

@@ -75,7 +75,7 @@ test('after a failed sync the next one is full; then syncs are incremental', asy
   assert.doesNotMatch(inc, /add table/);
   assert.match(inc, /delete element ip clusterip no-endpoint-services/);
   assert.match(inc, /add element ip clusterip service-ips \{ 10\.96\.0\.11 \. tcp \. 80/);
-  assert.match(proxy.metricsText(), /kubeproxy_sync_full_proxy_rules_duration_seconds_count 2/);
+  assert.match(await proxy.metricsText(), /kubeproxy_sync_full_proxy_rules_duration_seconds_count 2/);
 });
 
 test('a burst of changes is coalesced into few syncs', async (t) => {

@@ -79,8 +79,8 @@ export interface Proxy {
   stop(opts?: { flush?: boolean }): Promise<void>;
   /** The rules of one Service as last written (nft / iptables-save text); '' when it has none. */
   rulesFor(namespace: string, name: string): Promise<string>;
-  /** Prometheus text exposition of the kubeproxy_* metrics. */
-  metricsText(): string;
+  /** Prometheus text exposition of the kubeproxy_* metrics (metrics.ts). */
+  metricsText(): Promise<string>;
   /** Resolves when every change seen so far is in the kernel (waits through retries after failures; resolves at once after stop). */
   whenIdle(): Promise<void>;
   /** Number of successful syncs so far. */
@@ -118,7 +118,7 @@ class ServiceProxy implements Proxy {
   private readonly svcTracker = new ServiceChangeTracker();
   private readonly epTracker = new EndpointsChangeTracker();
   private readonly runner: BoundedFrequencyRunner;
-  private readonly metrics = new ProxyMetrics();
+  private readonly metrics: ProxyMetrics;
   private readonly svcPorts = new Map<string, ServicePort[]>();
   private readonly svcEndpoints = new Map<string, ServiceEndpoints>();
   /** Desired state per Service key (only Services with ports). */
@@ -137,28 +137,44 @@ class ServiceProxy implements Proxy {
     this.mode = opts.mode;
     this.exec = opts.exec ?? netnsExec(opts.netns);
     this.clock = opts.clock ?? realClock;
+    this.metrics = new ProxyMetrics(opts.mode);
     const spawn = opts.spawn ?? (opts.exec ? undefined : netnsSpawn(opts.netns));
     const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec };
     this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier({ ...common, spawn });
     this.services = new Informer<Service>(opts.client, R.services, { transform: trimService });
     this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices, { transform: trimEndpointSlice });
     this.services.addHandlers({
-      onAdd: (s) => { this.svcTracker.update(undefined, s); this.kick(); },
-      onUpdate: (o, s) => { this.svcTracker.update(o, s); this.kick(); },
-      onDelete: (s) => { this.svcTracker.update(s, undefined); this.kick(); },
+      onAdd: (s) => this.serviceEvent(undefined, s),
+      onUpdate: (o, s) => this.serviceEvent(o, s),
+      onDelete: (s) => this.serviceEvent(s, undefined),
     });
     this.slices.addHandlers({
-      onAdd: (s) => { this.epTracker.update(undefined, s); this.kick(); },
-      onUpdate: (o, s) => { this.epTracker.update(o, s); this.kick(); },
-      onDelete: (s) => { this.epTracker.update(s, undefined); this.kick(); },
+      onAdd: (s) => this.sliceEvent(undefined, s),
+      onUpdate: (o, s) => this.sliceEvent(o, s),
+      onDelete: (s) => this.sliceEvent(s, undefined),
     });
     this.runner = new BoundedFrequencyRunner(() => this.track(this.sync()), {
       minIntervalMs: opts.minSyncPeriodMs ?? 0,
       retryIntervalMs: opts.retrySyncPeriodMs ?? 1000,
       maxIntervalMs: opts.syncPeriodMs ?? 30_000,
       clock: this.clock,
-      onError: opts.onError ?? ((e) => console.error(`proxy ${opts.nodeName}: sync failed:`, e)),
+      onError: (e) => {
+        this.metrics.syncFailed();
+        (opts.onError ?? ((err) => console.error(`proxy ${opts.nodeName}: sync failed:`, err)))(e);
+      },
     });
+  }
+
+  private serviceEvent(previous: Service | undefined, current: Service | undefined): void {
+    this.svcTracker.update(previous, current);
+    this.metrics.servicesChanged(this.svcTracker.pendingCount);
+    this.kick();
+  }
+
+  private sliceEvent(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
+    this.epTracker.update(previous, current);
+    this.metrics.endpointsChanged(this.epTracker.pendingCount);
+    this.kick();
   }
 
   async start(): Promise<void> {
@@ -168,7 +184,10 @@ class ServiceProxy implements Proxy {
 
   private kick(): void {
     // Never act on partial state: until both informers have listed, changes just accumulate.
-    if (this.services.hasSynced() && this.slices.hasSynced()) this.runner.run();
+    if (this.services.hasSynced() && this.slices.hasSynced()) {
+      this.metrics.queued(this.clock.now() / 1000);
+      this.runner.run();
+    }
   }
 
   private track(p: Promise<void>): Promise<void> {
@@ -187,6 +206,7 @@ class ServiceProxy implements Proxy {
     const start = this.clock.now();
     for (const k of this.svcTracker.apply(this.svcPorts)) this.pendingChanged.add(k);
     const ep = this.epTracker.apply(this.svcEndpoints);
+    this.metrics.pendingFolded();
     for (const k of ep.changed) this.pendingChanged.add(k);
     for (const [k, t] of ep.triggerTimes) {
       const prev = this.pendingTriggers.get(k);
@@ -232,13 +252,7 @@ class ServiceProxy implements Proxy {
       console.error(`proxy ${this.opts.nodeName}: onSync failed:`, err);
     }
 
-    const secs = (end - start) / 1000;
-    this.metrics.syncDuration.observe(secs);
-    (full ? this.metrics.fullSyncDuration : this.metrics.partialSyncDuration).observe(secs);
-    this.metrics.lastSyncTimestamp = end / 1000;
-    for (const t of this.pendingTriggers.values()) {
-      if (end >= t) this.metrics.networkProgramming.observe((end - t) / 1000);
-    }
+    this.metrics.synced(full, (end - start) / 1000, end, this.pendingTriggers.values());
     this.pendingTriggers.clear();
     if (flows.length) await clearStaleFlows(this.exec, flows);
   }
@@ -260,7 +274,7 @@ class ServiceProxy implements Proxy {
     return this.backend.rulesFor(`${namespace}/${name}`);
   }
 
-  metricsText(): string {
+  metricsText(): Promise<string> {
     return this.metrics.text();
   }
 

@@ -51,6 +51,11 @@ export class ServiceChangeTracker {
   }
 
   /** True when changes wait to be applied. */
+  /** Services with unsynced changes (kube-proxy's `..._changes_pending` gauge). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   get hasPending(): boolean {
     return this.pending.size > 0;
   }
