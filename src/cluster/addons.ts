@@ -32,7 +32,7 @@ export function kubernetesService(serviceCIDR: string): Service {
   };
 }
 
-/** `kube-system/kube-dns`: the cluster DNS Service, with kube-dns' named ports. */
+/** `kube-system/kube-dns`: the cluster DNS Service, with kubeadm's named ports (dns, dns-tcp, metrics 9153). */
 export function kubeDnsService(serviceCIDR: string): Service {
   return {
     apiVersion: 'v1', kind: 'Service',
@@ -45,6 +45,7 @@ export function kubeDnsService(serviceCIDR: string): Service {
       ports: [
         { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
         { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
       ],
     },
   };
@@ -52,7 +53,7 @@ export function kubeDnsService(serviceCIDR: string): Service {
 
 /** `kube-system/coredns`: one replica of clusterip's DNS server, reading the API over the unix socket. */
 export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?: string }): Deployment {
-  const args = ['--api-socket', opts.apiSocket, '--listen', '0.0.0.0:53', '--zone', opts.zone];
+  const args = ['--api-socket', opts.apiSocket, '--listen', '0.0.0.0:53', '--zone', opts.zone, '--metrics-listen', '0.0.0.0:9153'];
   if (opts.upstream) args.push('--upstream', opts.upstream);
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
@@ -69,6 +70,7 @@ export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?
             ports: [
               { name: 'dns', containerPort: 53, protocol: 'UDP' },
               { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+              { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
             ],
             readinessProbe: { tcpSocket: { port: 53 }, periodSeconds: 1, failureThreshold: 3 },
           }],

@@ -33,7 +33,12 @@ export class ServiceRecordFeed {
   /** Both informers have listed; from here on every event recomputes its Service. */
   private listed = false;
 
-  constructor(client: Client, private readonly index: RecordIndex) {
+  /**
+   * `onRefresh(key, resourceVersion)` is called after a Service's records were recomputed because of
+   * an event (not during the initial sync); resourceVersion is the Service's, undefined once deleted.
+   * It must not throw or block: the cluster DNS reports "record live" to the trace recorder with it.
+   */
+  constructor(client: Client, private readonly index: RecordIndex, private readonly onRefresh?: (key: string, resourceVersion: string | undefined) => void) {
     this.services = new Informer<Service>(client, R.services, { transform: slimService });
     // The informer hands the transform each object as listed or watched: a full EndpointSlice.
     this.slices = new Informer<SliceView>(client, R.endpointslices, { transform: (s) => sliceView(s as unknown as EndpointSlice) });
@@ -89,6 +94,7 @@ export class ServiceRecordFeed {
     const svc = this.services.get(key);
     if (!svc) {
       this.index.deleteService(key);
+      if (this.synced) this.onRefresh?.(key, undefined);
       return;
     }
     const slices: PackedSlice[] = [];
@@ -97,6 +103,7 @@ export class ServiceRecordFeed {
       if (s) slices.push(s.packed);
     }
     this.index.setService(key, svc, slices);
+    if (this.synced) this.onRefresh?.(key, svc.metadata?.resourceVersion);
   }
 }
 

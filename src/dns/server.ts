@@ -10,6 +10,7 @@ import { RecordIndex } from './records.js';
 import { ServiceRecordFeed } from './feed.js';
 import { createForwarder } from './forward.js';
 import type { Client } from '../client/client.js';
+import { DnsMetrics, PROTO } from './metrics.js';
 
 export interface DnsServerOptions {
   client: Client;
@@ -21,6 +22,10 @@ export interface DnsServerOptions {
   ttl?: number;
   /** `ip:port` to forward names outside the zone to. Unset: answer REFUSED. */
   upstream?: string;
+  /** Count queries for Prometheus (metrics.ts). Default true; false only to measure what counting costs. */
+  metrics?: boolean;
+  /** Called after a Service's records changed (not during the initial sync): see ServiceRecordFeed. */
+  onRecordsChanged?: (key: string, resourceVersion: string | undefined) => void;
 }
 
 export interface DnsServer {
@@ -28,6 +33,8 @@ export interface DnsServer {
   readonly index: RecordIndex;
   /** Resolves once the informers have synced (until then queries get SERVFAIL). */
   readonly synced: Promise<void>;
+  /** CoreDNS-named query metrics (undefined with `metrics: false`). */
+  readonly metrics?: DnsMetrics;
   stop(): Promise<void>;
 }
 
@@ -36,7 +43,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   if (!net.isIP(opts.listen.address)) throw new Error(`dns: listen address must be an IP address, got ${JSON.stringify(opts.listen.address)}`);
   const zone = (opts.zone ?? 'cluster.local').toLowerCase().replace(/\.$/, '');
   const index = new RecordIndex(zone);
-  const feed = new ServiceRecordFeed(opts.client, index);
+  const feed = new ServiceRecordFeed(opts.client, index, opts.onRecordsChanged);
   const forwarder = opts.upstream ? createForwarder(opts.upstream) : undefined;
   const wire = new DnsWire(index, () => feed.hasSynced(), { ttl: opts.ttl ?? 30, forward: forwarder?.forward });
 
@@ -46,15 +53,24 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     cb(null, address, address.includes(':') ? 6 : 4);
   const udp = dgram.createSocket({ type: opts.listen.address.includes(':') ? 'udp6' : 'udp4', reuseAddr: true, lookup: literal as never });
   udp.on('message', (msg, rinfo) => {
+    const t0 = metrics ? performance.now() : 0;
     let reply;
     try {
       reply = wire.handle(msg, 'udp');
     } catch (err) {
       console.error('dns: query failed:', (err as Error).message); // never let one query take the server down
+      metrics?.observe(PROTO.udp, msg, undefined, (performance.now() - t0) / 1000);
       return;
     }
-    if (reply instanceof Promise) reply.then((r) => { if (r) udp.send(r, rinfo.port, rinfo.address); }, () => undefined);
-    else if (reply) udp.send(reply, rinfo.port, rinfo.address);
+    if (reply instanceof Promise) {
+      reply.then((r) => {
+        if (r) udp.send(r, rinfo.port, rinfo.address);
+        metrics?.observe(PROTO.udp, msg, r, (performance.now() - t0) / 1000);
+      }, () => undefined);
+    } else {
+      if (reply) udp.send(reply, rinfo.port, rinfo.address);
+      metrics?.observe(PROTO.udp, msg, reply, (performance.now() - t0) / 1000);
+    }
   });
   udp.on('error', (err) => console.error('dns: udp error:', err.message));
   await new Promise<void>((res, rej) => {
@@ -62,6 +78,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     udp.bind(opts.listen.port, opts.listen.address, () => { udp.off('error', rej); res(); });
   });
   const port = udp.address().port;
+  const metrics = opts.metrics === false ? undefined : new DnsMetrics(`dns://:${port}`);
 
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((sock) => {
@@ -78,14 +95,23 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         const msg = pending.subarray(2, 2 + len);
         pending = pending.subarray(2 + len);
         let reply;
+        const t0 = metrics ? performance.now() : 0;
+        const query = Buffer.from(msg);
         try {
-          reply = wire.handle(Buffer.from(msg), 'tcp');
+          reply = wire.handle(query, 'tcp');
         } catch {
           sock.destroy();
           return;
         }
-        if (reply instanceof Promise) reply.then((r) => { if (r) writeFramed(sock, r); }, () => sock.destroy());
-        else if (reply) writeFramed(sock, reply);
+        if (reply instanceof Promise) {
+          reply.then((r) => {
+            if (r) writeFramed(sock, r);
+            metrics?.observe(PROTO.tcp, query, r, (performance.now() - t0) / 1000);
+          }, () => sock.destroy());
+        } else {
+          if (reply) writeFramed(sock, reply);
+          metrics?.observe(PROTO.tcp, query, reply, (performance.now() - t0) / 1000);
+        }
       }
     });
   });
@@ -96,7 +122,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   const synced = feed.start();
   return {
-    port, index, synced,
+    port, index, synced, metrics,
     async stop() {
       feed.stop();
       forwarder?.close();

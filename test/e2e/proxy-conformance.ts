@@ -207,8 +207,8 @@ export function proxyConformance(mode: ProxyMode): void {
       assert.equal(r.errors.length, 1);
     });
 
-    test('metrics use kube-proxy names and saw syncs and network programming', () => {
-      const m = proxy.metricsText();
+    test('metrics use kube-proxy names and saw syncs and network programming', async () => {
+      const m = await proxy.metricsText();
       const num = (re: RegExp) => Number(re.exec(m)?.[1] ?? 'NaN');
       assert.ok(num(/^kubeproxy_sync_proxy_rules_duration_seconds_count (\d+)/m) > 0);
       assert.ok(num(/^kubeproxy_sync_full_proxy_rules_duration_seconds_count (\d+)/m) >= 1);

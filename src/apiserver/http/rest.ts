@@ -117,8 +117,11 @@ function checkUnknownFields(ctx: HandlerContext, route: ResourceRoute, body: unk
   res.setHeader('Warning', paths.map((p) => `299 - "unknown field \\"${p}\\""`));
 }
 
-/** Serves get/list/create/update/patch/delete/deletecollection. Throws ApiError on failure. */
-export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+/**
+ * Serves get/list/create/update/patch/delete/deletecollection. Throws ApiError on failure. Resolves
+ * with the object a single-object write stored (or deleted), for the server's write observers.
+ */
+export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<KubeObject | undefined> {
   const { client } = ctx;
   const shape = responseShape(req.headers.accept);
   const ns = route.res.namespaced ? route.namespace : undefined;
@@ -127,12 +130,12 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       const sub = route.subresource === 'status' || route.subresource === 'scale' ? route.subresource : undefined;
       const obj = await client.get(route.res, ns, route.name!, sub);
       sendJson(res, 200, sub === 'scale' ? obj : shapeObject(ctx.ext, shape, route.res, obj, q));
-      return;
+      return undefined;
     }
     case 'list': {
       const list = await client.list(route.res, ns, listOptions(q));
       sendJson(res, 200, shapeList(ctx.ext, shape, route.res, list, q));
-      return;
+      return undefined;
     }
     case 'create': {
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
@@ -141,13 +144,13 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
         reconcileIdentity({ ...route, name: undefined }, obj, false);
         const out = await client.create(route.res, ns, obj, { ...wo, subresource: 'binding', name: route.name });
         sendJson(res, 201, out);
-        return;
+        return out;
       }
       reconcileIdentity(route, obj, false);
       checkUnknownFields(ctx, route, obj, wo.fieldValidation, res);
       const out = await client.create(route.res, ns, obj, wo);
       sendJson(res, 201, shapeObject(ctx.ext, shape, route.res, out, q));
-      return;
+      return out;
     }
     case 'update': {
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
@@ -157,7 +160,7 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       checkUnknownFields(ctx, route, obj, q.get('fieldValidation') ?? undefined, res);
       const out = await client.update(route.res, ns, obj, { ...writeOptions(q), subresource: sub });
       sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
-      return;
+      return out;
     }
     case 'patch': {
       const ct = mediaType(req.headers['content-type']);
@@ -175,12 +178,12 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       const force = q.get('force');
       const out = await client.patch(route.res, ns, route.name!, ct as PatchType, patch, { ...wo, subresource: sub, ...(force ? { force: force === 'true' } : {}) });
       sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
-      return;
+      return out;
     }
     case 'delete': {
       const out = await client.delete(route.res, ns, route.name!, await deleteOptions(ctx, req, q));
       sendJson(res, 200, shapeObject(ctx.ext, shape, route.res, out, q));
-      return;
+      return out;
     }
     case 'deletecollection': {
       const opts = await deleteOptions(ctx, req, q);
@@ -196,7 +199,7 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
         }
       }
       sendJson(res, 200, shapeList(ctx.ext, shape, route.res, { ...list, items: deleted }, q));
-      return;
+      return undefined;
     }
     default:
       throw badRequest(`unsupported verb ${route.verb}`);

@@ -24,6 +24,35 @@ import { DEFAULT_BODY_LIMIT } from './body.js';
 import { healthAnswer, VERSION_INFO } from './nonresource.js';
 import type { ServerExtensions } from './extensions.js';
 import { fallbackNonResource } from './fallback.js';
+import { ApiServerMetrics } from './metrics.js';
+import type { KubeObject } from '../../api/object.js';
+import type { ResourceRoute } from './route.js';
+
+/**
+ * An extra non-resource path served to authenticated users (the daemon's debug endpoints: trace,
+ * flows, a node proxy's metrics). Checked before resource routing, so it may claim a path under /api.
+ */
+export interface ExtraHandler {
+  match(path: string, method: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user: UserInfo }): void | Promise<void>;
+}
+
+/** One successful write made over HTTP (dry runs excluded), as `onWrite` observers see it. */
+export interface WriteRecord {
+  verb: 'create' | 'update' | 'patch' | 'delete';
+  route: ResourceRoute;
+  /** The stored object (for a delete: the object as deleted). */
+  object: KubeObject;
+  /** HTTP status sent. */
+  code: number;
+  user: string;
+  userAgent?: string;
+  /** `fieldManager` query parameter (kubectl: kubectl-client-side-apply, kubectl-create, ...). */
+  fieldManager?: string;
+  /** When the request arrived / the reply was sent (epoch ms, sub-ms precision). */
+  receivedAt: number;
+  finishedAt: number;
+}
 
 /** Options of {@link startApiServer}. */
 export interface ApiServerOptions {
@@ -47,6 +76,10 @@ export interface ApiServerOptions {
   ready?: () => boolean;
   /** Diagnostics for unexpected failures (default: console.error). */
   log?: (msg: string) => void;
+  /** Extra authenticated non-resource paths (see ExtraHandler). */
+  handlers?: readonly ExtraHandler[];
+  /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
+  onWrite?: (w: WriteRecord) => void;
 }
 
 /** A running API server. */
@@ -73,8 +106,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const authenticate = createAuthenticator(tokens);
   const upgrades = createUpgradeHandler(ctx, lookup);
   const ready = opts.ready ?? (() => true);
+  const metrics = new ApiServerMetrics();
+  const handlers = opts.handlers ?? [];
+  /** Epoch ms with sub-ms precision (comparable with other processes' clocks on this machine). */
+  const now = (): number => performance.timeOrigin + performance.now();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    metrics.track(req, res);
     req.on('error', () => { /* client went away */ });
     res.on('error', () => { /* EPIPE on a closed connection */ });
     serve(req, res).catch((e: unknown) => {
@@ -86,11 +124,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    if (!isPublicPath(path) && !authenticate(req)) throw unauthorized();
+    const user = authenticate(req);
+    if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
     const method = req.method ?? 'GET';
+    const extra = user && handlers.find((h) => h.match(path, method));
+    if (extra) { await extra.handle(req, res, { url, user }); return; }
     const route = parseResourcePath(method, path, q.get('watch') === 'true' || q.get('watch') === '1');
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
@@ -98,11 +140,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
-      await handleRest(ctx, route, req, res, q);
+      const written = await handleRest(ctx, route, req, res, q);
+      if (written && opts.onWrite && !q.has('dryRun') && route.verb !== 'get' && route.verb !== 'list' && route.verb !== 'deletecollection') {
+        try {
+          opts.onWrite({
+            verb: route.verb as WriteRecord['verb'], route, object: written, code: res.statusCode, user: user?.name ?? 'system:anonymous',
+            userAgent: req.headers['user-agent'], fieldManager: q.get('fieldManager') ?? undefined, receivedAt, finishedAt: now(),
+          });
+        } catch (e) {
+          log(`write observer failed: ${(e as Error)?.stack ?? e}`);
+        }
+      }
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') throw notFoundPath();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
+    if (path === '/metrics') {
+      const text = await metrics.text();
+      res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     const h = healthAnswer(path, q.has('verbose'), ready());
     if (h) {
       res.writeHead(h.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

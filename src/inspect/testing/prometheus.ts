@@ -19,21 +19,37 @@ export interface ScrapedFamily {
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
 const VALUE = '(?:[-+]?(?:\\d+\\.?\\d*(?:[eE][-+]?\\d+)?|\\.\\d+(?:[eE][-+]?\\d+)?)|[-+]?Inf|NaN)';
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{(?:${LABEL}(?:,${LABEL})*,?)?\\})? ${VALUE}(?: -?\\d+)?$`);
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL}(?:,${LABEL})*,?)?)\\})? (${VALUE})(?: -?\\d+)?$`);
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+
+/** Label pairs of a sample line's `{...}` part (values unescaped). */
+function labelsOf(body: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!body) return out;
+  for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  }
+  return out;
+}
 
 /** Parses and validates `text`; returns its families by name. */
 export function scrape(text: string): Map<string, ScrapedFamily> {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline');
-  const declared = new Map<string, { help: boolean; type?: string; sampled: boolean }>();
-  const familyOf = (sample: string): string => {
-    for (const suffix of ['_bucket', '_sum', '_count', '']) {
-      const base = suffix && sample.endsWith(suffix) ? sample.slice(0, -suffix.length) : sample;
-      const d = declared.get(base);
-      if (d && (suffix === '' || d.type === 'histogram' || d.type === 'summary')) return base;
-    }
-    return sample;
+  const families = new Map<string, ScrapedFamily & { sampled: boolean; helpSeen: boolean; typeSeen: boolean }>();
+  const family = (name: string) => {
+    let f = families.get(name);
+    if (!f) families.set(name, f = { name, type: 'untyped', help: '', samples: [], sampled: false, helpSeen: false, typeSeen: false });
+    return f;
   };
+  const familyOf = (sample: string) => {
+    for (const suffix of ['_bucket', '_sum', '_count']) {
+      if (!sample.endsWith(suffix)) continue;
+      const f = families.get(sample.slice(0, -suffix.length));
+      if (f && (f.type === 'histogram' || (f.type === 'summary' && suffix !== '_bucket'))) return { f, suffix };
+    }
+    return { f: family(sample), suffix: '' };
+  };
+  const histo = new Map<string, { labels: Record<string, string>; buckets: Record<string, number>; count?: number; sum?: number }>();
   text.split('\n').forEach((line, i) => {
     const where = `line ${i + 1}: ${JSON.stringify(line)}`;
     if (line === '') return;
@@ -41,39 +57,52 @@ export function scrape(text: string): Map<string, ScrapedFamily> {
     if (meta) {
       const [, kind, name, rest] = meta;
       if (!new RegExp(`^${NAME}$`).test(name!)) throw new Error(`bad metric name, ${where}`);
-      const d = declared.get(name!) ?? { help: false, sampled: false };
-      if (d.sampled) throw new Error(`${kind} after samples, ${where}`);
-      if (kind === 'HELP') { if (d.help) throw new Error(`second HELP, ${where}`); d.help = true; }
-      else { if (d.type) throw new Error(`second TYPE, ${where}`); if (!TYPES.has(rest!)) throw new Error(`unknown TYPE, ${where}`); d.type = rest; }
-      declared.set(name!, d);
+      const f = family(name!);
+      if (f.sampled) throw new Error(`${kind} after samples, ${where}`);
+      if (kind === 'HELP') { if (f.helpSeen) throw new Error(`second HELP, ${where}`); f.helpSeen = true; f.help = rest!; }
+      else { if (f.typeSeen) throw new Error(`second TYPE, ${where}`); if (!TYPES.has(rest!)) throw new Error(`unknown TYPE, ${where}`); f.typeSeen = true; f.type = rest!; }
       return;
     }
     if (line.startsWith('#')) return;
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`not a sample line, ${where}`);
-    const d = declared.get(familyOf(m[1]!));
-    if (d) d.sampled = true;
+    const name = m[1]!;
+    const labels = labelsOf(m[2]);
+    const value = Number(m[3]!.replace(/^\+?Inf$/, 'Infinity').replace(/^-Inf$/, '-Infinity'));
+    const { f, suffix } = familyOf(name);
+    f.sampled = true;
+    if (f.type !== 'histogram') { f.samples.push({ labels, value }); return; }
+    const { le, ...rest } = labels;
+    const key = `${f.name}|${JSON.stringify(Object.entries(rest).sort())}`;
+    let h = histo.get(key);
+    if (!h) { histo.set(key, h = { labels: rest, buckets: {} }); f.samples.push(h); }
+    if (suffix === '_bucket') { if (le === undefined) throw new Error(`bucket without le, ${where}`); h.buckets[le] = value; }
+    else if (suffix === '_count') h.count = value;
+    else if (suffix === '_sum') h.sum = value;
+    else throw new Error(`histogram sample without _bucket/_sum/_count, ${where}`);
   });
-  const out = new Map<string, ScrapedFamily>();
-  for (const f of parse(text)) {
-    const fam: ScrapedFamily = { name: f.name, type: f.type.toLowerCase(), help: f.help, samples: [] };
-    for (const s of f.metrics) {
-      if (f.type === 'HISTOGRAM') {
-        const buckets = Object.fromEntries(Object.entries(s.buckets ?? {}).map(([k, v]) => [k, Number(v)]));
-        const bounds = Object.keys(buckets).filter((k) => k !== '+Inf').map(Number).sort((a, b) => a - b);
-        let prev = 0;
-        for (const b of bounds) {
-          if (buckets[String(b)]! < prev) throw new Error(`${f.name}: bucket le=${b} is not cumulative`);
-          prev = buckets[String(b)]!;
-        }
-        if (buckets['+Inf'] === undefined || buckets['+Inf'] !== Number(s.count)) throw new Error(`${f.name}: le="+Inf" bucket differs from _count`);
-        fam.samples.push({ labels: s.labels ?? {}, buckets, count: Number(s.count), sum: Number(s.sum) });
-      } else {
-        fam.samples.push({ labels: s.labels ?? {}, value: Number(s.value) });
+  for (const f of families.values()) {
+    if (f.type !== 'histogram') continue;
+    for (const s of f.samples) {
+      const buckets = s.buckets!;
+      const bounds = Object.keys(buckets).filter((k) => k !== '+Inf').map(Number).sort((a, b) => a - b);
+      let prev = 0;
+      for (const b of bounds) {
+        if (buckets[String(b)]! < prev) throw new Error(`${f.name}: bucket le=${b} is not cumulative`);
+        prev = buckets[String(b)]!;
       }
+      if (buckets['+Inf'] === undefined || buckets['+Inf'] !== s.count || s.sum === undefined) throw new Error(`${f.name}${JSON.stringify(s.labels)}: needs le="+Inf" equal to _count, and _sum`);
+      if (prev > s.count!) throw new Error(`${f.name}: a bucket exceeds _count`);
     }
-    out.set(f.name, fam);
   }
+  // The prom2json-compatible npm parser must accept the text too and see the same families and types.
+  const parsed = parse(text);
+  for (const p of parsed) {
+    const mine = families.get(p.name);
+    if (!mine || mine.type !== p.type.toLowerCase()) throw new Error(`parse-prometheus-text-format disagrees about ${p.name} (${p.type})`);
+  }
+  const out = new Map<string, ScrapedFamily>();
+  for (const [name, f] of families) if (f.sampled || f.typeSeen) out.set(name, { name, type: f.type, help: f.help, samples: f.samples });
   return out;
 }
 
