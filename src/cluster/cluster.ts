@@ -19,10 +19,11 @@ import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { Observability } from '../inspect/observe.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from './exec.js';
-import { attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
+import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
 import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -48,6 +49,8 @@ export interface ClusterOptions {
   fastBackoff?: boolean;
   /** Where objects are stored. Default SQLite in the state dir (src/cluster/store.ts). */
   store?: StoreOptions;
+  /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
+  observe?: boolean;
 }
 
 export interface Cluster {
@@ -56,6 +59,8 @@ export interface Cluster {
   readonly client: Client;
   readonly agents: readonly NodeAgent[];
   readonly proxies: readonly Proxy[];
+  /** Trace recorder and flow collectors (undefined with `observe: false`). */
+  readonly observability?: Observability;
   /** Resolves once every node is Ready and cluster DNS answers from inside node 0. */
   waitReady(timeoutMs?: number): Promise<void>;
   /** Stops everything and removes every namespace, veth, rule and process the cluster made. */
@@ -127,6 +132,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => ensurePki(opts.stateDir));
+    const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
@@ -135,6 +141,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
+      ...(obs ? { handlers: obs.handlers, onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
@@ -151,7 +158,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client));
+    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, obs ? { observer: obs.controllerObserver } : {}));
     cleanups.push(() => controllers.stop());
 
     if (nodes > 1) {
@@ -181,17 +188,32 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await inNetns(netns, 'ip', ['route', 'replace', 'local', serviceCIDR, 'dev', 'lo']);
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
         client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+        ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
       }));
       proxies.push(proxy);
+      obs?.addProxy(nodeName, proxy);
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(() => proxy.stop({ flush: false }));
     }
 
+    if (obs) {
+      const nodeList = agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) }));
+      const hosts = new Map<string, string>([[`${UNDERLAY_PREFIX}.2`, 'outside']]);
+      agents.forEach((a, n) => {
+        hosts.set(nodePodCIDR(podCIDR, n).replace(/\.0\/24$/, '.1'), `node ${a.nodeName}`);
+        hosts.set(nodeUnderlayIP(n), `node ${a.nodeName}`);
+      });
+      // Stopped before the node namespaces go (cleanups run in reverse order).
+      cleanups.push(() => obs.stop());
+      const hub = await step('flow collectors started', () => obs.startFlows(core.client, nodeList, hosts));
+      for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
+    }
+
     writeRecord(opts.stateDir, record);
 
     return {
-      record, client: core.client, agents, proxies,
+      record, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
       async waitReady(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         await step('nodes Ready', async () => {

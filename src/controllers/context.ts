@@ -4,6 +4,8 @@
  * events until `run()`), and `run()` is called once all informers have synced, so no controller
  * acts on partial state.
  */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Client } from '../client/client.js';
 import { EventRecorder } from './events.js';
 import type { SharedInformers } from './informers.js';
@@ -15,6 +17,14 @@ export interface ControllerContext {
   now: () => Date;
   /** An EventRecorder whose source.component is `component`. */
   recorder(component: string): EventRecorder;
+  /** Observer of the controllers' writes (the trace recorder); absent when nothing observes. */
+  observer?: ControllerObserver;
+}
+
+/** Told about writes after they succeeded (src/inspect's trace recorder). Must not throw or block. */
+export interface ControllerObserver {
+  /** An EndpointSlice write of Service `service`; `pods` are the Pods its selector matched for that write. */
+  sliceWritten?(w: { service: string; op: 'create' | 'update' | 'delete'; before?: EndpointSlice; after?: EndpointSlice; pods: readonly Pod[]; at: number }): void;
 }
 
 /** A controller's lifecycle as the manager drives it. */
@@ -29,10 +39,10 @@ export interface Controller {
 }
 
 /** Builds a context with a recorder cache. */
-export function makeContext(client: Client, informers: SharedInformers, now: () => Date = () => new Date()): ControllerContext {
+export function makeContext(client: Client, informers: SharedInformers, now: () => Date = () => new Date(), observer?: ControllerObserver): ControllerContext {
   const recorders = new Map<string, EventRecorder>();
   return {
-    client, informers, now,
+    client, informers, now, ...(observer ? { observer } : {}),
     recorder(component) {
       let r = recorders.get(component);
       if (!r) recorders.set(component, r = new EventRecorder(client, component, { now }));

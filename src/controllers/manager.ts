@@ -4,7 +4,7 @@
  * run — none acts on partial state.
  */
 import type { Client } from '../client/client.js';
-import { makeContext, type Controller } from './context.js';
+import { makeContext, type Controller, type ControllerObserver } from './context.js';
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
@@ -27,6 +27,8 @@ export interface StartControllersOptions {
   now?: () => Date;
   /** EndpointSlice capacity. Default 100. */
   maxEndpointsPerSlice?: number;
+  /** Observer of the controllers' writes (the trace recorder). */
+  observer?: ControllerObserver;
 }
 
 /** The running controllers. */
@@ -41,7 +43,7 @@ export interface RunningControllers {
 /** Starts the controllers against `client`. Resolves once informers have synced and work began. */
 export async function startControllers(client: Client, opts: StartControllersOptions = {}): Promise<RunningControllers> {
   const informers = new SharedInformers(client);
-  const ctx = makeContext(client, informers, opts.now);
+  const ctx = makeContext(client, informers, opts.now, opts.observer);
   const enable = new Set(opts.enable ?? ALL_CONTROLLERS);
   const controllers: Controller[] = [];
   if (enable.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: opts.maxEndpointsPerSlice }));

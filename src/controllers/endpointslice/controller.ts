@@ -77,26 +77,32 @@ export class EndpointSliceController extends KeyedController {
       // Garbage collection removes them too (ownerReferences); deleting here is faster and harmless.
       for (const s of slices) {
         if (s.metadata?.labels?.[LABEL_MANAGED_BY] !== CONTROLLER_NAME) continue;
-        await this.write(key, () => this.ctx.client.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true);
+        await this.write(key, () => this.ctx.client.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true, s, []);
       }
       return;
     }
     const pods = inf.index<Pod>(R.pods).candidates(namespace, requiredPairs(service.spec?.selector ?? undefined));
     const changes = reconcileEndpointSlices(service, pods, slices, { maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice });
     const c = this.ctx.client;
+    const existing = (name: string) => slices.find((x) => x.metadata?.name === name);
     for (const s of changes.create) {
       // A generated-name collision (AlreadyExists) fails the sync; the retry draws a fresh name.
-      await this.write(key, () => c.create(R.endpointslices, namespace, s), s.metadata!.name!, false);
+      await this.write(key, () => c.create(R.endpointslices, namespace, s), s.metadata!.name!, false, undefined, pods);
     }
-    for (const s of changes.update) await this.write(key, () => c.update(R.endpointslices, namespace, s), s.metadata!.name!, false);
-    for (const s of changes.delete) await this.write(key, () => c.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true);
+    for (const s of changes.update) await this.write(key, () => c.update(R.endpointslices, namespace, s), s.metadata!.name!, false, existing(s.metadata!.name!), pods);
+    for (const s of changes.delete) await this.write(key, () => c.delete(R.endpointslices, namespace, s.metadata!.name!), s.metadata!.name!, true, s, pods);
   }
 
-  private async write(key: string, fn: () => Promise<EndpointSlice>, name: string, isDelete: boolean): Promise<void> {
+  /** One slice write; `before` (the slice as cached) and `pods` are for the write observer only. */
+  private async write(key: string, fn: () => Promise<EndpointSlice>, name: string, isDelete: boolean, before: EndpointSlice | undefined, pods: readonly Pod[]): Promise<void> {
     this.tracker.begin(key, name);
     let again = false;
     try {
       const out = await fn();
+      this.ctx.observer?.sliceWritten?.({
+        service: key, op: isDelete ? 'delete' : before ? 'update' : 'create', ...(before ? { before } : {}), ...(isDelete ? {} : { after: out }),
+        pods, at: performance.timeOrigin + performance.now(),
+      });
       again = this.tracker.record(key, name, isDelete ? null : out.metadata?.resourceVersion ?? '0');
     } catch (e) {
       this.tracker.end(key, name);
