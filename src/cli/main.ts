@@ -14,6 +14,8 @@ import { startCluster } from '../cluster/cluster.js';
 import { storeOptions } from './store-flags.js';
 import { defaultStateDir, isAlive, readRecord, validateClusterName, StateError } from '../cluster/state.js';
 import { topologyNames } from '../cluster/topology.js';
+import { cmdTrace } from './trace.js';
+import { cmdFlows } from './flows.js';
 
 const NAME: FlagSpec = { type: 'string', description: 'cluster name', default: 'default' };
 const STATE_DIR: FlagSpec = { type: 'string', description: 'state directory (default /var/lib/clusterip/<name>)' };
@@ -53,6 +55,8 @@ Usage:
   clusterip down [flags]            stop it and remove every namespace, veth, rule and process it made
   clusterip status [flags]          show components, nodes, CIDRs, proxy mode, API address
   clusterip outside [flags] -- CMD  run CMD on a host outside the cluster network
+  clusterip trace svc/NAME [-f]     how each change of a Service travelled: API → slice → rules → DNS → traffic
+  clusterip flows [svc/NAME] [-f]   connections through Services: client → ClusterIP → Pod, from conntrack
   clusterip help                    this text
 
 Run 'clusterip <command> --help' for the flags of a command.`;
@@ -203,6 +207,8 @@ async function main(argv: string[]): Promise<number> {
     case 'down': return cmdDown(rest);
     case 'status': return cmdStatus(rest);
     case 'outside': return cmdOutside(rest);
+    case 'trace': return cmdTrace(rest);
+    case 'flows': return cmdFlows(rest);
     case undefined: case 'help': case '--help': case '-h': console.log(USAGE); return 0;
     default: throw new UsageError(`unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
   }

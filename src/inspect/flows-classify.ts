@@ -30,8 +30,13 @@ function servicePart(names: NameTables, ip: string, port: number, proto: string)
 }
 
 /** A conntrack NEW / DESTROY event (or a listing line) as a flow record. */
+/** The client's name; a Service address as source means the node itself (it routes the Service CIDR locally). */
+function clientNameOf(names: NameTables, node: string, ip: string): string | undefined {
+  return names.nameOf(ip) ?? (names.serviceAt(ip) ? `node ${node}` : undefined);
+}
+
 export function flowFromConntrack(node: string, ev: ConntrackEvent, at: number, names: NameTables, affinity?: AffinityMemory): FlowRecord {
-  const clientName = names.nameOf(ev.orig.src);
+  const clientName = clientNameOf(names, node, ev.orig.src);
   const backendPod = names.podOf(ev.reply.src);
   const translated = ev.reply.src !== ev.orig.dst || ev.reply.sport !== ev.orig.dport;
   const rec: FlowRecord = {
@@ -67,7 +72,7 @@ export function refusalReason(names: NameTables, ip: string, port: number, proto
 
 /** A refused packet (nft trace ending in drop/reject) as a flow record. */
 export function flowFromRefusal(node: string, r: TracedRefusal, at: number, seq: number, names: NameTables): FlowRecord {
-  const clientName = names.nameOf(r.src);
+  const clientName = clientNameOf(names, node, r.src);
   return {
     id: `${node}/r${seq}`, node, event: 'refused', at, proto: r.proto,
     client: { ip: r.src, port: r.sport, ...(clientName ? { name: clientName } : {}) },

@@ -8,10 +8,12 @@
  *     rejects at -90) that sets `nftrace` on new connections still addressed to the Service CIDR —
  *     only packets the proxy is about to reject or drop, since every served one was DNATed
  *     already — so `nft monitor trace` shows the kernel refusing them (conntrack never sees them:
- *     an unconfirmed connection leaves no event);
- *   - the counter `svc-new`: connections to the Service CIDR the kernel confirmed (`ct status !
- *     confirmed` in postrouting and input, i.e. exactly once per connection), to count events the
- *     netlink socket dropped instead of losing them silently;
+ *     an unconfirmed connection leaves no event); and one at output priority -111 for the node's
+ *     own connections (the proxy rejects those at -110, before DNAT, so all are traced there);
+ *   - the counter `svc-new`: connections to the Service CIDR the kernel confirmed (`ct state new
+ *     ct status ! confirmed` in postrouting and input: the first packet, exactly once per
+ *     connection; an ICMP error about a rejected one is `related`, not counted), to count events
+ *     the netlink socket dropped instead of losing them silently;
  * - runs `conntrack -E -e NEW,DESTROY -d <serviceCIDR>` (the kernel filters the events: only
  *   connections to Service addresses reach the tool) and `nft monitor trace`.
  *
@@ -77,12 +79,22 @@ export function flowsTable(serviceCIDR: string): string {
   return [
     `table ip ${FLOWS_TABLE} {`,
     '  counter svc-new { }',
-    '  chain refused-trace { type filter hook prerouting priority -91; policy accept;',
-    `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1 }`,
-    '  chain count-post { type filter hook postrouting priority 300; policy accept;',
-    `    ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new" }`,
-    '  chain count-in { type filter hook input priority 300; policy accept;',
-    `    ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new" }`,
+    '  chain refused-trace {',
+    '    type filter hook prerouting priority -91; policy accept;',
+    `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1`,
+    '  }',
+    '  chain refused-trace-local {',
+    '    type filter hook output priority -111; policy accept;',
+    `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1`,
+    '  }',
+    '  chain count-post {',
+    '    type filter hook postrouting priority 300; policy accept;',
+    `    ct state new ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new"`,
+    '  }',
+    '  chain count-in {',
+    '    type filter hook input priority 300; policy accept;',
+    `    ct state new ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new"`,
+    '  }',
     '}',
   ].join('\n') + '\n';
 }
@@ -151,7 +163,7 @@ export class NodeFlowCollector {
     const argv = tool === 'conntrack'
       ? ['conntrack', '-E', '-o', 'timestamp,extended,id', '-e', 'NEW,DESTROY', '-d', this.opts.serviceCIDR, '-b', String(EVENT_BUFFER_BYTES)]
       : ['nft', 'monitor', 'trace'];
-    const child = spawn('ip', this.netns(argv), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', this.netns(argv).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     let stderr = '';
     const ev = this.opts.events;

@@ -9,8 +9,11 @@
  * — and groups them into changes (trace-model.ts) that `clusterip trace` and the web view read.
  *
  * Recording is cheap and never throws into its callers: every feed only appends to a queue; the
- * grouping (and, for proxy syncs, finding this Service's lines in the transaction text) runs later
- * on `setImmediate`, off the proxy's and the API server's paths ("record first, render later").
+ * grouping (and, for proxy syncs, finding this Service's lines in the transaction text) runs later,
+ * off the proxy's and the API server's paths ("record first, render later"). Queued steps wait
+ * `settleMs` (100 ms) and are then grouped in the order they happened, not the order they were
+ * reported: an API write is reported when its reply is sent, after the controller already wrote the
+ * slice it caused.
  *
  * How steps find their change (per Service `namespace/name`):
  * - a write to the Service over HTTP starts a new change;
@@ -55,8 +58,8 @@ export interface TraceRecorderOptions {
   limits?: Partial<TraceLimits>;
   /** Epoch ms with sub-ms precision. */
   now?: () => number;
-  /** Runs deferred work (default setImmediate; tests pass a synchronous one). */
-  defer?: (fn: () => void) => void;
+  /** How long reported steps wait before grouping, so late reports of earlier steps sort first. Default 100 ms. */
+  settleMs?: number;
 }
 
 const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -84,7 +87,7 @@ export function clientLabel(userAgent: string | undefined, fieldManager: string 
 }
 
 function emptyState(): TraceState {
-  return { service: 'none', rules: {} };
+  return { service: 'none', rules: {}, dns: [] };
 }
 
 function cloneState(s: TraceState): TraceState {
@@ -120,9 +123,9 @@ export function applyStep(state: TraceState, step: TraceStep): TraceState {
 export class TraceRecorder {
   readonly limits: TraceLimits;
   private readonly now: () => number;
-  private readonly defer: (fn: () => void) => void;
-  private readonly queue: Pending[] = [];
-  private scheduled = false;
+  private readonly settleMs: number;
+  private readonly queue: { p: Pending; at: number; arrived: number }[] = [];
+  private timer?: NodeJS.Timeout;
   /** Every kept change, oldest first (Map insertion order). */
   private readonly changes = new Map<number, TraceChange & { bytes: number; lastAt: number }>();
   /** Service key → its kept change ids, oldest first. */
@@ -140,7 +143,7 @@ export class TraceRecorder {
   constructor(opts: TraceRecorderOptions = {}) {
     this.limits = { ...DEFAULT_TRACE_LIMITS, ...opts.limits };
     this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
-    this.defer = opts.defer ?? ((fn) => setImmediate(fn));
+    this.settleMs = opts.settleMs ?? 100;
   }
 
   // ---- feeds (cheap: queue and return) ----
@@ -176,23 +179,37 @@ export class TraceRecorder {
   }
 
   private push(p: Pending): void {
-    this.queue.push(p);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    this.defer(() => this.drain());
+    const at = p.t === 'api' ? p.w.receivedAt : p.t === 'slice' ? p.s.at : p.t === 'sync' ? p.at : p.t === 'dns' ? p.r.at : p.f.at;
+    this.queue.push({ p, at, arrived: this.now() });
+    this.schedule();
   }
 
-  /** Processes everything queued (also called before reads, so a read sees every recorded step). */
-  drain(): void {
-    this.scheduled = false;
-    const items = this.queue.splice(0);
-    for (const p of items) {
+  private schedule(): void {
+    if (this.timer || this.queue.length === 0) return;
+    this.timer = setTimeout(() => { this.timer = undefined; this.drain(false); }, this.settleMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Groups queued steps in the order they happened: those that waited `settleMs`, or all of them
+   * (`all`, before a read, so a read sees every recorded step).
+   */
+  drain(all = true): void {
+    const cutoff = this.now() - this.settleMs;
+    const ready: typeof this.queue = [];
+    const wait: typeof this.queue = [];
+    for (const q of this.queue) (all || q.arrived <= cutoff ? ready : wait).push(q);
+    this.queue.length = 0;
+    this.queue.push(...wait);
+    ready.sort((a, b) => a.at - b.at);
+    for (const q of ready) {
       try {
-        this.process(p);
+        this.process(q.p);
       } catch (e) {
         console.error('trace recorder:', e);
       }
     }
+    this.schedule();
   }
 
   // ---- reads ----
@@ -288,7 +305,7 @@ export class TraceRecorder {
     if (plural === 'services' && !w.route.subresource) {
       const key = `${ns}/${step.name}`;
       if (step.clusterIP && step.clusterIP !== 'None') this.clusterIPs.set(key, step.clusterIP);
-      this.newChange(key, `${step.client}${step.verb === 'delete' ? '' : ''} (${step.verb} by ${step.user})`, step);
+      this.newChange(key, `${step.client} (${step.verb} by ${step.user})`, step);
       return;
     }
     if (plural === 'endpointslices') {
@@ -355,7 +372,9 @@ export class TraceRecorder {
       const c = this.attachable(key, at);
       if (!c) continue;
       const changes = serviceRuleChanges(mode, report.transaction, key, this.clusterIPs.get(key), this.limits.evidenceLines);
-      if (report.full && changes.added === 0 && changes.removed === 0) continue;
+      // A sync that carried the Service but changed none of its lines (e.g. a not-ready endpoint
+      // appeared) explains nothing: not a step.
+      if (changes.added === 0 && changes.removed === 0) continue;
       const state = this.state.get(key) ?? c.before;
       const endpoints = changes.rejects ? -1 : changes.programsEndpoints ? state.readyEndpoints ?? 0 : state.rules[node];
       this.addStep(c, {
