@@ -136,6 +136,12 @@ export class TraceRecorder {
   private readonly clusterIPs = new Map<string, string>();
   private readonly workloadWrites: WorkloadWrite[] = [];
   private readonly subscribers = new Set<{ service?: string; fn: (u: TraceUpdate) => void }>();
+  /** Services whose latest change has no first connection yet (the flow feed's cheap filter). */
+  private readonly awaitingConnection = new Set<string>();
+  /** Services with a write queued but not grouped yet (a connection may belong to that change). */
+  private readonly queuedKeys = new Set<string>();
+  /** Services with a connection queued (one is enough: only the first counts). */
+  private readonly queuedFlows = new Set<string>();
   private nextId = 1;
   private bytes = 0;
   private dropped = 0;
@@ -172,13 +178,17 @@ export class TraceRecorder {
 
   /** A new connection through a Service's virtual IP (the flow collector). */
   connection(f: FlowRecord): void {
-    if (f.event !== 'new' || !f.service?.name || !f.backend) return;
-    const id = this.latestId(f.service.name);
-    if (id === undefined || this.changes.get(id)?.steps.some((s) => s.kind === 'first-connection')) return;
+    // Called for every new connection (thousands a second under load): a Set lookup for the rest.
+    const key = f.service?.name;
+    if (f.event !== 'new' || !key || !f.backend || this.queuedFlows.has(key)) return;
+    if (!this.awaitingConnection.has(key) && !this.queuedKeys.has(key)) return;
+    this.queuedFlows.add(key);
     this.push({ t: 'flow', f });
   }
 
   private push(p: Pending): void {
+    if (p.t === 'api' && p.w.route.res.plural === 'services') this.queuedKeys.add(`${p.w.route.namespace ?? ''}/${p.w.object.metadata?.name ?? p.w.route.name}`);
+    if (p.t === 'slice') this.queuedKeys.add(p.s.service);
     const at = p.t === 'api' ? p.w.receivedAt : p.t === 'slice' ? p.s.at : p.t === 'sync' ? p.at : p.t === 'dns' ? p.r.at : p.f.at;
     this.queue.push({ p, at, arrived: this.now() });
     this.schedule();
@@ -202,7 +212,9 @@ export class TraceRecorder {
     this.queue.length = 0;
     this.queue.push(...wait);
     ready.sort((a, b) => a.at - b.at);
+    if (wait.length === 0) this.queuedKeys.clear();
     for (const q of ready) {
+      if (q.p.t === 'flow') this.queuedFlows.delete(q.p.f.service!.name!);
       try {
         this.process(q.p);
       } catch (e) {
@@ -399,6 +411,7 @@ export class TraceRecorder {
     if (!c || c.steps.some((s) => s.kind === 'first-connection')) return;
     const live = c.steps.find((s) => s.kind === 'proxy-sync' && s.node === f.node);
     if (!live || f.at < live.at) return;
+    this.awaitingConnection.delete(c.service);
     this.addStep(c, {
       kind: 'first-connection', at: f.at, node: f.node, proto: f.proto,
       client: { ip: f.client.ip, port: f.client.port, ...(f.client.name ? { name: f.client.name } : {}) },
@@ -417,6 +430,8 @@ export class TraceRecorder {
     this.bytes += c.bytes;
     if (ids.length > this.limits.changesPerService) this.drop(ids[0]!);
     this.enforce();
+    this.awaitingConnection.add(key);
+    if (this.awaitingConnection.size > this.limits.changes) this.awaitingConnection.delete(this.awaitingConnection.values().next().value!);
     this.notify(key, { type: 'change', change: this.export(c) });
     if (first) this.addStep(c, first);
     return c;
