@@ -73,8 +73,10 @@ export async function cmdFlows(argv: string[]): Promise<number> {
   }
   q.set('follow', '1');
   const reported = new Set<string>();
+  let announced = false;
   const stream = apiStream<FlowUpdate>(rec, `/debug/clusterip/flows?${q}`, (u) => {
     if (v.output === 'json') { console.log(JSON.stringify(u)); return; }
+    if (!announced) { announced = true; console.error('watching connections through Services (Ctrl-C to stop)...'); }
     if (u.type === 'flow') { console.log(renderFlow(u.flow, { node: multiNode })); return; }
     for (const p of renderStatsProblems(u.stats)) {
       if (reported.has(p)) continue;
