@@ -14,8 +14,18 @@
  *     ct status ! confirmed` in postrouting and input: the first packet, exactly once per
  *     connection; an ICMP error about a rejected one is `related`, not counted), to count events
  *     the netlink socket dropped instead of losing them silently;
- * - runs `conntrack -E -e NEW,DESTROY -d <serviceCIDR>` (the kernel filters the events: only
- *   connections to Service addresses reach the tool) and `nft monitor trace`.
+ * - runs `conntrack -E -e NEW -o id -d <serviceCIDR>` (the kernel filters the events: only
+ *   connections to Service addresses reach the tool) and `nft monitor trace`. NEW events only:
+ *   at thousands of connections a second every event costs CPU in the kernel, the tool and here,
+ *   and DESTROY would double it for what `flows` without -f reads anyway from `conntrack -L`
+ *   (state, bytes and packets of every connection still tracked, TIME_WAIT included);
+ *
+ * Load shedding: every event costs CPU in the kernel, in the conntrack tool (~13 µs), here and in
+ * every reader (~30-50 µs together, measured in bench/inspect), so at ten thousand connections a
+ * second showing each one would take half of a 2-core machine from the traffic it shows. When a
+ * node's rate passes `maxRate` (2000/s by default) the conntrack tool is stopped for 2 s — with no
+ * listener the kernel makes no events at all — and the connections made meanwhile are counted by
+ * the kernel counter and reported as not shown ("above the rate limit"), never silently lost.
  *
  * Both tools are restarted (with backoff) if they exit. Nothing here touches another namespace, the
  * proxy's table, or anything but the table above and the one sysctl. `stop()` deletes the table.
@@ -28,8 +38,16 @@ export const FLOWS_TABLE = 'clusterip-flows';
 /** Netlink receive buffer for the event socket (the kernel doubles it): room for ~10k events/s bursts. */
 const EVENT_BUFFER_BYTES = 8 << 20;
 
+/** Above this many new connections a second per node, events are shed (see NodeFlowCollector). */
+export const DEFAULT_MAX_RATE = 2000;
+/** How long the event tool stays stopped when shedding: doubling while the rate stays high, to 30 s. */
+const SHED_MS = 2000;
+const SHED_MAX_MS = 30_000;
+/** The window the rate is measured over. */
+const RATE_WINDOW_MS = 100;
+
 export interface CollectorEvents {
-  /** A NEW or DESTROY event of a connection to a Service address. */
+  /** A NEW event of a connection to a Service address. */
   onConntrack(ev: ConntrackEvent, at: number): void;
   /** A packet to a Service address that the kernel rejected or dropped. */
   onRefused(r: TracedRefusal, at: number): void;
@@ -37,6 +55,8 @@ export interface CollectorEvents {
   onOverrun?(): void;
   /** Status changes (started, a tool failed, what is missing). */
   onStatus?(ok: boolean, missing?: string): void;
+  /** Shedding started (`true`) or ended; the hub counts the connections the kernel made meanwhile. */
+  onShed?(shedding: boolean): void;
 }
 
 export interface NodeCollectorOptions {
@@ -44,6 +64,8 @@ export interface NodeCollectorOptions {
   netns: string;
   serviceCIDR: string;
   events: CollectorEvents;
+  /** New connections a second above which events are shed for a while. Default DEFAULT_MAX_RATE. */
+  maxRate?: number;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -120,6 +142,12 @@ export class NodeFlowCollector {
   private stopped = false;
   private status: { ok: boolean; missing?: string } = { ok: false, missing: 'not started' };
   private readonly restartDelay = { conntrack: 1000, nft: 1000 };
+  private windowStart = 0;
+  private windowEvents = 0;
+  private shedding = false;
+  private shedMs = SHED_MS;
+  private resumedAt = 0;
+  private conntrack?: ChildProcess;
 
   constructor(private readonly opts: NodeCollectorOptions) {
     this.node = opts.node;
@@ -161,16 +189,20 @@ export class NodeFlowCollector {
   /** Starts one tool; resolves false (status set) if it exits within its first 300 ms. */
   private spawnTool(tool: 'conntrack' | 'nft'): Promise<boolean> {
     const argv = tool === 'conntrack'
-      ? ['conntrack', '-E', '-o', 'timestamp,extended,id', '-e', 'NEW,DESTROY', '-d', this.opts.serviceCIDR, '-b', String(EVENT_BUFFER_BYTES)]
+      ? ['conntrack', '-E', '-o', 'id', '-e', 'NEW', '-d', this.opts.serviceCIDR, '-b', String(EVENT_BUFFER_BYTES)]
       : ['nft', 'monitor', 'trace'];
     const child = spawn('ip', this.netns(argv).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.add(child);
     let stderr = '';
     const ev = this.opts.events;
     if (tool === 'conntrack') {
+      this.conntrack = child;
       lines(child.stdout!, (line) => {
         const e = parseConntrackLine(line);
-        if (e) ev.onConntrack(e, now());
+        if (!e) return;
+        const t = now();
+        ev.onConntrack(e, t);
+        this.countRate(t);
       });
     } else {
       lines(child.stdout!, (line) => {
@@ -191,7 +223,7 @@ export class NodeFlowCollector {
       child.on('exit', (code) => {
         this.children.delete(child);
         clearTimeout(timer);
-        if (this.stopped) { if (!settled) resolve(false); return; }
+        if (this.stopped || (child as { shed?: boolean }).shed) { if (!settled) resolve(false); return; }
         const missing = missingFrom(tool, stderr, code ?? 1);
         if (!settled) { settled = true; this.setStatus(false, missing); resolve(false); return; }
         // It ran and died: report, then restart with backoff (doubling to 30 s, reset after a good run).
@@ -206,6 +238,34 @@ export class NodeFlowCollector {
         }, delay).unref();
       });
     });
+  }
+
+  /** Counts one event; past `maxRate` in the current window, stops the event tool for SHED_MS. */
+  private countRate(t: number): void {
+    if (t - this.windowStart >= RATE_WINDOW_MS) { this.windowStart = t; this.windowEvents = 0; }
+    this.windowEvents++;
+    if (this.shedding || this.windowEvents <= ((this.opts.maxRate ?? DEFAULT_MAX_RATE) * RATE_WINDOW_MS) / 1000) return;
+    const child = this.conntrack;
+    if (!child) return;
+    // Still too fast right after the last pause: pause twice as long (to 30 s); calm for a while: reset.
+    this.shedMs = t - this.resumedAt < 1000 ? Math.min(this.shedMs * 2, SHED_MAX_MS) : SHED_MS;
+    this.shedding = true;
+    (child as { shed?: boolean }).shed = true;
+    child.kill('SIGKILL');
+    this.opts.events.onShed?.(true);
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.shedding = false;
+      this.windowEvents = 0;
+      this.resumedAt = now();
+      this.opts.events.onShed?.(false);
+      void this.spawnTool('conntrack');
+    }, this.shedMs).unref();
+  }
+
+  /** Whether events are being shed now (rate limit). */
+  get isShedding(): boolean {
+    return this.shedding;
   }
 
   /** Connections to Service addresses the kernel confirmed since the table was made (the svc-new counter). */

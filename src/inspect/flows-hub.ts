@@ -26,7 +26,12 @@ export interface FlowHubOptions {
   onFlow?: (f: FlowRecord) => void;
   /** Tests: name tables instead of informers (no API). */
   names?: NameTables;
+  /** Per-node new connections a second above which events are shed (NodeFlowCollector). */
+  maxRate?: number;
 }
+
+/** How long a node's events must have been quiet before its losses are counted (see reconcile). */
+const QUIET_MS = 500;
 
 export interface FlowSubscriber {
   filter: FlowFilter;
@@ -35,7 +40,12 @@ export interface FlowSubscriber {
   dropped: number;
 }
 
-interface NodeCounters { seenNew: number; destroyed: number; refused: number; overruns: number; lost: number; base?: { kernel: number; seen: number }; lastKernel?: number }
+interface NodeCounters {
+  seenNew: number; destroyed: number; refused: number; overruns: number; lost: number;
+  /** Times events were shed (rate limit). */
+  sheds: number;
+  base?: { kernel: number; seen: number }; lastKernel?: number; lastEventAt: number;
+}
 
 export class FlowHub {
   private readonly collectors: NodeFlowCollector[] = [];
@@ -54,16 +64,19 @@ export class FlowHub {
     for (const [ip, name] of opts.hosts ?? []) this.names.hosts.set(ip, name);
     this.ring = new Array<FlowRecord | undefined>(opts.ringSize ?? 5000).fill(undefined);
     for (const n of opts.nodes) {
-      const c: NodeCounters = { seenNew: 0, destroyed: 0, refused: 0, overruns: 0, lost: 0 };
+      const c: NodeCounters = { seenNew: 0, destroyed: 0, refused: 0, overruns: 0, lost: 0, sheds: 0, lastEventAt: 0 };
+      let collector: NodeFlowCollector;
       this.counters.set(n.name, c);
-      this.collectors.push(new NodeFlowCollector({
-        node: n.name, netns: n.netns, serviceCIDR: opts.serviceCIDR,
+      collector = new NodeFlowCollector({
+        node: n.name, netns: n.netns, serviceCIDR: opts.serviceCIDR, ...(opts.maxRate ? { maxRate: opts.maxRate } : {}),
         events: {
           onConntrack: (ev, at) => this.add(flowFromConntrack(n.name, ev, at, this.names, this.affinity)),
           onRefused: (r, at) => this.add(flowFromRefusal(n.name, r, at, ++this.refusedSeq, this.names)),
           onOverrun: () => { c.overruns++; },
+          onShed: (on) => { if (on) c.sheds++; },
         },
-      }));
+      });
+      this.collectors.push(collector);
     }
   }
 
@@ -84,6 +97,7 @@ export class FlowHub {
   /** Adds one event: ring, subscribers, trace. Exposed for tests (records from fixtures). */
   add(f: FlowRecord): void {
     const c = this.counters.get(f.node);
+    if (c) c.lastEventAt = performance.now();
     if (f.event === 'destroy') {
       if (c) c.destroyed++;
       const open = this.byId.get(f.id);
@@ -123,21 +137,26 @@ export class FlowHub {
 
   /**
    * Loss accounting: the kernel's count of new Service connections against the NEW events seen.
-   * An event arrives within milliseconds of its count, so every connection counted at the previous
-   * reconcile (≥ ~1 s ago) must have been seen by now; any shortfall was lost in the event socket.
+   * Counted only once the node's events have been quiet for QUIET_MS and nothing is being shed
+   * (under load the events still in the socket and the pipe would look lost): then every connection
+   * counted before the read must have been seen, and any shortfall was not shown — shed above the
+   * rate limit, or lost in an event socket overrun (ENOBUFS). During a burst the stats say that
+   * events are being shed or were lost, and the count follows when it calms.
    */
   async reconcile(baseline = false): Promise<void> {
     await Promise.all(this.collectors.map(async (col) => {
       const c = this.counters.get(col.node)!;
       if (!col.ok) return;
+      const quietBefore = performance.now() - c.lastEventAt >= QUIET_MS && !col.isShedding;
+      const seen = c.seenNew;
       const k = await col.kernelNew();
       if (k === undefined) return;
-      if (baseline || !c.base) { c.base = { kernel: k, seen: c.seenNew }; c.lastKernel = k; return; }
-      if (c.lastKernel !== undefined) {
-        const shortfall = (c.lastKernel - c.base.kernel) - (c.seenNew - c.base.seen);
+      if (baseline || !c.base) { c.base = { kernel: k, seen }; c.lastKernel = k; return; }
+      c.lastKernel = k;
+      if (quietBefore && performance.now() - c.lastEventAt >= QUIET_MS && !col.isShedding) {
+        const shortfall = (k - c.base.kernel) - (seen - c.base.seen);
         if (shortfall > c.lost) c.lost = shortfall;
       }
-      c.lastKernel = k;
     }));
   }
 
@@ -148,7 +167,8 @@ export class FlowHub {
         return {
           node: col.node, ok: col.ok, ...(col.missing ? { missing: col.missing } : {}),
           kernelNew: c.lastKernel !== undefined && c.base ? c.lastKernel - c.base.kernel : 0,
-          seenNew: c.seenNew, lost: c.lost, destroyed: c.destroyed, refused: c.refused,
+          seenNew: c.seenNew, lost: c.lost, ...(c.overruns ? { overruns: c.overruns } : {}), sheds: c.sheds, ...(col.isShedding ? { shedding: true } : {}),
+          destroyed: c.destroyed, refused: c.refused,
         };
       }),
     };

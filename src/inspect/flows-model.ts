@@ -57,8 +57,17 @@ export interface NodeFlowStats {
   /** New connections to Service addresses the kernel counted (nft counter), and how many were shown. */
   kernelNew: number;
   seenNew: number;
-  /** Connections the kernel counted whose events never arrived (netlink buffer overrun): counted, not shown. */
+  /**
+   * Connections the kernel counted that were not shown: shed above the collector's rate limit, or
+   * lost in an event socket overrun. Updated once events calm (see FlowHub.reconcile).
+   */
   lost: number;
+  /** Times the event socket overflowed (the tool's ENOBUFS warning); `lost` is counted once events calm. */
+  overruns?: number;
+  /** Times events were shed because the node's rate passed the collector's limit (2000/s by default). */
+  sheds: number;
+  /** Events are being shed right now. */
+  shedding?: boolean;
   destroyed: number;
   refused: number;
 }

@@ -26,51 +26,63 @@ export interface ConntrackEvent {
 
 const PROTO_NAMES: Record<string, string> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP', icmp: 'ICMP' };
 
-/** Parses one conntrack line; undefined for anything else (headers, warnings, non-IPv4). */
+/**
+ * Parses one conntrack line; undefined for anything else (headers, warnings, non-IPv4). Accepts the
+ * `-o id` form the collector reads (`[NEW] tcp 6 120 SYN_SENT src=...`) and the `timestamp,extended`
+ * and listing forms (`[ts] [NEW] ipv4 2 tcp ...`, `ipv4 2 tcp ...`). Hand-rolled scan instead of
+ * regular expressions: it runs once per connection, at up to tens of thousands a second.
+ */
 export function parseConntrackLine(line: string): ConntrackEvent | undefined {
-  let i = 0;
+  const tokens = line.includes('\t') ? line.replace(/\t/g, ' ').split(' ') : line.split(' ');
   let at: number | undefined;
   let type = '';
-  const tokens = line.split(/\s+/).filter(Boolean);
-  if (tokens[i]?.startsWith('[') && /^\[\d+\.\d+\]$/.test(tokens[i]!)) { at = Number(tokens[i]!.slice(1, -1)) * 1000; i++; }
-  if (tokens[i]?.startsWith('[')) { type = tokens[i]!.slice(1, -1); i++; }
-  if (tokens[i] !== 'ipv4') return undefined;
-  i += 2; // 'ipv4', '2'
-  const protoName = tokens[i++];
-  if (!protoName) return undefined;
-  i++; // protocol number
+  let proto: string | undefined;
+  let numbers = 0;
   let state: string | undefined;
   const tuples: Tuple[] = [];
-  let cur: Partial<Tuple> | undefined;
+  let cur: Tuple | undefined;
   let id: string | undefined;
   let assured = false;
-  for (; i < tokens.length; i++) {
-    const t = tokens[i]!;
+  for (const t of tokens) {
+    if (t === '') continue;
+    const c0 = t.charCodeAt(0);
+    if (c0 === 91 /* [ */) {
+      if (t === '[ASSURED]') assured = true;
+      else if (t === '[UNREPLIED]') { /* nothing */ } else if (t.charCodeAt(1) >= 48 && t.charCodeAt(1) <= 57) at = Number(t.slice(1, -1)) * 1000;
+      else if (!proto) type = t.slice(1, -1);
+      continue;
+    }
     const eq = t.indexOf('=');
     if (eq < 0) {
-      if (t === '[ASSURED]') assured = true;
-      else if (/^[A-Z_]+$/.test(t) && !cur) state = t;
+      if (!proto) {
+        if (t === 'ipv4') continue;
+        if (t === 'ipv6' || t === '10') return undefined;
+        if (c0 >= 48 && c0 <= 57) continue; // the "2" after ipv4
+        proto = t;
+        continue;
+      }
+      if (c0 >= 48 && c0 <= 57) { numbers++; continue; } // protocol number, timeout
+      if (!cur && c0 >= 65 && c0 <= 90) state = t;
       continue;
     }
     const k = t.slice(0, eq);
     const v = t.slice(eq + 1);
-    if (k === 'src') {
-      if (cur) tuples.push(cur as Tuple);
-      cur = { src: v };
-    } else if (k === 'id') id = v;
-    else if (cur && (k === 'dst')) cur.dst = v;
-    else if (cur && (k === 'sport' || k === 'dport' || k === 'packets' || k === 'bytes')) cur[k] = Number(v);
+    switch (k) {
+      case 'src': if (cur) tuples.push(cur); cur = { src: v, dst: '', sport: 0, dport: 0 }; break;
+      case 'dst': if (cur) cur.dst = v; break;
+      case 'sport': if (cur) cur.sport = Number(v); break;
+      case 'dport': if (cur) cur.dport = Number(v); break;
+      case 'packets': if (cur) cur.packets = Number(v); break;
+      case 'bytes': if (cur) cur.bytes = Number(v); break;
+      case 'id': id = v; break;
+    }
   }
-  if (cur) tuples.push(cur as Tuple);
-  if (tuples.length < 2 || !tuples[0]!.dst || !tuples[1]!.dst) return undefined;
+  if (cur) tuples.push(cur);
+  if (!proto || numbers === 0 || tuples.length < 2 || !tuples[0]!.dst || !tuples[1]!.dst) return undefined;
   return {
-    type, ...(at !== undefined ? { at } : {}), proto: PROTO_NAMES[protoName] ?? protoName.toUpperCase(),
-    ...(state ? { state } : {}), orig: fill(tuples[0]!), reply: fill(tuples[1]!), ...(id ? { id } : {}), assured,
+    type, ...(at !== undefined ? { at } : {}), proto: PROTO_NAMES[proto] ?? proto.toUpperCase(),
+    ...(state ? { state } : {}), orig: tuples[0]!, reply: tuples[1]!, ...(id ? { id } : {}), assured,
   };
-}
-
-function fill(t: Tuple): Tuple {
-  return { ...t, sport: t.sport ?? 0, dport: t.dport ?? 0 };
 }
 
 /** The kernel's verdict on a traced packet (an `nft monitor trace` sequence that ended in drop). */

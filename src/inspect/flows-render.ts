@@ -41,7 +41,9 @@ export function renderStatsProblems(s: FlowStats): string[] {
   const out: string[] = [];
   for (const n of s.nodes) {
     if (!n.ok) out.push(`flows on node ${n.node} unavailable: ${n.missing ?? 'collector not running'}`);
-    if (n.lost > 0) out.push(`node ${n.node}: ${n.lost} of ${n.kernelNew} new connections counted by the kernel were not shown (conntrack event buffer overrun)`);
+    if (n.overruns && n.lost === 0) out.push(`node ${n.node}: conntrack events were lost (event buffer overrun ×${n.overruns}); how many is counted once traffic calms`);
+    if (n.shedding) out.push(`node ${n.node}: more new connections a second than the flows rate limit: not showing them for a while (the kernel counts them)`);
+    if (n.lost > 0) out.push(`node ${n.node}: ${n.lost} of ${n.kernelNew} new connections counted by the kernel were not shown (${n.sheds ? 'above the flows rate limit' : ''}${n.sheds && n.overruns ? ', ' : ''}${n.overruns ? 'conntrack event buffer overrun' : ''})`);
   }
   if (s.droppedForSlowReader) out.push(`${s.droppedForSlowReader} flows not sent to this reader (it read too slowly)`);
   return out;
