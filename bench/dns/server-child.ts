@@ -3,10 +3,11 @@
  * share an event loop, and /proc/<pid>/status shows the server's own memory).
  *
  * Usage (spawned by dns.bench.ts with an IPC channel):
- *   node --expose-gc <server-child bundled to .cjs | --import tsx bench/dns/server-child.ts> <qps|rss> <fake|list>
+ *   node --expose-gc <server-child bundled to .cjs | --import tsx bench/dns/server-child.ts> <qps|rss> <fake|list> [nometrics]
  * `fake`: objects are created in a FakeClient in this process (its store stays in memory too).
  * `list`: a client that builds the objects on each list call and keeps nothing, as the API server
  * over a socket would; only the server's own informer caches and record index stay in memory.
+ * `nometrics`: the server counts no queries (to measure what counting costs, bench/inspect/dns-metrics).
  * Sends `{ port, loadMs, memory }` once the informers have synced and a GC has run; exits on disconnect.
  */
 import type { KubeList, KubeObject } from '../../src/api/object.js';
@@ -44,12 +45,12 @@ async function fakeClient(spec: FixtureSpec): Promise<Client> {
 }
 
 async function main(): Promise<void> {
-  const [mode, kind] = process.argv.slice(2);
+  const [mode, kind, metrics] = process.argv.slice(2);
   const spec = mode === 'rss' ? RSS_FIXTURE : QPS_FIXTURE;
   if (!process.send) throw new Error('server-child must be spawned with an IPC channel');
   const t0 = performance.now();
   const client = kind === 'list' ? new ListOnlyClient(spec) : await fakeClient(spec);
-  const server = await startDnsServer({ client, listen: { address: '127.0.0.1', port: 0 }, zone: ZONE, ttl: TTL });
+  const server = await startDnsServer({ client, listen: { address: '127.0.0.1', port: 0 }, zone: ZONE, ttl: TTL, metrics: metrics !== 'nometrics' });
   await server.synced;
   const loadMs = performance.now() - t0;
   // Settle the heap so RSS reflects what stays, not the garbage of the initial list.
