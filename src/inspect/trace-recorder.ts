@@ -87,7 +87,7 @@ export function clientLabel(userAgent: string | undefined, fieldManager: string 
 }
 
 function emptyState(): TraceState {
-  return { service: 'none', rules: {}, dns: [] };
+  return { service: 'none', rules: {}, dns: [], readyEndpoints: 0 };
 }
 
 function cloneState(s: TraceState): TraceState {

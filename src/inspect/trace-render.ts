@@ -71,10 +71,10 @@ export function latencySplit(c: TraceChange): string {
   if (slice) parts.push(`slice ${ms(slice.at - c.startedAt)} ms`);
   const nodes = [...new Set(c.steps.flatMap((s) => (s.kind === 'proxy-sync' ? [s.node] : [])))];
   for (const n of nodes) parts.push(`rules ${ms(first('proxy-sync', (s) => s.node === n)!.at - c.startedAt)} ms (${n})`);
-  const ready = first('proxy-sync', (s) => (s.endpoints ?? 0) > 0);
-  if (ready && ready !== first('proxy-sync')) parts.push(`ready endpoints in rules ${ms(ready.at - c.startedAt)} ms`);
   const dns = first('dns-live');
   if (dns) parts.push(`DNS ${ms(dns.at - c.startedAt)} ms`);
+  const ready = first('proxy-sync', (s) => (s.endpoints ?? 0) > 0);
+  if (ready && ready !== first('proxy-sync')) parts.push(`ready endpoints in rules ${ms(ready.at - c.startedAt)} ms`);
   const conn = first('first-connection');
   if (conn) parts.push(`first connection ${ms(conn.at - c.startedAt)} ms`);
   return parts.length ? `latency from the start: ${parts.join(' → ')}` : 'latency: no step after the start yet';
