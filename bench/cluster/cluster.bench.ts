@@ -29,12 +29,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clusterId, readRecord } from '../../src/cluster/state.js';
-import { inNetns, listNetns, run } from '../../src/cluster/exec.js';
+import { runOk, type CommandOptions } from '../../src/sys/command.js';
+import { inNetns, listNetns } from '../../src/sys/netns.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { kubectlRunner, type KubectlRunner } from '../../test/harness/kubectl.js';
 import { checkSeed004AgainstDocument, seed004Manifest } from '../../test/fixtures/seed004.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+const run = (cmd: string, args: string[], opts?: CommandOptions): Promise<string> => runOk([cmd, ...args], opts);
 const RUNS = 5;
 /** The whole bench must end well within 3 minutes; past this, the remaining steps are skipped. */
 const BUDGET_MS = 150_000;

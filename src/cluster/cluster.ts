@@ -14,17 +14,18 @@ import { createApiCore, type ApiCore } from '../apiserver/core.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
 import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
-import { writeKubeconfig } from '../apiserver/pki/kubeconfig.js';
+import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
-import { inNetns } from './exec.js';
+import { inNetns } from '../sys/netns.js';
 import { attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
 import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
+import { processIdentity } from '../sys/process.js';
 
 export interface ClusterOptions {
   name: string;
@@ -141,6 +142,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
     const record: ClusterRecord = {
       stateVersion: STATE_VERSION, name: opts.name, id, pid: process.pid,
+      pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
     };
@@ -200,7 +202,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             const ready = list.items.filter((nd) => nd.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
             if (ready.length >= nodes) return;
             if (Date.now() > deadline) throw new Error(`nodes not Ready after ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 50));
+            await new Promise((r) => setTimeout(r, 20));
           }
         });
         await step('cluster DNS answering', async () => {
@@ -210,7 +212,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
               `kubernetes.default.svc.${domain}`], { timeoutMs: 3000 }).catch(() => '');
             if (out.trim() === nthAddress(serviceCIDR, 1)) return;
             if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 50));
+            // Before the DNS Pod listens, a query is refused at once (ICMP), so dig's 1 s timeout
+            // is not what paces this loop; a lost query would be.
+            await new Promise((r) => setTimeout(r, 20));
           }
         });
       },

@@ -19,7 +19,7 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
-import { writeKubeconfig } from '../../src/apiserver/pki/kubeconfig.js';
+import { writeKubeconfig } from '../../src/client/kubeconfig.js';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/server.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
