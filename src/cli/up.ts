@@ -179,7 +179,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
   let lock;
   try {
     // Wait briefly: a concurrent `up`'s pre-check may hold the lock for a moment.
-    lock = lockStateDir(t.stateDir, { waitMs: 1000 });
+    lock = await lockStateDir(t.stateDir, { waitMs: 1000 });
     refuseIfRunning(t);
   } catch (err) {
     lock?.release();

@@ -10,7 +10,6 @@ import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { ApiError } from '../api/errors.js';
 import type { Client, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
-import { readKubeconfig } from './kubeconfig.js';
 
 /** Where and how to connect. Give `server` (https URL) or `socketPath`. */
 export interface HttpClientOptions {
@@ -204,6 +203,9 @@ export class HttpClient implements Client {
 
 /** Builds an HttpClient from a kubeconfig file (current context, or `context`). */
 export async function clientFromKubeconfig(path: string, context?: string): Promise<HttpClient> {
+  // Loaded on demand: the YAML parser is most of the DNS server's start-up otherwise, and it talks
+  // over the unix socket without a kubeconfig.
+  const { readKubeconfig } = await import('./kubeconfig.js');
   const { server, ca, cert, key, token } = await readKubeconfig(path, context);
   return new HttpClient({ server, ca, cert, key, token });
 }

@@ -11,7 +11,6 @@
  * an fcntl write lock held for as long as the connection keeps the transaction open. The lock file
  * is an empty SQLite database; nothing is ever written to it.
  */
-import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from './state.js';
@@ -57,9 +56,11 @@ export function lockHolder(path: string): number | undefined {
  * Takes the lock of `stateDir` (created if needed), waiting up to `waitMs` for a holder that is
  * about to let go. Throws StateError STATE_DIR_LOCKED naming the holder's pid.
  */
-export function lockStateDir(stateDir: string, opts: { waitMs?: number } = {}): StateDirLock {
+export async function lockStateDir(stateDir: string, opts: { waitMs?: number } = {}): Promise<StateDirLock> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = lockPath(stateDir);
+  // Loaded here, not at the top: `up --detach`'s parent, `list` and `status` only read the holder.
+  const { default: Database } = await import('better-sqlite3');
   const db = new Database(path, { timeout: opts.waitMs ?? 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');

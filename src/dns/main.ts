@@ -2,39 +2,21 @@
 /**
  * The cluster DNS process: what the kube-dns Pod (image `clusterip/dns`) runs. It reads Services and
  * EndpointSlices from the API server over its unix socket (or a kubeconfig) and serves DNS on UDP and
- * TCP. Usage:
- *
- *   main.js --api-socket <path> | --kubeconfig <file>  [--listen 0.0.0.0:53] [--zone cluster.local]
- *           [--ttl 30] [--upstream ip[:port]]
+ * TCP. Flags: see DNS_USAGE (options.ts); a bad one exits with code 2.
  *
  * Without --upstream, names outside the cluster zone are answered REFUSED at once.
  */
 import { HttpClient, clientFromKubeconfig } from '../client/http.js';
 import type { Client } from '../client/client.js';
+import { DNS_USAGE, DnsUsageError, parseDnsOptions } from './options.js';
 import { startDnsServer } from './server.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  const socket = flag('api-socket');
-  const kubeconfig = flag('kubeconfig');
-  let client: Client & { close(): void };
-  if (socket) client = new HttpClient({ socketPath: socket });
-  else if (kubeconfig) client = await clientFromKubeconfig(kubeconfig);
-  else throw new Error('one of --api-socket or --kubeconfig is required');
-  const listen = flag('listen') ?? '0.0.0.0:53';
-  const i = listen.lastIndexOf(':');
-  const server = await startDnsServer({
-    client,
-    listen: { address: listen.slice(0, i), port: Number(listen.slice(i + 1)) },
-    zone: flag('zone') ?? 'cluster.local',
-    ttl: flag('ttl') ? Number(flag('ttl')) : 30,
-    upstream: flag('upstream'),
-  });
-  console.log(`dns: listening on ${listen.slice(0, i)}:${server.port} (udp+tcp), zone ${flag('zone') ?? 'cluster.local'}`);
+  const o = parseDnsOptions(process.argv.slice(2));
+  if (o.help) { console.log(DNS_USAGE); return; }
+  const client: Client & { close(): void } = o.apiSocket ? new HttpClient({ socketPath: o.apiSocket }) : await clientFromKubeconfig(o.kubeconfig!);
+  const server = await startDnsServer({ client, listen: o.listen, zone: o.zone, ttl: o.ttl, upstream: o.upstream });
+  console.log(`dns: listening on ${o.listen.address}:${server.port} (udp+tcp), zone ${o.zone}`);
   server.synced.then(() => console.log('dns: informers synced, answering'), () => undefined);
   const stop = () => {
     console.log('dns: stopping');
@@ -46,5 +28,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(`dns: ${(err as Error).message}`);
-  process.exit(1);
+  if (err instanceof DnsUsageError) console.error(DNS_USAGE);
+  process.exit(err instanceof DnsUsageError ? 2 : 1);
 });

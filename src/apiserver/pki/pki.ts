@@ -58,7 +58,9 @@ const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
  */
 async function loadX509(): Promise<X509> {
   await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
+  const mod = await import('@peculiar/x509');
+  // Loaded as CommonJS (bundled, or by Node), the named exports may sit under `default`.
+  const x509 = ('cryptoProvider' in mod ? mod : (mod as unknown as { default: X509 }).default) as X509;
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   return x509;
 }
@@ -131,25 +133,32 @@ export async function ensurePki(stateDir: string): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const f = (n: string): string => join(dir, n);
   const has = async (name: string): Promise<boolean> => (await exists(f(`${name}.crt`))) && (await exists(f(`${name}.key`)));
-  let x509: X509 | undefined;
-  const lib = async (): Promise<X509> => (x509 ??= await loadX509());
+  let x509: Promise<X509> | undefined;
   // Key first, then certificate: a crash in between leaves a key without certificate, which is made again.
   const save = async (name: string, pair: { cert: string; key: string }): Promise<void> => {
     await writeAtomic(f(`${name}.key`), pair.key, 0o600);
     await writeAtomic(f(`${name}.crt`), pair.cert, 0o644);
   };
+  const lib = (): Promise<X509> => (x509 ??= loadX509());
   let newCa = false;
   if (!(await has('ca'))) {
     await save('ca', await makeCa(await lib()));
     newCa = true;
   }
   const [caCertPem, caKeyPem] = await Promise.all([readFile(f('ca.crt'), 'utf8'), readFile(f('ca.key'), 'utf8')]);
-  if (newCa || !(await has('apiserver'))) {
-    await save('apiserver', await makeLeaf(await lib(), caCertPem, caKeyPem, [{ CN: ['kube-apiserver'] }], 'serverAuth', SERVING_SANS));
-  }
-  if (newCa || !(await has('admin'))) {
-    await save('admin', await makeLeaf(await lib(), caCertPem, caKeyPem, [{ O: [ADMIN_GROUP] }, { CN: [ADMIN_USER] }], 'clientAuth'));
-  }
+  // The two leaves at once: key generation and signing run on libuv's thread pool.
+  await Promise.all([
+    (async () => {
+      if (newCa || !(await has('apiserver'))) {
+        await save('apiserver', await makeLeaf(await lib(), caCertPem, caKeyPem, [{ CN: ['kube-apiserver'] }], 'serverAuth', SERVING_SANS));
+      }
+    })(),
+    (async () => {
+      if (newCa || !(await has('admin'))) {
+        await save('admin', await makeLeaf(await lib(), caCertPem, caKeyPem, [{ O: [ADMIN_GROUP] }, { CN: [ADMIN_USER] }], 'clientAuth'));
+      }
+    })(),
+  ]);
   if (!(await exists(f('admin.token')))) {
     await writeAtomic(f('admin.token'), randomBytes(24).toString('hex') + '\n', 0o600);
   }
