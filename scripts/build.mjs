@@ -11,7 +11,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const OUT = join(ROOT, 'dist');
+// `--outdir <dir>` builds elsewhere (bench/cluster builds a private copy; dist/ is shared).
+const at = process.argv.indexOf('--outdir');
+const OUT = at > 0 ? resolve(process.argv[at + 1]) : join(ROOT, 'dist');
 
 /**
  * In a bundle `import.meta.url` is the bundle's URL, not the source file's. A module that finds
