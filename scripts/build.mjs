@@ -44,6 +44,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // ES module builds first where a package has one (@peculiar/x509's tree-shakes; its CommonJS build is one 740 kB file).
+  mainFields: ['module', 'main'],
   sourcemap: true,
   // Native addon (better-sqlite3) and ws's optional native helpers stay in node_modules.
   external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],

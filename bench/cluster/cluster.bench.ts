@@ -296,6 +296,7 @@ async function up(i: number, v: Variant): Promise<{ s: Started; ms: number; step
     const m = /^\s*✓ (.*) \((\d+) ms\)\s*$/.exec(line);
     if (m) steps.set(m[1]!.replaceAll(`${name}-node`, '<node>'), Number(m[2]));
   }
+  console.error(`run ${i}: ${Math.round(r.ms)} ms; ${[...steps].map(([k, v]) => `${k.replace(/^node <node> /, '')} ${v}`).join(', ')}`);
   const ready = /is ready in (\d+) ms/.exec(r.stdout);
   return { s, ms: r.ms, steps, readyMs: ready ? Number(ready[1]) : undefined };
 }

@@ -216,11 +216,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           for (;;) {
             // Asked from inside node 0's namespace, never from the host.
             const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
-              `kubernetes.default.svc.${domain}`], { timeoutMs: 3000 }).catch(() => '');
+              `kubernetes.default.svc.${domain}`], { timeoutMs: 500 }).catch(() => '');
             if (out.trim() === nthAddress(serviceCIDR, 1)) return;
             if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
-            // Before the DNS Pod listens, a query is refused at once (ICMP), so dig's 1 s timeout
-            // is not what paces this loop; a lost query would be.
+            // Before the DNS Pod listens, a query is refused at once (ICMP port unreachable). A
+            // query lost on the way would make dig wait its smallest timeout (1 s), so dig is
+            // killed after 500 ms and asked again.
             await new Promise((r) => setTimeout(r, 20));
           }
         });
