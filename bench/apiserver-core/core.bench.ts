@@ -15,10 +15,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { R } from '../../src/api/resources.js';
 import { createApiCore } from '../../src/apiserver/core.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
-
-function bench(figure: string, value: number, unit: string, baseline: { name: string; value: number } | undefined, anchor: string, target: string): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: Number(value.toFixed(2)), unit, baseline, anchor, target })}`);
-}
+import { report } from '../report.js';
 
 const svc = (i: number): Service => ({
   apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, labels: { app: `app-${i % 100}` } },
@@ -79,7 +76,7 @@ async function main(): Promise<void> {
       const core2 = await createApiCore({ storage: s2 });
       const warm = performance.now() - t1;
       await core2.close(); await s2.close();
-      bench('cold start, empty store (open SQLite + load caches + system namespaces)', ms, 'ms', { name: 'reopen of the same store', value: warm }, 'minikube 50.8 s / kind 33.0 s to DNS (whole cluster)', '< 300 ms');
+      report({ figure: 'cold start, empty store (open SQLite + load caches + system namespaces)', value: ms, unit: 'ms', baseline: { name: 'reopen of the same store', value: warm }, anchor: 'minikube 50.8 s / kind 33.0 s to DNS (whole cluster)', target: '< 300 ms' });
     }
     // 10k Services.
     const db = join(dir, 'svc10k.db');
@@ -95,7 +92,7 @@ async function main(): Promise<void> {
       const storage = new SqliteStorage(db);
       const core = await createApiCore({ storage });
       const ms = performance.now() - t0;
-      bench('cold start with 10k Services stored', ms, 'ms', { name: 'raw SELECT + JSON.parse of all rows', value: rawMs }, 'Kubernetes SLO: none; k3s/kine restart seconds', '< 1500 ms');
+      report({ figure: 'cold start with 10k Services stored', value: ms, unit: 'ms', baseline: { name: 'raw SELECT + JSON.parse of all rows', value: rawMs }, anchor: 'Kubernetes SLO: none; k3s/kine restart seconds', target: '< 1500 ms' });
 
       // List of 10k Services as JSON.
       const runs: number[] = [];
@@ -111,7 +108,7 @@ async function main(): Promise<void> {
         JSON.stringify(await core.client.list(R.services, undefined));
         plain.push(performance.now() - b);
       }
-      bench(`list 10k Services as JSON (watch cache, pre-serialized, ${(bytes / 1e6).toFixed(1)} MB) p50`, pct(runs, 50), 'ms', { name: 'client.list + JSON.stringify p50', value: pct(plain, 50) }, 'Kubernetes SLO: list p99 <= 30 s', '< 150 ms');
+      report({ figure: `list 10k Services as JSON (watch cache, pre-serialized, ${(bytes / 1e6).toFixed(1)} MB) p50`, value: pct(runs, 50), unit: 'ms', baseline: { name: 'client.list + JSON.stringify p50', value: pct(plain, 50) }, anchor: 'Kubernetes SLO: list p99 <= 30 s', target: '< 150 ms' });
 
       // A write reaching 100 concurrent watchers.
       const lat: number[] = [];
@@ -142,7 +139,7 @@ async function main(): Promise<void> {
       }
       one.stop();
       if (lat.length !== sent * 100) throw new Error(`watchers saw ${lat.length} of ${sent * 100} events`);
-      bench('write (SQLite commit) reaching 100 concurrent watchers, p99', pct(lat, 99), 'ms', { name: '1 watcher p99', value: pct(single, 99) }, 'Kubernetes SLO: mutating API call p99 <= 1 s', '< 20 ms');
+      report({ figure: 'write (SQLite commit) reaching 100 concurrent watchers, p99', value: pct(lat, 99), unit: 'ms', baseline: { name: '1 watcher p99', value: pct(single, 99) }, anchor: 'Kubernetes SLO: mutating API call p99 <= 1 s', target: '< 20 ms' });
       await core.close(); await storage.close();
     }
     // RSS with 10k Services + 10k EndpointSlices, in a fresh process.
@@ -158,8 +155,8 @@ async function main(): Promise<void> {
       const full = run(db2);
       const empty = run(join(dir, 'empty.db'));
       if (full.svcCount !== 10_000 || full.esCount !== 10_000) throw new Error(`loaded ${full.svcCount}/${full.esCount}`);
-      bench('RSS with 10k Services + 10k EndpointSlices loaded', full.rss / 1048576, 'MB', { name: 'RSS with an empty store', value: Number((empty.rss / 1048576).toFixed(1)) }, 'k3s server ~1.6 GB with workload; k0s controller 510 MB idle', '< 300 MB');
-      bench('cold start with 10k Services + 10k EndpointSlices stored', full.ms, 'ms', undefined, 'Kubernetes SLO: none', '< 1500 ms');
+      report({ figure: 'RSS with 10k Services + 10k EndpointSlices loaded', value: full.rss / 1048576, unit: 'MB', baseline: { name: 'RSS with an empty store', value: Number((empty.rss / 1048576).toFixed(1)) }, anchor: 'k3s server ~1.6 GB with workload; k0s controller 510 MB idle', target: '< 300 MB' });
+      report({ figure: 'cold start with 10k Services + 10k EndpointSlices stored', value: full.ms, unit: 'ms', anchor: 'Kubernetes SLO: none', target: '< 1500 ms' });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,16 +15,13 @@ import { R } from '../../src/api/resources.js';
 import type { Client } from '../../src/client/client.js';
 import { startTestCluster } from '../../test/harness/cluster.js';
 import { seed004Manifest } from '../../test/fixtures/seed004.js';
+import { report } from '../report.js';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 const r2 = (x: number): number => Math.round(x * 1000) / 1000;
-function bench(figure: string, value: number, unit: string, baseline: { name: string; value: number }, anchor: string, target: string): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: r2(value), unit, baseline: { name: baseline.name, value: r2(baseline.value) }, anchor, target })}`);
-}
-
 async function timeOps(client: Client, ns: string, prefix: string, n: number): Promise<{ get: number[]; create: number[]; update: number[] }> {
   const out = { get: [] as number[], create: [] as number[], update: [] as number[] };
   for (let i = 0; i < n; i++) {
@@ -50,10 +47,8 @@ async function restLatency(): Promise<void> {
     const http = await timeOps(c.http, 'default', 'h', 1000);
     const inproc = await timeOps(c.core, 'default', 'p', 1000);
     for (const op of ['get', 'create', 'update'] as const) {
-      bench(`p50 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, pct(http[op], 50), 'ms',
-        { name: `in-process ${op} p50 (no HTTP)`, value: pct(inproc[op], 50) }, 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', '(p99 < 5 ms)');
-      bench(`p99 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, pct(http[op], 99), 'ms',
-        { name: `in-process ${op} p99 (no HTTP)`, value: pct(inproc[op], 99) }, 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', '< 5 ms');
+      report({ figure: `p50 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, value: pct(http[op], 50), unit: 'ms', baseline: { name: `in-process ${op} p50 (no HTTP)`, value: pct(inproc[op], 50) }, anchor: 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', target: '(p99 < 5 ms)' });
+      report({ figure: `p99 ${op} over HTTPS keep-alive, 1k objects stored (SQLite)`, value: pct(http[op], 99), unit: 'ms', baseline: { name: `in-process ${op} p99 (no HTTP)`, value: pct(inproc[op], 99) }, anchor: 'kube-apiserver SLO: p99 < 1 s for single-object mutating calls', target: '< 5 ms' });
     }
   } finally { await c.close(); }
 }
@@ -80,8 +75,7 @@ async function kubectlFigures(): Promise<void> {
     const ap = await c.kubectl(['apply', '-f', f, '-v=6']);
     const wall = performance.now() - t0;
     if (ap.code !== 0) throw new Error(ap.stderr);
-    bench('kubectl apply -f seed manifest (Deployment + Service): server time', serverMs(ap.stderr, /round_trippers/), 'ms',
-      { name: 'kubectl apply wall time', value: wall }, 'none published (kind/k3s apply of 2 objects: not measured)', '< 150 ms');
+    report({ figure: 'kubectl apply -f seed manifest (Deployment + Service): server time', value: serverMs(ap.stderr, /round_trippers/), unit: 'ms', baseline: { name: 'kubectl apply wall time', value: wall }, anchor: 'none published (kind/k3s apply of 2 objects: not measured)', target: '< 150 ms' });
 
     // 10k Services, then kubectl get svc -A (Table, paged by 500 as kubectl does)
     const t1 = performance.now();
@@ -98,8 +92,7 @@ async function kubectlFigures(): Promise<void> {
     const list = await c.http.list(R.services, undefined);
     const jsonMs = performance.now() - tj;
     if (list.items.length < 10_000) throw new Error('JSON list too short');
-    bench('kubectl get svc -A with 10k Services: server time (Table, all pages)', tableMs, 'ms',
-      { name: 'same list as plain JSON over HTTPS, one request', value: jsonMs }, 'kube-apiserver SLO: list calls p99 < 30 s', '< 300 ms');
+    report({ figure: 'kubectl get svc -A with 10k Services: server time (Table, all pages)', value: tableMs, unit: 'ms', baseline: { name: 'same list as plain JSON over HTTPS, one request', value: jsonMs }, anchor: 'kube-apiserver SLO: list calls p99 < 30 s', target: '< 300 ms' });
   } finally { await c.close(); }
 }
 

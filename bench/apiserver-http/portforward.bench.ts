@@ -21,6 +21,7 @@ import { R } from '../../src/api/resources.js';
 import { startNodeAgent, type NodeAgent } from '../../src/node/agent.js';
 import { run } from '../../src/node/exec.js';
 import { startTestCluster } from '../../test/harness/cluster.js';
+import { report } from '../report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const clientScript = path.join(here, 'pf-client.mjs');
@@ -32,9 +33,6 @@ const BULK = 64 * 1024 * 1024;
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-function out(figure: string, value: number, unit: string, baseline: { name: string; value: number } | undefined, anchor: string, target: string): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: Math.round(value * 100) / 100, unit, baseline, anchor, target })}`);
 }
 
 let agent: NodeAgent | undefined;
@@ -94,8 +92,8 @@ try {
   const fwd = (await client(['get', '127.0.0.1', String(webPort), '100'], false)).ms as number[];
   const direct = (await client(['get', web.status!.podIP!, '80', '100'], true)).ms as number[];
   const latBase = { name: 'same GET from the node namespace straight to the Pod IP, p50', value: Math.round(pct(direct, 50) * 100) / 100 };
-  out('port-forward: new connection + GET / (nginx) p50', pct(fwd, 50), 'ms', latBase, 'no published figure for kubectl port-forward; per connection the kubelet path also opens 2 SPDY streams', '< 20 ms');
-  out('port-forward: new connection + GET / (nginx) p99', pct(fwd, 99), 'ms', { ...latBase, name: latBase.name.replace('p50', 'p99'), value: Math.round(pct(direct, 99) * 100) / 100 }, '—', '< 50 ms');
+  report({ figure: 'port-forward: new connection + GET / (nginx) p50', value: pct(fwd, 50), unit: 'ms', baseline: latBase, anchor: 'no published figure for kubectl port-forward; per connection the kubelet path also opens 2 SPDY streams', target: '< 20 ms' });
+  report({ figure: 'port-forward: new connection + GET / (nginx) p99', value: pct(fwd, 99), unit: 'ms', baseline: { ...latBase, name: latBase.name.replace('p50', 'p99'), value: Math.round(pct(direct, 99) * 100) / 100 }, anchor: '—', target: '< 50 ms' });
 
   // 2. Throughput.
   const mbps = (r: { bytes?: number; ms: number | number[] }): number => {
@@ -110,7 +108,7 @@ try {
     const p = await portForward('pod/bulk', ':9000', env);
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) { runs.push(mbps(await client(['bulk', '127.0.0.1', String(p)], false))); await new Promise((r) => setTimeout(r, 200)); }
-    out(`port-forward throughput, one connection, ${label} (median of 3 × 64 MiB)`, median(runs), 'MiB/s', tBase, '—', '> 50 MiB/s');
+    report({ figure: `port-forward throughput, one connection, ${label} (median of 3 × 64 MiB)`, value: median(runs), unit: 'MiB/s', baseline: tBase, anchor: '—', target: '> 50 MiB/s' });
   }
 } finally {
   for (const f of forwards) if (f.exitCode === null) f.kill('SIGKILL');

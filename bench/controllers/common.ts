@@ -14,10 +14,6 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-export function bench(figure: string, value: number, unit: string, baseline: { name: string; value: number }, anchor: string, target: string): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: Math.round(value * 100) / 100, unit, baseline: { ...baseline, value: Math.round(baseline.value * 100) / 100 }, anchor, target })}`);
-}
-
 /** `n` Services `s<i>` selecting `app=a<i>`, each with `perSvc` bound Running Pods (Ready as given). */
 export async function populate(client: Client, ns: string, n: number, perSvc: number, ready: boolean, concurrency = 64): Promise<void> {
   await client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });

@@ -7,7 +7,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { performance } from 'node:perf_hooks';
 import { R } from '../../src/api/resources.js';
 import { startControllers } from '../../src/controllers/manager.js';
-import { bench, core, populate } from './common.js';
+import { core, populate } from './common.js';
+import { report } from '../report.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const PODS = 10;
@@ -47,5 +48,4 @@ console.error(`controller phase: wall ${Math.round(t1 - t0)} ms, process CPU ${M
 w.stop();
 await ctrl.stop();
 await api.close();
-bench(`${SERVICES} Services × ${PODS} Pods: all EndpointSlices correct after controller start`, t1 - t0, 'ms',
-  { name: `list ${SERVICES * PODS} Pods once`, value: listMs }, 'no published figure (issue 4 target)', '< 5000 ms');
+report({ figure: `${SERVICES} Services × ${PODS} Pods: all EndpointSlices correct after controller start`, value: t1 - t0, unit: 'ms', baseline: { name: `list ${SERVICES * PODS} Pods once`, value: listMs }, anchor: 'no published figure (issue 4 target)', target: '< 5000 ms' });

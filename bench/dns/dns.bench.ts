@@ -29,6 +29,7 @@ import { dnsperf, quantile, type DnsperfResult } from './dnsperf.js';
 import { startUnbound } from './unbound.js';
 import { assertPinned, pinSelf, pinned, planCpus } from './cpu-pinning.js';
 import { QPS_FIXTURE, RSS_FIXTURE, ZONE, mainQueries, missQueries, unboundLocalData, type QueryMix, type FixtureSpec, podIPOf } from './fixtures.js';
+import { report } from '../report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -55,10 +56,6 @@ setTimeout(() => { console.error('dns bench: hard time limit reached'); process.
 const CPUS = planCpus();
 
 const log = (msg: string) => console.error(`dns bench: ${msg}`);
-function bench(figure: string, value: number, unit: string, extra: Record<string, unknown>): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: Math.round(value * 1000) / 1000, unit, ...extra })}`);
-}
-
 interface ServerChild {
   proc: ChildProcess; port: number; loadMs: number; memory: NodeJS.MemoryUsage;
   /** process.memoryUsage() of the child after a GC. */
@@ -260,22 +257,16 @@ async function main(): Promise<void> {
   const flagsNote = [...DNS_NODE_FLAGS, ...(process.env.DNS_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)].join(' ');
   const qpsAnchor = 'CoreDNS ~17k QPS per core (33.7k QPS on 2 vCPU, coredns/deployment Scaling_CoreDNS.md)';
   const mixNote = `${main.lines.length} queries, ${main.distinct} distinct: A for 10k ClusterIP Services, SRV 2k, headless A (10 Pods) 500, NXDOMAIN ${(main.nxShare * 100).toFixed(1)}%`;
-  bench('DNS max QPS, 10k Services, main mix (one core)', oursMax.qps, 'QPS', {
-    baseline: { name: 'unbound 1 thread, static local-zone', value: Math.round(ubMax.qps), unit: 'QPS' },
+  report({ figure: 'DNS max QPS, 10k Services, main mix (one core)', value: oursMax.qps, unit: 'QPS', baseline: { name: 'unbound 1 thread, static local-zone', value: Math.round(ubMax.qps), unit: 'QPS' },
     anchor: qpsAnchor, target: '>= 25000 QPS',
-    detail: `best of ${MAX_ROUNDS} alternating ${MAX_SECONDS} s runs (ours ${qpsList(max.get('ours')!)}; unbound ${qpsList(max.get('unbound')!)}); ${mixNote}; ${CPUS.note}; ${oursMax.command}`,
-  });
-  bench('DNS max QPS ratio ours/unbound, main mix', oursMax.qps / ubMax.qps, 'x', { target: 'informational' });
-  bench('DNS max QPS, 10k Services, 30k distinct questions (answer cache misses)', oursMiss.qps, 'QPS', {
-    baseline: { name: 'unbound 1 thread, static local-zone', value: Math.round(ubMiss.qps), unit: 'QPS' },
+    detail: `best of ${MAX_ROUNDS} alternating ${MAX_SECONDS} s runs (ours ${qpsList(max.get('ours')!)}; unbound ${qpsList(max.get('unbound')!)}); ${mixNote}; ${CPUS.note}; ${oursMax.command}` });
+  report({ figure: 'DNS max QPS ratio ours/unbound, main mix', value: oursMax.qps / ubMax.qps, unit: 'x', target: 'informational' });
+  report({ figure: 'DNS max QPS, 10k Services, 30k distinct questions (answer cache misses)', value: oursMiss.qps, unit: 'QPS', baseline: { name: 'unbound 1 thread, static local-zone', value: Math.round(ubMiss.qps), unit: 'QPS' },
     anchor: qpsAnchor, target: 'informational',
-    detail: `A+SRV+NXDOMAIN for each of 10k Services, more than the 20k-entry answer cache; best of ${MISS_ROUNDS} (ours ${qpsList(missRuns.get('ours')!)}; unbound ${qpsList(missRuns.get('unbound')!)})`,
-  });
-  bench(`DNS p99 latency at half max rate (${rate} QPS)`, p99(oursLat), 'ms', {
-    baseline: { name: `unbound at ${rate} QPS`, value: Math.round(p99(ubLat) * 1000) / 1000, unit: 'ms' },
+    detail: `A+SRV+NXDOMAIN for each of 10k Services, more than the 20k-entry answer cache; best of ${MISS_ROUNDS} (ours ${qpsList(missRuns.get('ours')!)}; unbound ${qpsList(missRuns.get('unbound')!)})` });
+  report({ figure: `DNS p99 latency at half max rate (${rate} QPS)`, value: p99(oursLat), unit: 'ms', baseline: { name: `unbound at ${rate} QPS`, value: Math.round(p99(ubLat) * 1000) / 1000, unit: 'ms' },
     anchor: 'CoreDNS 2.6 ms average at 33.7k QPS (Scaling_CoreDNS.md)', target: '< 2 ms',
-    detail: `median of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s rounds per server (per round, ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); ${CPUS.note}; server Node flags ${flagsNote}; ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}`,
-  });
+    detail: `median of ${LATENCY_ROUNDS} alternating ${LATENCY_SECONDS} s rounds per server (per round, ours p99 ${lat.get('ours')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms, unbound ${lat.get('unbound')!.map((r) => p99(r).toFixed(3)).join(' / ')} ms); ${CPUS.note}; server Node flags ${flagsNote}; ours p50 ${quantile(oursLat.latenciesMs, 0.5).toFixed(3)} ms, p99.9 ${quantile(oursLat.latenciesMs, 0.999).toFixed(3)} ms, ${oursLat.latenciesMs.length} samples, ${oursLat.completed}/${oursLat.sent} answered; ${oursLat.command}` });
 
   // --- memory: 10k Services + 100k Pod endpoints ------------------------------------------------
   const rssObjects = RSS_FIXTURE.clusterIP + RSS_FIXTURE.headless * (1 + RSS_FIXTURE.endpointsPerHeadless);
@@ -301,12 +292,10 @@ async function main(): Promise<void> {
     await ubRss.stop();
   }
   const memAnchor = `CoreDNS ≈ 49.1 MB + 0.858 MB per 1k objects = ${anchorMb.toFixed(0)} MB for ${rssObjects} Services+Pods (Scaling_CoreDNS.md)`;
-  bench('DNS server RSS, 10k Services + 100k Pod endpoints', leanMem.rss, 'MB', {
-    baseline: { name: 'unbound, same records as local-data', value: Math.round(ubMem.rss * 10) / 10, unit: 'MB' },
+  report({ figure: 'DNS server RSS, 10k Services + 100k Pod endpoints', value: leanMem.rss, unit: 'MB', baseline: { name: 'unbound, same records as local-data', value: Math.round(ubMem.rss * 10) / 10, unit: 'MB' },
     anchor: memAnchor, target: '< 150 MB',
-    detail: `VmRSS after sync, 2 s idle and a GC; objects listed by a client that keeps no copy (as against the API server); V8 heap used ${mb(leanMem.heap.heapUsed)}; peak (VmHWM) ${leanMem.hwm.toFixed(1)} MB; server as bundled JS with the deployed Pod's Node flags (${flagsNote})`,
-  });
-  bench('DNS server peak RSS (VmHWM) while loading 10k Services + 100k Pod endpoints', leanMem.hwm, 'MB', { anchor: memAnchor, target: '< 150 MB' });
+    detail: `VmRSS after sync, 2 s idle and a GC; objects listed by a client that keeps no copy (as against the API server); V8 heap used ${mb(leanMem.heap.heapUsed)}; peak (VmHWM) ${leanMem.hwm.toFixed(1)} MB; server as bundled JS with the deployed Pod's Node flags (${flagsNote})` });
+  report({ figure: 'DNS server peak RSS (VmHWM) while loading 10k Services + 100k Pod endpoints', value: leanMem.hwm, unit: 'MB', anchor: memAnchor, target: '< 150 MB' });
 }
 
 main().then(() => process.exit(0), (err) => {

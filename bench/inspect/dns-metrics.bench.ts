@@ -16,7 +16,8 @@ import { childCommand } from '../child-command.js';
 import { dnsperf, type DnsperfResult } from '../dns/dnsperf.js';
 import { pinSelf, pinned, planCpus } from '../dns/cpu-pinning.js';
 import { QPS_FIXTURE, mainQueries } from '../dns/fixtures.js';
-import { bench, percentile } from '../proxy/common.js';
+import { percentile } from '../proxy/common.js';
+import { report } from '../report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -57,10 +58,8 @@ on.proc.kill(); off.proc.kill();
 const q = (rs: DnsperfResult[]) => rs.map((r) => r.qps);
 const med = (rs: DnsperfResult[]) => percentile(q(rs), 50);
 console.error(`DNS max QPS with metrics ${q(runs.on).map(Math.round).join(' ')}; without ${q(runs.off).map(Math.round).join(' ')} (${CPUS.note})`);
-bench('DNS max QPS with query metrics (coredns_dns_*) counted / without, 10k Services, main mix (one core, median of alternating runs)', med(runs.on) / med(runs.off), 'ratio', {
-  baseline: { name: 'without metrics, median QPS', value: Math.round(med(runs.off)) }, target: 'no measurable difference (within run-to-run spread)',
-});
-bench('DNS max QPS with query metrics, best run', Math.max(...q(runs.on)), 'QPS', { baseline: { name: 'without metrics, best run', value: Math.round(Math.max(...q(runs.off))) } });
+report({ figure: 'DNS max QPS with query metrics (coredns_dns_*) counted / without, 10k Services, main mix (one core, median of alternating runs)', value: med(runs.on) / med(runs.off), unit: 'ratio', baseline: { name: 'without metrics, median QPS', value: Math.round(med(runs.off)) }, target: 'no measurable difference (within run-to-run spread)' });
+report({ figure: 'DNS max QPS with query metrics, best run', value: Math.max(...q(runs.on)), unit: 'QPS', baseline: { name: 'without metrics, best run', value: Math.round(Math.max(...q(runs.off))) } });
 
 // The counting itself, without the network: what `observe` adds per query (two performance.now()
 // calls are added by the server around it), against the cached-answer path it sits beside.
@@ -80,6 +79,6 @@ bench('DNS max QPS with query metrics, best run', Math.max(...q(runs.on)), 'QPS'
   }
   const c = process.cpuUsage(c0);
   const ns = ((c.user + c.system) * 1000) / N;
-  bench('DNS: cost of counting one query for the metrics (observe + two clock reads), CPU', ns, 'ns', { baseline: { name: 'one answered query at 140k QPS on one core, ns', value: Math.round(1e9 / 140_000) } });
+  report({ figure: 'DNS: cost of counting one query for the metrics (observe + two clock reads), CPU', value: ns, unit: 'ns', baseline: { name: 'one answered query at 140k QPS on one core, ns', value: Math.round(1e9 / 140_000) } });
   console.error(`observe: ${ns.toFixed(0)} ns per query`);
 }

@@ -29,7 +29,8 @@ import { FlowHub } from '../../src/inspect/flows-hub.js';
 import { flowsHandlers } from '../../src/inspect/flows-http.js';
 import { ProxyFixture } from '../../test/e2e/proxy-fixture.js';
 import { NginxBackend, TINY_ANSWER_PATH, WELCOME_PAGE_PATH } from '../proxy/nginx-backend.js';
-import { bench, makeTestApi, percentile, sliceObj, svcObj } from '../proxy/common.js';
+import { makeTestApi, percentile, sliceObj, svcObj } from '../proxy/common.js';
+import { report } from '../report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -171,9 +172,7 @@ try {
   await flowsOff();
   const ratios = on.map((x, i) => x / off[i]!);
   console.error(`req/s without flows ${off.map(Math.round).join(' ')}; with flows -f ${on.map(Math.round).join(' ')}; ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
-  bench(`requests/s through ClusterIP with flows -f running / without, nginx welcome page, one request per connection (median of ${ROUNDS} rounds)`, percentile(ratios, 50), 'ratio', {
-    baseline: { name: 'without flows, req/s (two wrk, both ClusterIPs)', value: Math.round(percentile(off, 50)) }, target: '>= 0.95',
-  });
+  report({ figure: `requests/s through ClusterIP with flows -f running / without, nginx welcome page, one request per connection (median of ${ROUNDS} rounds)`, value: percentile(ratios, 50), unit: 'ratio', baseline: { name: 'without flows, req/s (two wrk, both ClusterIPs)', value: Math.round(percentile(off, 50)) }, target: '>= 0.95' });
 
   // 2. NEW event → line, idle and with 1500 other new connections a second (below the rate limit,
   // so every one is shown), and what showing them costs in CPU.
@@ -186,9 +185,9 @@ try {
     inNsAsync(clients[1]!, [process.execPath, join(HERE, 'connect-stamp.mjs'), TARGETS[1].clusterIP, '80', '4500', '1500'])]);
   const selfCpu = process.cpuUsage(self1);
   const flowCpu = pids2.reduce((a, p, i) => a + (p.name === 'nginx' ? 0 : cpuOf(p.pid) - cpu0[i]!), 0) + (selfCpu.user + selfCpu.system) / 1e6;
-  bench('flows -f: NEW event → line p99, 100 new connections/s, otherwise idle', percentile(idle, 99), 'ms', { baseline: { name: 'p50 ms', value: Number(percentile(idle, 50).toFixed(2)) }, target: '< 100 ms' });
-  bench('flows -f: NEW event → line p99 with 1600 new connections/s, all shown', percentile(busy, 99), 'ms', { baseline: { name: 'p50 ms', value: Number(percentile(busy, 50).toFixed(2)) }, target: '< 100 ms' });
-  bench('flows -f: CPU per shown connection (conntrack tool + collector and stream + reader process)', (flowCpu / 4800) * 1e6, 'us', { baseline: { name: 'CPU cores used at 1600 connections/s', value: Number((flowCpu / 3).toFixed(3)) } });
+  report({ figure: 'flows -f: NEW event → line p99, 100 new connections/s, otherwise idle', value: percentile(idle, 99), unit: 'ms', baseline: { name: 'p50 ms', value: Number(percentile(idle, 50).toFixed(2)) }, target: '< 100 ms' });
+  report({ figure: 'flows -f: NEW event → line p99 with 1600 new connections/s, all shown', value: percentile(busy, 99), unit: 'ms', baseline: { name: 'p50 ms', value: Number(percentile(busy, 50).toFixed(2)) }, target: '< 100 ms' });
+  report({ figure: 'flows -f: CPU per shown connection (conntrack tool + collector and stream + reader process)', value: (flowCpu / 4800) * 1e6, unit: 'us', baseline: { name: 'CPU cores used at 1600 connections/s', value: Number((flowCpu / 3).toFixed(3)) } });
   console.error(`NEW → line idle p50 ${percentile(idle, 50).toFixed(2)} p99 ${percentile(idle, 99).toFixed(2)} max ${Math.max(...idle).toFixed(2)} ms (${idle.length}); at 1600/s p50 ${percentile(busy, 50).toFixed(2)} p99 ${percentile(busy, 99).toFixed(2)} max ${Math.max(...busy).toFixed(2)} ms (${busy.length}); flows CPU ${flowCpu.toFixed(2)} s for ~4800 connections`);
 
   // 3. A burst: every connection the kernel counted is shown or counted as lost.
@@ -207,10 +206,10 @@ try {
   const kernel = s1.kernelNew - s0.kernelNew; const seen = s1.seenNew - s0.seenNew; const lost = s1.lost - s0.lost;
   const lines = r1.flows - r0.flows; const slow = r1.dropped - r0.dropped;
   console.error(`burst: ${kernel} connections in ${secs.toFixed(1)} s (${Math.round(kernel / secs)}/s): shown ${seen}, counted as not shown ${lost} (${s1.sheds - s0.sheds} sheds, ${s1.overruns ?? 0} overruns); reader got ${lines} lines, ${slow} counted as dropped for it`);
-  bench('flows: new connections/s in the burst (one request per connection, 2-byte answer)', kernel / secs, 'conn/s', { target: '10k/s shown or counted' });
-  bench('flows: connections in the burst shown', seen, 'count', { baseline: { name: 'counted by the kernel', value: kernel } });
-  bench('flows: connections the kernel counted in the burst that were neither shown nor counted as not shown', kernel - seen - lost, 'count', { baseline: { name: 'counted as not shown (rate limit / overrun)', value: lost }, target: '0' });
-  bench('flows -f: lines the reader missed that were not counted as dropped for it', seen - lines - slow, 'count', { baseline: { name: 'lines received', value: lines }, target: '0' });
+  report({ figure: 'flows: new connections/s in the burst (one request per connection, 2-byte answer)', value: kernel / secs, unit: 'conn/s', target: '10k/s shown or counted' });
+  report({ figure: 'flows: connections in the burst shown', value: seen, unit: 'count', baseline: { name: 'counted by the kernel', value: kernel } });
+  report({ figure: 'flows: connections the kernel counted in the burst that were neither shown nor counted as not shown', value: kernel - seen - lost, unit: 'count', baseline: { name: 'counted as not shown (rate limit / overrun)', value: lost }, target: '0' });
+  report({ figure: 'flows -f: lines the reader missed that were not counted as dropped for it', value: seen - lines - slow, unit: 'count', baseline: { name: 'lines received', value: lines }, target: '0' });
   await flowsOff();
   await proxy.stop({ flush: true });
 } finally {

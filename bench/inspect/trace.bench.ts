@@ -18,7 +18,8 @@ import { ensurePki } from '../../src/apiserver/pki/pki.js';
 import { HttpClient } from '../../src/client/http.js';
 import { startProxy, type SyncReport } from '../../src/proxy/proxy.js';
 import { TraceRecorder } from '../../src/inspect/trace-recorder.js';
-import { bench, epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from '../proxy/common.js';
+import { epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from '../proxy/common.js';
+import { report } from '../report.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
 const BLOCK = 25;
@@ -79,11 +80,9 @@ try {
   const withSync = all.filter((c) => c.steps.some((s) => s.kind === 'proxy-sync' && s.added > 0)).length;
   if (withSync < all.length * 0.9) throw new Error(`only ${withSync} of ${all.length} traced changes have a proxy-sync step`);
   const p99on = percentile(lat.on, 99); const p99off = percentile(lat.off, 99);
-  bench(`network programming p99 with tracing on, ${SERVICES / 1000}k Services (nftables, ${lat.on.length} changes in ${BLOCKS} blocks interleaved with tracing off)`, p99on, 'ms', {
-    baseline: { name: 'tracing off, same run, p99 ms', value: Number(p99off.toFixed(2)) }, target: `<= 1.1 × off (${(1.1 * p99off).toFixed(2)} ms)`,
-  });
-  bench(`network programming p99, tracing on / off, ${SERVICES / 1000}k Services`, p99on / p99off, 'ratio', { target: '<= 1.10' });
-  bench(`network programming p50 with tracing on, ${SERVICES / 1000}k Services`, percentile(lat.on, 50), 'ms', { baseline: { name: 'tracing off, p50 ms', value: Number(percentile(lat.off, 50).toFixed(2)) } });
+  report({ figure: `network programming p99 with tracing on, ${SERVICES / 1000}k Services (nftables, ${lat.on.length} changes in ${BLOCKS} blocks interleaved with tracing off)`, value: p99on, unit: 'ms', baseline: { name: 'tracing off, same run, p99 ms', value: Number(p99off.toFixed(2)) }, target: `<= 1.1 × off (${(1.1 * p99off).toFixed(2)} ms)` });
+  report({ figure: `network programming p99, tracing on / off, ${SERVICES / 1000}k Services`, value: p99on / p99off, unit: 'ratio', target: '<= 1.10' });
+  report({ figure: `network programming p50 with tracing on, ${SERVICES / 1000}k Services`, value: percentile(lat.on, 50), unit: 'ms', baseline: { name: 'tracing off, p50 ms', value: Number(percentile(lat.off, 50).toFixed(2)) } });
   console.error(`tracing off: p50 ${percentile(lat.off, 50).toFixed(2)} p99 ${p99off.toFixed(2)} ms; on: p50 ${percentile(lat.on, 50).toFixed(2)} p99 ${p99on.toFixed(2)} ms; recorded ${stats.changes} changes (${withSync} with their proxy-sync step), ${(stats.bytes / 1024).toFixed(0)} KiB`);
   await proxy.stop({ flush: true });
 } finally {

@@ -19,6 +19,7 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { startNodeAgent } from '../../src/node/agent.js';
 import { pidAlive, run, runOk } from '../../src/node/exec.js';
 import { netnsExists } from '../../src/node/network.js';
+import { report } from '../report.js';
 
 const id = randomBytes(2).toString('hex');
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `cipb-${id}-`));
@@ -33,9 +34,6 @@ const agent = await startNodeAgent({
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-function out(figure: string, value: number, unit: string, baseline: { name: string; value: number } | undefined, anchor: string, target: string): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: Math.round(value * 10) / 10, unit, baseline, anchor, target })}`);
 }
 const ready = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -77,10 +75,10 @@ try {
     while (pidAlive(holder) || pidAlive(pid) || netnsExists(netns)) await new Promise((r) => setTimeout(r, 2));
     delLat.push(performance.now() - d0);
   }
-  out('nginx Pod create → Running+Ready p50', pct(startLat, 50), 'ms', baseline, 'Kubernetes SLO: pod startup p99 <= 5 s (pre-pulled images)', '< 200 ms');
-  out('nginx Pod create → Running+Ready p99', pct(startLat, 99), 'ms', baseline, 'Kubernetes SLO: pod startup p99 <= 5 s (pre-pulled images)', '< 500 ms');
-  out('Pod delete (grace 0) → processes + netns gone p50', pct(delLat, 50), 'ms', baseline, 'kubelet: force delete leaves cleanup to the kubelet (seconds)', '< 500 ms');
-  out('Pod delete (grace 0) → processes + netns gone p99', pct(delLat, 99), 'ms', baseline, 'kubelet: force delete leaves cleanup to the kubelet (seconds)', '< 500 ms');
+  report({ figure: 'nginx Pod create → Running+Ready p50', value: pct(startLat, 50), unit: 'ms', baseline, anchor: 'Kubernetes SLO: pod startup p99 <= 5 s (pre-pulled images)', target: '< 200 ms' });
+  report({ figure: 'nginx Pod create → Running+Ready p99', value: pct(startLat, 99), unit: 'ms', baseline, anchor: 'Kubernetes SLO: pod startup p99 <= 5 s (pre-pulled images)', target: '< 500 ms' });
+  report({ figure: 'Pod delete (grace 0) → processes + netns gone p50', value: pct(delLat, 50), unit: 'ms', baseline, anchor: 'kubelet: force delete leaves cleanup to the kubelet (seconds)', target: '< 500 ms' });
+  report({ figure: 'Pod delete (grace 0) → processes + netns gone p99', value: pct(delLat, 99), unit: 'ms', baseline, anchor: 'kubelet: force delete leaves cleanup to the kubelet (seconds)', target: '< 500 ms' });
 
   // RSS with 100 Pods.
   global.gc?.();
@@ -104,9 +102,8 @@ try {
       podRss += Number(m?.[1] ?? 0) * 1024;
     }
   }
-  out('agent (+API core) RSS with 100 Pods', rss1 / 2 ** 20, 'MB', { name: 'same process before the 100 Pods', value: Math.round(rss0 / 2 ** 20) },
-    'k3s agent 275 MB (resource-profiling)', '< 150 MB');
-  out('per-Pod overhead (holder + pause process RSS)', podRss / M / 2 ** 20, 'MB', undefined, 'containerd pause + shim ~ several MB per Pod', 'informational');
+  report({ figure: 'agent (+API core) RSS with 100 Pods', value: rss1 / 2 ** 20, unit: 'MB', baseline: { name: 'same process before the 100 Pods', value: Math.round(rss0 / 2 ** 20) }, anchor: 'k3s agent 275 MB (resource-profiling)', target: '< 150 MB' });
+  report({ figure: 'per-Pod overhead (holder + pause process RSS)', value: podRss / M / 2 ** 20, unit: 'MB', anchor: 'containerd pause + shim ~ several MB per Pod', target: 'informational' });
 } finally {
   watch.stop();
   await agent.stop();

@@ -11,10 +11,6 @@ import { makeTestApi } from '../../test/e2e/proxy-api.js';
 
 export { makeTestApi };
 
-export function bench(figure: string, value: number, unit: string, extra: { baseline?: { name: string; value: number }; anchor?: string; target?: string } = {}): void {
-  process.stdout.write(`BENCH ${JSON.stringify({ figure, value: Number(value.toFixed(3)), unit, ...extra })}\n`);
-}
-
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;

@@ -37,8 +37,9 @@ import { startProxy, type Proxy, type ProxyMode } from '../../src/proxy/proxy.js
 import { NFT_TABLE } from '../../src/proxy/nftables/proxier.js';
 import { ProxyFixture, inNs } from '../../test/e2e/proxy-fixture.js';
 import type { TestApi } from '../../test/e2e/proxy-api.js';
-import { bench, epIp, makeTestApi, percentile, sliceObj, svcIp, svcObj } from './common.js';
+import { epIp, makeTestApi, percentile, sliceObj, svcIp, svcObj } from './common.js';
 import { NginxBackend, TINY_ANSWER_PATH, WELCOME_PAGE_FILE, WELCOME_PAGE_PATH } from './nginx-backend.js';
+import { report } from '../report.js';
 
 const NS = 'default';
 const MANY = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -297,7 +298,7 @@ try {
       } catch (err) {
         // The other variants still run; the missing one is reported, not silently dropped.
         console.error(String(err));
-        bench(`${mode}: NOT MEASURED with ${services} Services`, NaN, '', { target: String(err) });
+        report({ figure: `${mode}: NOT MEASURED with ${services} Services`, value: NaN, unit: '', target: String(err) });
       }
     }
   }
@@ -316,30 +317,20 @@ try {
     const direct = find(mode, `${FEW} Services direct to Pod IP`);
     const directMany = find(mode, `${MANY} Services direct to Pod IP`);
     if (many && few) {
-      bench(`${mode}: new-connection latency p50 with ${MANY / 1000}k Services (median of ${ROUNDS} rounds)`, median(many.p50s), 'us', {
-        baseline: { name: `p50 with ${FEW} Services (us)`, value: Number(median(few.p50s).toFixed(1)) },
+      report({ figure: `${mode}: new-connection latency p50 with ${MANY / 1000}k Services (median of ${ROUNDS} rounds)`, value: median(many.p50s), unit: 'us', baseline: { name: `p50 with ${FEW} Services (us)`, value: Number(median(few.p50s).toFixed(1)) },
         anchor: 'k8s blog 2025-02-28: iptables p50 47us@5k, 59us@10k, 271us@30k svc; nftables flat ~12us',
-        target: mode === 'nftables' ? 'within 10% of the 10-Service figure' : 'report only',
-      });
-      bench(`${mode}: new-connection latency p50, ${MANY / 1000}k Services / ${FEW} Services`, median(many.p50s) / median(few.p50s), 'ratio', {
-        target: mode === 'nftables' ? '<= 1.10' : 'report only',
-      });
-      bench(`${mode}: new-connection latency p99 with ${MANY / 1000}k Services`, percentile(many.all, 99), 'us', {
-        baseline: { name: `p99 with ${FEW} Services (us)`, value: Number(percentile(few.all, 99).toFixed(1)) },
-      });
+        target: mode === 'nftables' ? 'within 10% of the 10-Service figure' : 'report only' });
+      report({ figure: `${mode}: new-connection latency p50, ${MANY / 1000}k Services / ${FEW} Services`, value: median(many.p50s) / median(few.p50s), unit: 'ratio', target: mode === 'nftables' ? '<= 1.10' : 'report only' });
+      report({ figure: `${mode}: new-connection latency p99 with ${MANY / 1000}k Services`, value: percentile(many.all, 99), unit: 'us', baseline: { name: `p99 with ${FEW} Services (us)`, value: Number(percentile(few.all, 99).toFixed(1)) } });
     }
     if (few && direct) {
-      bench(`${mode}: new-connection latency p50 with ${FEW} Services over direct to Pod IP`, median(few.p50s) - median(direct.p50s), 'us', {
-        baseline: { name: 'p50 direct to Pod IP (us)', value: Number(median(direct.p50s).toFixed(1)) },
-      });
+      report({ figure: `${mode}: new-connection latency p50 with ${FEW} Services over direct to Pod IP`, value: median(few.p50s) - median(direct.p50s), unit: 'us', baseline: { name: 'p50 direct to Pod IP (us)', value: Number(median(direct.p50s).toFixed(1)) } });
     }
     if (directMany && direct) {
-      bench(`${mode}: new-connection latency p50 straight to a Pod IP (no Service) with ${MANY / 1000}k Services`, median(directMany.p50s), 'us', {
-        baseline: { name: `with ${FEW} Services (us)`, value: Number(median(direct.p50s).toFixed(1)) },
-      });
+      report({ figure: `${mode}: new-connection latency p50 straight to a Pod IP (no Service) with ${MANY / 1000}k Services`, value: median(directMany.p50s), unit: 'us', baseline: { name: `with ${FEW} Services (us)`, value: Number(median(direct.p50s).toFixed(1)) } });
     }
     const errors = [few, many, direct, directMany].reduce((n, v) => n + (v?.errors ?? 0), 0);
-    if (errors) bench(`${mode}: failed or > 3 s handshakes`, errors, 'count');
+    if (errors) report({ figure: `${mode}: failed or > 3 s handshakes`, value: errors, unit: 'count' });
   }
 
   const few = nodes.filter((n) => n.services === FEW);
@@ -352,15 +343,11 @@ try {
   }
   const what = (v: ThroughputVariant): string => `${v.workload.label}, ${v.workload.key === 'welcome' ? `${Buffer.byteLength(v.workload.body)} B, the seeds' workload` : 'worst case for the NAT share'}`;
   for (const v of PARTS.has('throughput') ? await measureThroughput(few, false) : []) {
-    bench(`${who(v)}: requests/s through ClusterIP / direct to Pod IP, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
-      baseline: { name: 'direct to Pod IP, req/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
-      anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target: v.node.mode === 'bare-dnat' ? undefined : '>= 0.95',
-    });
+    report({ figure: `${who(v)}: requests/s through ClusterIP / direct to Pod IP, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: 'direct to Pod IP, req/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
+      anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target: v.node.mode === 'bare-dnat' ? undefined : '>= 0.95' });
   }
   for (const v of PARTS.has('throughput') && process.env.BENCH_CLOSE !== '0' ? await measureThroughput(few, true) : []) {
-    bench(`${who(v)}: requests/s through ClusterIP / direct, ${what(v)}, one request per connection (median of ${ROUNDS} rounds)`, ratioOf(v), 'ratio', {
-      baseline: { name: 'direct to Pod IP, connections/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) },
-    });
+    report({ figure: `${who(v)}: requests/s through ClusterIP / direct, ${what(v)}, one request per connection (median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: 'direct to Pod IP, connections/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) } });
   }
 } finally {
   for (const node of nodes) await teardown(node);

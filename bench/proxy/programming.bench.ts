@@ -32,7 +32,8 @@ import type { ProxyMode } from '../../src/proxy/proxy.js';
 import { mustRunInNetns, netnsSpawn, runInNetns } from '../../src/proxy/exec.js';
 import { IptablesRestoreSession } from '../../src/proxy/iptables/session.js';
 import { childCommand } from '../child-command.js';
-import { bench, epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from './common.js';
+import { epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from './common.js';
+import { report } from '../report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -125,16 +126,12 @@ async function iptablesKernelFloor(ns: string, label: string): Promise<void> {
   };
   try {
     const both = await rounds();
-    bench(`iptables: kernel floor, smallest rule-adding transaction (one rule, unreferenced chain) through a long-lived iptables-restore, p99, ${label}`, percentile(both, 99), 'ms', {
-      baseline: { name: 'p50', value: Number(percentile(both, 50).toFixed(2)) },
-    });
+    report({ figure: `iptables: kernel floor, smallest rule-adding transaction (one rule, unreferenced chain) through a long-lived iptables-restore, p99, ${label}`, value: percentile(both, 99), unit: 'ms', baseline: { name: 'p50', value: Number(percentile(both, 50).toFixed(2)) } });
     const jumps = (await mustRunInNetns(ns, ['iptables', '-w', '-t', 'nat', '-S', 'OUTPUT'])).split('\n').filter((l) => l.endsWith('-j KUBE-SERVICES'));
     for (const rule of jumps) await mustRunInNetns(ns, ['sh', '-c', `iptables -w -t nat ${rule.replace(/^-A /, '-D ')}`]);
     session.recycle();
     const one = await rounds();
-    bench(`iptables: kernel floor as above without the nat OUTPUT jump (diagnostic: one base chain walks the graph instead of two), p99, ${label}`, percentile(one, 99), 'ms', {
-      baseline: { name: 'p50', value: Number(percentile(one, 50).toFixed(2)) },
-    });
+    report({ figure: `iptables: kernel floor as above without the nat OUTPUT jump (diagnostic: one base chain walks the graph instead of two), p99, ${label}`, value: percentile(one, 99), unit: 'ms', baseline: { name: 'p50', value: Number(percentile(one, 50).toFixed(2)) } });
     console.error(`iptables ${label}: floor p50 ${percentile(both, 50).toFixed(2)} ms / p99 ${percentile(both, 99).toFixed(2)} ms; without the OUTPUT jump p50 ${percentile(one, 50).toFixed(2)} ms / p99 ${percentile(one, 99).toFixed(2)} ms`);
   } finally {
     await session.close();
@@ -162,9 +159,7 @@ async function iptablesFullSyncSplit(textFile: string, label: string): Promise<v
     if (!m) throw new Error(`times printed ${JSON.stringify(out)}`);
     const user = (Number(m[1]) * 60 + Number(m[2])) * 1000;
     const sys = (Number(m[3]) * 60 + Number(m[4])) * 1000;
-    bench(`iptables: full-sync transaction replayed alone, kernel CPU time (sys), ${label}`, sys, 'ms', {
-      baseline: { name: 'iptables-restore own CPU time (user), ms', value: Math.round(user) },
-    });
+    report({ figure: `iptables: full-sync transaction replayed alone, kernel CPU time (sys), ${label}`, value: sys, unit: 'ms', baseline: { name: 'iptables-restore own CPU time (user), ms', value: Math.round(user) } });
     console.error(`iptables ${label}: full-sync text replayed alone: wall ${wall.toFixed(0)} ms, user ${user.toFixed(0)} ms, sys ${sys.toFixed(0)} ms`);
   } finally {
     remove();
@@ -186,7 +181,7 @@ async function fullSyncWarmMemory(mode: ProxyMode, services: number, socket: str
     execFileSync(process.execPath, ['-e', 'Buffer.alloc(1200 << 20, 1)']); // filled with 1s: every page touched
     child.proc.send('start');
     const { fullMs, fullSyncMs } = await child.next<{ fullMs: number; fullSyncMs: number }>('synced');
-    bench(`${mode}: full sync, ${label}, free memory pre-touched (diagnostic for this VM, see method)`, fullMs, 'ms');
+    report({ figure: `${mode}: full sync, ${label}, free memory pre-touched (diagnostic for this VM, see method)`, value: fullMs, unit: 'ms' });
     console.error(`${mode} ${label}: full sync with free memory pre-touched ${fullMs.toFixed(0)} ms (sync itself ${fullSyncMs} ms)`);
   } finally {
     await stopChild(child);
@@ -207,14 +202,10 @@ async function runMode(mode: ProxyMode, services: number, socket: string, run: n
     const { fullMs, fullSyncMs } = await child.next<{ fullMs: number; fullSyncMs: number }>('synced');
     await new Promise((r) => setTimeout(r, 300));
     const mem = memoryOf(child.proc.pid!);
-    bench(`${mode}: full sync, ${label} (proxy start to rules live)`, fullMs, 'ms', {
-      anchor: 'kubernetes#135639: nftables full sync of 5k Services / 250k endpoints took 2m13s..13m15s',
-      target: services >= 10_000 ? '< 3000 ms' : undefined,
-    });
-    bench(`${mode}: proxy process RSS after full sync, ${label}`, mem.rss, 'MB', {
-      baseline: { name: 'same process before the proxy started (Node + code)', value: Number(before.rss.toFixed(1)) },
-      target: services >= 10_000 ? '< 250 MB' : undefined,
-    });
+    report({ figure: `${mode}: full sync, ${label} (proxy start to rules live)`, value: fullMs, unit: 'ms', anchor: 'kubernetes#135639: nftables full sync of 5k Services / 250k endpoints took 2m13s..13m15s',
+      target: services >= 10_000 ? '< 3000 ms' : undefined });
+    report({ figure: `${mode}: proxy process RSS after full sync, ${label}`, value: mem.rss, unit: 'MB', baseline: { name: 'same process before the proxy started (Node + code)', value: Number(before.rss.toFixed(1)) },
+      target: services >= 10_000 ? '< 250 MB' : undefined });
     console.error(`${mode} ${label}: full sync ${fullMs.toFixed(0)} ms (of which the sync itself — plan + kernel — ${fullSyncMs} ms, the rest listing over HTTP); proxy RSS ${mem.rss.toFixed(1)} MB (peak ${mem.hwm.toFixed(1)} MB, before start ${before.rss.toFixed(1)} MB)`);
 
     child.proc.send({ changes: CHANGES, services, budgetMs: CHANGE_BUDGET_MS, run });
@@ -222,11 +213,9 @@ async function runMode(mode: ProxyMode, services: number, socket: string, run: n
     if (!await liveInKernel(ns, mode, svcIp(r.lastSvc), r.lastIp)) throw new Error(`${mode}: last change (s${r.lastSvc} -> ${r.lastIp}) not found in the kernel`);
     const n = r.latencies.length;
     const capped = n < CHANGES ? `, ${n} changes (the ${CHANGE_BUDGET_MS / 1000} s budget ended the run)` : `, ${n} changes`;
-    bench(`${mode}: network programming latency p99, endpoint change, ${label}${capped}`, percentile(r.latencies, 99), 'ms', {
-      baseline: { name: 'p50', value: Number(percentile(r.latencies, 50).toFixed(2)) },
+    report({ figure: `${mode}: network programming latency p99, endpoint change, ${label}${capped}`, value: percentile(r.latencies, 99), unit: 'ms', baseline: { name: 'p50', value: Number(percentile(r.latencies, 50).toFixed(2)) },
       anchor: 'kube-proxy nftables gce-100: p50 1.52 s, p99 6.82 s (PR #124272); default minSyncPeriod 1 s',
-      target: services >= 10_000 ? '< 200 ms' : '< 30 ms',
-    });
+      target: services >= 10_000 ? '< 200 ms' : '< 30 ms' });
     console.error(`${mode} ${label}: ${n} changes, latency p50 ${percentile(r.latencies, 50).toFixed(2)} ms, p99 ${percentile(r.latencies, 99).toFixed(2)} ms, max ${Math.max(...r.latencies).toFixed(2)} ms; `
       + `sync (tracker fold + plan + kernel) p50 ${percentile(r.syncMs, 50)} ms, max ${Math.max(...r.syncMs)} ms (ms clock)`);
     await stopChild(child);

@@ -1,25 +1,24 @@
 /**
  * How `trace` and `flows` reach a running cluster's daemon: its record in the state directory
- * (`/var/lib/clusterip/<name>/cluster.json`, or `--state-dir`) names the API server's unix socket,
- * whose file permissions are the credential (mode 0600: root). One small function finds the record,
- * so a cluster index can replace the lookup later without touching the commands.
+ * (found by name through the machine index, or `--state-dir`) names the API server's unix socket,
+ * whose file permissions are the credential (mode 0600: root).
  */
 import { request, type IncomingMessage } from 'node:http';
-import { defaultStateDir, isAlive, readRecord, validateClusterName, StateError, type ClusterRecord } from '../cluster/state.js';
+import { daemonRunning, StateError, type ClusterRecord } from '../cluster/state.js';
+import { resolveTarget } from './target.js';
 
-/** The record of running cluster `name` (state in `stateDir`, default /var/lib/clusterip/<name>). */
+/** The record of running cluster `name` (found as every command finds it: target.ts). */
 export function findRunningCluster(name: string, stateDir?: string): ClusterRecord {
-  validateClusterName(name);
-  const dir = stateDir ?? defaultStateDir(name);
-  const rec = readRecord(dir);
-  if (!rec) throw new StateError(`no cluster named "${name}" (nothing in ${dir}); start one with 'clusterip up --name ${name}'`);
-  if (!isAlive(rec.pid)) throw new StateError(`cluster "${name}" is not running; start it with 'clusterip up --name ${name}'`);
+  const t = resolveTarget({ name, 'state-dir': stateDir });
+  const rec = t.record;
+  if (!rec) throw new StateError('CLUSTER_NOT_RUNNING', `no cluster named "${t.name}" (nothing in ${t.stateDir}); start one with 'clusterip up --name ${t.name}'`);
+  if (!daemonRunning(rec)) throw new StateError('CLUSTER_NOT_RUNNING', `cluster "${t.name}" is not running; start it with 'clusterip up --name ${t.name}'`);
   return rec;
 }
 
 function explain(rec: ClusterRecord, e: NodeJS.ErrnoException): Error {
-  if (e.code === 'EACCES') return new StateError(`permission denied on ${rec.unixSocket}: the API socket is root's; run with sudo`);
-  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return new StateError(`cluster "${rec.name}" does not answer on ${rec.unixSocket}; is it running? ('clusterip status --name ${rec.name}')`);
+  if (e.code === 'EACCES') return new StateError('CLUSTER_NOT_RUNNING', `permission denied on ${rec.unixSocket}: the API socket is root's; run with sudo`);
+  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return new StateError('CLUSTER_NOT_RUNNING', `cluster "${rec.name}" does not answer on ${rec.unixSocket}; is it running? ('clusterip status --name ${rec.name}')`);
   return e;
 }
 

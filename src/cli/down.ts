@@ -3,14 +3,29 @@
  * network namespaces (nodes, Pods, underlay, outside), the processes inside them, kernel rules (they
  * live in those namespaces and go with them). Stored objects stay for the next `up` unless --purge.
  * Works also when the daemon died (kill -9): it cleans up from the names the cluster record implies.
+ *
+ * The daemon is found by name through the machine index (so `--state-dir` need not be repeated),
+ * and is signalled only when it is provably the daemon: pid + start time + boot id as recorded, or
+ * the holder of the state directory's kernel lock. A re-used pid is never signalled.
  */
 import { rmSync } from 'node:fs';
-import { listNetns } from '../cluster/exec.js';
+import { flagHelp, parseArgs, type FlagSpec } from './args.js';
+import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
 import { killProcessesIn } from '../node/network.js';
 import { removeAllNamespaces } from '../cluster/topology.js';
+import { stateDirHolder } from '../cluster/lock.js';
 import { stopLeftoverEmbeddedEtcd } from '../cluster/store.js';
-import { isAlive, readRecord, type ClusterRecord } from '../cluster/state.js';
-import { removeKubeconfigContext } from './kubeconfig.js';
+import { entryAlive, readEntry, removeEntry, writeEntry } from '../cluster/machineindex.js';
+import { clusterId, daemonRunning } from '../cluster/state.js';
+import { removeKubeconfigContext } from '../client/kubeconfig.js';
+import { listNetns } from '../sys/netns.js';
+import { isRunning, processIdentity, type ProcessIdentity } from '../sys/process.js';
+
+export const DOWN_FLAGS: Record<string, FlagSpec> = {
+  name: NAME_FLAG, 'state-dir': STATE_DIR_FLAG,
+  purge: { type: 'boolean', description: 'also delete stored objects, certificates, the kubeconfig context and the machine index entry' },
+  help: HELP_FLAG,
+};
 
 export interface DownResult {
   stopped: boolean;
@@ -18,13 +33,24 @@ export interface DownResult {
   purged: boolean;
 }
 
-async function waitForExit(pid: number, ms: number): Promise<boolean> {
+async function waitForExit(id: ProcessIdentity, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!isAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    if (!isRunning(id)) return true;
+    await new Promise((r) => setTimeout(r, 20));
   }
-  return !isAlive(pid);
+  return !isRunning(id);
+}
+
+/** The identity of the daemon running `t`, if one provably does. */
+function runningDaemon(t: Target): ProcessIdentity | undefined {
+  const e = t.entry;
+  if (e && entryAlive(e)) return { pid: e.pid!, startTime: e.pidStartTime!, bootId: e.bootId! };
+  const r = t.record;
+  if (r && daemonRunning(r)) return processIdentity(r.pid!);
+  // A daemon that holds the lock but has recorded nothing yet (it is just starting).
+  const holder = stateDirHolder(t.stateDir);
+  return holder ? processIdentity(holder) : undefined;
 }
 
 /**
@@ -38,28 +64,45 @@ async function killProcessesInCluster(id: string): Promise<void> {
   }
 }
 
-/** Stops the cluster whose state is in `stateDir`. */
-export async function down(stateDir: string, opts: { purge?: boolean } = {}): Promise<DownResult> {
-  const rec: ClusterRecord | undefined = readRecord(stateDir);
+/** Stops cluster `t`. */
+export async function down(t: Target, opts: { purge?: boolean } = {}): Promise<DownResult> {
   let stopped = false;
-  if (rec?.pid && isAlive(rec.pid)) {
-    process.kill(rec.pid, 'SIGTERM');
-    stopped = await waitForExit(rec.pid, 15_000);
+  const daemon = runningDaemon(t);
+  if (daemon) {
+    try { process.kill(daemon.pid, 'SIGTERM'); } catch { /* exited meanwhile */ }
+    stopped = await waitForExit(daemon, 15_000);
     if (!stopped) {
-      process.kill(rec.pid, 'SIGKILL');
-      stopped = await waitForExit(rec.pid, 2_000);
+      try { process.kill(daemon.pid, 'SIGKILL'); } catch { /* exited meanwhile */ }
+      stopped = await waitForExit(daemon, 2_000);
     }
   }
   // An embedded etcd outlives a daemon that was killed outright.
-  await stopLeftoverEmbeddedEtcd(stateDir);
-  let namespaces: string[] = [];
-  if (rec) {
-    await killProcessesInCluster(rec.id);
-    namespaces = await removeAllNamespaces(rec.id);
-  }
+  await stopLeftoverEmbeddedEtcd(t.stateDir);
+  const id = t.record?.id ?? t.entry?.id ?? clusterId(t.name);
+  await killProcessesInCluster(id);
+  const namespaces = await removeAllNamespaces(id);
   if (opts.purge) {
-    if (rec) removeKubeconfigContext(rec.kubeconfig, rec.context);
-    rmSync(stateDir, { recursive: true, force: true });
+    if (t.record) removeKubeconfigContext(t.record.kubeconfig, t.record.context);
+    rmSync(t.stateDir, { recursive: true, force: true });
+    if (readEntry(t.name)?.stateDir === t.stateDir) removeEntry(t.name);
+  } else {
+    // A daemon that was killed could not record its stop.
+    const e = readEntry(t.name);
+    if (e && e.stateDir === t.stateDir && e.phase !== 'stopped') {
+      writeEntry({ ...e, phase: 'stopped', pid: undefined, pidStartTime: undefined, bootId: undefined, updatedAt: new Date().toISOString() });
+    }
   }
   return { stopped, namespaces, purged: !!opts.purge };
+}
+
+/** `clusterip down`. */
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, DOWN_FLAGS, { command: 'down' });
+  if (flags.help) { console.log(`clusterip down [flags]\n\nStops a cluster and removes every namespace, veth, rule and process it made.\n\n${flagHelp(DOWN_FLAGS)}`); return 0; }
+  const t = resolveTarget(flags);
+  const t0 = performance.now();
+  const r = await down(t, { purge: !!flags.purge });
+  console.log(`cluster "${t.name}" ${r.stopped ? 'stopped' : 'was not running'}; removed ${r.namespaces.length} leftover network namespaces` +
+    `${r.purged ? '; state purged' : ''} (${Math.round(performance.now() - t0)} ms)`);
+  return 0;
 }

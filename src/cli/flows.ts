@@ -24,7 +24,7 @@ endpoints) and ClientIP affinity are marked. Only traffic to Service addresses i
       --limit N        most recent connections to list (default 100)
       --name CLUSTER   cluster name (default "default")`;
 
-export async function cmdFlows(argv: string[]): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -104,7 +104,7 @@ class FollowPrinter {
   }
 }
 
-export async function cmdTrace(argv: string[]): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
   const a = parseTraceArgs(argv);
   if (a === 'help') { console.log(TRACE_USAGE); return 0; }
   const rec = findRunningCluster(a.name, a.stateDir);

@@ -11,7 +11,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { createApiCore, type ApiCore } from '../apiserver/core.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
-import { writeKubeconfig } from '../apiserver/pki/kubeconfig.js';
+import { writeKubeconfig } from './kubeconfig.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
 import { R } from '../api/resources.js';
 import { ApiError } from '../api/errors.js';

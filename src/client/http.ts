@@ -6,9 +6,6 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
-import YAML from 'yaml';
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { ApiError } from '../api/errors.js';
@@ -204,31 +201,11 @@ export class HttpClient implements Client {
   }
 }
 
-type Named<T> = { name: string } & T;
-interface KubeconfigFile {
-  'current-context'?: string;
-  contexts?: Named<{ context: { cluster: string; user: string; namespace?: string } }>[];
-  clusters?: Named<{ cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }>[];
-  users?: Named<{ user: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string } }>[];
-}
-
 /** Builds an HttpClient from a kubeconfig file (current context, or `context`). */
 export async function clientFromKubeconfig(path: string, context?: string): Promise<HttpClient> {
-  const doc = YAML.parse(await readFile(path, 'utf8')) as KubeconfigFile;
-  const ctxName = context ?? doc['current-context'];
-  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
-  if (!ctx) throw new TypeError(`kubeconfig ${path}: context "${ctxName}" not found`);
-  const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
-  const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
-  if (!cluster) throw new TypeError(`kubeconfig ${path}: cluster "${ctx.cluster}" not found`);
-  const rel = (p: string): string => resolvePath(dirname(path), p);
-  const data = async (inline?: string, file?: string): Promise<Buffer | undefined> =>
-    inline ? Buffer.from(inline, 'base64') : file ? readFile(rel(file)) : undefined;
-  return new HttpClient({
-    server: cluster.server,
-    ca: await data(cluster['certificate-authority-data'], cluster['certificate-authority']),
-    cert: await data(user['client-certificate-data'], user['client-certificate']),
-    key: await data(user['client-key-data'], user['client-key']),
-    token: user.token,
-  });
+  // Loaded on demand: the YAML parser is most of the DNS server's start-up otherwise, and it talks
+  // over the unix socket without a kubeconfig.
+  const { readKubeconfig } = await import('./kubeconfig.js');
+  const { server, ca, cert, key, token } = await readKubeconfig(path, context);
+  return new HttpClient({ server, ca, cert, key, token });
 }

@@ -14,7 +14,7 @@ import { createApiCore, type ApiCore } from '../apiserver/core.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
 import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
-import { writeKubeconfig } from '../apiserver/pki/kubeconfig.js';
+import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
@@ -22,10 +22,11 @@ import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
-import { inNetns } from './exec.js';
+import { inNetns } from '../sys/netns.js';
 import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
 import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
+import { processIdentity } from '../sys/process.js';
 
 export interface ClusterOptions {
   name: string;
@@ -122,16 +123,27 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   };
 
+  // The underlay and the outside host are only `ip` commands, so they are built while this process
+  // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
+  let network: Promise<number> | undefined;
   try {
     // Leftovers of a crashed earlier run of this cluster would collide with the new namespaces.
     await removeAllNamespaces(id);
+    // Certificates too (key generation and signing run on the thread pool): started now, awaited
+    // when the API server needs them.
+    const pkiReady = ensurePki(opts.stateDir);
+    pkiReady.catch(() => undefined);
+    cleanups.push(async () => { await removeAllNamespaces(id); });
+    const tNet = performance.now();
+    network = createUnderlay(id).then(() => performance.now() - tNet);
+    network.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     const store = await step('storage opened', () => openStore(opts.store ?? { kind: 'sqlite' }, opts.stateDir, log));
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
     const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
     cleanups.push(() => core.close());
-    const pki = await step('certificates ready', () => ensurePki(opts.stateDir));
+    const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
@@ -148,6 +160,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
     const record: ClusterRecord = {
       stateVersion: STATE_VERSION, name: opts.name, id, pid: process.pid,
+      pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
     };
@@ -161,12 +174,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, obs ? { observer: obs.controllerObserver } : {}));
     cleanups.push(() => controllers.stop());
 
-    if (nodes > 1) {
-      await step('underlay network', () => createUnderlay(id));
-    } else {
-      await step('outside host', () => createUnderlay(id));
-    }
-    cleanups.push(async () => { await removeAllNamespaces(id); });
+    const netMs = await network;
+    log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);
 
     for (let n = 0; n < nodes; n++) {
       const nodeName = nodes === 1 ? `${opts.name}-node` : `${opts.name}-node-${n}`;
@@ -222,17 +231,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             const ready = list.items.filter((nd) => nd.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
             if (ready.length >= nodes) return;
             if (Date.now() > deadline) throw new Error(`nodes not Ready after ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 50));
+            await new Promise((r) => setTimeout(r, 20));
           }
         });
         await step('cluster DNS answering', async () => {
           for (;;) {
             // Asked from inside node 0's namespace, never from the host.
             const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
-              `kubernetes.default.svc.${domain}`], { timeoutMs: 3000 }).catch(() => '');
+              `kubernetes.default.svc.${domain}`], { timeoutMs: 500 }).catch(() => '');
             if (out.trim() === nthAddress(serviceCIDR, 1)) return;
             if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 50));
+            // Before the DNS Pod listens, a query is refused at once (ICMP port unreachable). A
+            // query lost on the way would make dig wait its smallest timeout (1 s), so dig is
+            // killed after 500 ms and asked again.
+            await new Promise((r) => setTimeout(r, 20));
           }
         });
       },
@@ -241,6 +253,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
     };
   } catch (err) {
+    await network?.catch(() => undefined); // let it finish before its namespaces are removed
     await stopAll();
     throw err;
   }

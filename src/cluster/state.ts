@@ -1,11 +1,14 @@
 /**
  * The state directory of one named cluster and the record (`cluster.json`) that `up`, `down`,
- * `status` and `outside` share: who is running (pid), where the API is, which namespaces belong to
- * the cluster. Objects themselves live in the SQLite file beside it.
+ * `status` and `outside` share: who is running (pid, with its start time and boot id so a re-used
+ * pid never passes for the daemon), where the API is, which namespaces belong to the cluster.
+ * Objects themselves live in the SQLite file beside it (`state.db`), the daemon's lock in `lock`
+ * (lock.ts), and the machine-wide list of clusters in machineindex.ts.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRunning, pidAlive } from '../sys/process.js';
 
 /** Bumped when the layout of the state directory changes incompatibly. */
 export const STATE_VERSION = 1;
@@ -15,7 +18,10 @@ export interface ClusterRecord {
   name: string;
   /** Short id used in namespace and interface names (`cip-<id>-n0`). */
   id: string;
+  /** The daemon: pid, with its start time and boot id (absent in records of older versions). */
   pid?: number;
+  pidStartTime?: string;
+  bootId?: string;
   apiPort: number;
   apiURL: string;
   unixSocket: string;
@@ -28,16 +34,36 @@ export interface ClusterRecord {
   startedAt?: string;
 }
 
+/**
+ * Stable codes of {@link StateError}:
+ * - `INVALID_CLUSTER_NAME`: the name cannot be used (paths, contexts, namespace names);
+ * - `STATE_UNREADABLE`: cluster.json is not readable JSON;
+ * - `STATE_INCOMPATIBLE`: the state directory was written by an incompatible version;
+ * - `CLUSTER_RUNNING`: a cluster of that name (or in that state directory) already runs;
+ * - `STATE_DIR_LOCKED`: another process holds the state directory's lock;
+ * - `STATE_DB_CORRUPT`: the SQLite store is damaged (truncated, overwritten, malformed);
+ * - `PORT_IN_USE`: the API port is taken;
+ * - `CLUSTER_NOT_RUNNING`: the command needs a running cluster.
+ */
+export type StateErrorCode = 'INVALID_CLUSTER_NAME' | 'STATE_UNREADABLE' | 'STATE_INCOMPATIBLE' | 'CLUSTER_RUNNING'
+  | 'STATE_DIR_LOCKED' | 'STATE_DB_CORRUPT' | 'PORT_IN_USE' | 'CLUSTER_NOT_RUNNING';
+
+/** A cluster's state (its directory, record, lock or store) forbids what was asked; the message says what to do. */
 export class StateError extends Error {
-  constructor(message: string) {
+  override readonly name = 'StateError';
+  constructor(readonly code: StateErrorCode, message: string) {
     super(message);
-    this.name = 'StateError';
   }
+}
+
+/** Where state directories (and the machine index) live by default: $CLUSTERIP_STATE_ROOT or /var/lib/clusterip. */
+export function defaultStateRoot(): string {
+  return process.env.CLUSTERIP_STATE_ROOT || '/var/lib/clusterip';
 }
 
 /** Default state directory for cluster `name`. */
 export function defaultStateDir(name: string): string {
-  return join(process.env.CLUSTERIP_STATE_ROOT ?? '/var/lib/clusterip', name);
+  return join(defaultStateRoot(), name);
 }
 
 /**
@@ -52,7 +78,7 @@ export function clusterId(name: string): string {
 /** Validates a cluster name (it appears in paths and kubeconfig contexts). */
 export function validateClusterName(name: string): void {
   if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)) {
-    throw new StateError(`invalid cluster name ${JSON.stringify(name)}: use lower-case letters, digits and '-', at most 32 characters`);
+    throw new StateError('INVALID_CLUSTER_NAME', `invalid cluster name ${JSON.stringify(name)}: use lower-case letters, digits and '-', at most 32 characters`);
   }
 }
 
@@ -68,10 +94,10 @@ export function readRecord(stateDir: string): ClusterRecord | undefined {
   try {
     rec = JSON.parse(readFileSync(p, 'utf8')) as ClusterRecord;
   } catch (err) {
-    throw new StateError(`${p} is not readable JSON (${(err as Error).message}); move the directory away or run 'clusterip down --purge'`);
+    throw new StateError('STATE_UNREADABLE', `${p} is not readable JSON (${(err as Error).message}); move the directory away or run 'clusterip down --purge'`);
   }
   if (rec.stateVersion !== STATE_VERSION) {
-    throw new StateError(`${stateDir} was written by an incompatible clusterip (state version ${rec.stateVersion}, this one uses ${STATE_VERSION}); ` +
+    throw new StateError('STATE_INCOMPATIBLE', `${stateDir} was written by an incompatible clusterip (state version ${rec.stateVersion}, this one uses ${STATE_VERSION}); ` +
       `remove it with 'clusterip down --name ${rec.name ?? '<name>'} --purge' or choose another --state-dir`);
   }
   return rec;
@@ -86,20 +112,11 @@ export function writeRecord(stateDir: string, rec: ClusterRecord): void {
 }
 
 /**
- * True when `pid` is a live process. A zombie (exited, not yet reaped by its parent or PID 1)
- * counts as gone: `kill(pid, 0)` succeeds on it, but it will never do anything again.
+ * True when the record's daemon still runs. With the daemon's start time and boot id (every record
+ * written by this version) a re-used pid is told apart; a record of an older version has only the pid.
  */
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+export function daemonRunning(rec: Pick<ClusterRecord, 'pid' | 'pidStartTime' | 'bootId'> | undefined): boolean {
+  if (!rec?.pid) return false;
+  if (rec.pidStartTime && rec.bootId) return isRunning({ pid: rec.pid, startTime: rec.pidStartTime, bootId: rec.bootId });
+  return pidAlive(rec.pid);
 }

@@ -12,6 +12,7 @@ import { ensureEtcdPki } from '../storage/etcd/pki.js';
 import { EtcdMember, freeLoopbackPort, waitEtcdReady } from '../storage/etcd/process.js';
 import { EtcdStorage } from '../storage/etcd/storage.js';
 import { SqliteStorage } from '../storage/sqlite.js';
+import { checkStateDb } from './statedb.js';
 import type { Storage } from '../storage/storage.js';
 
 export type StoreOptions =
@@ -97,6 +98,7 @@ async function startEmbeddedEtcd(stateDir: string): Promise<{ member: EtcdMember
 /** Opens the store described by `opts` for the cluster whose state lives in `stateDir`. */
 export async function openStore(opts: StoreOptions, stateDir: string, log: (line: string) => void = () => {}): Promise<OpenedStore> {
   if (opts.kind === 'sqlite') {
+    checkStateDb(join(stateDir, 'state.db')); // a damaged store is refused, never silently recreated
     const storage = new SqliteStorage(join(stateDir, 'state.db'));
     return { storage, describe: `SQLite ${join(stateDir, 'state.db')}`, close: () => storage.close() };
   }

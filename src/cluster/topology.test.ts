@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
-import { inNetns, listNetns, run } from './exec.js';
+import { runOk } from '../sys/command.js';
+import { inNetns, listNetns } from '../sys/netns.js';
 
 test('underlay joins nodes; the outside host reaches node addresses but has no route to Services', async (t) => {
   const id = randomBytes(2).toString('hex');
@@ -15,7 +16,7 @@ test('underlay joins nodes; the outside host reaches node addresses but has no r
   const names = topologyNames(id);
   await createUnderlay(id);
   for (const n of [0, 1]) {
-    await run('ip', ['netns', 'add', names.node(n)]);
+    await runOk(['ip', 'netns', 'add', names.node(n)]);
     await attachNode(id, n, ['10.244.0.0/24', '10.244.1.0/24']);
   }
   await createUnderlay(id); // idempotent

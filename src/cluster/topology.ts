@@ -7,7 +7,8 @@
  * Nothing here touches the host's own namespace: every address, route and bridge lives in a
  * namespace named `cip-<id>-...` that this module created.
  */
-import { inNetns, listNetns, run } from './exec.js';
+import { run, runOk } from '../sys/command.js';
+import { listNetns } from '../sys/netns.js';
 
 /** Underlay subnet (inside the underlay namespace only). Node N is .(10+N), the outside host .2. */
 export const UNDERLAY_PREFIX = '172.31.255';
@@ -28,17 +29,27 @@ export function nodeUnderlayIP(n: number): string {
   return `${UNDERLAY_PREFIX}.${10 + n}`;
 }
 
+/**
+ * Runs `ip` commands inside `netns` in one process (`ip -n <netns> -batch -`): one spawn instead of
+ * one `ip netns exec` (two execs) per command, which is most of what building the underlay costs.
+ */
+async function ipBatch(netns: string, commands: string[]): Promise<void> {
+  await runOk(['ip', '-n', netns, '-batch', '-'], { input: commands.join('\n') + '\n', timeoutMs: 30_000 });
+}
+
+/** Creates namespace `name` with its loopback up, unless it exists. */
 async function ensureNetns(name: string): Promise<void> {
   if ((await listNetns()).includes(name)) return;
-  await run('ip', ['netns', 'add', name]);
-  await inNetns(name, 'ip', ['link', 'set', 'lo', 'up']);
+  await runOk(['ip', 'netns', 'add', name]);
+  await ipBatch(name, ['link set lo up']);
 }
 
 /** Creates the underlay namespace with bridge `ubr0` and the outside host. Idempotent. */
 export async function createUnderlay(id: string): Promise<void> {
   const names = topologyNames(id);
   await ensureNetns(names.underlay);
-  await inNetns(names.underlay, 'sh', ['-c', 'ip link show ubr0 >/dev/null 2>&1 || { ip link add ubr0 type bridge && ip link set ubr0 up; }']);
+  const links = await runOk(['ip', '-n', names.underlay, '-o', 'link', 'show']);
+  if (!/^\d+: ubr0[:@]/m.test(links)) await ipBatch(names.underlay, ['link add ubr0 type bridge', 'link set ubr0 up']);
   await attach(id, names.outside, 'out', `${UNDERLAY_PREFIX}.2`);
 }
 
@@ -49,27 +60,20 @@ export async function createUnderlay(id: string): Promise<void> {
 export async function attachNode(id: string, n: number, podCIDRs: string[]): Promise<void> {
   const names = topologyNames(id);
   await attach(id, names.node(n), `n${n}`, nodeUnderlayIP(n));
-  for (let m = 0; m < podCIDRs.length; m++) {
-    if (m === n) continue;
-    await inNetns(names.node(n), 'ip', ['route', 'replace', podCIDRs[m], 'via', nodeUnderlayIP(m)]);
-  }
+  const routes = podCIDRs.flatMap((cidr, m) => (m === n ? [] : [`route replace ${cidr} via ${nodeUnderlayIP(m)}`]));
+  if (routes.length) await ipBatch(names.node(n), routes);
 }
 
 /** veth pair: `u<id><tag>` in the underlay bridge, `eth1` inside `netns` with `address/24`. */
 async function attach(id: string, netns: string, tag: string, address: string): Promise<void> {
   const names = topologyNames(id);
   await ensureNetns(netns);
-  const inside = await inNetns(netns, 'ip', ['-o', 'addr', 'show']).catch(() => '');
+  const inside = (await run(['ip', '-n', netns, '-o', 'addr', 'show'])).stdout;
   if (inside.includes(` ${address}/`)) return;
   const peer = `u${id}${tag}`.slice(0, 15);
-  const tmp = `t${id}${tag}`.slice(0, 15);
-  // Create the pair inside the underlay namespace, then move one end into the target namespace.
-  await inNetns(names.underlay, 'ip', ['link', 'add', peer, 'type', 'veth', 'peer', 'name', tmp]);
-  await inNetns(names.underlay, 'ip', ['link', 'set', tmp, 'netns', netns]);
-  await inNetns(names.underlay, 'ip', ['link', 'set', peer, 'master', 'ubr0', 'up']);
-  await inNetns(netns, 'ip', ['link', 'set', tmp, 'name', 'eth1']);
-  await inNetns(netns, 'ip', ['addr', 'add', `${address}/24`, 'dev', 'eth1']);
-  await inNetns(netns, 'ip', ['link', 'set', 'eth1', 'up']);
+  // Both ends are created directly in their namespaces (the host namespace never sees either).
+  await ipBatch(names.underlay, [`link add ${peer} type veth peer name eth1 netns ${netns}`, `link set ${peer} master ubr0 up`]);
+  await ipBatch(netns, [`addr add ${address}/24 dev eth1`, 'link set eth1 up']);
 }
 
 /** Deletes every namespace of cluster `id` that is left (nodes, Pods, underlay, outside). */
@@ -78,7 +82,7 @@ export async function removeAllNamespaces(id: string): Promise<string[]> {
   const removed: string[] = [];
   for (const ns of await listNetns()) {
     if (!ns.startsWith(prefix)) continue;
-    await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+    await run(['ip', 'netns', 'delete', ns]);
     removed.push(ns);
   }
   return removed;

@@ -2,10 +2,7 @@
 /**
  * The cluster DNS process: what the kube-dns Pod (image `clusterip/dns`) runs. It reads Services and
  * EndpointSlices from the API server over its unix socket (or a kubeconfig) and serves DNS on UDP and
- * TCP. Usage:
- *
- *   main.js --api-socket <path> | --kubeconfig <file>  [--listen 0.0.0.0:53] [--zone cluster.local]
- *           [--ttl 30] [--upstream ip[:port]] [--metrics-listen 0.0.0.0:9153]
+ * TCP. Flags: see DNS_USAGE (options.ts); a bad one exits with code 2.
  *
  * Without --upstream, names outside the cluster zone are answered REFUSED at once. With
  * --metrics-listen, Prometheus metrics (CoreDNS' names, metrics.ts) are served at /metrics there, plain
@@ -15,53 +12,38 @@
 import { createServer } from 'node:http';
 import { HttpClient, clientFromKubeconfig } from '../client/http.js';
 import type { Client } from '../client/client.js';
+import { DNS_USAGE, DnsUsageError, parseDnsOptions } from './options.js';
 import { startDnsServer } from './server.js';
 import { LiveReporter } from './live-report.js';
 import type { RecordIndex } from './records.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  const socket = flag('api-socket');
-  const kubeconfig = flag('kubeconfig');
-  let client: Client & { close(): void };
-  if (socket) client = new HttpClient({ socketPath: socket });
-  else if (kubeconfig) client = await clientFromKubeconfig(kubeconfig);
-  else throw new Error('one of --api-socket or --kubeconfig is required');
-  const listen = flag('listen') ?? '0.0.0.0:53';
-  const i = listen.lastIndexOf(':');
-  const zone = flag('zone') ?? 'cluster.local';
+  const o = parseDnsOptions(process.argv.slice(2));
+  if (o.help) { console.log(DNS_USAGE); return; }
+  const client: Client & { close(): void } = o.apiSocket ? new HttpClient({ socketPath: o.apiSocket }) : await clientFromKubeconfig(o.kubeconfig!);
   let reporter: LiveReporter | undefined;
   let index: RecordIndex | undefined;
+  const socket = o.apiSocket;
   const server = await startDnsServer({
-    client,
-    listen: { address: listen.slice(0, i), port: Number(listen.slice(i + 1)) },
-    zone,
-    ttl: flag('ttl') ? Number(flag('ttl')) : 30,
-    upstream: flag('upstream'),
+    client, listen: o.listen, zone: o.zone, ttl: o.ttl, upstream: o.upstream,
     onRecordsChanged: (key, rv) => {
       if (!socket || !index) return;
-      reporter ??= new LiveReporter({ socketPath: socket, index, zone });
+      reporter ??= new LiveReporter({ socketPath: socket, index, zone: o.zone });
       reporter.changed(key, rv);
     },
   });
   index = server.index;
-  const metricsListen = flag('metrics-listen');
-  if (metricsListen && server.metrics) {
+  if (o.metricsListen && server.metrics) {
     const metrics = server.metrics;
-    const j = metricsListen.lastIndexOf(':');
     const http = createServer((req, res) => {
       if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') { res.writeHead(404).end('404 page not found\n'); return; }
       metrics.text().then((text) => { res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text); }, () => res.writeHead(500).end());
     });
-    http.listen(Number(metricsListen.slice(j + 1)), metricsListen.slice(0, j));
+    http.listen(o.metricsListen.port, o.metricsListen.address);
     http.on('error', (e) => console.error(`dns: metrics listener: ${e.message}`));
-    console.log(`dns: metrics on http://${metricsListen}/metrics`);
+    console.log(`dns: metrics on http://${o.metricsListen.address}:${o.metricsListen.port}/metrics`);
   }
-  console.log(`dns: listening on ${listen.slice(0, i)}:${server.port} (udp+tcp), zone ${flag('zone') ?? 'cluster.local'}`);
+  console.log(`dns: listening on ${o.listen.address}:${server.port} (udp+tcp), zone ${o.zone}`);
   server.synced.then(() => console.log('dns: informers synced, answering'), () => undefined);
   const stop = () => {
     console.log('dns: stopping');
@@ -74,5 +56,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(`dns: ${(err as Error).message}`);
-  process.exit(1);
+  if (err instanceof DnsUsageError) console.error(DNS_USAGE);
+  process.exit(err instanceof DnsUsageError ? 2 : 1);
 });

@@ -1,16 +1,17 @@
 /**
- * Typed node-agent errors. Each failure has a stable `code`; the agent turns them into Pod status
+ * Typed node-agent errors. Each failure has a stable `code` (UPPER_SNAKE, as every error code in
+ * the project); the agent turns them into Pod status
  * (container waiting reasons) and Events, and the stream provider turns them into ApiErrors.
  */
 
 /** Stable codes for node-agent failures. */
 export type NodeErrorCode =
-  | 'CommandFailed' // a kernel/tool command (ip, nsenter...) exited non-zero
-  | 'SandboxFailed' // the Pod sandbox (netns, veth, IP, /etc files, holder) could not be built
-  | 'IpamExhausted' // no free address in the node's Pod CIDR
-  | 'ImageNotFound' // the image has no catalog entry
-  | 'ContainerNotFound'
-  | 'PodNotFound';
+  | 'CONTAINER_START_FAILED' // a container's process could not be started (a failed tool command is a CommandError, src/sys)
+  | 'SANDBOX_FAILED' // the Pod sandbox (netns, veth, IP, /etc files, holder) could not be built
+  | 'IPAM_EXHAUSTED' // no free address in the node's Pod CIDR
+  | 'IMAGE_NOT_FOUND' // the image has no catalog entry
+  | 'CONTAINER_NOT_FOUND'
+  | 'POD_NOT_FOUND';
 
 /** Base class of every node-agent error. */
 export class NodeError extends Error {

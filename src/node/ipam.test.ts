@@ -35,5 +35,5 @@ test('persists across instances (agent restart) and never hands an address out t
 test('exhaustion is a typed error', (t) => {
   const ipam = new Ipam(tmpdir(t), '10.244.0.0/29');
   for (let i = 0; i < 5; i++) ipam.allocate(`u${i}`);
-  assert.throws(() => ipam.allocate('x'), { name: 'NodeError', code: 'IpamExhausted' });
+  assert.throws(() => ipam.allocate('x'), { name: 'NodeError', code: 'IPAM_EXHAUSTED' });
 });

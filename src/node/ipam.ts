@@ -27,7 +27,7 @@ export function parseCidr(cidr: string): { base: number; prefix: number; size: n
   const [ip, len] = cidr.split('/');
   const prefix = Number(len);
   if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !(prefix >= 8 && prefix <= 30)) {
-    throw new NodeError('SandboxFailed', `invalid Pod CIDR ${cidr}`);
+    throw new NodeError('SANDBOX_FAILED', `invalid Pod CIDR ${cidr}`);
   }
   const size = 2 ** (32 - prefix);
   const base = (ipToInt(ip) & ~(size - 1)) >>> 0;
@@ -70,7 +70,7 @@ export class Ipam {
         return ip;
       }
     }
-    throw new NodeError('IpamExhausted', `no free address left in Pod CIDR ${this.cidr}`);
+    throw new NodeError('IPAM_EXHAUSTED', `no free address left in Pod CIDR ${this.cidr}`);
   }
 
   /** The address `uid` holds, if any. */

@@ -1,5 +1,5 @@
 /**
- * The node's network namespace and its bridge (layout in DESIGN.md): `cbr0` holding the gateway
+ * The node's network namespace and its bridge (layout in docs/architecture.md, "Network layout"): `cbr0` holding the gateway
  * address of the node's Pod CIDR, IP forwarding, bridge-netfilter (so bridged Pod-to-Pod packets
  * pass the proxy's hooks and Service replies are un-DNATed) and route_localnet. Everything here runs
  * inside the node namespace (`ip -n` / `ip netns exec`); the host namespace is never touched.

@@ -46,14 +46,14 @@ export function shellQuote(argv: string[]): string {
 
 /** Starts the process; `onExit` gets (exitCode, signal number or undefined). */
 export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code: number, signal?: number) => void): ContainerProcess {
-  if (!spec.argv.length) throw new NodeError('CommandFailed', 'no command specified');
+  if (!spec.argv.length) throw new NodeError('CONTAINER_START_FAILED', 'no command specified');
   const log = fs.openSync(spec.logPath, 'a');
   let stdinFd: number | 'ignore' = 'ignore';
   let stdinHold: number | undefined;
   if (spec.stdinFifo) {
     if (!fs.existsSync(spec.stdinFifo)) {
       const r = spawnSyncMkfifo(spec.stdinFifo);
-      if (!r) throw new NodeError('CommandFailed', `mkfifo ${spec.stdinFifo} failed`);
+      if (!r) throw new NodeError('CONTAINER_START_FAILED', `mkfifo ${spec.stdinFifo} failed`);
     }
     if (spec.stdinOnce) {
       // The agent's writer first (O_RDWR never blocks), then the read-only end the container gets
@@ -85,7 +85,7 @@ export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code
   }
   if (!child.pid) {
     if (stdinHold !== undefined) fs.closeSync(stdinHold);
-    throw new NodeError('CommandFailed', `could not start ${spec.argv[0]}`);
+    throw new NodeError('CONTAINER_START_FAILED', `could not start ${spec.argv[0]}`);
   }
   child.unref();
   child.on('exit', (code, signal) => {

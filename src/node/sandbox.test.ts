@@ -75,7 +75,7 @@ test('sandbox failure (no node namespace) is a typed error and leaves nothing', 
     dns: { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' } };
   const uid = randomUUID();
   await assert.rejects(createSandbox(env, { metadata: { name: 'x', namespace: 'd', uid }, spec: { containers: [] } }, dir),
-    { name: 'NodeError', code: 'SandboxFailed' });
+    { name: 'NodeError', code: 'SANDBOX_FAILED' });
   assert.equal(env.ipam.addressOf(uid), undefined);
   assert.equal((await run(['ip', 'netns', 'list'])).stdout.includes(`cipt-${id}-p`), false);
 });

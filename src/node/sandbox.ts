@@ -7,7 +7,7 @@
  * `nsenter -t <holder> -n -u -m`, so every process of the Pod shares one network, UTS and mount view.
  *
  * Invariant: nothing of a Pod ever runs on the host network. If any step fails the partial sandbox
- * is torn down and a NodeError('SandboxFailed') is thrown.
+ * is torn down and a NodeError('SANDBOX_FAILED') is thrown.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -59,7 +59,7 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
   let ip = '';
   if (pod.spec?.hostNetwork) return createHostNetworkSandbox(env, pod, dir);
   try {
-    if (!netnsExists(env.nodeNetns)) throw new NodeError('SandboxFailed', `node namespace ${env.nodeNetns} does not exist`);
+    if (!netnsExists(env.nodeNetns)) throw new NodeError('SANDBOX_FAILED', `node namespace ${env.nodeNetns} does not exist`);
     ip = env.ipam.allocate(uid);
     await runOk(['ip', 'netns', 'add', netns]);
     // Both ends are created directly in their namespaces: the host namespace never sees them.
@@ -98,7 +98,7 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
   } catch (err) {
     await destroySandboxParts(env, { uid, netns, veth });
     const msg = err instanceof Error ? err.message : String(err);
-    throw err instanceof NodeError && err.code !== 'CommandFailed' ? err : new NodeError('SandboxFailed', `failed to create pod sandbox: ${msg}`);
+    throw err instanceof NodeError ? err : new NodeError('SANDBOX_FAILED', `failed to create pod sandbox: ${msg}`);
   }
 }
 
@@ -108,7 +108,7 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
  * own namespace. It still gets its own UTS and mount namespaces and /etc files.
  */
 async function createHostNetworkSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
-  if (!netnsExists(env.nodeNetns)) throw new NodeError('SandboxFailed', `node namespace ${env.nodeNetns} does not exist`);
+  if (!netnsExists(env.nodeNetns)) throw new NodeError('SANDBOX_FAILED', `node namespace ${env.nodeNetns} does not exist`);
   const ip = gatewayOf(env.podCIDR);
   const etc = path.join(dir, 'etc');
   fs.mkdirSync(etc, { recursive: true });
@@ -137,7 +137,7 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errText = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new NodeError('SandboxFailed', 'sandbox holder did not start in 5s')); }, 5000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new NodeError('SANDBOX_FAILED', 'sandbox holder did not start in 5s')); }, 5000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) {
@@ -151,7 +151,7 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
     child.stderr!.on('data', (d: Buffer) => { errText += d.toString(); });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new NodeError('SandboxFailed', `sandbox holder exited ${code}: ${errText.trim()}`));
+      reject(new NodeError('SANDBOX_FAILED', `sandbox holder exited ${code}: ${errText.trim()}`));
     });
   });
 }

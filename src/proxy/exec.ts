@@ -1,13 +1,17 @@
 /**
- * Runs a command inside a network namespace (`ip netns exec <netns> ...`), optionally feeding it
- * stdin, or starts a long-lived one there (the nftables session). Every kernel change the proxy
- * makes goes through here, so nothing ever touches the host's own namespace: the namespace name is
- * mandatory and never empty.
+ * The proxy's executors: functions bound to one network namespace that run a command there
+ * (`ip netns exec <netns> ...`) or start a long-lived one (the nft / iptables-restore sessions).
+ * They are injected so unit tests can record calls; the real ones use the project's one command
+ * runner (src/sys). Every kernel change the proxy makes goes through here, so nothing ever touches
+ * the host's own namespace: the namespace name is mandatory and never empty.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { run, runOk, type CommandResult } from '../sys/command.js';
+import { netnsArgv, spawnInNetns } from '../sys/netns.js';
 import { ProxyError } from './errors.js';
 
-export interface ExecResult { stdout: string; stderr: string; code: number }
+/** What a finished command left (exit code, output). */
+export type ExecResult = CommandResult;
 
 /** A function that runs argv in the proxy's namespace. Injected so unit tests can record calls. */
 export type NetnsExec = (argv: string[], stdin?: string) => Promise<ExecResult>;
@@ -15,31 +19,20 @@ export type NetnsExec = (argv: string[], stdin?: string) => Promise<ExecResult>;
 /** A function that starts a long-lived argv in the proxy's namespace with piped stdio. */
 export type NetnsSpawn = (argv: string[]) => ChildProcessWithoutNullStreams;
 
-/** Runs `argv` in `netns`; resolves with the exit code (callers decide what non-zero means). */
-export function runInNetns(netns: string, argv: string[], stdin?: string): Promise<ExecResult> {
-  if (!netns) return Promise.reject(new ProxyError('InvalidProxyOptions', 'network namespace name is empty'));
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new ProxyError('KernelCommandFailed', `${argv[0]}: ${e.message}`)));
-    child.on('close', (code) => resolve({
-      stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? 1,
-    }));
-    child.stdin.on('error', () => { /* the command exited early; its exit code tells why */ });
-    child.stdin.end(stdin ?? '');
-  });
+function checkNetns(netns: string): void {
+  if (!netns) throw new ProxyError('INVALID_PROXY_OPTIONS', 'network namespace name is empty');
 }
 
-/** Like runInNetns but throws KernelCommandFailed on a non-zero exit. */
+/** Runs `argv` in `netns`; resolves with the exit code (callers decide what non-zero means). */
+export async function runInNetns(netns: string, argv: string[], stdin?: string): Promise<ExecResult> {
+  checkNetns(netns);
+  return run(netnsArgv(netns, argv), { input: stdin });
+}
+
+/** Like runInNetns but rejects with CommandError unless the command exits 0. */
 export async function mustRunInNetns(netns: string, argv: string[], stdin?: string): Promise<string> {
-  const r = await runInNetns(netns, argv, stdin);
-  if (r.code !== 0) {
-    throw new ProxyError('KernelCommandFailed', `${argv.join(' ')} (in ${netns}) exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-  }
-  return r.stdout;
+  checkNetns(netns);
+  return runOk(netnsArgv(netns, argv), { input: stdin });
 }
 
 /** An executor bound to one namespace. */
@@ -49,6 +42,6 @@ export function netnsExec(netns: string): NetnsExec {
 
 /** A starter of long-lived processes bound to one namespace (`ip netns exec <netns> ...`). */
 export function netnsSpawn(netns: string): NetnsSpawn {
-  if (!netns) throw new ProxyError('InvalidProxyOptions', 'network namespace name is empty');
-  return (argv) => spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+  checkNetns(netns);
+  return (argv) => spawnInNetns(netns, argv);
 }

@@ -93,7 +93,7 @@ test('a burst of changes is coalesced into few syncs', async (t) => {
 });
 
 test('invalid options are refused up front with a typed error', async () => {
-  await assert.rejects(startProxy({ ...base, client: new FakeClient(), netns: '' }), (e: unknown) => e instanceof ProxyError && e.code === 'InvalidProxyOptions');
+  await assert.rejects(startProxy({ ...base, client: new FakeClient(), netns: '' }), (e: unknown) => e instanceof ProxyError && e.code === 'INVALID_PROXY_OPTIONS');
   await assert.rejects(startProxy({ ...base, client: new FakeClient(), serviceCIDR: '10.96.0.0' }), ProxyError);
   await assert.rejects(startProxy({ ...base, client: new FakeClient(), mode: 'ipvs' as 'nftables' }), ProxyError);
 });

@@ -90,7 +90,7 @@ export interface Proxy {
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 function validate(opts: ProxyOptions): void {
-  const bad = (m: string): never => { throw new ProxyError('InvalidProxyOptions', m); };
+  const bad = (m: string): never => { throw new ProxyError('INVALID_PROXY_OPTIONS', m); };
   if (!opts.netns || !/^[A-Za-z0-9_.-]+$/.test(opts.netns)) bad(`netns must be a namespace name, got "${opts.netns}"`);
   if (opts.mode !== 'nftables' && opts.mode !== 'iptables') bad(`mode must be nftables or iptables, got "${String(opts.mode)}"`);
   for (const [k, v] of [['serviceCIDR', opts.serviceCIDR], ['podCIDR', opts.podCIDR]] as const) {

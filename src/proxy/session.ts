@@ -63,7 +63,7 @@ export class KernelSession {
   constructor(private readonly spawn: NetnsSpawn, private readonly protocol: SessionProtocol, private readonly opts: SessionOptions) {}
 
   /**
-   * Applies `text` as one transaction. Rejects with ProxyError KernelCommandFailed when the tool
+   * Applies `text` as one transaction. Rejects with ProxyError KERNEL_COMMAND_FAILED when the tool
    * refuses it (nothing of it is applied then) or the process fails; the next call starts a fresh
    * process.
    */
@@ -101,14 +101,14 @@ export class KernelSession {
   }
 
   private async runNow(text: string): Promise<void> {
-    if (this.closed) throw new ProxyError('ProxyStopped', `${this.protocol.name} session closed`);
+    if (this.closed) throw new ProxyError('PROXY_STOPPED', `${this.protocol.name} session closed`);
     const input = this.protocol.frame(text);
     if (!input) return;
     if (this.written > this.opts.recycleBytes) await this.stopChild();
     await this.ensureStarted();
     const out = await this.roundTrip(input);
     const failed = this.protocol.failure(out);
-    if (failed !== undefined) throw new ProxyError('KernelCommandFailed', `${this.protocol.name}: ${failed.trim().slice(0, 2000)}`);
+    if (failed !== undefined) throw new ProxyError('KERNEL_COMMAND_FAILED', `${this.protocol.name}: ${failed.trim().slice(0, 2000)}`);
   }
 
   private async ensureStarted(): Promise<void> {
@@ -125,7 +125,7 @@ export class KernelSession {
     const gone = (why: string): void => {
       if (this.child !== child) return;
       this.child = undefined;
-      this.fail(new ProxyError('KernelCommandFailed', `${name} ${why}${this.buffered ? `: ${this.buffered.trim().slice(0, 2000)}` : ''}`));
+      this.fail(new ProxyError('KERNEL_COMMAND_FAILED', `${name} ${why}${this.buffered ? `: ${this.buffered.trim().slice(0, 2000)}` : ''}`));
     };
     child.on('error', (e) => gone(`could not start: ${e.message}`));
     child.on('close', (code, signal) => gone(`exited (${signal ?? code})`));
@@ -141,7 +141,7 @@ export class KernelSession {
     if (!line || this.protocol.failure(line) !== undefined) {
       this.usable = false;
       await this.stopChild();
-      throw new ProxyError('KernelCommandFailed', `${name} did not answer its marker input: ${first.trim().slice(0, 500)}`);
+      throw new ProxyError('KERNEL_COMMAND_FAILED', `${name} did not answer its marker input: ${first.trim().slice(0, 500)}`);
     }
     this.marker = line;
   }
@@ -149,11 +149,11 @@ export class KernelSession {
   /** Writes `input` followed by the marker input; resolves with the output before the marker. */
   private roundTrip(input: string): Promise<string> {
     const child = this.child;
-    if (!child) return Promise.reject(new ProxyError('KernelCommandFailed', `${this.protocol.name} is not running`));
+    if (!child) return Promise.reject(new ProxyError('KERNEL_COMMAND_FAILED', `${this.protocol.name} is not running`));
     return new Promise<string>((resolve, reject) => {
       const timeoutMs = this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const timer = setTimeout(() => {
-        this.fail(new ProxyError('KernelCommandFailed', `${this.protocol.name} did not finish a transaction within ${timeoutMs} ms`));
+        this.fail(new ProxyError('KERNEL_COMMAND_FAILED', `${this.protocol.name} did not finish a transaction within ${timeoutMs} ms`));
         void this.stopChild();
       }, timeoutMs);
       this.waiter = { resolve, reject, timer };

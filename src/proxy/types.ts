@@ -77,7 +77,7 @@ export interface ProxyBackend {
   rulesFor(key: string): string;
   /** Reads which of the proxy's chains/sets exist in the kernel now (before a full sync). */
   inventory(): Promise<KernelInventory>;
-  /** Applies one transaction atomically; throws ProxyError KernelCommandFailed on failure. */
+  /** Applies one transaction atomically; throws ProxyError KERNEL_COMMAND_FAILED on failure. */
   apply(text: string): Promise<void>;
   /** Removes every rule, chain and set the proxy made. */
   flushAll(): Promise<void>;

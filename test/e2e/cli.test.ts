@@ -2,11 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { symlink } from 'node:fs/promises';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rename, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../harness/up.js';
+import { runCli, upCluster } from '../harness/up.js';
+import { listNetns } from '../../src/sys/netns.js';
+import { isRunning } from '../../src/sys/process.js';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'cip-cli-'));
@@ -87,4 +88,77 @@ test('a missing system tool is named with the package that provides it', async (
   const r = await runCli(['up', '--name', 'nonft', '--state-dir', join(dir, 's'), '--api-port', '0', '--kubeconfig', join(dir, 'kc')], { env: { PATH: bin } });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /missing: nft \(package nftables\)\. Install with: apt-get install -y nftables/);
+});
+
+test('a cluster started with --state-dir is found by its name alone: status, list, a second up, down', async (t) => {
+  const c = await upCluster(t);
+  const pid = c.record.pid!;
+  const st = await runCli(['status', '--name', c.name]);
+  assert.equal(st.code, 0, st.stdout + st.stderr);
+  assert.match(st.stdout, new RegExp(`cluster:\\s+${c.name} \\(running, pid ${pid}\\)`));
+  assert.match(st.stdout, new RegExp(`state dir:\\s+${c.stateDir}`));
+
+  const listed = JSON.parse((await runCli(['list', '-o', 'json'])).stdout) as Record<string, unknown>[];
+  assert.deepEqual(listed.find((r) => r.name === c.name), {
+    name: c.name, state: 'running', pid, apiURL: c.record.apiURL, stateDir: c.stateDir, nodes: 1, proxyMode: 'nftables',
+  });
+  const table = (await runCli(['list'])).stdout;
+  assert.match(table, /^NAME\s+STATE\s+PID\s+API\s+STATE DIR\s+NODES\s+PROXY$/m);
+  assert.match(table, new RegExp(`^${c.name}\\s+running\\s+${pid}\\s+${c.record.apiURL.replace(/\./g, '\\.')}\\s+${c.stateDir}\\s+1\\s+nftables$`, 'm'));
+
+  // The same name again, without --state-dir: the index points at the running one.
+  const again = await runCli(['up', '--name', c.name, '--api-port', '0', '--kubeconfig', join(c.dir, 'kc2')]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, new RegExp(`a cluster named "${c.name}" is already running \\(pid ${pid}, `));
+
+  // Another cluster on the held state directory: refused by the daemon's kernel lock even with no
+  // record to go by (as while a daemon is starting), naming the holder's pid.
+  await rename(join(c.stateDir, 'cluster.json'), join(c.stateDir, 'cluster.json.aside'));
+  const other = `${c.name}-b`;
+  const held = await runCli(['up', '--name', other, '--state-dir', c.stateDir, '--api-port', '0', '--kubeconfig', join(c.dir, 'kc3'), '--detach']);
+  await rename(join(c.stateDir, 'cluster.json.aside'), join(c.stateDir, 'cluster.json'));
+  assert.equal(held.code, 1, held.stdout + held.stderr);
+  assert.match(held.stderr, new RegExp(`state directory ${c.stateDir} is in use by another clusterip daemon \\(pid ${pid}\\)`));
+  assert.ok(isRunning({ pid, startTime: c.record.pidStartTime, bootId: c.record.bootId }), 'the running cluster is untouched');
+
+  // down by name alone stops it (it used to answer "was not running" and leave it running).
+  const d = await runCli(['down', '--name', c.name]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, new RegExp(`cluster "${c.name}" stopped`));
+  assert.equal(isRunning({ pid, startTime: c.record.pidStartTime, bootId: c.record.bootId }), false);
+  assert.equal((await runCli(['status', '--name', c.name])).code, 3);
+  const after = JSON.parse((await runCli(['list', '-o', 'json'])).stdout) as Record<string, unknown>[];
+  assert.equal(after.find((r) => r.name === c.name)?.state, 'stopped');
+  await c.down(); // --purge: the entry goes too
+  const purged = JSON.parse((await runCli(['list', '-o', 'json'])).stdout) as Record<string, unknown>[];
+  assert.equal(purged.find((r) => r.name === c.name), undefined);
+});
+
+test('kill -9 of the daemon: list says crashed, and down by name removes what it left', async (t) => {
+  const c = await upCluster(t);
+  process.kill(c.record.pid!, 'SIGKILL');
+  for (let i = 0; i < 100 && isRunning({ pid: c.record.pid, startTime: c.record.pidStartTime, bootId: c.record.bootId }); i++) await new Promise((r) => setTimeout(r, 20));
+  const listed = JSON.parse((await runCli(['list', '-o', 'json'])).stdout) as Record<string, unknown>[];
+  assert.deepEqual(listed.find((r) => r.name === c.name)?.state, 'crashed');
+  assert.equal(listed.find((r) => r.name === c.name)?.pid, undefined, 'a dead pid is not shown as the daemon');
+  assert.match((await runCli(['status', '--name', c.name])).stdout, /crashed/);
+  const d = await runCli(['down', '--name', c.name]);
+  assert.match(d.stdout, new RegExp(`cluster "${c.name}" was not running; removed [1-9]\\d* leftover network namespaces`));
+  assert.deepEqual((await listNetns()).filter((n) => n.startsWith(`cip-${c.record.id}-`)), []);
+});
+
+test('a truncated store is refused by up, with the fix, and left as it is', async (t) => {
+  const c = await upCluster(t);
+  const d = await c.cli(['down']);
+  assert.equal(d.code, 0, d.stderr);
+  const db = join(c.stateDir, 'state.db');
+  const size = (await stat(db)).size;
+  await truncate(db, Math.floor(size / 2));
+  const before = await readFile(db);
+  const r = await c.cli(['up', '--api-port', '0', '--kubeconfig', join(c.dir, 'kubeconfig'), '--detach'], { timeoutMs: 60_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`error: the cluster's store ${db} is damaged: the file is \\d+ bytes but its header counts \\d+ pages .*: it was truncated\\. ` +
+    `clusterip does not start on a damaged store .*mv ${db} ${db}\\.damaged`));
+  assert.deepEqual(await readFile(db), before, 'the store was not recreated or changed');
+  assert.equal((await runCli(['status', '--name', c.name])).code, 3, 'nothing is left running');
 });

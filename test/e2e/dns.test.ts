@@ -3,7 +3,7 @@
 // (bind9-dnsutils) from inside a Pod's own network namespace, never from the host.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inNetns } from '../../src/cluster/exec.js';
+import { inNetns } from '../../src/sys/netns.js';
 import { podNetnsName } from '../../src/node/names.js';
 import { upCluster } from '../harness/up.js';
 

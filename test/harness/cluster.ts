@@ -8,7 +8,7 @@
  *   const r = await c.kubectl(['get', 'svc']);   // { code, stdout, stderr }
  */
 import type { TestContext } from 'node:test';
-import { mkdtemp, rm, mkdir, writeFile, chmod } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
-import { writeKubeconfig } from '../../src/apiserver/pki/kubeconfig.js';
+import { writeKubeconfig } from '../../src/client/kubeconfig.js';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/server.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
@@ -56,6 +56,8 @@ export interface TestClusterOptions {
   /** Service CIDR of the API core (default 10.96.0.0/12). */
   serviceCIDR?: string;
   streams?: PodStreamProvider;
+  /** A `pki/` directory to start with (copied), e.g. certificates made by an earlier version. */
+  pkiFrom?: string;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     cleanups.push(() => storage.close());
     const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR });
     cleanups.push(() => core.close());
+    if (opts.pkiFrom) await cp(opts.pkiFrom, join(dir, 'pki'), { recursive: true });
     const pki = await ensurePki(dir);
     const server = await startApiServer({
       client: core.client, pki, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readRecord, type ClusterRecord } from '../../src/cluster/state.js';
-import { listNetns, inNetns } from '../../src/cluster/exec.js';
+import { listNetns, inNetns } from '../../src/sys/netns.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { kubectlRunner, type KubectlRunner } from './kubectl.js';
 import { netnsInode, processesInNetns, processesMentioning } from '../../src/node/testing/harness.js';

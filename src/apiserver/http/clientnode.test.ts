@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { MemoryStorage } from '../../storage/memory.js';
 import { createApiCore } from '../core.js';
 import { ensurePki } from '../pki/pki.js';
-import { writeKubeconfig } from '../pki/kubeconfig.js';
+import { writeKubeconfig } from '../../client/kubeconfig.js';
 import { startApiServer } from './server.js';
 import { standardExtensions } from './standard.js';
 

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import YAML from 'yaml';
 import { ensurePki } from './pki.js';
-import { writeKubeconfig } from './kubeconfig.js';
 
 test('ensurePki makes a CA, a serving cert with the Kubernetes SANs and an admin client cert; keys 0600; reused', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cip-pki-'));
@@ -34,26 +32,46 @@ test('ensurePki makes a CA, a serving cert with the Kubernetes SANs and an admin
   assert.equal(again.adminToken, p.adminToken);
 });
 
-test('writeKubeconfig: context clusterip-<name>, mode 0600, merge keeps other entries', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'cip-kc-'));
+test('certificates made in-process serve TLS that a client verifies with the CA, and the admin certificate authenticates', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cip-pki-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const pki = { caCert: 'CA', adminCert: 'CERT', adminKey: 'KEY', adminToken: 'tok' };
-  const path = join(dir, 'config');
-  await writeFile(path, YAML.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'other', cluster: { server: 'https://x' } }], users: [], contexts: [{ name: 'other', context: { cluster: 'other', user: 'u' } }], 'current-context': 'other' }));
-  const ctx = await writeKubeconfig(path, pki, { name: 'dev', server: 'https://127.0.0.1:6443', merge: true });
-  assert.equal(ctx, 'clusterip-dev');
-  assert.equal((await stat(path)).mode & 0o777, 0o600);
-  const doc = YAML.parse(await readFile(path, 'utf8'));
-  assert.deepEqual(doc.contexts.map((c: { name: string }) => c.name), ['other', 'clusterip-dev']);
-  assert.equal(doc['current-context'], 'clusterip-dev');
-  assert.equal(Buffer.from(doc.clusters[1].cluster['certificate-authority-data'], 'base64').toString(), 'CA');
-  assert.equal(doc.users[0].user.token, 'tok');
-  // Re-writing replaces our entries instead of duplicating them.
-  await writeKubeconfig(path, pki, { name: 'dev', server: 'https://127.0.0.1:7443', merge: true });
-  const doc2 = YAML.parse(await readFile(path, 'utf8'));
-  assert.equal(doc2.clusters.length, 2);
-  assert.equal(doc2.clusters[1].cluster.server, 'https://127.0.0.1:7443');
-  // Without merge the file holds only ours.
-  await writeKubeconfig(path, pki, { name: 'dev', server: 'https://127.0.0.1:6443' });
-  assert.equal(YAML.parse(await readFile(path, 'utf8')).clusters.length, 1);
+  const p = await ensurePki(dir);
+  const { createServer } = await import('node:https');
+  const srv = createServer({ cert: p.serverCert, key: p.serverKey, ca: p.caCert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+    res.end(`${peer.subject.O}/${peer.subject.CN}`);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const port = (srv.address() as { port: number }).port;
+  const { request } = await import('node:https');
+  const get = (host: string): Promise<string> => new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', servername: host === '127.0.0.1' ? undefined : host, port, ca: p.caCert, cert: p.adminCert, key: p.adminKey, path: '/' }, (res) => {
+      let body = ''; res.on('data', (d) => { body += d; }); res.on('end', () => resolve(body));
+    }).on('error', reject).end();
+  });
+  assert.equal(await get('127.0.0.1'), 'system:masters/clusterip-admin');
+  assert.equal(await get('kubernetes.default.svc'), 'system:masters/clusterip-admin');
+});
+
+test('a state directory made by earlier versions (openssl CLI) is used as it is', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cip-pki-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await cp(join(import.meta.dirname, 'testdata', 'openssl'), join(dir, 'pki'), { recursive: true });
+  const before = await readFile(join(dir, 'pki', 'apiserver.crt'), 'utf8');
+  const p = await ensurePki(dir);
+  assert.equal(p.serverCert, before, 'nothing regenerated');
+  assert.ok(new X509Certificate(p.serverCert).verify(new X509Certificate(p.caCert).publicKey));
+  for (const f of ['ca.key', 'apiserver.key', 'admin.key', 'admin.token']) assert.equal((await stat(join(dir, 'pki', f))).mode & 0o777, 0o600, f);
+});
+
+test('a new CA renews the certificates it signs', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cip-pki-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const p = await ensurePki(dir);
+  await rm(join(dir, 'pki', 'ca.key'));
+  const q = await ensurePki(dir);
+  assert.notEqual(q.caCert, p.caCert);
+  assert.ok(new X509Certificate(q.serverCert).verify(new X509Certificate(q.caCert).publicKey));
+  assert.ok(new X509Certificate(q.adminCert).verify(new X509Certificate(q.caCert).publicKey));
 });

@@ -40,7 +40,7 @@ test('user entries from images.json; unknown images say how to add them', (t) =>
   const dir = tmp(t);
   const cat = new ImageCatalog(dir);
   assert.throws(() => cat.resolve('hotel-app:1.0.0'), (e: Error & { code?: string }) =>
-    e.code === 'ImageNotFound' && e.message.includes(path.join(dir, 'images.json')));
+    e.code === 'IMAGE_NOT_FOUND' && e.message.includes(path.join(dir, 'images.json')));
   fs.writeFileSync(path.join(dir, 'images.json'), JSON.stringify({ 'hotel-app:1.0.0': { command: ['busybox', 'httpd', '-f', '-p', '8080'] } }));
   assert.deepEqual(containerArgv(cat.resolve('hotel-app:1.0.0')), ['busybox', 'httpd', '-f', '-p', '8080']);
 });

@@ -7,7 +7,7 @@
  * Built-ins: nginx, busybox, curlimages/curl, agnhost, pause, clusterip/dns. User entries come from
  * `<stateDir>/images.json`, e.g.
  *   {"hotel-app:1.0.0": {"command": ["busybox", "httpd", "-f", "-p", "8080"], "args": [], "env": {"A": "1"}}}
- * An unknown image is a NodeError('ImageNotFound'); the agent reports ErrImagePull / ImagePullBackOff.
+ * An unknown image is a NodeError('IMAGE_NOT_FOUND'); the agent reports ErrImagePull / ImagePullBackOff.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -73,7 +73,7 @@ export class ImageCatalog {
     return path.join(this.stateDir, 'images.json');
   }
 
-  /** Resolves an image reference or throws NodeError('ImageNotFound') with how to add it. */
+  /** Resolves an image reference or throws NodeError('IMAGE_NOT_FOUND') with how to add it. */
   resolve(image: string): ResolvedImage {
     const { repo, tag } = parseImageRef(image);
     const user = this.userEntries();
@@ -109,7 +109,7 @@ export class ImageCatalog {
         return this.entry(`clusterip/dns:${tag}`, ep, [], { PATH: BASE_PATH, NODE_PATH: path.join(ROOT, 'node_modules') });
       }
       default:
-        throw new NodeError('ImageNotFound',
+        throw new NodeError('IMAGE_NOT_FOUND',
           `image "${image}" is not in the clusterip image catalog; there is no registry to pull from. ` +
           `Add it to ${this.userFile}, e.g. {"${image}": {"command": ["busybox", "httpd", "-f", "-p", "8080"]}}`);
     }

@@ -289,7 +289,7 @@ export class IptablesProxier implements ProxyBackend {
       return names;
     }
     const saved = await exec(['sh', '-c', `ulimit -s unlimited 2>/dev/null; exec iptables-save -t ${table}`]);
-    if (saved.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-save -t ${table} exited ${saved.code}: ${saved.stderr.trim().slice(0, 500)}`);
+    if (saved.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `iptables-save -t ${table} exited ${saved.code}: ${saved.stderr.trim().slice(0, 500)}`);
     for (const m of saved.stdout.matchAll(/^:(KUBE-\S+) /gm)) names.add(m[1]!);
     return names;
   }
@@ -299,12 +299,12 @@ export class IptablesProxier implements ProxyBackend {
     const exec = this.exec();
     // The target chains must exist before a rule can jump to them.
     const r0 = await exec(['iptables-restore', '--noflush'], '*filter\n:KUBE-SERVICES - [0:0]\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\nCOMMIT\n');
-    if (r0.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-restore exited ${r0.code}: ${r0.stderr.trim()}`);
+    if (r0.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `iptables-restore exited ${r0.code}: ${r0.stderr.trim()}`);
     for (const [table, chain, spec] of jumpRules(this.opts.serviceCIDR)) {
       const c = await exec(['iptables', '-w', '-t', table, '-C', chain, ...spec]);
       if (c.code === 0) continue;
       const i = await exec(['iptables', '-w', '-t', table, '-I', chain, ...spec]);
-      if (i.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables -I ${chain} exited ${i.code}: ${i.stderr.trim()}`);
+      if (i.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `iptables -I ${chain} exited ${i.code}: ${i.stderr.trim()}`);
     }
   }
 
@@ -335,7 +335,7 @@ export class IptablesProxier implements ProxyBackend {
       }
     }
     const r = await this.exec()(['iptables-restore', '--noflush', '-w'], text);
-    if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-restore exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+    if (r.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `iptables-restore exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
     this.renewSession();
   }
 
@@ -366,7 +366,7 @@ export class IptablesProxier implements ProxyBackend {
     }
     if (lines.length) {
       const r = await exec(['iptables-restore', '--noflush', '-w'], lines.join('\n') + '\n');
-      if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `iptables-restore (flush) exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `iptables-restore (flush) exited ${r.code}: ${r.stderr.trim()}`);
     }
     this.written = new Map();
     this.jumpsEnsured = false;
@@ -383,7 +383,7 @@ export class IptablesProxier implements ProxyBackend {
   }
 
   private exec(): NetnsExec {
-    if (!this.opts.exec) throw new ProxyError('InvalidProxyOptions', 'iptables proxier has no executor');
+    if (!this.opts.exec) throw new ProxyError('INVALID_PROXY_OPTIONS', 'iptables proxier has no executor');
     return this.opts.exec;
   }
 }

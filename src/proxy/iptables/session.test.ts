@@ -42,7 +42,7 @@ test('a refused transaction rejects with the tool\'s message, applies nothing, a
   // The second rule jumps to a chain that does not exist: the whole block is refused.
   await assert.rejects(
     session.run('*nat\n:KUBE-SVC-B - [0:0]\n-A KUBE-SVC-B -j RETURN\n-A KUBE-SVC-B -j KUBE-NOWHERE\nCOMMIT\n'),
-    (e: unknown) => e instanceof ProxyError && e.code === 'KernelCommandFailed' && /KUBE-NOWHERE' does not exist/.test(e.message),
+    (e: unknown) => e instanceof ProxyError && e.code === 'KERNEL_COMMAND_FAILED' && /KUBE-NOWHERE' does not exist/.test(e.message),
   );
   const chains = await mustRunInNetns(ns, ['iptables', '-t', 'nat', '-S']);
   assert.match(chains, /^-N KUBE-SVC-A$/m);
@@ -68,7 +68,7 @@ test('a session whose tool cannot start is marked unusable', async () => {
   const broken: NetnsSpawn = (argv) => netnsSpawn('cip-no-such-ns-' + randomBytes(3).toString('hex'))(argv);
   const session = new IptablesRestoreSession(broken);
   try {
-    await assert.rejects(session.run('*nat\nCOMMIT\n'), (e: unknown) => e instanceof ProxyError && e.code === 'KernelCommandFailed');
+    await assert.rejects(session.run('*nat\nCOMMIT\n'), (e: unknown) => e instanceof ProxyError && e.code === 'KERNEL_COMMAND_FAILED');
     assert.equal(session.usable, false);
   } finally {
     await session.close();

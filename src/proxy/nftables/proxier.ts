@@ -395,7 +395,7 @@ export class NftablesProxier implements ProxyBackend {
     if (!text) return;
     if (this.session && text.length <= SESSION_MAX_BYTES) return this.session.run(text);
     const r = await this.exec()(['nft', '-f', '-'], text);
-    if (r.code !== 0) throw new ProxyError('KernelCommandFailed', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+    if (r.code !== 0) throw new ProxyError('KERNEL_COMMAND_FAILED', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
     // Incremental syncs follow a full one: have the session ready for them.
     this.session?.warm();
   }
@@ -403,7 +403,7 @@ export class NftablesProxier implements ProxyBackend {
   async flushAll(): Promise<void> {
     const r = await this.exec()(['nft', 'delete', 'table', 'ip', NFT_TABLE]);
     if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) {
-      throw new ProxyError('KernelCommandFailed', `nft delete table exited ${r.code}: ${r.stderr.trim()}`);
+      throw new ProxyError('KERNEL_COMMAND_FAILED', `nft delete table exited ${r.code}: ${r.stderr.trim()}`);
     }
     this.reset();
   }
@@ -419,7 +419,7 @@ export class NftablesProxier implements ProxyBackend {
   }
 
   private exec(): NetnsExec {
-    if (!this.opts.exec) throw new ProxyError('InvalidProxyOptions', 'nftables proxier has no executor');
+    if (!this.opts.exec) throw new ProxyError('INVALID_PROXY_OPTIONS', 'nftables proxier has no executor');
     return this.opts.exec;
   }
 }

@@ -50,7 +50,7 @@ test('the process is replaced after recycleBytes of input (nft keeps every line 
 test('an error (location-prefixed, as nft prints it) rejects that transaction only', async (t) => {
   const s = new NftSession(fakeSpawn([]));
   t.after(() => s.close());
-  await assert.rejects(s.run('add rule ip t c bad\n'), (e: unknown) => e instanceof ProxyError && e.code === 'KernelCommandFailed' && /conflicting protocols/.test(e.message));
+  await assert.rejects(s.run('add rule ip t c bad\n'), (e: unknown) => e instanceof ProxyError && e.code === 'KERNEL_COMMAND_FAILED' && /conflicting protocols/.test(e.message));
   await s.run('add element ip t a { 4 }\n');
 });
 
@@ -70,5 +70,5 @@ test('empty text sends nothing; after close, runs are refused', async () => {
   await s.run('\n');
   assert.equal(started.length, 0);
   await s.close();
-  await assert.rejects(s.run('add element ip t a { 1 }\n'), (e: unknown) => e instanceof ProxyError && e.code === 'ProxyStopped');
+  await assert.rejects(s.run('add element ip t a { 1 }\n'), (e: unknown) => e instanceof ProxyError && e.code === 'PROXY_STOPPED');
 });

@@ -1,0 +1,237 @@
+/**
+ * `clusterip up`: checks, then runs the cluster in this process (foreground) or in a detached
+ * daemon (`--detach`) that reports its progress and readiness back through a pipe.
+ *
+ * Exclusivity, in order: a cluster of the same name running from another state directory (machine
+ * index), the record's daemon still running, and — the one that holds under races — the state
+ * directory's kernel lock (src/cluster/lock.ts), which the daemon takes before it touches anything.
+ * The cluster itself (src/cluster/cluster.ts, the whole API server and node) is loaded only in the
+ * process that runs it, so the detaching parent starts fast.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
+import { preflight } from './preflight.js';
+import { storeOptions } from './store-flags.js';
+import type { StoreOptions } from '../cluster/store.js';
+import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
+import { lockStateDir, stateDirHolder } from '../cluster/lock.js';
+import { entryAlive, readEntry, registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
+import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
+
+export const UP_FLAGS: Record<string, FlagSpec> = {
+  name: NAME_FLAG,
+  nodes: { type: 'number', description: 'number of nodes', default: 1 },
+  'proxy-mode': { type: 'string', description: 'service proxy backend: nftables or iptables', default: 'nftables' },
+  'service-cidr': { type: 'string', description: 'Service IP range', default: '10.96.0.0/12' },
+  'pod-cidr': { type: 'string', description: 'Pod IP range (a /16; node N gets the N-th /24)', default: '10.244.0.0/16' },
+  'api-port': { type: 'number', description: 'HTTPS port of the API server on 127.0.0.1 (0 = any free port)', default: 6443 },
+  'state-dir': STATE_DIR_FLAG,
+  kubeconfig: { type: 'string', description: 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config, merged)' },
+  'dns-upstream': { type: 'string', description: 'resolver (ip[:port]) for names outside cluster.local; default: answer REFUSED' },
+  detach: { type: 'boolean', description: 'return once the cluster is ready, leaving it running in the background' },
+  store: { type: 'string', description: 'where objects are stored: sqlite (a file in the state dir) or etcd', default: 'sqlite' },
+  'etcd-endpoints': { type: 'string', description: 'with --store etcd: comma-separated etcd URLs, e.g. https://h1:2379,https://h2:2379' },
+  'etcd-cafile': { type: 'string', description: 'CA bundle that signed the etcd servers\' certificates' },
+  'etcd-certfile': { type: 'string', description: 'client certificate presented to etcd' },
+  'etcd-keyfile': { type: 'string', description: 'key of --etcd-certfile' },
+  'etcd-prefix': { type: 'string', description: 'key prefix in etcd, for several clusters on one etcd', default: '' },
+  'etcd-compaction-interval': { type: 'number', description: 'seconds between compactions of etcd history (0 = never)', default: 300 },
+  'embedded-etcd': { type: 'boolean', description: 'store in an etcd this daemon runs (Debian etcd-server, loopback, data in <state-dir>/etcd)' },
+  help: HELP_FLAG,
+};
+
+/** The file descriptor on which a detached daemon reports to the `up` that started it. */
+const NOTIFY_FD = 3;
+/** The line that tells the waiting `up` the cluster is ready (a NUL byte never appears in a log line). */
+const READY = '\0ready';
+
+function kubeconfigPath(flag: string | undefined): string {
+  if (flag) return flag;
+  const env = process.env.KUBECONFIG?.split(':').filter(Boolean)[0];
+  return env ?? join(homedir(), '.kube', 'config');
+}
+
+async function portFree(port: number): Promise<boolean> {
+  if (port === 0) return true;
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** Refuses to start a cluster that runs already (by name, by record, by lock holder). */
+function refuseIfRunning(t: Target): void {
+  const entry = readEntry(t.name);
+  if (entry && entry.stateDir !== t.stateDir && entryAlive(entry) && entry.pid !== process.pid) {
+    throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.name}" is already running (pid ${entry.pid}, state dir ${entry.stateDir}); ` +
+      `stop it with 'clusterip down --name ${t.name}'`);
+  }
+  if (t.record && daemonRunning(t.record) && t.record.pid !== process.pid) {
+    throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.record.name}" is already running (pid ${t.record.pid}, API ${t.record.apiURL}); ` +
+      `stop it with 'clusterip down --name ${t.record.name}'`);
+  }
+  const holder = stateDirHolder(t.stateDir);
+  if (holder && holder !== process.pid) {
+    throw new StateError('STATE_DIR_LOCKED', `state directory ${t.stateDir} is in use by another clusterip daemon (pid ${holder}); ` +
+      `stop it with 'clusterip down --state-dir ${t.stateDir}', or choose another --state-dir`);
+  }
+}
+
+/** `clusterip up`. */
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, UP_FLAGS, { command: 'up' });
+  if (flags.help) { console.log(`clusterip up [flags]\n\nStarts a cluster.\n\n${flagHelp(UP_FLAGS)}`); return 0; }
+  const t = resolveTarget(flags);
+  const mode = String(flags['proxy-mode']);
+  if (mode !== 'nftables' && mode !== 'iptables') throw new UsageError(`--proxy-mode must be nftables or iptables, not ${JSON.stringify(mode)}`);
+  const nodes = Number(flags.nodes);
+  if (!(nodes >= 1 && nodes <= 16)) throw new UsageError('--nodes must be between 1 and 16');
+  const apiPort = Number(flags['api-port']);
+  if (!(apiPort >= 0 && apiPort <= 65535)) throw new UsageError('--api-port must be between 0 and 65535');
+  const store = storeOptions(flags);
+  preflight(mode);
+  refuseIfRunning(t);
+  if (!(await portFree(apiPort))) {
+    throw new StateError('PORT_IN_USE', `port ${apiPort} on 127.0.0.1 is in use; choose another with --api-port (e.g. --api-port 6444) or stop what uses it`);
+  }
+  const kubeconfig = kubeconfigPath(flags.kubeconfig as string | undefined);
+  if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach(argv, t, kubeconfig);
+  return runCluster(t, {
+    nodes, proxyMode: mode, apiPort, kubeconfig,
+    serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
+    dnsUpstream: flags['dns-upstream'] as string | undefined, store,
+  });
+}
+
+/**
+ * Re-runs `up` as a detached daemon (output to `<stateDir>/daemon.log`) and waits for its report on
+ * a pipe: every progress line is printed here as it comes, and the special ready line ends the wait
+ * at once (no polling). A daemon that dies or fails closes the pipe without it.
+ */
+async function detach(argv: string[], t: Target, kubeconfig: string): Promise<number> {
+  mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
+  const logPath = join(t.stateDir, 'daemon.log');
+  const fd = openSync(logPath, 'w');
+  const args = [...process.execArgv, process.argv[1]!, 'up', ...argv.filter((a) => a !== '--detach'),
+    '--kubeconfig', kubeconfig, '--state-dir', t.stateDir, '--name', t.name];
+  const child = spawn(process.execPath, args, {
+    detached: true, stdio: ['ignore', fd, fd, 'pipe'],
+    env: { ...process.env, CLUSTERIP_DAEMON: '1', CLUSTERIP_NOTIFY_FD: String(NOTIFY_FD) },
+  });
+  closeSync(fd);
+  child.unref();
+  let ready = false;
+  const lines = createInterface({ input: child.stdio[NOTIFY_FD] as Readable });
+  for await (const line of lines) {
+    if (line === READY) { ready = true; break; }
+    if (line.startsWith('error: ')) console.error(line);
+    else console.log(line);
+  }
+  if (ready) return 0;
+  console.error(`clusterip up failed; the daemon log is ${logPath}`);
+  return 1;
+}
+
+interface RunOptions {
+  nodes: number;
+  proxyMode: 'nftables' | 'iptables';
+  apiPort: number;
+  kubeconfig: string;
+  serviceCIDR: string;
+  podCIDR: string;
+  dnsUpstream?: string;
+  store: StoreOptions;
+}
+
+/** The reporter to the `up --detach` that started this daemon (or nothing in the foreground). */
+function notifier(): { line(text: string): void; done(ok: boolean): void } {
+  const fd = Number(process.env.CLUSTERIP_NOTIFY_FD);
+  let open = false;
+  if (process.env.CLUSTERIP_DAEMON && Number.isInteger(fd)) {
+    try { fstatSync(fd); open = true; } catch { /* not given */ }
+  }
+  const write = (s: string): void => {
+    if (!open) return;
+    // The waiting `up` may be gone (Ctrl-C): the daemon goes on regardless.
+    try { writeSync(fd, s); } catch { open = false; }
+  };
+  return {
+    line: (text) => write(`${text}\n`),
+    done(ok) {
+      if (ok) write(`${READY}\n`);
+      if (open) { open = false; try { closeSync(fd); } catch { /* gone */ } }
+    },
+  };
+}
+
+/** Runs the cluster in this process until SIGINT/SIGTERM. */
+async function runCluster(t: Target, o: RunOptions): Promise<number> {
+  const notify = notifier();
+  const say = (line: string): void => { console.log(line); notify.line(line); };
+  const t0 = performance.now();
+  let lock;
+  try {
+    // Wait briefly: a concurrent `up`'s pre-check may hold the lock for a moment.
+    lock = await lockStateDir(t.stateDir, { waitMs: 1000 });
+    refuseIfRunning(t);
+  } catch (err) {
+    lock?.release();
+    notify.line(`error: ${(err as Error).message}`);
+    notify.done(false);
+    throw err;
+  }
+  registerStarting(t.name, t.stateDir, clusterId(t.name));
+  let cluster: import('../cluster/cluster.js').Cluster | undefined;
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping cluster "${t.name}"...`);
+    try { await cluster?.stop(); } finally {
+      registerStopped(t.name);
+      lock.release();
+    }
+    console.log('stopped; nothing left behind');
+    process.exit(0);
+  };
+  // Handlers first: a `down` while the cluster is still starting stops it cleanly too.
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: string) => { if (cluster) void stop(signal); else pendingSignal ??= signal; };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  say(`Starting cluster "${t.name}" (state in ${t.stateDir})`);
+  try {
+    const { startCluster } = await import('../cluster/cluster.js');
+    cluster = await startCluster({
+      name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
+      serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
+      log: (l) => say(`  ${l}`),
+    });
+    if (pendingSignal) { await stop(pendingSignal); return 0; }
+    await cluster.waitReady(60_000);
+  } catch (e) {
+    // The error is printed once, by main (to the daemon log when detached); the waiting `up` gets it here.
+    notify.line(`error: ${(e as Error).message}`);
+    notify.done(false);
+    await cluster?.stop().catch(() => undefined);
+    registerStopped(t.name);
+    lock.release();
+    throw e;
+  }
+  const r = cluster.record;
+  registerRunning(t.stateDir, r);
+  say(`cluster "${t.name}" is ready in ${Math.round(performance.now() - t0)} ms: API ${r.apiURL}, context ${r.context} in ${r.kubeconfig}`);
+  say('  try: kubectl get nodes; kubectl get svc -A');
+  notify.done(true);
+  if (pendingSignal) await stop(pendingSignal);
+  if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the cluster)');
+  return new Promise<number>(() => { /* runs until a signal */ });
+}
