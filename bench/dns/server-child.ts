@@ -35,6 +35,7 @@ class ListOnlyClient implements Client {
   update(): never { throw new Error('ListOnlyClient: update is not supported'); }
   patch(): never { throw new Error('ListOnlyClient: patch is not supported'); }
   delete(): never { throw new Error('ListOnlyClient: delete is not supported'); }
+  deleteCollection(): never { throw new Error('ListOnlyClient: deleteCollection is not supported'); }
 }
 
 async function fakeClient(spec: FixtureSpec): Promise<Client> {

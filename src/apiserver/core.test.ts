@@ -5,7 +5,7 @@ import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R } from '../api/resources.js';
-import type { WatchEvent } from '../client/client.js';
+import type { WatchEvent } from '../api/requests.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { createApiCore, type ApiCore } from './core.js';
 

@@ -11,7 +11,7 @@ import type { Event as KubeEvent, Service } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists } from '../api/errors.js';
 import { ALL_RESOURCES, R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
-import { InProcessClient } from '../client/inprocess.js';
+import { InProcessClient } from './inprocess.js';
 import type { Storage } from '../storage/storage.js';
 import { ServiceIPAllocator } from './ipallocator/allocator.js';
 import { intToIp, parseCidr } from './ipallocator/cidr.js';

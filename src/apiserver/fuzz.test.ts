@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { ALL_RESOURCES, R, type ResourceInfo } from '../api/resources.js';
-import type { PatchType } from '../client/client.js';
+import type { PatchType } from '../api/requests.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { createApiCore } from './core.js';
 

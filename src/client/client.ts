@@ -7,58 +7,15 @@
  * Errors are thrown as `ApiError` (src/api/errors.ts) in both implementations.
  */
 import type { KubeList, KubeObject } from '../api/object.js';
+import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
 
-export interface ListOptions {
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-  resourceVersion?: string;
-}
-
-export interface WatchOptions {
-  labelSelector?: string;
-  fieldSelector?: string;
-  /** Deliver events after this revision. Omitted: start from "now". */
-  resourceVersion?: string;
-  allowWatchBookmarks?: boolean;
-  timeoutSeconds?: number;
-}
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-
-export interface WatchEvent<T = KubeObject> {
-  type: WatchEventType;
-  /** For ERROR events, a Status object. */
-  object: T;
-}
-
-/** A running watch. `done` settles when the watch ends (stopped, timed out, server closed, or error). */
-export interface WatchHandle {
-  stop(): void;
-  /** Resolves with no value on a normal end; rejects with an ApiError (e.g. 410 Gone) on failure. */
-  readonly done: Promise<void>;
-}
-
-export interface WriteOptions {
-  /** 'All' = validate and default but do not persist. */
-  dryRun?: 'All';
-  fieldManager?: string;
-  /** Strict | Warn | Ignore (unknown-field handling). */
-  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
-}
-
-export type PatchType = 'application/merge-patch+json' | 'application/json-patch+json' | 'application/strategic-merge-patch+json' | 'application/apply-patch+yaml';
-
-export interface DeleteOptions extends WriteOptions {
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-  gracePeriodSeconds?: number;
-  preconditions?: { uid?: string; resourceVersion?: string };
-}
-
-/** Subresources written through the generic verbs (status, scale, binding). */
-export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize';
+// The request vocabulary lives in src/api/requests.ts (the API server speaks it too); it is
+// re-exported here because every Client user needs it next to the interface.
+export type {
+  DeleteOptions, ListOptions, PatchType, PropagationPolicy, UpdateSubresource, WatchEvent, WatchEventType, WatchHandle, WatchOptions,
+  WritableSubresource, WriteOptions,
+} from '../api/requests.js';
 
 /**
  * Reads that hand out the API server's own cached objects instead of private copies, saving a copy
@@ -87,10 +44,16 @@ export interface Client {
    * PUT. With `subresource` 'status' only status is written; 'scale' takes an autoscaling/v1 Scale;
    * 'finalize' (namespaces) writes only spec.finalizers.
    */
-  update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'status' | 'scale' | 'finalize' }): Promise<T>;
+  update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: UpdateSubresource }): Promise<T>;
   patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T>;
   /** Returns the deleted object (or the object with deletionTimestamp set when finalizers hold it). */
   delete<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
+  /**
+   * DELETE on a collection: deletes every object matching the selectors (limit/continue are
+   * ignored), each as `delete` would; objects that vanish meanwhile are skipped. Returns the list of
+   * what was deleted (or marked for deletion).
+   */
+  deleteCollection<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, listOpts?: ListOptions, opts?: DeleteOptions): Promise<KubeList<T>>;
   /** Starts a watch; events are delivered in order to `onEvent`. */
   watch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle;
 }

@@ -142,10 +142,17 @@ export class HttpClient implements Client {
     return this.request<T>('DELETE', resourcePath(res, namespace, name) + query(writeQuery(opts)), body);
   }
 
+  async deleteCollection<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, listOpts: ListOptions = {}, opts?: DeleteOptions): Promise<KubeList<T>> {
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts?.propagationPolicy, gracePeriodSeconds: opts?.gracePeriodSeconds, preconditions: opts?.preconditions };
+    const q = query({ ...writeQuery(opts), labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+    return this.request<KubeList<T>>('DELETE', resourcePath(res, namespace) + q, body);
+  }
+
   watch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
     const path = resourcePath(res, namespace) + query({
       watch: 'true', labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, resourceVersion: opts.resourceVersion,
       allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined, timeoutSeconds: opts.timeoutSeconds,
+      ...(opts.sendInitialEvents !== undefined ? { sendInitialEvents: String(opts.sendInitialEvents), resourceVersionMatch: 'NotOlderThan' } : {}),
     });
     let stopped = false;
     let req: ClientRequest | undefined;

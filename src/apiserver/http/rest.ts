@@ -188,17 +188,8 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
     case 'deletecollection': {
       const opts = await deleteOptions(ctx, req, q);
       const lo = listOptions(q);
-      delete lo.limit; delete lo.continue;
-      const list = await client.list(route.res, ns, lo);
-      const deleted: KubeObject[] = [];
-      for (const item of list.items) {
-        try {
-          deleted.push(await client.delete(route.res, item.metadata?.namespace, item.metadata!.name!, opts));
-        } catch (e) {
-          if (!(e instanceof ApiError && e.code === 404)) throw e;
-        }
-      }
-      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, { ...list, items: deleted }, q));
+      const out = await client.deleteCollection(route.res, ns, { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector }, opts);
+      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, out, q));
       return undefined;
     }
     default:

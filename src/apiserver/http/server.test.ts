@@ -17,7 +17,7 @@ import { HttpClient } from '../../client/http.js';
 import { R } from '../../api/resources.js';
 import { ApiError, gone } from '../../api/errors.js';
 import type { ExecSession, PodStreamProvider } from '../../api/streams.js';
-import type { WatchEvent } from '../../client/client.js';
+import type { WatchEvent } from '../../api/requests.js';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { ensurePki, type Pki } from '../pki/pki.js';
 import { startApiServer, type RunningApiServer } from './server.js';

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
 import { badRequest } from '../../api/errors.js';
-import type { WatchEvent, WatchHandle, WatchOptions } from '../../client/client.js';
+import type { WatchEvent, WatchHandle, WatchOptions } from '../../api/requests.js';
 import type { ResourceRoute } from './route.js';
 import type { HandlerContext } from './rest.js';
 import { responseShape } from './negotiate.js';

@@ -20,3 +20,8 @@ export function objectStorageKey(info: ResourceInfo, namespace: string | undefin
 export function cacheKeyFromStorageKey(info: ResourceInfo, key: string): string {
   return key.slice(resourcePrefix(info).length);
 }
+
+/** The watch-cache key of one object: `namespace/name` (or `name`). */
+export function objectCacheKey(info: ResourceInfo, namespace: string | undefined, name: string): string {
+  return info.namespaced ? `${namespace ?? ''}/${name}` : name;
+}

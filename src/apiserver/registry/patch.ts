@@ -8,7 +8,7 @@ import jsonpatch from 'fast-json-patch';
 import { ApiError, badRequest } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import type { PatchType } from '../../client/client.js';
+import type { PatchType } from '../../api/requests.js';
 import { strategicMergePatch } from '../semantics/strategicmerge.js';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

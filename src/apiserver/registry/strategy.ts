@@ -1,13 +1,85 @@
 /**
- * Per-kind behaviour of the generic store (Kubernetes' "strategies"): which field selectors a kind
- * supports and how they read an object, what status an object gets on create, and which fields
- * count as "spec" for metadata.generation.
+ * Per-kind behaviour of the generic store, as Kubernetes' REST strategies and store hooks carry it
+ * (PrepareForCreate / PrepareForUpdate, BeginCreate / BeginUpdate / AfterDelete, graceful deletion,
+ * field selectors). The store (store.ts) calls these at fixed points of its one write path; a kind
+ * with rules of its own overrides some of them in `strategies/<kind>.ts`, and `strategies.ts` picks
+ * the strategy of each resource. Everything here is pure or mutates only the private copy it is
+ * given, except the hooks, whose side effects (ClusterIP allocation) are undone through `Finish`.
  */
-import type { KubeObject } from '../../api/object.js';
-import { fieldsOf } from '../../api/object.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import { deepCopy, fieldsOf, type KubeObject } from '../../api/object.js';
+import type { DeleteOptions } from '../../api/requests.js';
 import type { ResourceInfo } from '../../api/resources.js';
+import { rfc3339 } from './meta.js';
 
-function dig(obj: unknown, path: string): string | undefined {
+/** What a DELETE does to the current object. */
+export type Deletion =
+  /** Remove the key now. */
+  | { kind: 'remove' }
+  /** Store this new version (deletionTimestamp, finalizers, phase) and keep the object for now. */
+  | { kind: 'mark'; obj: KubeObject }
+  /** The object is already marked as this delete asks: nothing to write. */
+  | { kind: 'unchanged' };
+
+/**
+ * Called once a write hook's storage write has succeeded (true) or failed, was a dry run or a no-op
+ * (false) — Kubernetes' FinishFunc. Undoes or keeps what the hook did. Hooks and Finish may be
+ * asynchronous (an allocation kept in storage); synchronous ones cost the write path nothing.
+ */
+export type Finish = (success: boolean) => void | Promise<void>;
+
+/** What a write hook is told about the write. */
+export interface HookOptions {
+  /** The write will not be stored (dryRun=All): allocate nothing that outlives it. */
+  dryRun: boolean;
+}
+
+/** A Finish that does nothing. */
+export const NOTHING_TO_FINISH: Finish = () => {};
+
+export interface Strategy {
+  readonly info: ResourceInfo;
+  /** Field-selector fields the kind supports (metadata.name and metadata.namespace always). */
+  readonly selectableFields: readonly string[];
+  /** Whether objects carry metadata.generation, bumped when anything but metadata and status changes. */
+  readonly tracksGeneration: boolean;
+  /** Reads field `f` of `obj` for field-selector matching ('' for unset fields, like Kubernetes). */
+  fieldValue(obj: KubeObject, f: string): string;
+  /** PrepareForCreate: what the server resets on a new object (status, spec.finalizers). Mutates `obj`. */
+  prepareForCreate(obj: KubeObject): void;
+  /** PrepareForUpdate of a main-resource write: keeps what the client may not change this way. Mutates `next`. */
+  prepareForUpdate(next: KubeObject, old: KubeObject): void;
+  /** BeginCreate: after admission, before storage (ClusterIP allocation). Mutates `obj`. */
+  beginCreate(obj: KubeObject, opts: HookOptions): Finish | Promise<Finish>;
+  /** BeginUpdate: before admission of a main-resource update (an omitted clusterIP keeps the old one). Mutates `next`. */
+  beginUpdate(next: KubeObject, old: KubeObject, opts: HookOptions): Finish | Promise<Finish>;
+  /** AfterDelete: the object left storage; free what it held (a failure is logged, never the client's). */
+  afterDelete(obj: KubeObject): void | Promise<void>;
+  /** Whether an object marked for deletion may leave storage now (nothing holds it any more). */
+  canRemove(obj: KubeObject): boolean;
+  /** What DELETE does to `cur`: remove, mark (graceful deletion, finalizers), or nothing new. */
+  deletion(cur: KubeObject, opts: DeleteOptions, now: Date): Deletion;
+  /** POST <plural>/NAME/binding: the new object, or a 409 ApiError. Absent: the kind has no binding. */
+  bind?(cur: KubeObject, target: { name: string }, now: Date): KubeObject;
+  /** PUT <plural>/NAME/finalize: the new object. Absent: the kind has no finalize subresource. */
+  finalize?(cur: KubeObject, input: KubeObject): KubeObject;
+}
+
+/** A private, mutable copy. */
+export function copyOf<T>(o: T): T {
+  return deepCopy(o);
+}
+
+/** ObjectMeta without the readonly modifiers, for the server's own private copies. */
+export type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
+/** `obj.metadata` as a mutable record (created when absent). */
+export function metaOf(obj: KubeObject): MutableMeta {
+  return ((obj as { metadata?: MutableMeta }).metadata ??= {});
+}
+
+/** The value at a dotted path, as a field selector compares it (objects as JSON). */
+export function dig(obj: unknown, path: string): string | undefined {
   let cur: unknown = obj;
   for (const p of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -17,75 +89,58 @@ function dig(obj: unknown, path: string): string | undefined {
   return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
 }
 
-const COMMON = ['metadata.name', 'metadata.namespace'];
-const EXTRA_FIELDS: Record<string, string[]> = {
-  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
-  namespaces: ['status.phase'],
-  nodes: ['spec.unschedulable'],
-  replicasets: ['status.replicas'],
-  services: [],
-};
-
-/** Field-selector fields `info` supports. */
-export function supportedFields(info: ResourceInfo): string[] {
-  return [...COMMON, ...(EXTRA_FIELDS[info.plural] ?? [])];
+/** Finalizers after applying the delete's propagationPolicy (Foreground / Orphan add one). */
+export function propagationFinalizers(existing: readonly string[] | undefined, opts: DeleteOptions): string[] {
+  const f = [...(existing ?? [])];
+  const add = opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : opts.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
+  if (add && !f.includes(add)) f.push(add);
+  return f;
 }
 
-/** Reads field `f` of `obj` for field-selector matching ('' for unset fields, like Kubernetes). */
-export function fieldValue(info: ResourceInfo, obj: KubeObject, f: string): string | undefined {
-  if (f === 'metadata.namespace' && !info.namespaced) return '';
-  if (info.plural === 'events' && f === 'source') return dig(obj, 'source.component') ?? '';
-  if (info.plural === 'pods' && f === 'spec.hostNetwork') return dig(obj, f) ?? 'false';
-  if (info.plural === 'nodes' && f === 'spec.unschedulable') return dig(obj, f) ?? 'false';
-  return dig(obj, f) ?? '';
-}
-
-/** True when the kind has a status subresource (main-resource writes keep the stored status). */
-export function hasStatusSubresource(info: ResourceInfo): boolean {
-  return info.subresources.includes('status');
-}
-
-/** Everything that is not metadata or status, as a string, for "did the spec change" checks. */
-export function specFingerprint(obj: KubeObject): string {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = fieldsOf(obj);
-  return JSON.stringify(rest);
-}
-
-/** Kinds whose objects carry metadata.generation (bumped on spec change only). */
-export function tracksGeneration(info: ResourceInfo): boolean {
-  return ['deployments', 'replicasets', 'statefulsets', 'pods', 'services', 'namespaces', 'nodes'].includes(info.plural) || info.subresources.includes('status');
-}
-
-/** Pod QoS class as Kubernetes computes it (simplified to cpu/memory requests and limits). */
-function qosClass(pod: Record<string, unknown>): string {
-  const spec = pod.spec as { containers?: unknown } | undefined;
-  const containers = Array.isArray(spec?.containers) ? spec.containers : [];
-  let any = false;
-  let guaranteed = containers.length > 0;
-  for (const c of containers) {
-    const res = (c !== null && typeof c === 'object' ? (c as { resources?: unknown }).resources : undefined) as { requests?: unknown; limits?: unknown } | undefined;
-    const req = (res && typeof res.requests === 'object' && res.requests) || {};
-    const lim = (res && typeof res.limits === 'object' && res.limits) || {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      const l = (lim as Record<string, unknown>)[r];
-      const q = (req as Record<string, unknown>)[r];
-      if (l === undefined || (q !== undefined && q !== l)) guaranteed = false;
-    }
+/**
+ * The deletion every kind starts from: with finalizers (its own, or one the propagationPolicy adds)
+ * the object is marked (deletionTimestamp, grace 0) and stays until they are gone; otherwise it is
+ * removed at once.
+ */
+export function deletionWithFinalizers(cur: KubeObject, opts: DeleteOptions, now: Date): Deletion {
+  const md = cur.metadata ?? {};
+  const finalizers = propagationFinalizers(md.finalizers, opts);
+  if (finalizers.length === 0) return { kind: 'remove' };
+  if (md.deletionTimestamp && JSON.stringify(md.finalizers ?? []) === JSON.stringify(finalizers) && md.deletionGracePeriodSeconds === 0) {
+    return { kind: 'unchanged' };
   }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+  const next = copyOf(cur);
+  next.metadata = { ...next.metadata, finalizers, deletionTimestamp: md.deletionTimestamp ?? rfc3339(now), deletionGracePeriodSeconds: 0 };
+  return { kind: 'mark', obj: next };
 }
 
-/** Status a new object starts with (Kubernetes' PrepareForCreate resets status for these kinds). */
-export function initialStatus(info: ResourceInfo, obj: KubeObject): unknown {
-  const o = fieldsOf(obj);
-  switch (info.plural) {
-    case 'pods': return { phase: 'Pending', qosClass: qosClass(o) };
-    case 'services': return { loadBalancer: {} };
-    case 'namespaces': return { phase: 'Active' };
-    case 'deployments': case 'replicasets': case 'statefulsets': return {};
-    default: return o.status;
-  }
+/** The generic strategy of `info`; per-kind strategies spread it and override what differs. */
+export function genericStrategy(info: ResourceInfo): Strategy {
+  const hasStatus = info.subresources.includes('status');
+  return {
+    info,
+    selectableFields: ['metadata.name', 'metadata.namespace'],
+    // Kinds with a status subresource are the ones whose Kubernetes strategies bump generation on
+    // spec changes (Deployments, Pods, Services, Namespaces, Nodes...).
+    tracksGeneration: hasStatus,
+    fieldValue(obj, f) {
+      if (f === 'metadata.namespace' && !info.namespaced) return '';
+      return dig(obj, f) ?? '';
+    },
+    prepareForCreate() {},
+    prepareForUpdate(next, old) {
+      // With a status subresource, main-resource writes keep the stored status.
+      if (!hasStatus) return;
+      const st = fieldsOf(old).status;
+      if (st === undefined) delete fieldsOf(next).status; else fieldsOf(next).status = copyOf(st);
+    },
+    beginCreate: () => NOTHING_TO_FINISH,
+    beginUpdate: () => NOTHING_TO_FINISH,
+    afterDelete() {},
+    canRemove(obj) {
+      const md = obj.metadata ?? {};
+      return !!md.deletionTimestamp && (md.finalizers?.length ?? 0) === 0 && (md.deletionGracePeriodSeconds ?? 0) === 0;
+    },
+    deletion: deletionWithFinalizers,
+  };
 }

@@ -8,10 +8,11 @@
  * event's `cur` / `prev`) is deep-frozen, so in-process readers may share it (shared reads) and an
  * accidental write throws instead of changing what every reader sees.
  */
+import { notFound } from '../../api/errors.js';
 import { deepCopy, deepFreeze, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { Storage, StorageEvent, StorageWatch } from '../../storage/storage.js';
-import { cacheKeyFromStorageKey, resourcePrefix } from './keys.js';
+import { cacheKeyFromStorageKey, objectCacheKey, resourcePrefix } from './keys.js';
 
 /**
  * A cached object: the parsed object (frozen once in the cache) and its JSON with resourceVersion included.
@@ -123,6 +124,11 @@ export class WatchCache {
     return () => this.resetListeners.delete(fn);
   }
 
+  /** The cached object `namespace/name` (namespace ignored for cluster-scoped resources). */
+  get(namespace: string | undefined, name: string): CachedObject | undefined {
+    return this.objects.get(objectCacheKey(this.info, namespace, name));
+  }
+
   /** Subscribes to live events (delivered synchronously — listeners must not write). */
   subscribe(fn: (ev: CacheEvent) => void): () => void {
     this.listeners.add(fn);
@@ -182,5 +188,38 @@ export class WatchCache {
         console.error(`watch cache ${this.info.plural}: listener failed:`, err);
       }
     }
+  }
+}
+
+/** The watch caches of every served resource: loaded together at start, stopped together. */
+export class WatchCaches {
+  private readonly caches = new Map<ResourceInfo, WatchCache>();
+
+  constructor(private readonly storage: Storage, private readonly capacity = 1000) {}
+
+  /** Loads each resource's cache from storage and starts its storage watch. */
+  async start(resources: readonly ResourceInfo[]): Promise<void> {
+    await Promise.all(resources.map(async (info) => {
+      const c = new WatchCache(info, this.storage, this.capacity);
+      await c.start();
+      this.caches.set(info, c);
+    }));
+  }
+
+  /** The cache of `info` (matched by identity, else by group and plural); 404 when it is not served. */
+  of(info: ResourceInfo): WatchCache {
+    const c = this.caches.get(info) ?? [...this.caches.entries()].find(([k]) => k.plural === info.plural && k.group === info.group)?.[1];
+    if (!c) throw notFound({ group: info.group, plural: info.plural }, '');
+    return c;
+  }
+
+  /** Forgets retained events up to `rev` in every cache. */
+  compact(rev: number): void {
+    for (const c of this.caches.values()) c.compact(rev);
+  }
+
+  /** Stops every storage watch. */
+  stop(): void {
+    for (const c of this.caches.values()) c.stop();
   }
 }

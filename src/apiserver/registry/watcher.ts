@@ -8,7 +8,7 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { groupVersion } from '../../api/resources.js';
-import type { WatchEvent, WatchHandle } from '../../client/client.js';
+import type { WatchEvent, WatchHandle } from '../../api/requests.js';
 import type { CacheEvent, CachedObject } from './watchcache.js';
 
 export type ObjectFilter = (obj: KubeObject) => boolean;
@@ -56,6 +56,15 @@ export class ApiWatcher implements WatchHandle {
   /** The object an event carries: shared, or the watcher's private copy. */
   private objectOf(c: CachedObject): KubeObject {
     return this.shared ? c.obj : c.copy();
+  }
+
+  /**
+   * The BOOKMARK that ends the initial events of a watch-list request (sendInitialEvents=true):
+   * annotated `k8s.io/initial-events-end: "true"`, at the revision the initial state was taken.
+   */
+  initialEventsEnd(rv: number): void {
+    const b = this.bookmark(rv);
+    this.push({ type: 'BOOKMARK', object: { ...b, metadata: { ...b.metadata, annotations: { 'k8s.io/initial-events-end': 'true' } } } });
   }
 
   /** Sends the synthetic ADDED events of an initial state. */

@@ -76,6 +76,16 @@ export class FakeClient implements Client {
     return structuredClone(o) as T;
   }
 
+  /** Deletes every object of `res` (in `ns`); selectors are ignored, like the rest of this fake. */
+  async deleteCollection<T extends KubeObject>(res: ResourceInfo, ns: string | undefined): Promise<KubeList<T>> {
+    const items: T[] = [];
+    for (const o of [...this.bucket(res).values()]) {
+      if (ns && o.metadata?.namespace !== ns) continue;
+      items.push(await this.delete<T>(res, o.metadata?.namespace, o.metadata?.name ?? ''));
+    }
+    return { apiVersion: 'v1', kind: `${res.kind}List`, metadata: { resourceVersion: String(this.rev) }, items };
+  }
+
   watch<T extends KubeObject>(res: ResourceInfo, ns: string | undefined, _opts: unknown, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
     let end!: () => void;
     const done = new Promise<void>((r) => { end = r; });

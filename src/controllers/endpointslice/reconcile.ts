@@ -16,7 +16,7 @@ import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/dis
 import { deepCopy } from '../../api/object.js';
 import { isPodReady, isPodTerminal } from '../util/pods.js';
 import { matchesServiceSelector } from '../util/selectors.js';
-import { generateName } from '../util/names.js';
+import { generateName } from '../../api/generatename.js';
 import { endpointPorts, portsKey } from './ports.js';
 
 /** Label naming the Service a slice belongs to. */

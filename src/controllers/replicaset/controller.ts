@@ -12,7 +12,7 @@ import { R } from '../../api/resources.js';
 import type { ControllerContext } from '../context.js';
 import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
-import { generateName } from '../util/names.js';
+import { generateName } from '../../api/generatename.js';
 import { controllerRef } from '../util/pods.js';
 import { matchesLabelSelector, requiredPairs } from '../util/selectors.js';
 import { planReplicaSet, statusChanged } from './plan.js';

@@ -1,27 +1,14 @@
-/** Generated names, in the alphabet Kubernetes uses for `generateName` (k8s.io/apimachinery/pkg/util/rand). */
-import { randomInt } from 'node:crypto';
-
-/** Consonants and digits that cannot spell words (rand.alphanums). */
-export const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** `n` random characters from SAFE_ALPHABET. */
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += SAFE_ALPHABET[randomInt(SAFE_ALPHABET.length)];
-  return s;
-}
+/**
+ * Names controllers derive: pod-template-hash encoding and hashing (Kubernetes' controller
+ * helpers). Random generated names come from src/api/generatename.ts.
+ */
+import { SAFE_ALPHABET } from '../../api/generatename.js';
 
 /** rand.SafeEncodeString: maps every byte of `s` into SAFE_ALPHABET (used for pod-template-hash). */
 export function safeEncodeString(s: string): string {
   let out = '';
   for (const ch of Buffer.from(s)) out += SAFE_ALPHABET[ch % SAFE_ALPHABET.length];
   return out;
-}
-
-/** `prefix + 5 random chars`, trimmed as names.SimpleNameGenerator does (63 chars max). */
-export function generateName(prefix: string): string {
-  const max = 63 - 5;
-  return (prefix.length > max ? prefix.slice(0, max) : prefix) + randomSuffix(5);
 }
 
 /** The FNV-1a 32-bit offset basis: the hash of nothing. */

@@ -3,9 +3,9 @@ import { it } from 'node:test';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
 import { R } from '../api/resources.js';
-import { createApiCore } from '../apiserver/core.js';
+import { createApiCore } from './core.js';
 import { MemoryStorage } from '../storage/memory.js';
-import { Informer } from './informer.js';
+import { Informer } from '../client/informer.js';
 
 it('in-process client drives an Informer: list, then adds/updates/deletes in order; returns private copies', async (t) => {
   const storage = new MemoryStorage();

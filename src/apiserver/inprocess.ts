@@ -1,6 +1,7 @@
 /**
  * The in-process Client: calls the API server's registry directly (no HTTP, no serialization on the
- * way in). Same contract and errors (ApiError) as the HTTP client. Objects returned are private
+ * way in). It lives in the API server because it is the registry's own client: components get it
+ * as a `Client` (src/client/client.ts) and never import this file. Same contract and errors (ApiError) as the HTTP client. Objects returned are private
  * copies the caller may keep — except from `listShared` / `watchShared` (`SharedReads`), which hand
  * out the watch cache's own deep-frozen objects; objects passed in are never retained or mutated.
  *
@@ -8,9 +9,10 @@
  * wire semantics (ADDED for every current object first); "N" = changes after N (410 Gone when too old).
  */
 import type { KubeList, KubeObject } from '../api/object.js';
+import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
-import type { Registry, UpdateSubresource } from '../apiserver/registry/registry.js';
-import type { Client, DeleteOptions, ListOptions, PatchType, SharedReads, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
+import type { Client, SharedReads } from '../client/client.js';
+import type { Registry } from './registry/registry.js';
 
 export class InProcessClient implements Client, SharedReads {
   constructor(private readonly registry: Registry) {}
@@ -45,7 +47,7 @@ export class InProcessClient implements Client, SharedReads {
     return this.registry.delete<T>(res, namespace, name, opts);
   }
 
-  /** DELETE on a collection (not part of the Client interface; the HTTP layer and GC use it). */
+  /** DELETE on a collection: every object matching the selectors, each deleted as `delete` would. */
   deleteCollection<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, listOpts?: ListOptions, opts?: DeleteOptions): Promise<KubeList<T>> {
     return this.registry.deleteCollection<T>(res, namespace, listOpts, opts);
   }

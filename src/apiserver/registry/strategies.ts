@@ -1,0 +1,43 @@
+/**
+ * Which strategy each resource uses: the kinds with rules of their own (strategies/<kind>.ts), the
+ * generic one for the rest. One Strategy object per resource, built once.
+ */
+import type { ResourceInfo } from '../../api/resources.js';
+import type { ServiceIPs } from '../ipallocator/service.js';
+import { workloadStrategy } from './strategies/apps.js';
+import { eventStrategy } from './strategies/events.js';
+import { namespaceStrategy } from './strategies/namespaces.js';
+import { nodeStrategy } from './strategies/nodes.js';
+import { podStrategy } from './strategies/pods.js';
+import { serviceStrategy } from './strategies/services.js';
+import { genericStrategy, type Strategy } from './strategy.js';
+
+export interface StrategyDeps {
+  /** ClusterIP allocation for Services (absent: Services get no IP — unit tests only). */
+  serviceIPs?: ServiceIPs;
+}
+
+type Factory = (info: ResourceInfo, deps: StrategyDeps) => Strategy;
+
+/** Core-group and apps kinds with their own rules, by group/plural. */
+const KINDS: Record<string, Factory> = {
+  '/pods': (info) => podStrategy(info),
+  '/services': (info, deps) => serviceStrategy(info, deps.serviceIPs),
+  '/namespaces': (info) => namespaceStrategy(info),
+  '/nodes': (info) => nodeStrategy(info),
+  '/events': (info) => eventStrategy(info),
+  'apps/deployments': (info) => workloadStrategy(info),
+  'apps/replicasets': (info) => workloadStrategy(info, ['status.replicas']),
+  'apps/statefulsets': (info) => workloadStrategy(info),
+};
+
+/** Returns the lookup `info → Strategy` for one registry. */
+export function strategies(deps: StrategyDeps): (info: ResourceInfo) => Strategy {
+  const built = new Map<string, Strategy>();
+  return (info) => {
+    const key = `${info.group}/${info.plural}`;
+    let s = built.get(key);
+    if (!s) built.set(key, s = (KINDS[key] ?? genericStrategy)(info, deps));
+    return s;
+  };
+}
