@@ -3,10 +3,10 @@ import type { ServerResponse } from 'node:http';
 import { ApiError, internalError } from '../../api/errors.js';
 
 /** Sends `body` as JSON with `code`. Safe to call on a response whose client already left. */
-export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) { if (!res.writableEnded) res.end(); return; }
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
 }
 
@@ -16,8 +16,9 @@ export function toApiError(e: unknown): ApiError {
   return internalError(e instanceof Error ? e.message : String(e));
 }
 
-/** Sends the Status of an error. */
+/** Sends the Status of an error (with Retry-After when it says when to retry, as Kubernetes does). */
 export function sendError(res: ServerResponse, e: unknown): void {
   const err = toApiError(e);
-  sendJson(res, err.code, err.toStatus());
+  const retry = err.details?.retryAfterSeconds;
+  sendJson(res, err.code, err.toStatus(), 'application/json', retry ? { 'Retry-After': String(retry) } : {});
 }
