@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from './errors.js';
-import { labelSelectorFromLabelSelector, parseFieldSelector, parseLabelSelector, selectorFromSet } from './selectors.js';
+import {
+  labelSelectorFromLabelSelector, matchesLabelSelector, matchesServiceSelector, parseFieldSelector, parseLabelSelector, requiredPairs, selectorFromSet,
+} from './selectors.js';
 
 const L = { app: 'web', tier: 'fe', env: 'prod' };
 
@@ -55,5 +57,37 @@ describe('field selectors', () => {
   });
   it('bad syntax is a 400', () => {
     assert.throws(() => parseFieldSelector('metadata.name'), (e: unknown) => e instanceof ApiError && e.code === 400 && e.message === "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+  });
+});
+
+describe('direct matching of metav1.LabelSelector and Service selectors (the controllers\' form)', () => {
+  it('service selectors: empty or missing matches nothing; all pairs required', () => {
+    assert.equal(matchesServiceSelector(undefined, { a: '1' }), false);
+    assert.equal(matchesServiceSelector({}, { a: '1' }), false);
+    assert.equal(matchesServiceSelector({ a: '1' }, { a: '1', b: '2' }), true);
+    assert.equal(matchesServiceSelector({ a: '1', b: '3' }, { a: '1', b: '2' }), false);
+  });
+
+  const cases: [string, Parameters<typeof matchesLabelSelector>[0], Record<string, string> | undefined, boolean][] = [
+    ['missing selector matches nothing', undefined, { a: '1' }, false],
+    ['empty selector matches everything', {}, { a: '1' }, true],
+    ['matchLabels', { matchLabels: { a: '1' } }, { a: '1' }, true],
+    ['In', { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'qa'] }] }, { env: 'qa' }, true],
+    ['In without the key', { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }] }, {}, false],
+    ['NotIn without the key', { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, {}, true],
+    ['NotIn hit', { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, { env: 'prod' }, false],
+    ['Exists', { matchExpressions: [{ key: 'env', operator: 'Exists' }] }, { env: '' }, true],
+    ['DoesNotExist', { matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, { env: 'x' }, false],
+  ];
+  for (const [name, sel, labels, want] of cases) it(`label selector: ${name}`, () => assert.equal(matchesLabelSelector(sel, labels), want));
+
+  it('requiredPairs from both selector shapes', () => {
+    assert.deepEqual(requiredPairs({ app: 'x' }), ['app=x']);
+    assert.deepEqual(requiredPairs({ matchLabels: { app: 'x' }, matchExpressions: [] }), ['app=x']);
+    assert.deepEqual(requiredPairs(undefined), []);
+  });
+
+  it('agrees with the validated form (labelSelectorFromLabelSelector) on every case', () => {
+    for (const [name, sel, labels, want] of cases) assert.equal(labelSelectorFromLabelSelector(sel).matches(labels), want, name);
   });
 });

@@ -1,10 +1,14 @@
 /**
  * Label and field selectors, with the grammar and error wording of k8s.io/apimachinery/pkg/labels
- * and pkg/fields. Parse errors are 400 BadRequest ApiErrors.
+ * and pkg/fields. Parse errors are 400 BadRequest ApiErrors. The one label matcher of the project:
+ * every form below evaluates its requirements with `requirementHolds`.
  *
- *   parseLabelSelector('app=web,tier in (fe,be),!canary').matches(labels)
- *   labelSelectorFromLabelSelector(deployment.spec.selector)   // matchLabels + matchExpressions
- *   selectorFromSet(service.spec.selector)                     // Service selectors (an empty set matches nothing... see doc)
+ *   parseLabelSelector('app=web,tier in (fe,be),!canary').matches(labels)   // the wire form (list/watch)
+ *   matchesLabelSelector(deployment.spec.selector, labels)   // metav1.LabelSelector, no parsing, no allocation (controllers' hot loops)
+ *   matchesServiceSelector(service.spec.selector, labels)    // a Service's map: empty or absent matches nothing
+ *   labelSelectorFromLabelSelector(deployment.spec.selector) // metav1.LabelSelector → validated LabelSelector (Scale's status.selector)
+ *   selectorFromSet(service.spec.selector)                   // map → LabelSelector (an empty set matches everything)
+ *   requiredPairs(selector)                                  // the k=v pairs a match must carry (label-index lookups)
  *   parseFieldSelector('metadata.name=x,status.phase!=Running').matches((field) => value)
  */
 import type { LabelSelector as LabelSelectorSpec } from 'kubernetes-types/meta/v1.js';
@@ -46,15 +50,64 @@ function checkValue(key: string, i: number, value: string): void {
   }
 }
 
-function requirementMatches(r: LabelRequirement, labels: Record<string, string> | undefined): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = has ? labels![r.key] : undefined;
-  switch (r.op) {
+type Labels = Readonly<Record<string, string>> | undefined | null;
+
+/**
+ * The one label matcher: whether `labels` satisfy the requirement `key op values` (labels
+ * Requirement.Matches). `values` may be a single string for `=` and `!=`, which saves an array per
+ * check in the controllers' loops.
+ */
+export function requirementHolds(labels: Labels, key: string, op: LabelOperator, values: string | readonly string[]): boolean {
+  const has = labels !== undefined && labels !== null && Object.prototype.hasOwnProperty.call(labels, key);
+  const hit = has && (typeof values === 'string' ? labels![key] === values : values.includes(labels![key]!));
+  switch (op) {
     case 'exists': return has;
     case '!exists': return !has;
-    case '=': case 'in': return has && r.values.includes(v!);
-    case '!=': case 'notin': return !has || !r.values.includes(v!);
+    case '=': case 'in': return hit;
+    case '!=': case 'notin': return !hit;
   }
+}
+
+const EXPRESSION_OPS: Record<string, LabelOperator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' };
+
+/**
+ * True when `labels` satisfy a metav1.LabelSelector, as metav1.LabelSelectorAsSelector defines it:
+ * an absent selector matches nothing, an empty one everything; an unknown operator matches nothing.
+ * Reads the selector as it is (no validation, no allocation), for the controllers' hot loops.
+ */
+export function matchesLabelSelector(sel: LabelSelectorSpec | undefined | null, labels: Labels): boolean {
+  if (!sel) return false;
+  const ml = sel.matchLabels;
+  if (ml) for (const k in ml) if (!requirementHolds(labels, k, '=', ml[k]!)) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const op = EXPRESSION_OPS[e.operator];
+    if (op === undefined || !requirementHolds(labels, e.key, op, e.values ?? [])) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `labels` carry every pair of a Service's selector map. An empty or absent selector
+ * matches nothing: a Service without a selector has user-managed endpoints, so Kubernetes' endpoint
+ * controllers select no Pods for it (labels.SelectorFromSet alone would match everything).
+ */
+export function matchesServiceSelector(selector: Readonly<Record<string, string>> | undefined | null, labels: Labels): boolean {
+  if (!selector) return false;
+  let any = false;
+  for (const k in selector) {
+    any = true;
+    if (!requirementHolds(labels, k, '=', selector[k]!)) return false;
+  }
+  return any;
+}
+
+/** The `k=v` pairs every matching object must carry (to look candidates up in a label index). */
+export function requiredPairs(selector: LabelSelectorSpec | Readonly<Record<string, string>> | undefined | null): string[] {
+  if (!selector) return [];
+  const ml = ('matchLabels' in selector || 'matchExpressions' in selector)
+    ? (selector as LabelSelectorSpec).matchLabels ?? {}
+    : selector as Record<string, string>;
+  return Object.entries(ml).map(([k, v]) => `${k}=${v}`);
 }
 
 function requirementString(r: LabelRequirement): string {
@@ -76,7 +129,7 @@ export function newLabelSelector(reqs: LabelRequirement[]): LabelSelector {
   const requirements = [...reqs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return {
     requirements,
-    matches: (labels) => requirements.every((r) => requirementMatches(r, labels)),
+    matches: (labels) => requirements.every((r) => requirementHolds(labels, r.key, r.op, r.values)),
     empty: () => requirements.length === 0,
     toString: () => requirements.map(requirementString).join(','),
   };
@@ -160,13 +213,9 @@ export function labelSelectorFromLabelSelector(sel: LabelSelectorSpec | undefine
   const reqs: LabelRequirement[] = [];
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key: k, op: '=', values: [v] });
   for (const e of sel.matchExpressions ?? []) {
-    switch (e.operator) {
-      case 'In': reqs.push({ key: e.key, op: 'in', values: e.values ?? [] }); break;
-      case 'NotIn': reqs.push({ key: e.key, op: 'notin', values: e.values ?? [] }); break;
-      case 'Exists': reqs.push({ key: e.key, op: 'exists', values: [] }); break;
-      case 'DoesNotExist': reqs.push({ key: e.key, op: '!exists', values: [] }); break;
-      default: throw badRequest(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
-    }
+    const op = EXPRESSION_OPS[e.operator];
+    if (op === undefined) throw badRequest(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
+    reqs.push({ key: e.key, op, values: op === 'exists' || op === '!exists' ? [] : e.values ?? [] });
   }
   return newLabelSelector(reqs);
 }

@@ -7,7 +7,8 @@ import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { type FieldPath, forbidden, invalidField, nonNegative, notSupported, path, required } from './field.js';
-import { selectorIsEmpty, selectorMatches, sortedMap, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import { matchesLabelSelector } from '../../api/selectors.js';
+import { selectorIsEmpty, sortedMap, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { isValidPercent, nameIsDNSSubdomain } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
 
@@ -22,7 +23,7 @@ function validateSelector(sel: LabelSelector | undefined, p: FieldPath, emptyMsg
 function validateTemplateForSelector(t: PodTemplateSpec | undefined, sel: LabelSelector | undefined, p: FieldPath, owner: string): FieldError[] {
   if (!t) return [required(p)];
   const errs: FieldError[] = [];
-  if (!selectorIsEmpty(sel) && !selectorMatches(sel, t.metadata?.labels)) {
+  if (!selectorIsEmpty(sel) && !matchesLabelSelector(sel, t.metadata?.labels)) {
     errs.push(invalidField(p.child('metadata', 'labels'), sortedMap(t.metadata?.labels), '`selector` does not match template `labels`'));
   }
   errs.push(...validatePodTemplateSpec(t, p));

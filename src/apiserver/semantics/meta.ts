@@ -150,24 +150,6 @@ export function selectorIsEmpty(sel: LabelSelector | undefined): boolean {
   return !sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
 }
 
-/** Whether `labels` satisfy the selector (matchLabels AND every matchExpression). */
-export function selectorMatches(sel: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const r of sel?.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, r.key);
-    const vals = r.values ?? [];
-    switch (r.operator) {
-      case 'In': if (!has || !vals.includes(l[r.key])) return false; break;
-      case 'NotIn': if (has && vals.includes(l[r.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
-
 /** The same value rendered as Kubernetes renders labels: a map with sorted keys (json.Marshal). */
 export function sortedMap(m: Record<string, string> | undefined): Record<string, string> | null {
   if (!m) return null;

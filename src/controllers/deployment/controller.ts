@@ -13,7 +13,7 @@ import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
 import { StaleCacheError } from '../errors.js';
 import { controllerRef } from '../util/pods.js';
-import { matchesLabelSelector } from '../util/selectors.js';
+import { matchesLabelSelector } from '../../api/selectors.js';
 import { ANNOTATION_REVISION, deploymentStatusChanged, ownedReplicaSets, planDeployment } from './plan.js';
 
 export class DeploymentController extends KeyedController {

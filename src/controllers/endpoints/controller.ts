@@ -10,7 +10,7 @@ import { R } from '../../api/resources.js';
 import type { ControllerContext } from '../context.js';
 import { KeyedController } from '../keyed.js';
 import { StaleCacheError } from '../errors.js';
-import { requiredPairs } from '../util/selectors.js';
+import { requiredPairs } from '../../api/selectors.js';
 import { WriteTracker } from '../util/tracker.js';
 import { podEndpointRelevantChange, servicesForPods } from '../util/servicepods.js';
 import { reconcileEndpoints } from './reconcile.js';

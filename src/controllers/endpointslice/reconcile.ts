@@ -15,7 +15,7 @@ import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { deepCopy } from '../../api/object.js';
 import { isPodReady, isPodTerminal } from '../util/pods.js';
-import { matchesServiceSelector } from '../util/selectors.js';
+import { matchesServiceSelector } from '../../api/selectors.js';
 import { generateName } from '../../api/generatename.js';
 import { endpointPorts, portsKey } from './ports.js';
 

@@ -14,7 +14,7 @@ import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
 import { generateName } from '../../api/generatename.js';
 import { controllerRef } from '../util/pods.js';
-import { matchesLabelSelector, requiredPairs } from '../util/selectors.js';
+import { matchesLabelSelector, requiredPairs } from '../../api/selectors.js';
 import { planReplicaSet, statusChanged } from './plan.js';
 
 /** Outstanding creates/deletes per controller key, cleared as the informer observes them. */

@@ -5,7 +5,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
-import { matchesLabelSelector } from '../util/selectors.js';
+import { matchesLabelSelector } from '../../api/selectors.js';
 import { controllerRef, isPodActive, isPodAvailable, isPodReady } from '../util/pods.js';
 
 export interface ReplicaSetPlan {

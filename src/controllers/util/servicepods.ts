@@ -2,7 +2,7 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { objectKey } from '../../api/object.js';
 import type { CacheIndex } from '../informers.js';
-import { matchesServiceSelector } from './selectors.js';
+import { matchesServiceSelector } from '../../api/selectors.js';
 
 /** Keys of Services in the Pod's namespace whose selector matches any of `pods`' labels. */
 export function servicesForPods(services: CacheIndex<Service>, ...pods: (Pod | undefined)[]): string[] {
