@@ -2,10 +2,13 @@
 import type { ServerResponse } from 'node:http';
 import { ApiError, internalError } from '../../api/errors.js';
 
-/** Sends `body` as JSON with `code`. Safe to call on a response whose client already left. */
-export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
+/**
+ * Sends `body` as JSON with `code` (indented as Go's json.MarshalIndent does when `pretty`). Safe to
+ * call on a response whose client already left.
+ */
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}, pretty = false): void {
   if (res.headersSent || res.destroyed) { if (!res.writableEnded) res.end(); return; }
-  const text = JSON.stringify(body);
+  const text = pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private', ...headers });
   res.end(text);
 }

@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
 import { ApiError, badRequest } from '../../api/errors.js';
-import type { Client, DeleteOptions, ListOptions, PatchType, WriteOptions } from '../../client/client.js';
+import { PATCH_TYPES, type DeleteOptions, type PatchType, type UpdateSubresource } from '../../api/requests.js';
+import type { Client } from '../../client/client.js';
+import { deleteOptions, listOptions, patchOptions, prettyParam, writeOptions } from './query.js';
 import type { ResourceRoute } from './route.js';
 import { readBody, decodeBody, mediaType } from './body.js';
 import { responseShape } from './negotiate.js';
@@ -19,41 +21,6 @@ export interface HandlerContext {
   client: Client;
   ext: ServerExtensions;
   bodyLimit: number;
-}
-
-const PATCH_TYPES = new Set<string>(['application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']);
-
-/** List options from the query (limit/continue/selectors/resourceVersion). */
-export function listOptions(q: URLSearchParams): ListOptions {
-  const o: ListOptions = {};
-  const ls = q.get('labelSelector'); if (ls) o.labelSelector = ls;
-  const fs = q.get('fieldSelector'); if (fs) o.fieldSelector = fs;
-  const lim = q.get('limit');
-  if (lim) {
-    const n = Number(lim);
-    if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for limit: "${lim}"`);
-    if (n > 0) o.limit = n;
-  }
-  const c = q.get('continue'); if (c) o.continue = c;
-  const rv = q.get('resourceVersion'); if (rv) o.resourceVersion = rv;
-  return o;
-}
-
-/** Write options from the query (dryRun, fieldManager, fieldValidation). */
-export function writeOptions(q: URLSearchParams): WriteOptions {
-  const o: WriteOptions = {};
-  const dry = q.getAll('dryRun');
-  if (dry.length) {
-    if (dry.some((d) => d !== 'All')) throw badRequest(`Invalid dry run value: ${dry.find((d) => d !== 'All')}; supported values: All`);
-    o.dryRun = 'All';
-  }
-  const fm = q.get('fieldManager'); if (fm) o.fieldManager = fm;
-  const fv = q.get('fieldValidation');
-  if (fv) {
-    if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fv}"`);
-    o.fieldValidation = fv;
-  }
-  return o;
 }
 
 function asObject(body: unknown): KubeObject {
@@ -78,30 +45,13 @@ function reconcileIdentity(route: ResourceRoute, obj: KubeObject, needName: bool
   }
 }
 
-/** Parses DeleteOptions from a body (may be empty) and query parameters (which win when both given). */
-async function deleteOptions(ctx: HandlerContext, req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+/** DeleteOptions from the body (may be empty) and the query (query.ts has the rules). */
+async function readDeleteOptions(ctx: HandlerContext, req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req, ctx.bodyLimit);
-  let o: DeleteOptions = {};
-  if (buf.length && buf.toString('utf8').trim() !== '') {
-    const b = asObject(decodeBody(buf, req.headers['content-type'] || 'application/json')) as Record<string, unknown>;
-    o = {};
-    if (b.propagationPolicy !== undefined) o.propagationPolicy = b.propagationPolicy as DeleteOptions['propagationPolicy'];
-    if (b.gracePeriodSeconds !== undefined) o.gracePeriodSeconds = b.gracePeriodSeconds as number;
-    if (b.preconditions !== undefined) o.preconditions = b.preconditions as DeleteOptions['preconditions'];
-    if (Array.isArray(b.dryRun) && b.dryRun.includes('All')) o.dryRun = 'All';
-  }
-  Object.assign(o, writeOptions(q));
-  const pp = q.get('propagationPolicy'); if (pp) o.propagationPolicy = pp as DeleteOptions['propagationPolicy'];
-  const gp = q.get('gracePeriodSeconds');
-  if (gp) {
-    const n = Number(gp);
-    if (!Number.isInteger(n)) throw badRequest(`invalid value for gracePeriodSeconds: "${gp}"`);
-    o.gracePeriodSeconds = n;
-  }
-  if (o.propagationPolicy && !['Background', 'Foreground', 'Orphan'].includes(o.propagationPolicy)) {
-    throw badRequest(`propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
-  }
-  return o;
+  const body = buf.length && buf.toString('utf8').trim() !== ''
+    ? asObject(decodeBody(buf, req.headers['content-type'] || 'application/json')) as Record<string, unknown>
+    : undefined;
+  return deleteOptions(body, q);
 }
 
 /**
@@ -125,46 +75,48 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
   const { client } = ctx;
   const shape = responseShape(req.headers.accept);
   const ns = route.res.namespaced ? route.namespace : undefined;
+  const pretty = prettyParam(q);
+  const send = (code: number, body: unknown): void => sendJson(res, code, body, 'application/json', {}, pretty);
   switch (route.verb) {
     case 'get': {
       const sub = route.subresource === 'status' || route.subresource === 'scale' ? route.subresource : undefined;
       const obj = await client.get(route.res, ns, route.name!, sub);
-      sendJson(res, 200, sub === 'scale' ? obj : shapeObject(ctx.ext, shape, route.res, obj, q));
+      send(200, sub === 'scale' ? obj : shapeObject(ctx.ext, shape, route.res, obj, q));
       return undefined;
     }
     case 'list': {
       const list = await client.list(route.res, ns, listOptions(q));
-      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, list, q));
+      send(200, shapeList(ctx.ext, shape, route.res, list, q));
       return undefined;
     }
     case 'create': {
+      const wo = writeOptions(q, 'CreateOptions');
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
-      const wo = writeOptions(q);
       if (route.subresource === 'binding') {
         reconcileIdentity({ ...route, name: undefined }, obj, false);
         const out = await client.create(route.res, ns, obj, { ...wo, subresource: 'binding', name: route.name });
-        sendJson(res, 201, out);
+        send(201, out);
         return out;
       }
       reconcileIdentity(route, obj, false);
       checkUnknownFields(ctx, route, obj, wo.fieldValidation, res);
       const out = await client.create(route.res, ns, obj, wo);
-      sendJson(res, 201, shapeObject(ctx.ext, shape, route.res, out, q));
+      send(201, shapeObject(ctx.ext, shape, route.res, out, q));
       return out;
     }
     case 'update': {
+      const wo = writeOptions(q, 'UpdateOptions');
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
       reconcileIdentity(route, obj, true);
-      // 'finalize' (namespaces) is passed through as a subresource the core understands.
-      const sub = route.subresource as 'status' | 'scale' | undefined;
-      checkUnknownFields(ctx, route, obj, q.get('fieldValidation') ?? undefined, res);
-      const out = await client.update(route.res, ns, obj, { ...writeOptions(q), subresource: sub });
-      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
+      const sub = route.subresource as UpdateSubresource | undefined;
+      checkUnknownFields(ctx, route, obj, wo.fieldValidation, res);
+      const out = await client.update(route.res, ns, obj, { ...wo, subresource: sub });
+      send(200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
       return out;
     }
     case 'patch': {
       const ct = mediaType(req.headers['content-type']);
-      if (!PATCH_TYPES.has(ct)) {
+      if (!(PATCH_TYPES as readonly string[]).includes(ct)) {
         throw new ApiError(415, 'UnsupportedMediaType',
           `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
       }
@@ -173,23 +125,22 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
         throw badRequest(ct === 'application/json-patch+json' ? 'the JSON patch must be an array of operations' : 'the patch must be a JSON object');
       }
       const sub = route.subresource as 'status' | 'scale' | undefined;
-      const wo = writeOptions(q);
+      const wo = patchOptions(q, ct as PatchType);
       if (ct !== 'application/json-patch+json') checkUnknownFields(ctx, route, patch, wo.fieldValidation, res);
-      const force = q.get('force');
-      const out = await client.patch(route.res, ns, route.name!, ct as PatchType, patch, { ...wo, subresource: sub, ...(force ? { force: force === 'true' } : {}) });
-      sendJson(res, 200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
+      const out = await client.patch(route.res, ns, route.name!, ct as PatchType, patch, { ...wo, subresource: sub });
+      send(200, sub === 'scale' ? out : shapeObject(ctx.ext, shape, route.res, out, q));
       return out;
     }
     case 'delete': {
-      const out = await client.delete(route.res, ns, route.name!, await deleteOptions(ctx, req, q));
-      sendJson(res, 200, shapeObject(ctx.ext, shape, route.res, out, q));
+      const out = await client.delete(route.res, ns, route.name!, await readDeleteOptions(ctx, req, q));
+      send(200, shapeObject(ctx.ext, shape, route.res, out, q));
       return out;
     }
     case 'deletecollection': {
-      const opts = await deleteOptions(ctx, req, q);
+      const opts = await readDeleteOptions(ctx, req, q);
       const lo = listOptions(q);
       const out = await client.deleteCollection(route.res, ns, { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector }, opts);
-      sendJson(res, 200, shapeList(ctx.ext, shape, route.res, out, q));
+      send(200, shapeList(ctx.ext, shape, route.res, out, q));
       return undefined;
     }
     default:

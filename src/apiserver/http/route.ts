@@ -36,7 +36,8 @@ const STREAMING = new Set(['log', 'exec', 'attach', 'portforward']);
  * Parses `pathname` (no query) + method into a ResourceRoute. Returns undefined when the path is not
  * under /api or /apis resource space (discovery documents, /version, ... are served elsewhere).
  * Throws ApiError 404 for an unknown resource/subresource, 405 for a verb the path does not allow.
- * `watchParam` is the `?watch=` query flag.
+ * `watchParam` is the `?watch=` query flag: it turns a GET of a collection into a watch (a GET of a
+ * named object stays a get, as in Kubernetes' RequestInfo; the /watch/ prefix watches one object).
  */
 export function parseResourcePath(method: string, pathname: string, watchParam = false): ResourceRoute | undefined {
   let parts: string[];
@@ -71,7 +72,7 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
   if (name === '') throw notFoundPath();
 
   const m = method.toUpperCase();
-  const watch = watchPrefix || watchParam;
+  const watch = watchPrefix || (watchParam && name === undefined);
   let verb: Verb;
   if (subresource && STREAMING.has(subresource)) {
     // exec/attach/portforward: GET (WebSocket upgrade) or POST (SPDY); log: GET.

@@ -17,6 +17,7 @@ import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.js';
 import { parseResourcePath, notFoundPath } from './route.js';
 import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
+import { boolParam } from './query.js';
 import { createUpgradeHandler, handleLog, type StreamLookup } from './podstreams.js';
 import { createAuthenticator, isPublicPath, type UserInfo } from './auth.js';
 import { sendError, sendJson, toApiError } from './respond.js';
@@ -133,7 +134,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const method = req.method ?? 'GET';
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user }); return; }
-    const route = parseResourcePath(method, path, q.get('watch') === 'true' || q.get('watch') === '1');
+    const route = parseResourcePath(method, path, boolParam(q, 'watch') === true);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
       if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
-import { badRequest } from '../../api/errors.js';
-import type { WatchEvent, WatchHandle, WatchOptions } from '../../api/requests.js';
+import type { WatchEvent, WatchHandle } from '../../api/requests.js';
+import { watchOptions } from './query.js';
 import type { ResourceRoute } from './route.js';
 import type { HandlerContext } from './rest.js';
 import { responseShape } from './negotiate.js';
@@ -18,27 +18,9 @@ import { toApiError } from './respond.js';
 /** Output buffered for one watcher beyond which it is disconnected. */
 export const MAX_WATCH_BUFFER = 16 * 1024 * 1024;
 
-/** Watch options from the query; a named watch becomes a metadata.name field selector. */
-export function watchOptions(route: ResourceRoute, q: URLSearchParams): WatchOptions {
-  const o: WatchOptions = {};
-  const ls = q.get('labelSelector'); if (ls) o.labelSelector = ls;
-  const fs = [q.get('fieldSelector'), route.name !== undefined ? `metadata.name=${route.name}` : undefined].filter(Boolean);
-  if (fs.length) o.fieldSelector = fs.join(',');
-  // Kubernetes semantics: an unset or "0" resourceVersion starts with ADDED events for the current state.
-  o.resourceVersion = q.get('resourceVersion') ?? '';
-  if (q.get('allowWatchBookmarks') === 'true') o.allowWatchBookmarks = true;
-  const ts = q.get('timeoutSeconds');
-  if (ts) {
-    const n = Number(ts);
-    if (!Number.isFinite(n) || n < 0) throw badRequest(`invalid value for timeoutSeconds: "${ts}"`);
-    o.timeoutSeconds = n;
-  }
-  return o;
-}
-
 /** Serves a watch until it ends. Never throws after headers are sent. */
 export function handleWatch(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void {
-  const opts = watchOptions(route, q);
+  const opts = watchOptions(q, route.name);
   const shape = responseShape(req.headers.accept);
   const ns = route.res.namespaced ? route.namespace : undefined;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
