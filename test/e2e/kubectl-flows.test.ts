@@ -201,6 +201,22 @@ test('invalid manifests print Kubernetes\' error text', async () => {
   assert.equal(r.code, 1, 'a refused object must not be stored');
 });
 
+test('errors on bad input read as against Kubernetes: an unserved kind (OpenAPI v2 in protobuf), a patched clusterIP', async () => {
+  const n = await ns('wording');
+  // kubectl validates a kind the OpenAPI v3 documents lack against /openapi/v2, which it asks for in
+  // protobuf; once that parses, it finds no mapping for the kind and says so, as with Kubernetes.
+  const job = await c.file(`job-${n}.yaml`, `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  namespace: ${n}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n`);
+  let r = await c.kubectl(['apply', '-f', job]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `error: resource mapping not found for name: "j" namespace: "${n}" from "${job}": no matches for kind "Job" in version "batch/v1"\nensure CRDs are installed first\n`);
+  // Patching spec.clusterIP alone: clusterIPs[0] follows it (NormalizeClusterIPs), so the error shows the new address.
+  r = await c.kubectl(['create', 'service', 'clusterip', 'fixed', '--tcp=80:80', '-n', n]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await c.kubectl(['patch', 'svc', 'fixed', '-n', n, '-p', '{"spec":{"clusterIP":"10.96.200.200"}}']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'The Service "fixed" is invalid: spec.clusterIPs[0]: Invalid value: ["10.96.200.200"]: may not change once set\n');
+});
+
 test('exec, attach and logs over the wire with a fake provider (WebSocket v5, exit codes)', async () => {
   const n = await ns('exec');
   await c.core.create(R.pods, n, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: n }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as never);

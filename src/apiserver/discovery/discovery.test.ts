@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, AGGREGATED_DISCOVERY_CONTENT_TYPE } from './discovery.js';
-import { nonResource } from './nonresource.js';
+import { nonResource, openapiV2Format, OPENAPI_V2_PROTOBUF_TYPE } from './nonresource.js';
 
 const AGG_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
@@ -69,4 +69,20 @@ test('nonResource routes discovery and OpenAPI paths with the right Content-Type
   assert.equal(nonResource('/apis/nope/v1', q, undefined), undefined);
   assert.equal(nonResource('/openapi/v3/apis/nope/v1', q, undefined), undefined);
   assert.equal(nonResource('/healthz', q, undefined), undefined);
+});
+
+test('/openapi/v2 answers in the format asked for, as kube-openapi does: JSON, protobuf, or 406', () => {
+  const cases: [string | undefined, 'json' | 'protobuf' | undefined][] = [
+    [undefined, 'json'], ['', 'json'], ['*/*', 'json'], ['application/json', 'json'], ['application/json, */*', 'json'], ['application/*', 'json'],
+    ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'], // what kubectl sends
+    ['application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'protobuf'],
+    ['application/json;q=0.5, application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'],
+    ['application/yaml', undefined], ['text/html', undefined], ['application/vnd.kubernetes.protobuf', undefined], ['application/json;q=0', undefined],
+  ];
+  for (const [accept, want] of cases) assert.equal(openapiV2Format(accept), want, String(accept));
+  const proto = nonResource('/openapi/v2', new URLSearchParams(), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf')!;
+  assert.equal(proto.contentType, OPENAPI_V2_PROTOBUF_TYPE);
+  assert.ok(Buffer.isBuffer(proto.body));
+  assert.equal(nonResource('/openapi/v2', new URLSearchParams(), 'application/json')!.contentType, 'application/json');
+  assert.equal(nonResource('/openapi/v2', new URLSearchParams(), 'text/html')!.status, 406);
 });

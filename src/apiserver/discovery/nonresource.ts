@@ -5,6 +5,8 @@
  */
 import type { NonResourceAnswer } from '../http/extensions.js';
 import { openapiV2Document } from '../openapi/v2.js';
+import { openapiV2Protobuf } from '../openapi/v2proto.js';
+import { parseAccept } from '../http/negotiate.js';
 import { openapiV3Document, openapiV3Index } from '../openapi/v3.js';
 import {
   AGGREGATED_DISCOVERY_CONTENT_TYPE, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions,
@@ -22,6 +24,33 @@ export function acceptsAggregatedDiscovery(accept: string | undefined): boolean 
 }
 
 const json = (body: unknown): NonResourceAnswer => ({ contentType: JSON_TYPE, body: JSON.stringify(body) });
+
+/** The media type /openapi/v2 answers protobuf with (kube-openapi's handler). */
+export const OPENAPI_V2_PROTOBUF_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+const OPENAPI_V2_FORMATS: { type: string; subtype: string; format: 'json' | 'protobuf' }[] = [
+  { type: 'application', subtype: 'json', format: 'json' },
+  { type: 'application', subtype: 'com.github.proto-openapi.spec.v2@v1.0+protobuf', format: 'protobuf' },
+  { type: 'application', subtype: 'com.github.proto-openapi.spec.v2.v1.0+protobuf', format: 'protobuf' },
+];
+
+/**
+ * The format of /openapi/v2 for an Accept header, as kube-openapi's handler chooses it: the
+ * accepted ranges by preference (q, then the client's order), the first one JSON or protobuf
+ * matches (wildcards included); undefined when none does (406). No Accept means any.
+ */
+export function openapiV2Format(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  const ranges = parseAccept(accept && accept.trim() !== '' ? accept : '*/*')
+    .map((r, i) => ({ r, i, q: Number(r.params['q'] ?? '1') }))
+    .filter((x) => !(x.q <= 0))
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { r } of ranges) {
+    const [type, subtype = ''] = r.type.split('/');
+    const hit = OPENAPI_V2_FORMATS.find((f) => (type === '*' || type === f.type) && (subtype === '*' || subtype === f.subtype));
+    if (hit) return hit.format;
+  }
+  return undefined;
+}
 
 /**
  * The answer for `path` (no query string), or undefined when the path is not a discovery/OpenAPI
@@ -41,7 +70,12 @@ export function nonResource(path: string, _query: URLSearchParams, accept: strin
   if (m) { const g = apiGroup(m[1]!); return g && json(g); }
   m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
   if (m) { const l = apiResourceList(m[1]!, m[2]!); return l && json(l); }
-  if (p === '/openapi/v2') return { contentType: JSON_TYPE, body: openapiV2Document() };
+  if (p === '/openapi/v2') {
+    const format = openapiV2Format(accept);
+    if (format === 'json') return { contentType: JSON_TYPE, body: openapiV2Document() };
+    if (format === 'protobuf') return { contentType: OPENAPI_V2_PROTOBUF_TYPE, body: openapiV2Protobuf() };
+    return { status: 406, contentType: 'text/plain; charset=utf-8', body: '' };
+  }
   if (p === '/openapi/v3') return json(openapiV3Index());
   m = /^\/openapi\/v3\/(.+)$/.exec(p);
   if (m) { const d = openapiV3Document(m[1]!); return d === undefined ? undefined : { contentType: JSON_TYPE, body: d }; }

@@ -28,6 +28,31 @@ export type RepairProblem = { service: Service; ip: string; reason: 'ClusterIPAl
 /** Tries per allocation when other API servers keep winning the race for the picked address. */
 const CLAIM_ATTEMPTS = 32;
 
+function sameClusterIPs(a: Service, b: Service): boolean {
+  const x = a.spec?.clusterIPs ?? [];
+  const y = b.spec?.clusterIPs ?? [];
+  return x.length === y.length && x.every((ip, i) => ip === y[i]);
+}
+
+/**
+ * Kubernetes' NormalizeClusterIPs for an update: a client may send clusterIP alone (an old client, a
+ * patch or an apply of `clusterIP`) or both fields; make clusterIPs follow clusterIP where the client
+ * evidently changed only the singular field. Mutates `next`.
+ */
+export function normalizeClusterIPs(old: Service, next: Service): void {
+  const o = old.spec ?? {};
+  const n = (next.spec ??= {});
+  // clusterIPs dropped by a client that did not know the field: keep them if clusterIP is unchanged.
+  if ((o.clusterIPs?.length ?? 0) > 0 && (n.clusterIPs?.length ?? 0) === 0 && (o.clusterIP ?? '') === (n.clusterIP ?? '')) {
+    n.clusterIPs = [...o.clusterIPs!];
+  }
+  if ((o.clusterIP ?? '') === (n.clusterIP ?? '')) return;
+  // clusterIP cleared with clusterIPs untouched: clear them on the client's behalf.
+  if (o.clusterIP && !n.clusterIP && sameClusterIPs(old, next)) delete n.clusterIPs;
+  // clusterIP changed with clusterIPs untouched: the first of clusterIPs follows it.
+  if (n.clusterIP && sameClusterIPs(old, next) && n.clusterIPs?.length) n.clusterIPs = [n.clusterIP, ...n.clusterIPs.slice(1)];
+}
+
 export class ServiceIPs {
   constructor(readonly allocator: ServiceIPAllocator, readonly ledger?: IPAddressLedger) {}
 
@@ -106,9 +131,12 @@ export class ServiceIPs {
   }
 
   /**
-   * Keeps allocation consistent across an update (mutates `next`): an omitted clusterIP keeps the
-   * old one (Kubernetes' patchAllocatedValues); a change to or from ExternalName allocates or
-   * releases. Returns { undo, commit }: undo on write failure, commit after a successful write.
+   * Keeps allocation consistent across an update (mutates `next`), in Kubernetes' order
+   * (the service REST's beginUpdate): patchAllocatedValues (an omitted clusterIP or clusterIPs keeps
+   * the allocated one), then NormalizeClusterIPs (clusterIP and clusterIPs agree, so a patch of
+   * `clusterIP` alone changes clusterIPs[0] too and the error shows the new address), then a change
+   * to or from ExternalName allocates or releases. Returns { undo, commit }: undo on write failure,
+   * commit after a successful write.
    */
   async prepareUpdate(old: Service, next: Service, opts: { dryRun?: boolean } = {}): Promise<{ undo(): Promise<void>; commit(): Promise<void> }> {
     const none = async (): Promise<void> => {};
@@ -116,11 +144,12 @@ export class ServiceIPs {
     const nextWants = wantsIP(next);
     next.spec ??= {};
     if (oldWants && nextWants) {
-      if (!next.spec.clusterIP && !next.spec.clusterIPs?.length) {
-        next.spec.clusterIP = old.spec!.clusterIP;
-        next.spec.clusterIPs = old.spec!.clusterIPs ?? [old.spec!.clusterIP!];
-      } else if (!next.spec.clusterIP) next.spec.clusterIP = next.spec.clusterIPs![0];
-      else if (!next.spec.clusterIPs?.length) next.spec.clusterIPs = [next.spec.clusterIP];
+      if (!next.spec.clusterIP) next.spec.clusterIP = old.spec!.clusterIP;
+      if (!next.spec.clusterIPs?.length && old.spec?.clusterIPs?.length) next.spec.clusterIPs = [...old.spec.clusterIPs];
+    }
+    normalizeClusterIPs(old, next);
+    if (oldWants && nextWants) {
+      if (next.spec.clusterIP && !next.spec.clusterIPs?.length) next.spec.clusterIPs = [next.spec.clusterIP];
       if (next.spec.clusterIP !== old.spec!.clusterIP) {
         // Validation rejects this too; refusing here keeps the allocator consistent whatever it does.
         // (Values render through api/errors.ts, which follows current Kubernetes: lists as JSON.)
