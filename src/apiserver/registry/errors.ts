@@ -9,7 +9,7 @@
  *   Conflict       409 Conflict           409 Conflict (after the retries)          409 Conflict
  *   Compacted      410 Expired            410 Expired                               410 Expired
  *   Unavailable    503 ServiceUnavailable with the backend's reason (etcd down, no leader)
- *   Closed         503 ServiceUnavailable (retryAfterSeconds 1)
+ *   Closed (or any other code)  503 ServiceUnavailable (retryAfterSeconds 1)
  *
  * Kubernetes answers an unreachable etcd with 500 ServerTimeout; a closed or unreachable store is
  * 503 here so that every storage failure has a non-500 code (the wording is Kubernetes' own).
@@ -34,7 +34,8 @@ export function interpret(e: unknown, op: Operation, info: Pick<ResourceInfo, 'g
       case 'Compacted': return gone('too old resource version');
       // The backend cannot serve now (etcd down, no leader): its reason says why.
       case 'Unavailable': return serviceUnavailable(e.message);
-      case 'Closed': {
+      // Closed, and any code a backend adds later for "cannot serve now".
+      case 'Closed': default: {
         const what = info.group ? `${info.plural}.${info.group}` : info.plural;
         return serviceUnavailable(`The ${op} operation against ${what} could not be completed at this time, please try again.`);
       }
