@@ -122,7 +122,11 @@ export class ServiceIPs {
   /** Claims `ip` (already marked locally for `owner`); on any failure the local mark is undone unless a claim arrived. */
   private async claimOrUndo(ledger: IPAddressLedger, ip: string, owner: string): Promise<'claimed' | 'taken'> {
     try {
-      return await ledger.claim(ip, owner);
+      const got = await ledger.claim(ip, owner);
+      // Lost: the winner's claim re-marked the address for its owner (then this is a no-op); if the
+      // winner is already gone again, the address is free, not ours.
+      if (got === 'taken') this.allocator.release(ip, owner);
+      return got;
     } catch (e) {
       // Unknown outcome (storage unavailable): keep the local mark only if the claim did land.
       if (ledger.claimOf(ip)?.owner !== owner) this.allocator.release(ip, owner);

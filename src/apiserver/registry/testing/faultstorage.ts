@@ -67,9 +67,11 @@ export class FaultStorage implements Storage {
     return this.inner.delete(key, expectedModRevision);
   }
 
-  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void): StorageWatch {
-    return this.inner.watch(prefix, fromRevision, onEvent);
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StorageEvent) => void, onError?: (err: StorageError) => void): StorageWatch {
+    return this.inner.watch(prefix, fromRevision, onEvent, onError);
   }
+
+  unavailable(): string | undefined { return this.inner.unavailable?.(); }
 
   compact(revision: number): Promise<void> { return this.inner.compact(revision); }
   close(): Promise<void> { return this.inner.close(); }
