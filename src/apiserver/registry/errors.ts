@@ -43,12 +43,3 @@ export function interpret(e: unknown, op: Operation, info: Pick<ResourceInfo, 'g
   }
   return internalError(e instanceof Error ? e.message : String(e));
 }
-
-/** Runs `fn`, mapping whatever it throws through `interpret`. */
-export async function interpreted<T>(op: Operation, info: Pick<ResourceInfo, 'group' | 'plural'>, name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw interpret(e, op, info, name);
-  }
-}

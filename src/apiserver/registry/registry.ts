@@ -14,7 +14,7 @@ import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEve
 import { groupVersion, type ResourceInfo } from '../../api/resources.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
-import { interpret, interpreted } from './errors.js';
+import { interpret } from './errors.js';
 import { applyPatch } from './patch.js';
 import { Reads } from './reads.js';
 import { toScale, type Scale } from './scale.js';
@@ -92,11 +92,19 @@ export class Registry {
   // ---------------------------------------------------------------- reads
 
   async get<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
-    return interpreted('get', info, name, async () => this.reads.get(info, namespace, name, subresource) as T);
+    try {
+      return this.reads.get(info, namespace, name, subresource) as T;
+    } catch (e) {
+      throw interpret(e, 'get', info, name);
+    }
   }
 
   async list<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
-    return interpreted('list', info, '', async () => this.reads.list<T>(info, namespace, opts, (c) => c.copy()));
+    try {
+      return this.reads.list<T>(info, namespace, opts, (c) => c.copy());
+    } catch (e) {
+      throw interpret(e, 'list', info, '');
+    }
   }
 
   /**
@@ -104,7 +112,11 @@ export class Registry {
    * (in-process informers; see `SharedReads` in src/client/client.ts).
    */
   async listShared<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
-    return interpreted('list', info, '', async () => this.reads.list<T>(info, namespace, opts, (c) => c.obj));
+    try {
+      return this.reads.list<T>(info, namespace, opts, (c) => c.obj);
+    } catch (e) {
+      throw interpret(e, 'list', info, '');
+    }
   }
 
   /** The list as cached objects (JSON included), for callers that write `json` out directly. */
@@ -141,79 +153,85 @@ export class Registry {
   }
 
   async create<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, objIn: T, opts: WriteOptions & { subresource?: 'binding'; name?: string } = {}): Promise<T> {
-    return interpreted('create', info, opts.name ?? objIn?.metadata?.name ?? '', async () => {
-      if (opts.subresource === 'binding') return this.bind(info, namespace, objIn, opts) as Promise<T>;
-      checkShape(info, objIn);
-      const ns = this.writeNamespace(info, namespace, objIn);
-      const md = objIn.metadata ?? {};
-      const generated = !md.name && !!md.generateName;
-      for (let attempt = 0; ; attempt++) {
-        const name = generated ? generateName(md.generateName!) : md.name;
-        if (!name) {
-          throw invalid(info.kind, info.group, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
+    try {
+        if (opts.subresource === 'binding') return await this.bind(info, namespace, objIn, opts) as T;
+        checkShape(info, objIn);
+        const ns = this.writeNamespace(info, namespace, objIn);
+        const md = objIn.metadata ?? {};
+        const generated = !md.name && !!md.generateName;
+        for (let attempt = 0; ; attempt++) {
+          const name = generated ? generateName(md.generateName!) : md.name;
+          if (!name) {
+            throw invalid(info.kind, info.group, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
+          }
+          try {
+            return await this.store.write({ verb: 'create', info, ns, name, dryRun: opts.dryRun === 'All', create: () => copyOf(objIn) }) as T;
+          } catch (e) {
+            // A generated name that collided: Kubernetes retries with a new suffix.
+            if (generated && attempt < MAX_RETRIES && isAlreadyExists(e)) continue;
+            throw e;
+          }
         }
-        try {
-          return await this.store.write({ verb: 'create', info, ns, name, dryRun: opts.dryRun === 'All', create: () => copyOf(objIn) }) as T;
-        } catch (e) {
-          // A generated name that collided: Kubernetes retries with a new suffix.
-          if (generated && attempt < MAX_RETRIES && isAlreadyExists(e)) continue;
-          throw e;
-        }
-      }
-    });
+    } catch (e) {
+      throw interpret(e, 'create', info, opts.name ?? objIn?.metadata?.name ?? '');
+    }
   }
 
   /** PUT of the object or of its status, scale or finalize subresource. */
   async update<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, objIn: T, opts: WriteOptions & { subresource?: UpdateSubresource; name?: string } = {}): Promise<T> {
-    return interpreted('update', info, opts.name ?? objIn?.metadata?.name ?? '', async () => {
-      const sub = opts.subresource;
-      if (sub && !info.subresources.includes(sub)) throw notFound(info, opts.name ?? objIn?.metadata?.name ?? '');
-      if (sub === 'scale') return toScale(await this.updateScale(info, namespace, objIn, opts)) as KubeObject as T;
-      checkShape(info, objIn);
-      const name = objIn.metadata?.name ?? opts.name;
-      if (opts.name && objIn.metadata?.name && opts.name !== objIn.metadata.name) {
-        throw badRequest(`the name of the object (${objIn.metadata.name}) does not match the name on the URL (${opts.name})`);
-      }
-      if (!name) throw badRequest('name is required for update');
-      const ns = this.writeNamespace(info, namespace, objIn);
-      return await this.store.write({
-        verb: 'update', info, ns, name, dryRun: opts.dryRun === 'All',
-        update: () => ({ kind: 'update', obj: objIn, subresource: sub }),
-      }) as T;
-    });
+    try {
+        const sub = opts.subresource;
+        if (sub && !info.subresources.includes(sub)) throw notFound(info, opts.name ?? objIn?.metadata?.name ?? '');
+        if (sub === 'scale') return toScale(await this.updateScale(info, namespace, objIn, opts)) as KubeObject as T;
+        checkShape(info, objIn);
+        const name = objIn.metadata?.name ?? opts.name;
+        if (opts.name && objIn.metadata?.name && opts.name !== objIn.metadata.name) {
+          throw badRequest(`the name of the object (${objIn.metadata.name}) does not match the name on the URL (${opts.name})`);
+        }
+        if (!name) throw badRequest('name is required for update');
+        const ns = this.writeNamespace(info, namespace, objIn);
+        return await this.store.write({
+          verb: 'update', info, ns, name, dryRun: opts.dryRun === 'All',
+          update: () => ({ kind: 'update', obj: objIn, subresource: sub }),
+        }) as T;
+    } catch (e) {
+      throw interpret(e, 'update', info, opts.name ?? objIn?.metadata?.name ?? '');
+    }
   }
 
   async patch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' | 'scale' } = {}): Promise<T> {
-    return interpreted('update', info, name, async () => {
-      const ns = this.nsOf(info, namespace);
-      const sub = opts.subresource;
-      if (sub && !info.subresources.includes(sub)) throw notFound(info, name);
-      // Server-side apply of an object that does not exist yet creates it (no generateName, no binding).
-      const create = type === 'application/apply-patch+yaml' && !sub ? (): KubeObject => {
-        const obj = applyPatch(info, {}, 'application/merge-patch+json', patch);
-        checkShape(info, obj);
-        if (!obj.metadata?.name) obj.metadata = { ...obj.metadata, name };
-        if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
-        if (this.writeNamespace(info, namespace, obj) !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-        return obj;
-      } : undefined;
-      const out = await this.store.write({
-        verb: 'update', info, ns, name, dryRun: opts.dryRun === 'All', create,
-        update: (cur) => {
-          if (sub === 'scale') {
-            const scale = applyPatch(info, toScale(cur.obj), type === 'application/strategic-merge-patch+json' ? 'application/merge-patch+json' : type, patch) as Scale;
-            return this.scaleChange(info, name, cur, scale);
-          }
-          const patched = applyPatch(info, cur.obj, type, patch);
-          checkShape(info, patched);
-          if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
-            throw badRequest(`the name of the object (${String(patched.metadata.name)}) does not match the name on the URL (${name})`);
-          }
-          return { kind: 'update', obj: patched, subresource: sub };
-        },
-      });
-      return (sub === 'scale' ? toScale(out) : out) as T;
-    });
+    try {
+        const ns = this.nsOf(info, namespace);
+        const sub = opts.subresource;
+        if (sub && !info.subresources.includes(sub)) throw notFound(info, name);
+        // Server-side apply of an object that does not exist yet creates it (no generateName, no binding).
+        const create = type === 'application/apply-patch+yaml' && !sub ? (): KubeObject => {
+          const obj = applyPatch(info, {}, 'application/merge-patch+json', patch);
+          checkShape(info, obj);
+          if (!obj.metadata?.name) obj.metadata = { ...obj.metadata, name };
+          if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+          if (this.writeNamespace(info, namespace, obj) !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+          return obj;
+        } : undefined;
+        const out = await this.store.write({
+          verb: 'update', info, ns, name, dryRun: opts.dryRun === 'All', create,
+          update: (cur) => {
+            if (sub === 'scale') {
+              const scale = applyPatch(info, toScale(cur.obj), type === 'application/strategic-merge-patch+json' ? 'application/merge-patch+json' : type, patch) as Scale;
+              return this.scaleChange(info, name, cur, scale);
+            }
+            const patched = applyPatch(info, cur.obj, type, patch);
+            checkShape(info, patched);
+            if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
+              throw badRequest(`the name of the object (${String(patched.metadata.name)}) does not match the name on the URL (${name})`);
+            }
+            return { kind: 'update', obj: patched, subresource: sub };
+          },
+        });
+        return (sub === 'scale' ? toScale(out) : out) as T;
+    } catch (e) {
+      throw interpret(e, 'update', info, name);
+    }
   }
 
   // ---------------------------------------------------------------- scale & binding
@@ -269,35 +287,39 @@ export class Registry {
 
   /** Removes the object, or marks it (graceful deletion, finalizers) as its strategy decides. */
   async delete<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {
-    return interpreted('delete', info, name, async () => {
-      if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
-        // Kubernetes treats a negative grace period as 1 second (and 0 as immediate).
-        opts = { ...opts, gracePeriodSeconds: opts.gracePeriodSeconds < 0 ? 1 : Math.ceil(opts.gracePeriodSeconds) };
-      }
-      const strategy = this.strategyOf(info);
-      return await this.store.write({
-        verb: 'delete', info, ns: this.nsOf(info, namespace), name, dryRun: opts.dryRun === 'All', preconditions: opts.preconditions,
-        update: (cur): Change => {
-          const d = strategy.deletion(cur.obj, opts, this.clock());
-          return d.kind === 'remove' ? { kind: 'delete' } : d.kind === 'mark' ? { kind: 'set', obj: d.obj } : { kind: 'none' };
-        },
-      }) as T;
-    });
+    try {
+        if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
+          // Kubernetes treats a negative grace period as 1 second (and 0 as immediate).
+          opts = { ...opts, gracePeriodSeconds: opts.gracePeriodSeconds < 0 ? 1 : Math.ceil(opts.gracePeriodSeconds) };
+        }
+        const strategy = this.strategyOf(info);
+        return await this.store.write({
+          verb: 'delete', info, ns: this.nsOf(info, namespace), name, dryRun: opts.dryRun === 'All', preconditions: opts.preconditions,
+          update: (cur): Change => {
+            const d = strategy.deletion(cur.obj, opts, this.clock());
+            return d.kind === 'remove' ? { kind: 'delete' } : d.kind === 'mark' ? { kind: 'set', obj: d.obj } : { kind: 'none' };
+          },
+        }) as T;
+    } catch (e) {
+      throw interpret(e, 'delete', info, name);
+    }
   }
 
   /** DELETE on a collection: deletes every matching object (as individual deletes; vanished ones are skipped). */
   async deleteCollection<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, listOpts: ListOptions = {}, opts: DeleteOptions = {}): Promise<KubeList<T>> {
-    return interpreted('delete', info, '', async () => {
-      const list = this.reads.listCached(info, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
-      const items: T[] = [];
-      for (const c of list.objects) {
-        try {
-          items.push(await this.delete<T>(info, c.obj.metadata?.namespace, c.obj.metadata!.name!, opts));
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
+    try {
+        const list = this.reads.listCached(info, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+        const items: T[] = [];
+        for (const c of list.objects) {
+          try {
+            items.push(await this.delete<T>(info, c.obj.metadata?.namespace, c.obj.metadata!.name!, opts));
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+          }
         }
-      }
-      return { apiVersion: groupVersion(info), kind: info.listKind, metadata: { resourceVersion: String(this.storage.revision()) }, items };
-    });
+        return { apiVersion: groupVersion(info), kind: info.listKind, metadata: { resourceVersion: String(this.storage.revision()) }, items };
+    } catch (e) {
+      throw interpret(e, 'delete', info, '');
+    }
   }
 }

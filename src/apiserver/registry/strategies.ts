@@ -33,11 +33,16 @@ const KINDS: Record<string, Factory> = {
 
 /** Returns the lookup `info → Strategy` for one registry. */
 export function strategies(deps: StrategyDeps): (info: ResourceInfo) => Strategy {
-  const built = new Map<string, Strategy>();
+  const byKey = new Map<string, Strategy>();
+  // The catalog's ResourceInfo objects are shared, so the lookup is by identity first.
+  const byInfo = new Map<ResourceInfo, Strategy>();
   return (info) => {
+    let s = byInfo.get(info);
+    if (s) return s;
     const key = `${info.group}/${info.plural}`;
-    let s = built.get(key);
-    if (!s) built.set(key, s = (KINDS[key] ?? genericStrategy)(info, deps));
+    s = byKey.get(key);
+    if (!s) byKey.set(key, s = (KINDS[key] ?? genericStrategy)(info, deps));
+    byInfo.set(info, s);
     return s;
   };
 }
