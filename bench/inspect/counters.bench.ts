@@ -12,6 +12,7 @@ import { NftablesProxier } from '../../src/proxy/nftables/proxier.js';
 import { NftSession } from '../../src/proxy/nftables/session.js';
 import { netnsSpawn } from '../../src/proxy/exec.js';
 import type { Endpoint, ServiceState } from '../../src/proxy/types.js';
+import { report } from '../report.js';
 
 const tag = randomBytes(2).toString('hex');
 const nsA = `cipcb-${tag}-a`;
@@ -19,7 +20,7 @@ const nsB = `cipcb-${tag}-b`;
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]!;
 const strip = (t: string): string => t.replace(/ counter ;/g, '');
 function bench(figure: string, value: number, unit: string, baseline: { name: string; value: number }, target?: string): void {
-  process.stdout.write(`BENCH ${JSON.stringify({ figure, value: Number(value.toFixed(2)), unit, baseline: { name: baseline.name, value: Number(baseline.value.toFixed(2)) }, ...(target ? { target } : {}) })}\n`);
+  report({ figure, value, unit, baseline, ...(target ? { target } : {}) });
 }
 
 async function run(services: number): Promise<void> {

@@ -25,7 +25,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { R } from '../../src/api/resources.js';
-import { run } from '../../src/cluster/exec.js';
+import { run } from '../../src/sys/command.js';
+import { report } from '../report.js';
 import { HttpClient } from '../../src/client/http.js';
 import { clusterViewFromRecord } from '../../src/inspect/cluster-view.js';
 import { diagnoseService } from '../../src/inspect/diagnose.js';
@@ -38,7 +39,7 @@ const work = mkdtempSync(join(tmpdir(), 'cip-inspectbench-'));
 const hooks: (() => Promise<void>)[] = [];
 
 function bench(figure: string, value: number, unit: string, extra: { baseline?: { name: string; value: number }; anchor?: string; target?: string } = {}): void {
-  process.stdout.write(`BENCH ${JSON.stringify({ figure, value: Number(value.toFixed(1)), unit, ...extra })}\n`);
+  report({ figure, value, unit, ...extra });
 }
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,16 +56,16 @@ async function times(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Compiles the package into the bench's temp dir (never the shared dist/) and returns its CLI. */
+/** Builds the package as `npm ci` does (scripts/build.mjs) into the bench's temp dir (never the shared dist/); returns its CLI. */
 async function builtCli(): Promise<string> {
   const pkg = join(work, 'pkg');
   mkdirSync(pkg);
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
   symlinkSync(join(ROOT, 'src'), join(pkg, 'src'));
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(pkg, 'dist')], { timeoutMs: 120_000 }).catch(() => '');
+  const r = await run([process.execPath, join(ROOT, 'scripts', 'build.mjs'), '--outdir', join(pkg, 'dist')], { timeoutMs: 120_000 });
   const main = join(pkg, 'dist', 'cli', 'main.js');
-  if (!existsSync(main)) throw new Error('tsc produced no dist/cli/main.js');
+  if (!existsSync(main)) throw new Error(`scripts/build.mjs produced no dist/cli/main.js: ${r.stderr.slice(0, 500)}`);
   return main;
 }
 

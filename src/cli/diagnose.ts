@@ -11,7 +11,7 @@ import { diagnoseAll, diagnoseService } from '../inspect/diagnose.js';
 import { renderClusterDiagnosis, renderDiagnosis } from '../inspect/diagnose-text.js';
 import { parseTarget } from '../inspect/target.js';
 import type { Finding } from '../inspect/types.js';
-import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData } from './inspect-common.js';
+import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspect-common.js';
 
 function usage(): string {
   const c = commandName();
@@ -45,7 +45,12 @@ function exitCode(findings: readonly Finding[]): number {
   return failed.every((f) => f.code === 'ProbeNotPlaced') ? 3 : 1;
 }
 
-export async function cmdDiagnose(argv: string[]): Promise<number> {
+/** `clusterip diagnose ...` (src/cli/main.ts loads this file and calls `run`). */
+export function run(argv: string[]): Promise<number> {
+  return usageErrors(() => body(argv));
+}
+
+async function body(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
@@ -59,7 +64,7 @@ export async function cmdDiagnose(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new TypeError(`one Service at a time (or none for every Service); got ${positionals.join(' ')}`);
   const format = outputFormat(values.output);
   const ctx = isKubectlPlugin() || values.context ? kubectlContext(values.context) : {};
-  const cluster = findCluster(values.name ?? ctx.cluster ?? 'default', values['state-dir']);
+  const cluster = findCluster(values.name ?? ctx.cluster, values['state-dir']);
   const namespace = values.namespace ?? ctx.namespace ?? 'default';
 
   // Ctrl-C: abort the probes, remove the probe Pod(s), then exit 130. A second Ctrl-C exits at once

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { explainPod, explainService } from '../inspect/explain.js';
 import { renderPodExplanation, renderServiceExplanation } from '../inspect/explain-text.js';
 import { parseTarget } from '../inspect/target.js';
-import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData } from './inspect-common.js';
+import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspect-common.js';
 
 function usage(): string {
   const c = commandName();
@@ -30,7 +30,12 @@ Flags:
 Needs root (it reads the nodes' network namespaces).`;
 }
 
-export async function cmdExplain(argv: string[]): Promise<number> {
+/** `clusterip explain ...` (src/cli/main.ts loads this file and calls `run`). */
+export function run(argv: string[]): Promise<number> {
+  return usageErrors(() => body(argv));
+}
+
+async function body(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
@@ -43,7 +48,7 @@ export async function cmdExplain(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new TypeError(`one object at a time; got ${positionals.join(' ')}`);
   const format = outputFormat(values.output);
   const ctx = isKubectlPlugin() || values.context ? kubectlContext(values.context) : {};
-  const cluster = findCluster(values.name ?? ctx.cluster ?? 'default', values['state-dir']);
+  const cluster = findCluster(values.name ?? ctx.cluster, values['state-dir']);
   const namespace = values.namespace ?? ctx.namespace ?? 'default';
   const abort = new AbortController();
   setMaxListeners(0, abort.signal); // every helper process listens for Ctrl-C

@@ -9,9 +9,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { HttpClient } from '../client/http.js';
-import { defaultStateDir, isAlive, readRecord, validateClusterName, type ClusterRecord } from '../cluster/state.js';
+import { daemonRunning, type ClusterRecord } from '../cluster/state.js';
 import { clusterViewFromRecord, type ClusterView } from '../inspect/cluster-view.js';
 import { InspectError } from '../inspect/errors.js';
+import { UsageError } from './args.js';
+import { resolveTarget } from './target.js';
 
 /** True when run as `kubectl clusterip ...` (the kubectl-clusterip executable). */
 export function isKubectlPlugin(): boolean {
@@ -48,16 +50,30 @@ export interface FoundCluster {
 }
 
 /**
- * Finds a running cluster by name through its state directory record (as `clusterip status` does).
- * Throws InspectError ClusterNotRunning with one clear line otherwise.
+ * Finds a running cluster as every command does (src/cli/target.ts: `--state-dir`, else the machine
+ * index entry of `--name`, else /var/lib/clusterip/<name>). Throws InspectError ClusterNotRunning
+ * with one clear line otherwise.
  */
-export function findCluster(name: string, stateDirFlag?: string): FoundCluster {
-  validateClusterName(name);
-  const stateDir = stateDirFlag ?? defaultStateDir(name);
-  const record = readRecord(stateDir);
-  if (!record) throw new InspectError('ClusterNotRunning', `no cluster named "${name}" (nothing in ${stateDir}); start one with 'clusterip up --name ${name}'`);
-  if (!isAlive(record.pid)) throw new InspectError('ClusterNotRunning', `cluster "${name}" is not running; start it with 'clusterip up --name ${name}'`);
-  return { record, stateDir, view: clusterViewFromRecord(record, stateDir), client: new HttpClient({ socketPath: record.unixSocket, timeoutMs: 10_000 }) };
+export function findCluster(name: string | undefined, stateDirFlag?: string): FoundCluster {
+  const t = resolveTarget({ name, 'state-dir': stateDirFlag });
+  const record = t.record;
+  if (!record) throw new InspectError('ClusterNotRunning', `no cluster named "${t.name}" (nothing in ${t.stateDir}); start one with 'clusterip up --name ${t.name}'`);
+  if (!daemonRunning(record)) throw new InspectError('ClusterNotRunning', `cluster "${t.name}" is not running; start it with 'clusterip up --name ${t.name}'`);
+  return { record, stateDir: t.stateDir, view: clusterViewFromRecord(record, t.stateDir), client: new HttpClient({ socketPath: record.unixSocket, timeoutMs: 10_000 }) };
+}
+
+/**
+ * Runs a subcommand body, turning bad input into UsageError (exit 2): node:util parseArgs errors and
+ * a malformed kind/name. Other errors keep their message (exit 1).
+ */
+export async function usageErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof InspectError && e.code === 'BadTarget') throw new UsageError(e.message);
+    if ((e as NodeJS.ErrnoException).code?.startsWith?.('ERR_PARSE_ARGS_')) throw new UsageError(`${(e as Error).message} (see '${commandName()} ${process.argv[2] ?? ''} --help')`);
+    throw e;
+  }
 }
 
 /** Prints `data` as JSON or YAML. */

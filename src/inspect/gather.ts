@@ -129,7 +129,7 @@ export async function askClusterDns(cluster: ClusterView, questions: readonly Dn
   let error: string | undefined;
   const dig = await inNetns(cluster.nodes[0]!.netns, ['dig', `@${cluster.dnsServiceIP}`, '+time=1', '+tries=1', '+noall', '+comments', '+answer',
     ...unique.flatMap((q) => [q.query, q.type])], { signal, timeoutMs: 5000 });
-  if (dig.code !== 127 && dig.code !== 124) {
+  if (dig.spawnError === undefined && !dig.timedOut) {
     answers = parseDig(dig.stdout, unique.map((q) => q.type));
   } else {
     try {

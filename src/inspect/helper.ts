@@ -52,7 +52,10 @@ export async function runHelper(place: HelperPlace, requests: readonly HelperReq
     : ['nsenter', '-t', String(place.pid), '-n', '-m', '--', ...node];
   const r = await runCommand(argv, { input: JSON.stringify(requests), timeoutMs: opts.timeoutMs ?? 5000, signal: opts.signal });
   const where = 'netns' in place ? `network namespace ${place.netns}` : `the namespaces of pid ${place.pid}`;
-  if (r.code !== 0) throw new HelperError(`probe helper in ${where} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' ') || 'no output'}`);
+  if (r.code !== 0) {
+    const why = r.spawnError ?? (r.timedOut ? 'timed out' : r.aborted ? 'interrupted' : r.stderr.trim().split('\n').slice(-2).join(' ') || 'no output');
+    throw new HelperError(`probe helper in ${where} failed (exit ${r.code}): ${why}`);
+  }
   try {
     const answers = JSON.parse(r.stdout) as unknown[];
     if (!Array.isArray(answers) || answers.length !== requests.length) throw new Error('wrong number of answers');

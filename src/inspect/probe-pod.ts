@@ -16,7 +16,7 @@ import type { Event as CoreEvent, Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
-import { isAlive } from '../cluster/state.js';
+import { pidAlive } from '../sys/process.js';
 import type { ClusterView } from './cluster-view.js';
 import { runCommand } from './exec.js';
 
@@ -182,7 +182,7 @@ export async function removeStaleProbes(client: Client, now = Date.now()): Promi
   const stale = pods.filter((p) => {
     const owner = Number(p.metadata?.annotations?.[PROBE_OWNER]);
     const age = now - Date.parse(p.metadata?.creationTimestamp ?? '');
-    return owner !== process.pid && (!isAlive(owner) || age > 10 * 60_000);
+    return owner !== process.pid && (!pidAlive(owner) || age > 10 * 60_000);
   });
   await Promise.all(stale.map((p) => client.delete(R.pods, p.metadata!.namespace!, p.metadata!.name!, { gracePeriodSeconds: 0 }).catch(() => undefined)));
   return stale.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`);

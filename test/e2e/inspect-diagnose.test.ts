@@ -12,7 +12,7 @@ import { upCluster, type UpCluster } from '../harness/up.js';
 import { seed004Manifest } from '../fixtures/seed004.js';
 import { BROKEN_CASES, HEALTHY_EXPECT, type Expect } from '../fixtures/broken-services.js';
 import YAML from 'yaml';
-import { listNetns } from '../../src/cluster/exec.js';
+import { listNetns } from '../../src/sys/netns.js';
 import type { Finding, ServiceDiagnosis, ClusterDiagnosis } from '../../src/inspect/types.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
