@@ -134,12 +134,13 @@ test('no false alarm: a selectorless Service with a hand-written EndpointSlice t
 test('every Service at once: one probe per namespace, failing ones named, exit 1, nothing left', async () => {
   const r = await c.cli(['diagnose', '-A', '-o', 'json'], { timeoutMs: 120_000 });
   const all = JSON.parse(r.stdout) as ClusterDiagnosis;
-  const result = (ns: string, name: string) => all.services.find((s) => s.service.namespace === ns && s.service.name === name)?.result;
-  assert.equal(result('student-01', 'nginx-service-01'), 'pass');
-  assert.equal(result('kube-system', 'kube-dns'), 'pass');
-  assert.equal(result('c-typo', 'web'), 'fail');
-  assert.equal(result('c-headless', 'web'), 'pass');
-  assert.equal(result('default', 'kubernetes'), 'pass', 'default/kubernetes is a known limit (info), not a failure');
+  const bad = all.services.map((s) => `${s.service.namespace}/${s.service.name} ${s.result}: ${s.findings.filter((f) => f.verdict === 'fail' || f.verdict === 'warn').map((f) => `${f.code} (${f.title}; ${f.evidence.join(' | ')})`).join('; ')}`).join('\n');
+  const result = (ns: string, name: string) => { const s = all.services.find((x) => x.service.namespace === ns && x.service.name === name); assert.ok(s, `${ns}/${name} diagnosed`); return s.result; };
+  assert.equal(result('student-01', 'nginx-service-01'), 'pass', bad);
+  assert.equal(result('kube-system', 'kube-dns'), 'pass', bad);
+  assert.equal(result('c-typo', 'web'), 'fail', bad);
+  assert.equal(result('c-headless', 'web'), 'pass', bad);
+  assert.equal(result('default', 'kubernetes'), 'pass', `default/kubernetes is a known limit (info), not a failure\n${bad}`);
   assert.equal(r.code, 1);
   assert.equal(await probePods(), '');
 });
