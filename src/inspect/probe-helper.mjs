@@ -23,8 +23,11 @@ function tcp({ host, port, timeoutMs = 500 }) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const s = net.connect({ host, port });
-    const done = (r) => { clearTimeout(timer); s.destroy(); resolve({ ms: Math.round((performance.now() - t0) * 100) / 100, ...r }); };
-    const timer = setTimeout(() => done({ ok: false, error: 'ETIMEDOUT' }), timeoutMs);
+    let settled = false;
+    const done = (r) => { if (settled) return; settled = true; clearTimeout(timer); s.destroy(); resolve({ ms: Math.round((performance.now() - t0) * 100) / 100, ...r }); };
+    // The timer runs before the loop's I/O phase: on a busy machine a connection that completed in
+    // time may not have been seen yet. setImmediate runs after that phase, so it is seen first.
+    const timer = setTimeout(() => setImmediate(() => done({ ok: false, error: 'ETIMEDOUT' })), timeoutMs);
     s.on('connect', () => done({ ok: true, localPort: s.localPort }));
     s.on('error', (e) => done({ ok: false, error: e.code ?? e.message }));
   });
