@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { HttpClient } from '../client/http.js';
 import { daemonRunning, type ClusterRecord } from '../cluster/state.js';
-import { clusterViewFromRecord, type ClusterView } from '../inspect/cluster-view.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { nthAddress } from '../cluster/addons.js';
+import { readProxyStatus } from '../cluster/proxy-status.js';
+import { nodeName, topologyNames, UNDERLAY_PREFIX } from '../cluster/topology.js';
+import { podNetnsName } from '../node/names.js';
+import type { ClusterView } from '../inspect/cluster-view.js';
 import { InspectError } from '../inspect/errors.js';
 import { UsageError } from './args.js';
 import { resolveTarget } from './target.js';
@@ -86,4 +91,28 @@ export function outputFormat(value: string | undefined): 'text' | 'json' | 'yaml
   if (value === undefined || value === 'text' || value === 'wide') return 'text';
   if (value === 'json' || value === 'yaml') return value;
   throw new InspectError('BadTarget', `unknown output format ${JSON.stringify(value)}: use -o json or -o yaml (default: text)`);
+}
+
+/** The view of a cluster started by `clusterip up`, from its record and state directory. */
+export function clusterViewFromRecord(rec: ClusterRecord, stateDir: string, clusterDomain = 'cluster.local'): ClusterView {
+  const names = topologyNames(rec.id);
+  const nodes = Array.from({ length: rec.nodes }, (_, n) => ({ name: nodeName(rec.name, n, rec.nodes), netns: names.node(n) }));
+  const byName = new Map(nodes.map((n) => [n.name, n.netns]));
+  return {
+    name: rec.name,
+    proxyMode: rec.proxyMode,
+    serviceCIDR: rec.serviceCIDR,
+    podCIDR: rec.podCIDR,
+    clusterDomain,
+    dnsServiceIP: nthAddress(rec.serviceCIDR, 10),
+    nodes,
+    outside: { netns: names.outside, ip: `${UNDERLAY_PREFIX}.2` },
+    podNetns(pod: Pod) {
+      if (pod.spec?.hostNetwork) return pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
+      const uid = pod.metadata?.uid;
+      return uid && pod.spec?.nodeName ? podNetnsName(`cip-${rec.id}`, uid) : undefined;
+    },
+    sandboxNetns: (uid) => podNetnsName(`cip-${rec.id}`, uid),
+    proxyStatus: (node) => readProxyStatus(stateDir, node),
+  };
 }
