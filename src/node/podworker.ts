@@ -93,6 +93,9 @@ interface PersistedContainer {
   last?: Termination;
   lastTimes?: { startedAtMs: number; finishedAtMs: number };
   previous?: Termination;
+  /** The running instance's probe state (kept across an agent restart). */
+  ready?: boolean;
+  started?: boolean;
 }
 
 interface PersistedPod {
@@ -156,21 +159,21 @@ export class PodWorker {
   }
 
   /**
-   * Re-adopts a sandbox and containers recorded by a previous agent. Returns false when there is
-   * nothing to adopt (no record, or its holder is gone); the Pod's leftovers, if any, are then
-   * replaced by the first sync (a new sandbox under the same names).
+   * Takes over what a previous agent recorded for this Pod (state.json, sandbox.json): restart
+   * counts, last terminations and backoff always; the sandbox and its running containers when the
+   * sandbox's holder is still alive (the same processes go on, with their readiness). Returns true
+   * when the sandbox was adopted. Otherwise the recorded containers are ended and count as
+   * terminated (exit 137: nobody saw their real exit), so restartCount goes up when they start again,
+   * and the first sync replaces the sandbox under the same names.
    */
   adopt(): boolean {
-    let sb: SandboxRecord;
-    let st: PersistedPod;
-    try {
-      sb = JSON.parse(fs.readFileSync(path.join(this.dir, 'sandbox.json'), 'utf8')) as SandboxRecord;
-      st = JSON.parse(fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8')) as PersistedPod;
-    } catch {
-      return false;
-    }
-    if (sb.uid !== this.uid || !holderAlive(sb)) return false;
-    this.sandbox = sb;
+    let st: PersistedPod | undefined;
+    let sb: SandboxRecord | undefined;
+    try { st = JSON.parse(fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8')) as PersistedPod; } catch { /* none */ }
+    try { sb = JSON.parse(fs.readFileSync(path.join(this.dir, 'sandbox.json'), 'utf8')) as SandboxRecord; } catch { /* none */ }
+    if (!st) return false;
+    const live = sb && sb.uid === this.uid && holderAlive(sb) ? sb : undefined;
+    this.sandbox = live;
     this.initialized = st.initialized;
     this.startTime = st.startTime;
     for (const [name, pc] of Object.entries(st.containers)) {
@@ -187,22 +190,27 @@ export class PodWorker {
       const id = pc.id ?? pc.running.containerID.replace(/^[a-z]+:\/\//, '');
       cs.view.running = pc.running;
       const startedAtMs = pc.startedAtMs ?? Date.parse(pc.running.startedAt);
-      const running = this.ctx.runtime.adoptContainer(sb, id, { pid: pc.pid, pidStart: pc.pidStart }, (exit) => this.onExit(cs, running!, exit.exitCode, exit.signal));
-      if (!running) {
-        // It ended while no agent watched: a termination whose exit code nobody saw (137, as for
-        // an adopted process), so the restart policy applies and restartCount goes up.
+      const where = live ?? sb;
+      const running = where && this.ctx.runtime.adoptContainer(where, id, { pid: pc.pid, pidStart: pc.pidStart }, (exit) => this.onExit(cs, running!, exit.exitCode, exit.signal));
+      if (!running || !live) {
+        // Gone while no agent watched, or its sandbox is: a termination whose exit code nobody
+        // saw (137), so the restart policy applies and restartCount goes up.
+        if (running) { this.ctx.runtime.release(running); void this.ctx.runtime.stopContainer(running, () => 0); }
         this.recordExit(cs, 137, undefined, startedAtMs, this.now());
         continue;
       }
       cs.running = running;
       cs.startedAtMs = startedAtMs;
-      cs.view.started = !cs.spec.startupProbe;
+      cs.view.started = pc.started ?? !cs.spec.startupProbe;
+      cs.view.ready = pc.ready ?? (!cs.spec.readinessProbe && cs.view.started && !cs.init);
       void this.ctx.runtime.pullImage(cs.spec.image ?? '').then((img) => { cs.image = img; cs.view.imageID = img.imageID; }, () => undefined);
       this.recordLogTimes(cs, containerLogPath(this.dir, name, cs.view.restartCount));
-      this.startProbes(cs);
-      if (!cs.spec.readinessProbe && cs.view.started) cs.view.ready = true;
+      // Probes go on from the recorded results: a Ready container stays Ready (and in its
+      // Services' endpoints) unless its readiness probe now fails failureThreshold times.
+      if (cs.view.started) this.startAfterStartup(cs, true);
+      else this.startProbes(cs);
     }
-    return true;
+    return !!live;
   }
 
   private persist(): void {
@@ -212,6 +220,7 @@ export class PodWorker {
         id: cs.running?.id, pid: cs.running?.record.pid, pidStart: cs.running?.record.pidStart, startedAtMs: cs.startedAtMs,
         restartCount: cs.view.restartCount, backoffMs: cs.backoffMs, pullBackoffMs: cs.pullBackoffMs, nextStartAt: cs.pullRetryAt,
         running: cs.view.running, last: cs.view.last, lastTimes: cs.lastTimes, previous: cs.view.previous,
+        ready: cs.view.ready, started: cs.view.started,
       };
     }
     const st: PersistedPod = { initialized: this.initialized, startTime: this.startTime, containers };
@@ -505,7 +514,8 @@ export class PodWorker {
     }
   }
 
-  private startAfterStartup(cs: ContainerState): void {
+  /** Readiness and liveness probes (after startup). `resumed`: they go on from the recorded state. */
+  private startAfterStartup(cs: ContainerState, resumed = false): void {
     const c = cs.spec;
     const podIP = this.sandbox!.ip;
     const secondMs = this.ctx.probeSecondMs;
@@ -515,7 +525,7 @@ export class PodWorker {
         cs.view.ready = ok && cs.view.started && !!cs.running;
         if (!ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${msg}`, c.name);
         this.ctx.enqueue(this.key);
-      }, secondMs);
+      }, secondMs, resumed ? { initial: cs.view.ready } : undefined);
       cs.probes.push(w);
       w.start();
     }
@@ -526,7 +536,7 @@ export class PodWorker {
         this.event('Warning', 'Unhealthy', `Liveness probe failed: ${msg}`, c.name);
         cs.probeFailure = 'liveness';
         this.ctx.enqueue(this.key);
-      }, secondMs);
+      }, secondMs, resumed ? { initial: true } : undefined);
       cs.probes.push(w);
       w.start();
     }

@@ -157,13 +157,18 @@ export class ProbeWorker {
     private readonly onChange: (ok: boolean, message: string) => void,
     /** Test hook: scales every delay (1 = real seconds). */
     private readonly secondMs = 1000,
+    /**
+     * Resuming a container that was already probed (an agent restart): start from this result, and
+     * without initialDelaySeconds (measured from the container's start, long past).
+     */
+    private readonly resume?: { initial: boolean },
   ) {
-    this.result = kind !== 'readiness' && kind !== 'startup' ? true : false;
+    this.result = resume ? resume.initial : kind !== 'readiness' && kind !== 'startup';
   }
 
   /** Starts probing after initialDelaySeconds. */
   start(): void {
-    this.schedule((this.probe.initialDelaySeconds ?? 0) * this.secondMs);
+    this.schedule(this.resume ? 0 : (this.probe.initialDelaySeconds ?? 0) * this.secondMs);
   }
 
   /** Stops for good. */
