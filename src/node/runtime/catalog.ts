@@ -39,6 +39,10 @@ export class CatalogRuntime implements ContainerRuntime {
       argv, env: req.env, workingDir: req.container.workingDir, logPath: req.logPath,
       stdinFifo: req.stdin?.fifo, stdinOnce: req.stdin?.once ?? false, tty: req.tty,
     }, (exitCode, signal) => {
+      // The container ends with its main process, as in a PID namespace whose init died: what is
+      // left of its process group (nginx's workers, a shell's children) goes too, so a restarted
+      // instance never finds its port still held by the previous one.
+      killGroup(proc.pid);
       // 'exit' is asynchronous, so `started` is set by then; after release() it is not reported.
       if (started && !this.released.has(started)) onExit({ exitCode, ...(signal ? { signal } : {}) });
     });
@@ -54,7 +58,7 @@ export class CatalogRuntime implements ContainerRuntime {
     if (!pid || !pidAlive(pid) || pidStartTime(pid) !== pidStart) return undefined;
     // Not our child: only its disappearance can be seen, not its exit code (reported as 137).
     const c: CatalogContainer = { id, pid, proc: { pid }, record, exitObservable: false };
-    c.unwatch = watchAdopted(pid, (exitCode) => onExit({ exitCode }));
+    c.unwatch = watchAdopted(pid, (exitCode) => { killGroup(pid); onExit({ exitCode }); });
     return c;
   }
 
@@ -84,4 +88,13 @@ export class CatalogRuntime implements ContainerRuntime {
       return {};
     }
   }
+}
+
+/**
+ * SIGKILL to what is left of a container's process group after its leader (the main process) is
+ * gone. Only the group: the leader's pid itself may already belong to someone else, while a
+ * group id cannot be reused as long as the group has members.
+ */
+function killGroup(pgid: number): void {
+  try { process.kill(-pgid, 'SIGKILL'); } catch { /* nothing left */ }
 }
