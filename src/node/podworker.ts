@@ -145,6 +145,8 @@ export class PodWorker {
     for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
     for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
     if (!pod.spec?.initContainers?.length) this.initialized = true;
+    // What the API already shows (a restarted agent adopting a Pod often computes the same status).
+    if (pod.status) this.lastWritten = statusFingerprint(pod.status);
   }
 
   private newState(c: Container, init: boolean): ContainerState {
