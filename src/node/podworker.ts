@@ -358,7 +358,6 @@ export class PodWorker {
         cs.view.waiting = undefined;
         return;
       case 'wait':
-        // ErrImagePull stays visible until the first retry-less sync after it (as the kubelet shows it).
         cs.view.waiting = { reason: a.reason, message: a.message };
         if (a.reason === 'CrashLoopBackOff') {
           const m = this.pod.metadata ?? {};

@@ -53,12 +53,17 @@ export class CatalogRuntime implements ContainerRuntime {
     return started;
   }
 
-  adoptContainer(_sandbox: SandboxRecord, id: string, record: ContainerRecord, onExit: (exit: ContainerExit) => void): RunningContainer | undefined {
+  adoptContainer(sandbox: SandboxRecord, id: string, record: ContainerRecord, onExit: (exit: ContainerExit) => void): RunningContainer | undefined {
     const { pid, pidStart } = record;
-    if (!pid || !pidAlive(pid) || pidStartTime(pid) !== pidStart) return undefined;
+    if (!pid || !pidAlive(pid) || pidStartTime(pid) !== pidStart) {
+      // The main process ended while no agent watched: end what is left of the container (an
+      // nginx master killed alone leaves its workers holding port 80).
+      if (pid) endLeftovers(pid, sandbox);
+      return undefined;
+    }
     // Not our child: only its disappearance can be seen, not its exit code (reported as 137).
     const c: CatalogContainer = { id, pid, proc: { pid }, record, exitObservable: false };
-    c.unwatch = watchAdopted(pid, (exitCode) => { killGroup(pid); onExit({ exitCode }); });
+    c.unwatch = watchAdopted(pid, (exitCode) => { endLeftovers(pid, sandbox); onExit({ exitCode }); });
     return c;
   }
 
@@ -97,4 +102,24 @@ export class CatalogRuntime implements ContainerRuntime {
  */
 function killGroup(pgid: number): void {
   try { process.kill(-pgid, 'SIGKILL'); } catch { /* nothing left */ }
+}
+
+/**
+ * SIGKILL to the processes left of a container whose main process (`pgid`, its process group
+ * leader) ended some time ago: members of that process group inside the sandbox's network
+ * namespace. Both are checked because the pid may have been reused since, by a process that is a
+ * group leader elsewhere.
+ */
+function endLeftovers(pgid: number, sandbox: SandboxRecord): void {
+  let netns: number;
+  try { netns = fs.statSync(`/run/netns/${sandbox.netns}`).ino; } catch { return; }
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      if (fs.statSync(`/proc/${d}/ns/net`).ino !== netns) continue;
+      process.kill(Number(d), 'SIGKILL');
+    } catch { /* gone */ }
+  }
 }
