@@ -161,6 +161,10 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   for (const uid of sandboxEnv.ipam.holders()) if (!live.has(uid)) sandboxEnv.ipam.release(uid);
   const resync = setInterval(() => { for (const k of workers.keys()) queue.add(k); }, opts.resyncMs ?? 10_000);
   resync.unref();
+  // The kubelet's PLEG relists containers every second; container exits reach the workers on
+  // their own (exit events), so the relist here only looks for sandboxes whose holder died.
+  const relist = setInterval(() => { for (const w of workers.values()) if (w.sandboxDied()) queue.add(w.key); }, 1000);
+  relist.unref();
 
   const streams = new NodeStreams((ns, name) => {
     const w = workers.get(`${ns}/${name}`);
@@ -179,6 +183,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
       clearInterval(resync);
+      clearInterval(relist);
       pods.stop();
       services.stop();
       queue.stop();

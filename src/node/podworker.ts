@@ -125,6 +125,8 @@ export class PodWorker {
   private initialized = false;
   private startTime?: string;
   private lastWritten = '';
+  /** The state.json text last written. */
+  private persisted = '';
   private timers = new Set<NodeJS.Timeout>();
   private terminating?: Promise<void>;
   /** Termination deadline (epoch ms); a later, shorter terminate() call pulls it in. */
@@ -225,10 +227,12 @@ export class PodWorker {
         ready: cs.view.ready, started: cs.view.started,
       };
     }
-    const st: PersistedPod = { initialized: this.initialized, startTime: this.startTime, containers };
+    const text = JSON.stringify({ initialized: this.initialized, startTime: this.startTime, containers } satisfies PersistedPod);
+    if (text === this.persisted) return; // a resync that changed nothing writes nothing
     try {
-      fs.writeFileSync(path.join(this.dir, 'state.json.tmp'), JSON.stringify(st));
+      fs.writeFileSync(path.join(this.dir, 'state.json.tmp'), text);
       fs.renameSync(path.join(this.dir, 'state.json.tmp'), path.join(this.dir, 'state.json'));
+      this.persisted = text;
     } catch { /* the dir is being removed */ }
   }
 
@@ -251,6 +255,11 @@ export class PodWorker {
     if (!cs) return undefined;
     const stdinOpen = !!cs.spec.stdin && (!cs.spec.stdinOnce || cs.running?.stdinHold !== undefined);
     return { spec: cs.spec, view: cs.view, pid: cs.running?.pid, stdinFifo: path.join(this.dir, `stdin-${cs.spec.name}`), stdinOpen };
+  }
+
+  /** True when the Pod has a sandbox whose holder process is gone (the agent's relist checks this). */
+  sandboxDied(): boolean {
+    return !!this.sandbox && !this.done && !this.terminating && !holderAlive(this.sandbox);
   }
 
   /** argv that runs `command` inside container `name` (kubectl exec), or undefined if it is not running. */

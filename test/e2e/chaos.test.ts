@@ -1,7 +1,7 @@
 /**
  * Chaos (real CLI, kubectl, kernel): while a client Pod sends requests to a Service by name in a
  * loop, each kind of process the cluster runs is killed with SIGKILL in turn — a container (nginx),
- * the DNS server, the proxy's `nft -i` session, and the daemon itself in the middle of a
+ * a Pod's sandbox holder, the DNS server, the proxy's `nft -i` session, and the daemon itself in the middle of a
  * `kubectl apply` — and after each the cluster must converge by itself: every Pod Running and
  * Ready, DNS answering, traffic from a Pod through every ClusterIP, ClusterIPs and objects intact,
  * restarts counted and announced by Events, no acknowledged write lost.
@@ -51,6 +51,17 @@ test('chaos: a container, the DNS server, the nft session and the daemon mid-app
   assert.equal(restarts(web2), 1, 'the killed container was restarted once, in the same Pod');
   const started = (await events(c)).filter((e) => e.involvedObject?.uid === web.metadata!.uid && e.reason === 'Started');
   assert.equal(started.length, 2, 'a Started Event for the first start and one for the restart');
+
+  // 1b. A Pod sandbox: the holder process that keeps the other web Pod's namespaces.
+  const other = (await getPods(c)).find((p) => p.metadata!.name!.startsWith('web-') && p.metadata!.uid !== web.metadata!.uid)!;
+  await killHard((await onlyProcess(id, podNetns(id, other), /^sleep infinity/)).pid);
+  await eventually('the sandbox re-created', async () => {
+    const p = (await getPods(c)).find((x) => x.metadata!.uid === other.metadata!.uid);
+    assert.equal(restarts(p), 1, 'its container restarted in the new sandbox');
+    assert.equal(p?.status?.podIP, other.status?.podIP, 'same Pod, same IP');
+  });
+  assert.ok((await events(c)).some((e) => e.involvedObject?.uid === other.metadata!.uid && e.reason === 'SandboxChanged'));
+  await converged('sandbox holder killed');
 
   // 2. The DNS server (the kube-dns Pod's process).
   const dns = (await getPods(c)).find((p) => p.metadata!.namespace === 'kube-system')!;
