@@ -173,7 +173,11 @@ export class PodWorker {
   adopt(): boolean {
     let st: PersistedPod | undefined;
     let sb: SandboxRecord | undefined;
-    try { st = JSON.parse(fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8')) as PersistedPod; } catch { /* none */ }
+    try {
+      const text = fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8');
+      st = JSON.parse(text) as PersistedPod;
+      this.persisted = text;
+    } catch { /* none */ }
     try { sb = JSON.parse(fs.readFileSync(path.join(this.dir, 'sandbox.json'), 'utf8')) as SandboxRecord; } catch { /* none */ }
     if (!st) return false;
     const live = sb && sb.uid === this.uid && holderAlive(sb) ? sb : undefined;
