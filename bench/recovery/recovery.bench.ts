@@ -1,6 +1,6 @@
 /**
  * Crash recovery and idle memory of a whole cluster (issue 13), with the real `clusterip` CLI (as
- * shipped: compiled by this bench into its temp dir, as bench/cluster does; CIP_BENCH_CLI=tsx runs
+ * shipped: built by scripts/build.mjs into this bench's temp dir, as bench/cluster does; CIP_BENCH_CLI=tsx runs
  * `node --import tsx src/cli/main.ts`), the real kubectl and kernel (root):
  *
  * 1. Idle RSS of a fresh cluster, 10 s after `up --detach` returned, summed over every process of
@@ -24,7 +24,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { inNetns, listNetns, run } from '../../src/cluster/exec.js';
+import { runOk } from '../../src/sys/command.js';
+import { inNetns, listNetns } from '../../src/sys/netns.js';
+import { report } from '../report.js';
 import { clusterId, readRecord } from '../../src/cluster/state.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { kubectlRunner } from '../../test/harness/kubectl.js';
@@ -41,23 +43,23 @@ let pkgRoot: string | undefined;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 function out(figure: string, value: number, unit: string, extra: { baseline?: { name: string; value: number; unit?: string }; target?: string; anchor?: string; [k: string]: unknown } = {}): void {
-  console.log(`BENCH ${JSON.stringify({ figure, value: r1(value), unit, cli: form === 'dist' ? 'node dist/cli/main.js (built by the bench)' : 'node --import tsx src/cli/main.ts', ...extra })}`);
+  report({ figure, value, unit, cli: form === 'dist' ? 'node dist/cli/main.js (built by the bench)' : 'node --import tsx src/cli/main.ts', ...extra });
 }
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-/** Compiles src/ into `<work>/pkg/dist` (never the shared dist/), as an installed package is laid out. */
+/** Builds the package into `<work>/pkg/dist` with scripts/build.mjs (never the shared dist/), laid out as installed. */
 async function buildPackage(): Promise<string> {
   pkgRoot = join(work, 'pkg');
   mkdirSync(pkgRoot);
   symlinkSync(join(ROOT, 'node_modules'), join(pkgRoot, 'node_modules'));
   symlinkSync(join(ROOT, 'src'), join(pkgRoot, 'src'));
   copyFileSync(join(ROOT, 'package.json'), join(pkgRoot, 'package.json'));
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(pkgRoot, 'dist')], { timeoutMs: 90_000 }).catch(() => undefined);
+  await runOk([process.execPath, join(ROOT, 'scripts', 'build.mjs'), '--outdir', join(pkgRoot, 'dist')], { timeoutMs: 120_000 });
   const main = join(pkgRoot, 'dist', 'cli', 'main.js');
-  if (!existsSync(main)) throw new Error(`tsc did not produce ${main}`);
+  if (!existsSync(main)) throw new Error(`the build did not produce ${main}`);
   return main;
 }
 
@@ -103,7 +105,7 @@ async function clusterPids(id: string, daemon: number | undefined): Promise<Set<
     }
   }
   for (const ns of (await listNetns()).filter((n) => n.startsWith(`cip-${id}-`))) {
-    for (const p of (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number)) if (p > 1) pids.add(p);
+    for (const p of (await runOk(['ip', 'netns', 'pids', ns]).catch(() => '')).split('\n').map(Number)) if (p > 1) pids.add(p);
   }
   return pids;
 }

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { listNetns, run } from '../../src/cluster/exec.js';
+import { runOk } from '../../src/sys/command.js';
+import { listNetns } from '../../src/sys/netns.js';
 import { podNetnsName } from '../../src/node/names.js';
 import type { UpCluster } from '../harness/up.js';
 
@@ -17,7 +18,7 @@ export interface ClusterProcess { pid: number; netns: string; cmd: string }
 export async function clusterProcesses(id: string): Promise<ClusterProcess[]> {
   const out: ClusterProcess[] = [];
   for (const netns of (await listNetns()).filter((n) => n.startsWith(`cip-${id}-`))) {
-    const pids = (await run('ip', ['netns', 'pids', netns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 1);
+    const pids = (await runOk(['ip', 'netns', 'pids', netns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 1);
     for (const pid of pids) {
       try { out.push({ pid, netns, cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() }); } catch { /* gone */ }
     }
