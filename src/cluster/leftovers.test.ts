@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planLeftovers, type ClusterShape } from './leftovers.js';
+import { planLeftovers, strayProcesses, type ClusterShape } from './leftovers.js';
 
 const shape: ClusterShape = { nodes: 1, proxyMode: 'nftables', serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' };
 const id = 'abcd1234';
@@ -28,4 +28,12 @@ test('another shape, or no record: everything of this cluster is removed, nothin
   }
   assert.match(planLeftovers({ id, previous: { ...shape, nodes: 2 }, current: shape, namespaces: ns, recordedPods: recorded }).reason, /nodes 2 → 1/);
   assert.equal(planLeftovers({ id, current: shape, namespaces: ['x'], recordedPods: recorded }).reason, 'none');
+});
+
+test('in a kept node namespace, only processes of recorded Pod process groups stay', () => {
+  // 10: a hostNetwork Pod's holder, 20: its container, 21: a child of that container (same group);
+  // 30: the dead daemon's nft -i, 40: its conntrack -E (each its own group, or the daemon's).
+  const procs = [{ pid: 10, pgid: 10 }, { pid: 20, pgid: 20 }, { pid: 21, pgid: 20 }, { pid: 30, pgid: 30 }, { pid: 40, pgid: 5 }];
+  assert.deepEqual(strayProcesses(procs, new Set([10, 20])), [30, 40]);
+  assert.deepEqual(strayProcesses(procs, new Set()), [10, 20, 21, 30, 40]);
 });

@@ -12,14 +12,17 @@
  *   down and right after it is back, since rules and Pods never went away.
  * - Any other namespace of the cluster (a Pod namespace no agent knows of, a node beyond the node
  *   count) is emptied (every process in it is ended) and deleted.
+ * - In a kept node namespace, every process that is not a Pod's (what the killed daemon ran there:
+ *   the proxy's session, flow collectors) is ended; the new daemon starts its own.
  * - When there is no earlier record, or its shape differs, everything of the cluster is emptied and
  *   deleted, and the Pods are recreated from the API.
  * `planLeftovers` decides (pure, tested in leftovers.test.ts); `removeLeftovers` acts.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { podNetnsName } from '../node/names.js';
 import { deleteNetns } from '../node/network.js';
+import { runOk } from '../sys/command.js';
 import { listNetns } from '../sys/netns.js';
 import { topologyNames } from './topology.js';
 
@@ -74,11 +77,59 @@ export function recordedPodNamespaces(stateDir: string, id: string): Set<string>
   return out;
 }
 
-/** Plans and acts: empties and deletes the namespaces the plan removes. */
+/**
+ * The processes of a kept node namespace that belong to no Pod: what the killed daemon ran there
+ * itself (the proxy's `nft -i`, flow collectors such as `conntrack -E`, a probe's `nc`). A new
+ * daemon starts its own, so these would run beside them; some end on their own when they next
+ * write to the dead daemon, others (a collector that sees no event) never would. A Pod's processes
+ * in the node namespace (hostNetwork Pods) are those whose process group is one the node agents
+ * recorded: a sandbox holder's or a container's (each is its own group's leader).
+ */
+export function strayProcesses(processes: readonly { pid: number; pgid: number }[], podGroups: ReadonlySet<number>): number[] {
+  return processes.filter((p) => !podGroups.has(p.pgid)).map((p) => p.pid);
+}
+
+/** Process groups of hostNetwork Pods recorded in the node agents' state dirs (holders and containers). */
+export function recordedHostNetworkGroups(stateDir: string): Set<number> {
+  const out = new Set<number>();
+  const ls = (d: string): string[] => { try { return readdirSync(d); } catch { return []; } };
+  const json = <T>(f: string): T | undefined => { try { return JSON.parse(readFileSync(f, 'utf8')) as T; } catch { return undefined; } };
+  for (const node of ls(join(stateDir, 'nodes'))) {
+    for (const uid of ls(join(stateDir, 'nodes', node, 'pods'))) {
+      const dir = join(stateDir, 'nodes', node, 'pods', uid);
+      const sb = json<{ hostNetwork?: boolean; holderPid?: number }>(join(dir, 'sandbox.json'));
+      if (!sb?.hostNetwork) continue;
+      if (sb.holderPid) out.add(sb.holderPid);
+      const st = json<{ containers?: Record<string, { pid?: number }> }>(join(dir, 'state.json'));
+      for (const c of Object.values(st?.containers ?? {})) if (c.pid) out.add(c.pid);
+    }
+  }
+  return out;
+}
+
+function processGroup(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Plans and acts: empties and deletes the namespaces the plan removes; ends strays in kept node namespaces. */
 export async function removeLeftovers(o: { id: string; stateDir: string; previous?: ClusterShape; current: ClusterShape }): Promise<LeftoverPlan> {
   const plan = planLeftovers({ ...o, namespaces: await listNetns(), recordedPods: recordedPodNamespaces(o.stateDir, o.id) });
   // Processes first (deleteNetns ends every process inside before deleting): a namespace deleted
   // with processes in it only loses its name and lives on, unreachable, with them.
   await Promise.all(plan.remove.map((n) => deleteNetns(n)));
+  const nodes = new Set(Array.from({ length: o.current.nodes }, (_, n) => topologyNames(o.id).node(n)));
+  const groups = recordedHostNetworkGroups(o.stateDir);
+  for (const ns of plan.keep.filter((n) => nodes.has(n))) {
+    const pids = (await runOk(['ip', 'netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 1);
+    const procs = pids.flatMap((pid) => { const pgid = processGroup(pid); return pgid === undefined ? [] : [{ pid, pgid }]; });
+    for (const pid of strayProcesses(procs, groups)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
   return plan;
 }

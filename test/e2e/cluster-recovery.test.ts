@@ -8,12 +8,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readRecord } from '../../src/cluster/state.js';
+import { topologyNames } from '../../src/cluster/topology.js';
 import { upCluster } from '../harness/up.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import {
-  allPodsReady, clusterIPs, clusterProcesses, eventually, getPods, killHard, kubectlOk, onlyProcess, podNetns, serviceWorksFrom, type ClusterProcess,
+  alive, allPodsReady, clusterIPs, clusterProcesses, eventually, getPods, killHard, kubectlOk, onlyProcess, podNetns, serviceWorksFrom, type ClusterProcess,
 } from './recovery-helpers.js';
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
 
 test('kill -9 of the daemon (and of a container while it is down), then up: Pods adopted or restarted, Ready, DNS answers, the Service carries traffic, ClusterIPs kept', async (t) => {
   const c = await upCluster(t);
@@ -28,6 +35,9 @@ test('kill -9 of the daemon (and of a container while it is down), then up: Pods
   const inPods = async (): Promise<ClusterProcess[]> => (await clusterProcesses(id)).filter((p) => p.netns.startsWith(`cip-${id}-p`));
   const before = await inPods();
   await serviceWorksFrom(c, 'client', 'web', ips['default/web']!);
+  const node = topologyNames(id).node(0);
+  const daemonsOwn = (await clusterProcesses(id)).filter((p) => p.netns === node);
+  assert.ok(daemonsOwn.some((p) => /^nft -i/.test(p.cmd)), `the proxy's session runs in the node namespace: ${JSON.stringify(daemonsOwn)}`);
 
   await killHard(c.record.pid!);
   // While no daemon runs, one container dies too: it must come back, counted as a restart.
@@ -53,6 +63,12 @@ test('kill -9 of the daemon (and of a container while it is down), then up: Pods
   const cmds = (ps: ClusterProcess[]): string[] => ps.filter((p) => p.netns === victimNs).map((p) => p.cmd).sort();
   assert.deepEqual(cmds(after), cmds(before), 'the killed container runs again, once (no worker of the old one left)');
   assert.notEqual((await onlyProcess(id, victimNs, /^nginx: master/)).pid, nginx.pid);
+  // What the killed daemon ran in the node namespace (its nft -i, flow collectors) is gone: every
+  // process there now is the new daemon's.
+  for (const p of daemonsOwn) assert.equal(alive(p.pid), false, `left from the killed daemon: ${p.pid} ${p.cmd}`);
+  for (const p of (await clusterProcesses(id)).filter((x) => x.netns === node)) {
+    assert.equal(parentOf(p.pid), rec.pid, `${p.pid} ${p.cmd} in the node namespace belongs to the new daemon`);
+  }
   assert.deepEqual(await clusterIPs(c), ips, 'every ClusterIP kept');
   await serviceWorksFrom(c, 'client', 'web', ips['default/web']!);
   assert.equal((await getPods(c)).length, pods.length);
