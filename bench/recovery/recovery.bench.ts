@@ -188,16 +188,17 @@ async function untilServing(c: Cluster, ips: string[], pods: number, deadlineMs:
 }
 
 /** Requests the Services round robin from the node namespace until stopped; counts failures. */
-function trafficLoop(c: Cluster, ips: string[]): { stop(): Promise<{ sent: number; failed: number }> } {
+function trafficLoop(c: Cluster, ips: string[]): { stop(): Promise<{ sent: number; failed: number; failedAt: number[] }> } {
   let stopped = false;
-  let sent = 0; let failed = 0;
+  let sent = 0; const failedAt: number[] = [];
   const loop = (async () => {
     for (let i = 0; !stopped; i++) {
       sent++;
-      if (!(await serves(c, ips[i % ips.length]!))) failed++;
+      const t = performance.now();
+      if (!(await serves(c, ips[i % ips.length]!))) failedAt.push(t, performance.now() - t);
     }
   })();
-  return { stop: async () => { stopped = true; await loop; return { sent, failed }; } };
+  return { stop: async () => { stopped = true; await loop; return { sent, failed: failedAt.length / 2, failedAt }; } };
 }
 
 // ---------- the bench ----------
@@ -254,6 +255,7 @@ try {
   await untilServing(b, ips, PODS, performance.now() + 120_000);
 
   const recovery: number[] = []; const upMs: number[] = []; const daemonMs: number[] = []; let sent = 0; let failed = 0;
+  const failedAfterKill: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const pid = readRecord(b.stateDir)!.pid!;
     const traffic = trafficLoop(b, ips);
@@ -266,6 +268,7 @@ try {
     await sleep(300);
     const tr = await traffic.stop();
     sent += tr.sent; failed += tr.failed;
+    for (let f = 0; f < tr.failedAt.length; f += 2) failedAfterKill.push(`${Math.round(tr.failedAt[f]! - t0)} ms after the kill, took ${Math.round(tr.failedAt[f + 1]!)} ms`);
     recovery.push(t1 - t0); upMs.push(u.ms);
     if (u.readyMs !== undefined) daemonMs.push(u.readyMs);
   }
@@ -274,7 +277,7 @@ try {
   out(`crash recovery (${PODS} Pods, ${DEPLOYMENTS} Services): kill -9 + up → every Service serves, max of ${ROUNDS}`, Math.max(...recovery), 'ms', { target: '< 2 s' });
   out('crash recovery: `up --detach` wall time (CLI start included), p50', pct(upMs, 50), 'ms', { runs: upMs.map(Math.round) });
   if (daemonMs.length) out('crash recovery: the daemon\'s own start, "Starting cluster" → "ready" (adoption included), p50', pct(daemonMs, 50), 'ms', { runs: daemonMs });
-  out('crash recovery: requests to the Services that failed while the daemon was down and restarting', failed, 'requests', { sent, note: 'curl from the node namespace, round robin, 1 s limit' });
+  out('crash recovery: requests to the Services that failed while the daemon was down and restarting', failed, 'requests', { sent, failures: failedAfterKill, note: 'curl from the node namespace, round robin, 1 s limit' });
 
   // Baseline: the only recovery before adoption — down, then up (every Pod recreated).
   const t0 = performance.now();

@@ -30,10 +30,10 @@ test('another shape, or no record: everything of this cluster is removed, nothin
   assert.equal(planLeftovers({ id, current: shape, namespaces: ['x'], recordedPods: recorded }).reason, 'none');
 });
 
-test('in a kept node namespace, only processes of recorded Pod process groups stay', () => {
-  // 10: a hostNetwork Pod's holder, 20: its container, 21: a child of that container (same group);
-  // 30: the dead daemon's nft -i, 40: its conntrack -E (each its own group, or the daemon's).
-  const procs = [{ pid: 10, pgid: 10 }, { pid: 20, pgid: 20 }, { pid: 21, pgid: 20 }, { pid: 30, pgid: 30 }, { pid: 40, pgid: 5 }];
-  assert.deepEqual(strayProcesses(procs, new Set([10, 20])), [30, 40]);
-  assert.deepEqual(strayProcesses(procs, new Set()), [10, 20, 21, 30, 40]);
+test('in kept namespaces, only the dead daemon\'s own processes (its process group) are ended', () => {
+  // 10: a sandbox holder, 20: a container, 21: its child (both in the container's group), 30: the
+  // dead daemon (pid 5)'s nft -i and 40: its conntrack -E (in its group), 50: someone's curl.
+  const procs = [{ pid: 10, pgid: 10 }, { pid: 20, pgid: 20 }, { pid: 21, pgid: 20 }, { pid: 30, pgid: 5 }, { pid: 40, pgid: 5 }, { pid: 50, pgid: 50 }];
+  assert.deepEqual(strayProcesses(procs, 5), [30, 40]);
+  assert.deepEqual(strayProcesses(procs, undefined), [], 'no record of the earlier daemon: nothing is ended');
 });

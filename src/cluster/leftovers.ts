@@ -12,8 +12,8 @@
  *   down and right after it is back, since rules and Pods never went away.
  * - Any other namespace of the cluster (a Pod namespace no agent knows of, a node beyond the node
  *   count) is emptied (every process in it is ended) and deleted.
- * - In a kept node namespace, every process that is not a Pod's (what the killed daemon ran there:
- *   the proxy's session, flow collectors) is ended; the new daemon starts its own.
+ * - In a kept namespace, what the killed daemon ran there itself (the proxy's session, flow
+ *   collectors) is ended; the new daemon starts its own.
  * - When there is no earlier record, or its shape differs, everything of the cluster is emptied and
  *   deleted, and the Pods are recreated from the API.
  * `planLeftovers` decides (pure, tested in leftovers.test.ts); `removeLeftovers` acts.
@@ -78,33 +78,18 @@ export function recordedPodNamespaces(stateDir: string, id: string): Set<string>
 }
 
 /**
- * The processes of a kept node namespace that belong to no Pod: what the killed daemon ran there
- * itself (the proxy's `nft -i`, flow collectors such as `conntrack -E`, a probe's `nc`). A new
- * daemon starts its own, so these would run beside them; some end on their own when they next
- * write to the dead daemon, others (a collector that sees no event) never would. A Pod's processes
- * in the node namespace (hostNetwork Pods) are those whose process group is one the node agents
- * recorded: a sandbox holder's or a container's (each is its own group's leader).
+ * The processes in kept namespaces that the killed daemon ran itself (the proxy's `nft -i`, flow
+ * collectors such as `conntrack -E`, a probe's `nc`, a port-forward's `nc`): a new daemon starts
+ * its own, so these would run beside them; some end when they next write to the dead daemon, others
+ * (a collector that sees no event) never would. They are the members of the dead daemon's process
+ * group (it leads its group, and what it spawns stays in it), which cannot have been reused while
+ * they live. Pod processes are not: containers and sandbox holders are started in sessions of
+ * their own. Nor is anything else someone runs in the cluster's namespaces (a debugging tool, a
+ * test's curl).
  */
-export function strayProcesses(processes: readonly { pid: number; pgid: number }[], podGroups: ReadonlySet<number>): number[] {
-  return processes.filter((p) => !podGroups.has(p.pgid)).map((p) => p.pid);
-}
-
-/** Process groups of hostNetwork Pods recorded in the node agents' state dirs (holders and containers). */
-export function recordedHostNetworkGroups(stateDir: string): Set<number> {
-  const out = new Set<number>();
-  const ls = (d: string): string[] => { try { return readdirSync(d); } catch { return []; } };
-  const json = <T>(f: string): T | undefined => { try { return JSON.parse(readFileSync(f, 'utf8')) as T; } catch { return undefined; } };
-  for (const node of ls(join(stateDir, 'nodes'))) {
-    for (const uid of ls(join(stateDir, 'nodes', node, 'pods'))) {
-      const dir = join(stateDir, 'nodes', node, 'pods', uid);
-      const sb = json<{ hostNetwork?: boolean; holderPid?: number }>(join(dir, 'sandbox.json'));
-      if (!sb?.hostNetwork) continue;
-      if (sb.holderPid) out.add(sb.holderPid);
-      const st = json<{ containers?: Record<string, { pid?: number }> }>(join(dir, 'state.json'));
-      for (const c of Object.values(st?.containers ?? {})) if (c.pid) out.add(c.pid);
-    }
-  }
-  return out;
+export function strayProcesses(processes: readonly { pid: number; pgid: number }[], deadDaemon: number | undefined): number[] {
+  if (!deadDaemon) return [];
+  return processes.filter((p) => p.pgid === deadDaemon).map((p) => p.pid);
 }
 
 function processGroup(pid: number): number | undefined {
@@ -116,18 +101,16 @@ function processGroup(pid: number): number | undefined {
   }
 }
 
-/** Plans and acts: empties and deletes the namespaces the plan removes; ends strays in kept node namespaces. */
-export async function removeLeftovers(o: { id: string; stateDir: string; previous?: ClusterShape; current: ClusterShape }): Promise<LeftoverPlan> {
+/** Plans and acts: empties and deletes the namespaces the plan removes; ends the dead daemon's own processes in the kept ones. */
+export async function removeLeftovers(o: { id: string; stateDir: string; previous?: ClusterShape & { pid?: number }; current: ClusterShape }): Promise<LeftoverPlan> {
   const plan = planLeftovers({ ...o, namespaces: await listNetns(), recordedPods: recordedPodNamespaces(o.stateDir, o.id) });
   // Processes first (deleteNetns ends every process inside before deleting): a namespace deleted
   // with processes in it only loses its name and lives on, unreachable, with them.
   await Promise.all(plan.remove.map((n) => deleteNetns(n)));
-  const nodes = new Set(Array.from({ length: o.current.nodes }, (_, n) => topologyNames(o.id).node(n)));
-  const groups = recordedHostNetworkGroups(o.stateDir);
-  for (const ns of plan.keep.filter((n) => nodes.has(n))) {
+  for (const ns of plan.keep) {
     const pids = (await runOk(['ip', 'netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((p) => p > 1);
     const procs = pids.flatMap((pid) => { const pgid = processGroup(pid); return pgid === undefined ? [] : [{ pid, pgid }]; });
-    for (const pid of strayProcesses(procs, groups)) {
+    for (const pid of strayProcesses(procs, o.previous?.pid)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }
