@@ -36,7 +36,11 @@ const importMetaUrl = {
 
 await rm(OUT, { recursive: true, force: true });
 await build({
-  entryPoints: { 'cli/main': join(ROOT, 'src/cli/main.ts'), 'dns/main': join(ROOT, 'src/dns/main.ts') },
+  entryPoints: {
+    'cli/main': join(ROOT, 'src/cli/main.ts'), 'dns/main': join(ROOT, 'src/dns/main.ts'),
+    // The kubectl plugin (`kubectl clusterip ...`): the same commands, defaults from kubectl's context.
+    'cli/kubectl-clusterip': join(ROOT, 'src/cli/kubectl-clusterip.ts'),
+  },
   outdir: OUT,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

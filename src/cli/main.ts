@@ -20,15 +20,20 @@ const COMMANDS: Record<string, Command> = {
   outside: { usage: 'outside [flags] -- CMD', summary: 'run CMD on a host outside the cluster network', load: () => import('./outside.js') },
   trace: { usage: 'trace svc/NAME [-f]', summary: 'how each change of a Service travelled: API → slice → rules → DNS → traffic', load: () => import('./trace.js') },
   flows: { usage: 'flows [svc/NAME] [-f]', summary: 'connections through Services: client → ClusterIP → Pod, from conntrack', load: () => import('./flows.js') },
+  explain: { usage: 'explain svc/NAME', summary: "a Service's path from the live system: DNS, VIP, rules with counters, endpoints, Pods", load: () => import('./explain.js') },
+  diagnose: { usage: 'diagnose [svc/NAME]', summary: 'the "Debug Services" checklist with real probes; a fix for each failure', load: () => import('./diagnose.js') },
 };
 
-const USAGE = `clusterip — a Kubernetes-API-compatible cluster on this machine, with real ClusterIP Services
+/** `kubectl clusterip` when run as the kubectl plugin (src/cli/kubectl-clusterip.ts). */
+const PROG = process.env.CLUSTERIP_KUBECTL_PLUGIN === '1' ? 'kubectl clusterip' : 'clusterip';
+
+const USAGE = `${PROG} — a Kubernetes-API-compatible cluster on this machine, with real ClusterIP Services
 
 Usage:
 ${[...Object.values(COMMANDS).map((c) => [c.usage, c.summary]), ['help', 'this text']]
-    .map(([u, s]) => `  clusterip ${u!.padEnd(22)}${s}`).join('\n')}
+    .map(([u, s]) => `  ${PROG} ${u!.padEnd(22)}${s}`).join('\n')}
 
-Run 'clusterip <command> --help' for the flags of a command.`;
+Run '${PROG} <command> --help' for the flags of a command.`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -23,11 +23,12 @@ import { Observability } from '../inspect/observe.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
-import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
+import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeName as nodeNameOf, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
 import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
+import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
 
 export interface ClusterOptions {
   name: string;
@@ -185,7 +186,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);
 
     for (let n = 0; n < nodes; n++) {
-      const nodeName = nodes === 1 ? `${opts.name}-node` : `${opts.name}-node-${n}`;
+      const nodeName = nodeNameOf(opts.name, n, nodes);
       const netns = names.node(n);
       const nodeDir = join(opts.stateDir, 'nodes', nodeName);
       linkImageCatalog(opts.stateDir, nodeDir);
@@ -202,15 +203,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
       // output hook can DNAT them. Service IPs are on no interface, so route them as local.
       await inNetns(netns, 'ip', ['route', 'replace', 'local', serviceCIDR, 'dev', 'lo']);
+      // Sync times and errors for `clusterip explain` / `diagnose`, which run as other processes.
+      const statusFile = new ProxyStatusWriter(proxyStatusPath(opts.stateDir, nodeName));
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
         client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
         ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
+        onStatus: (s) => statusFile.update(s),
       }));
       proxies.push(proxy);
       obs?.addProxy(nodeName, proxy);
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
-      cleanups.push(() => proxy.stop({ flush: false }));
+      cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
     }
 
     if (obs) {

@@ -24,6 +24,11 @@ export function topologyNames(id: string): TopologyNames {
   return { underlay: `cip-${id}-u`, outside: `cip-${id}-out`, node: (n) => `cip-${id}-n${n}` };
 }
 
+/** The Node object's name of node `n` of cluster `clusterName` with `nodes` nodes. */
+export function nodeName(clusterName: string, n: number, nodes: number): string {
+  return nodes === 1 ? `${clusterName}-node` : `${clusterName}-node-${n}`;
+}
+
 /** The underlay address of node `n`. */
 export function nodeUnderlayIP(n: number): string {
   return `${UNDERLAY_PREFIX}.${10 + n}`;

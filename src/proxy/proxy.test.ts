@@ -112,3 +112,29 @@ test('onSync reports each accepted transaction: full first, then the changed Ser
   assert.deepEqual(reports[1], { full: false, services: ['ns/web'], transaction: rec.applies()[1] });
   assert.match(reports[1]!.transaction, /no-endpoint-services \{ 10\.96\.0\.11 \. tcp \. 80/);
 });
+
+test('status() and onStatus report the last sync, a failure, and the recovery', async (t) => {
+  const client = new FakeClient();
+  const rec = recorder();
+  const seen: { syncs: number; failures: number; error?: string }[] = [];
+  const proxy = await startProxy({
+    ...base, client, exec: rec.exec, retrySyncPeriodMs: 10,
+    onStatus: (s) => seen.push({ syncs: s.syncs, failures: s.failuresSinceSync, error: s.lastError?.message }),
+  });
+  t.after(() => proxy.stop());
+  await until(() => proxy.status().syncs === 1);
+  const first = proxy.status();
+  assert.equal(first.node, 'n0');
+  assert.equal(first.mode, 'nftables');
+  assert.ok(first.lastSyncAt && first.lastSyncAt === first.lastFullSyncAt, 'the first sync is full');
+  assert.equal(first.lastError, undefined);
+  rec.state.fail = 1;
+  await client.create(R.services, 'ns', svc('ns', 'web', '10.96.0.11', [{ port: 80 }]));
+  await until(() => proxy.status().syncs === 2);
+  const after = proxy.status();
+  assert.match(after.lastError?.message ?? '', /boom/, 'the failure is kept with its message');
+  assert.ok(after.lastError!.at <= after.lastSyncAt!, 'and the later success is newer');
+  assert.equal(after.failuresSinceSync, 0);
+  assert.deepEqual(seen.map((s) => s.failures), [0, 1, 0], 'onStatus: success, failure, recovery');
+  assert.match(seen[1]!.error ?? '', /boom/);
+});

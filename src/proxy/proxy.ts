@@ -60,6 +60,29 @@ export interface ProxyOptions {
   onSync?(report: SyncReport): void;
   /** Called with each sync failure (the proxy retries on its own). Default: console.error. */
   onError?(err: unknown): void;
+  /** Called with the new status after every sync the kernel accepted and every failed one. */
+  onStatus?(status: ProxyStatus): void;
+}
+
+/**
+ * What the proxy's syncs did, for `clusterip explain` / `diagnose` (kube-proxy shows the like on
+ * its /healthz: lastUpdated, currentTime). Times are wall-clock ISO strings.
+ */
+export interface ProxyStatus {
+  node: string;
+  mode: ProxyMode;
+  /** Successful syncs so far. */
+  syncs: number;
+  /** End of the last sync the kernel accepted. */
+  lastSyncAt?: string;
+  /** End of the last full sync the kernel accepted. */
+  lastFullSyncAt?: string;
+  /** Duration of the last accepted sync, ms. */
+  lastSyncMs?: number;
+  /** The last failed sync (kept after later successes; compare its time with lastSyncAt). */
+  lastError?: { at: string; message: string };
+  /** Failed syncs since the last accepted one (0 when the kernel holds every change seen so far, or one is on its way). */
+  failuresSinceSync: number;
 }
 
 /** One successful sync, as reported to `onSync`. */
@@ -87,6 +110,8 @@ export interface Proxy {
   whenIdle(): Promise<void>;
   /** Number of successful syncs so far. */
   readonly syncCount: number;
+  /** The last syncs' times and errors. */
+  status(): ProxyStatus;
 }
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -133,10 +158,12 @@ class ServiceProxy implements Proxy {
   private needFull = true;
   private stopped = false;
   private syncs = 0;
+  private readonly st: ProxyStatus;
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ProxyOptions) {
     this.mode = opts.mode;
+    this.st = { node: opts.nodeName, mode: opts.mode, syncs: 0, failuresSinceSync: 0 };
     this.exec = opts.exec ?? netnsExec(opts.netns);
     this.clock = opts.clock ?? realClock;
     this.metrics = new ProxyMetrics(opts.mode);
@@ -169,6 +196,9 @@ class ServiceProxy implements Proxy {
       clock: this.clock,
       onError: (e) => {
         this.metrics.syncFailed();
+        this.st.lastError = { at: new Date().toISOString(), message: e instanceof Error ? e.message : String(e) };
+        this.st.failuresSinceSync++;
+        this.notifyStatus();
         (opts.onError ?? ((err) => console.error(`proxy ${opts.nodeName}: sync failed:`, err)))(e);
       },
     });
@@ -244,6 +274,9 @@ class ServiceProxy implements Proxy {
     this.needFull = false;
     const end = this.clock.now();
     this.syncs++;
+    const at = new Date().toISOString();
+    Object.assign(this.st, { syncs: this.syncs, lastSyncAt: at, lastSyncMs: end - start, failuresSinceSync: 0 }, full ? { lastFullSyncAt: at } : {});
+    this.notifyStatus();
 
     const flows = [];
     const touched = full ? new Set([...this.programmed.keys(), ...this.desired.keys()]) : changed;
@@ -285,6 +318,18 @@ class ServiceProxy implements Proxy {
 
   metricsText(): Promise<string> {
     return this.metrics.text();
+  }
+
+  status(): ProxyStatus {
+    return { ...this.st, ...(this.st.lastError ? { lastError: { ...this.st.lastError } } : {}) };
+  }
+
+  private notifyStatus(): void {
+    try {
+      this.opts.onStatus?.(this.status());
+    } catch (err) {
+      console.error(`proxy ${this.opts.nodeName}: onStatus failed:`, err);
+    }
   }
 
   async whenIdle(): Promise<void> {

@@ -91,6 +91,8 @@ export interface ProxyBackend {
 export interface KernelInventory {
   chains: Set<string>;
   sets: Set<string>;
+  /** The table was written in an older shape that cannot be re-declared in place: delete it first. */
+  recreate?: boolean;
 }
 
 /** A rendered transaction and how to adopt it once the kernel accepted it. */

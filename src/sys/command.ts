@@ -12,6 +12,8 @@ export interface CommandOptions {
   input?: string;
   /** SIGKILLs the command after this many milliseconds (default: no limit). */
   timeoutMs?: number;
+  /** SIGKILLs the command when aborted (e.g. Ctrl-C of a CLI command); the result then has `aborted`. */
+  signal?: AbortSignal;
 }
 
 /** What a finished command left. */
@@ -24,6 +26,8 @@ export interface CommandResult {
   spawnError?: string;
   /** Set when `timeoutMs` ran out and the command was killed. */
   timedOut?: boolean;
+  /** Set when `signal` aborted the command (or it was aborted before it started). */
+  aborted?: boolean;
 }
 
 /**
@@ -64,23 +68,32 @@ export function run(argv: readonly string[], opts: CommandOptions = {}): Promise
       resolve({ code: 127, stdout: '', stderr: '', spawnError: 'empty command' });
       return;
     }
+    if (opts.signal?.aborted) {
+      resolve({ code: 130, stdout: '', stderr: '', aborted: true });
+      return;
+    }
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let aborted = false;
     let spawnError: string | undefined;
     const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
+    const onAbort = (): void => { aborted = true; child.kill('SIGKILL'); };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => { spawnError = `${argv[0]}: ${e.message}`; });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       const r: CommandResult = {
         code: spawnError !== undefined ? 127 : code ?? 128 + (SIGNALS[signal ?? ''] ?? 0),
         stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(),
       };
       if (spawnError !== undefined) r.spawnError = spawnError;
       if (timedOut) r.timedOut = true;
+      if (aborted) r.aborted = true;
       resolve(r);
     });
     child.stdin.on('error', () => { /* the command may exit without reading its stdin */ });

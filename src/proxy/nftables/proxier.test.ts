@@ -20,3 +20,20 @@ test('a sync with no real change sends nothing', () => assert.equal(texts.noop, 
 test('full sync never deletes or flushes the table (affinity sets and flows survive)', () => {
   assert.doesNotMatch(texts.restartFull, /delete table|flush table|flush set ip clusterip affinity/);
 });
+
+test('a table whose maps have no counters (an older proxy wrote it) is replaced in the same transaction', async () => {
+  const { parseInventory } = await import('./proxier.js');
+  const old = 'table ip clusterip {\n\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n\t\tcomment "x"\n\t}\n\tchain services {\n\t}\n}\n';
+  const now = 'table ip clusterip {\n\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n\t\tcounter\n\t\tcomment "x"\n\t}\n\tset affinity-X {\n\t\ttype ipv4_addr\n\t}\n\tchain services {\n\t}\n}\n';
+  const legacy = parseInventory(old);
+  assert.equal(legacy.recreate, true);
+  assert.deepEqual([...legacy.chains], ['services']);
+  const current = parseInventory(now);
+  assert.equal(current.recreate, undefined, 'counted maps and uncounted affinity sets are current');
+  assert.deepEqual([...current.sets], ['service-ips', 'affinity-X']);
+  const p = new NftablesProxier({ serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' });
+  const text = p.plan(new Map(), new Set(), true, legacy).text;
+  assert.match(text, /^delete table ip clusterip\nadd table ip clusterip\n/);
+  assert.doesNotMatch(text, /delete chain/, 'nothing of the deleted table is deleted again');
+  assert.doesNotMatch(p.plan(new Map(), new Set(), true, current).text, /delete table/);
+});

@@ -127,6 +127,33 @@ const BASE_CHAINS: [string, string | undefined][] = [
 const BASE_CHAIN_NAMES = new Set(BASE_CHAINS.map(([n]) => n));
 const BASE_SETS = new Set(['service-ips', ...PROTOCOLS.map(endpointsMap), 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
 
+/** The base maps and sets whose elements carry counters (declared with `counter`). */
+const COUNTED_SETS = new Set(['service-ips', 'no-endpoint-services', ...PROTOCOLS.map(endpointsMap), 'hairpin-endpoints']);
+
+/**
+ * Reads `nft -t list table` text: the chains and sets that exist, and whether a base map lacks the
+ * `counter` its declaration now has (a table written by an older proxy: it must be recreated).
+ */
+export function parseInventory(text: string): KernelInventory {
+  const inv: KernelInventory = { chains: new Set(), sets: new Set() };
+  let open: { name: string; counted: boolean } | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^\s*(chain|set|map) (\S+) \{/.exec(line);
+    if (m) {
+      (m[1] === 'chain' ? inv.chains : inv.sets).add(m[2]!);
+      open = m[1] === 'chain' ? undefined : { name: m[2]!, counted: false };
+      continue;
+    }
+    if (!open) continue;
+    if (/^\s*counter\s*$/.test(line)) open.counted = true;
+    else if (/^\s*\}\s*$/.test(line)) {
+      if (COUNTED_SETS.has(open.name) && !open.counted) inv.recreate = true;
+      open = undefined;
+    }
+  }
+  return inv;
+}
+
 function elementText(e: Element): string {
   const comment = e.comment !== undefined ? ` comment "${e.comment}"` : '';
   return e.value !== undefined ? `${e.key}${comment} : ${e.value}` : `${e.key}${comment}`;
@@ -231,11 +258,14 @@ export class NftablesProxier implements ProxyBackend {
   private endpointRules(sp: ServicePort, ep: Endpoint, f: NftFragment): string[] {
     const set = nftAffinitySet(sp, ep);
     f.sets.set(set, sp.affinityTimeoutSeconds!);
-    return [`update @${set} { ip saddr }`, `meta l4proto ${sp.protocol.toLowerCase()} dnat to ${ep.ip}:${ep.port}`];
+    // The counter counts this endpoint's connections (a nat chain sees a connection's first packet only).
+    return [`update @${set} { ip saddr }`, `meta l4proto ${sp.protocol.toLowerCase()} counter dnat to ${ep.ip}:${ep.port}`];
   }
 
   plan(desired: ReadonlyMap<string, ServiceState>, changed: ReadonlySet<string>, full: boolean, existing?: KernelInventory): SyncPlan {
     const t = this.t;
+    // A table to recreate is deleted first: nothing of it exists any more for this transaction.
+    if (existing?.recreate) existing = { chains: new Set(), sets: new Set(), recreate: true };
     const out: string[] = [];
     // What this plan changes is kept aside and folded in by commit(): an incremental sync then
     // costs what it touches, not a copy of every Service's fragment and every reference count.
@@ -308,14 +338,20 @@ export class NftablesProxier implements ProxyBackend {
     }
 
     if (full) {
+      // A table written before its maps had counters cannot be re-declared ("File exists"): replace
+      // it whole, in this same transaction, so the kernel never holds no rules.
+      if (existing?.recreate) out.push(`delete table ${t}`);
       out.push(`add table ${t}`);
-      out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
-      out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to reject packets to services with no endpoints" ; }`);
+      // `counter` gives every element its own packet/byte counter. The maps are looked up in nat
+      // hooks, which see only the first packet of a connection, so an element's packets are the
+      // connections sent that way since the element was written (clusterip explain shows them).
+      out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
+      out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "vmap to reject packets to services with no endpoints" ; }`);
       out.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`);
       for (const proto of PROTOCOLS) {
-        out.push(`add map ${t} ${endpointsMap(proto)} { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
+        out.push(`add map ${t} ${endpointsMap(proto)} { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; counter ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
       }
-      out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
+      out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; counter ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
       // Maps first emptied, then refilled below: one transaction, so the kernel never sees them empty.
       out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, ...PROTOCOLS.map((proto) => `flush map ${t} ${endpointsMap(proto)}`), `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
       const base = this.baseRules();
@@ -385,13 +421,9 @@ export class NftablesProxier implements ProxyBackend {
   }
 
   async inventory(): Promise<KernelInventory> {
-    const inv: KernelInventory = { chains: new Set(), sets: new Set() };
     const r = await this.exec()(['nft', '-t', 'list', 'table', 'ip', NFT_TABLE]);
-    if (r.code !== 0) return inv; // no table yet
-    for (const m of r.stdout.matchAll(/^\s*(chain|set|map) (\S+) \{/gm)) {
-      (m[1] === 'chain' ? inv.chains : inv.sets).add(m[2]!);
-    }
-    return inv;
+    if (r.code !== 0) return { chains: new Set(), sets: new Set() }; // no table yet
+    return parseInventory(r.stdout);
   }
 
   async apply(text: string): Promise<void> {
