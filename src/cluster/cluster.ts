@@ -24,9 +24,10 @@ import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
 import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeName as nodeNameOf, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
-import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
+import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
+import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
 
 export interface ClusterOptions {
@@ -128,8 +129,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
   let network: Promise<number> | undefined;
   try {
-    // Leftovers of a crashed earlier run of this cluster would collide with the new namespaces.
-    await removeAllNamespaces(id);
+    // What an earlier run of this cluster left (it was killed, or crashed): namespaces and Pods of
+    // the same shape are adopted, everything else is emptied and removed (leftovers.ts).
+    let previous: ClusterRecord | undefined;
+    try { previous = readRecord(opts.stateDir); } catch { /* unreadable: nothing to adopt */ }
+    await step(`leftovers of an earlier run`, async () => {
+      const plan = await removeLeftovers({ id, stateDir: opts.stateDir, previous, current: { nodes, proxyMode, serviceCIDR, podCIDR } });
+      if (plan.reason !== 'none') log(`  leftovers of an earlier run: ${plan.reason}`);
+    });
     // Certificates too (key generation and signing run on the thread pool): started now, awaited
     // when the API server needs them.
     const pkiReady = ensurePki(opts.stateDir);

@@ -17,8 +17,10 @@ import { WorkQueue } from '../client/workqueue.js';
 import { ImageCatalog, type UserImageEntry } from './images/catalog.js';
 import { Ipam, gatewayOf } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork } from './network.js';
-import { cleanupOrphan, PodWorker, type WorkerContext } from './podworker.js';
-import { ProbeHelper } from './prober.js';
+import { cleanupOrphan, PodWorker, realClock, type Clock, type WorkerContext } from './podworker.js';
+import { NodeProber } from './prober.js';
+import { CatalogRuntime } from './runtime/catalog.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
 import { registerNode, renewLease, setNodeStatus } from './registration.js';
 import type { SandboxEnv } from './sandbox.js';
 import { NodeStreams } from './streams.js';
@@ -52,6 +54,15 @@ export interface NodeAgentOptions {
   leaseRenewMs?: number;
   /** Length of a probe "second" in ms (tests shorten). Default 1000. */
   probeSecondMs?: number;
+  /**
+   * Every Pod is synced again this often even without a change (the kubelet's sync frequency),
+   * which notices what sends no event, e.g. a sandbox holder that died. Default 10 000 ms.
+   */
+  resyncMs?: number;
+  /** The container runtime. Default: the catalog runtime over the built-ins and images.json. */
+  runtime?: ContainerRuntime;
+  /** Time source for the Pod workers' decisions. Default: the real clock. */
+  clock?: Clock;
   /** Skip Node/Lease registration (unit tests against clients without those resources). */
   register?: boolean;
 }
@@ -82,20 +93,19 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     nodeNetns: opts.netns, podCIDR: opts.podCIDR, idPrefix: opts.idPrefix, ipam: new Ipam(opts.stateDir, opts.podCIDR),
     dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain },
   };
-  const helper = new ProbeHelper(opts.netns);
+  const runtime = opts.runtime ?? new CatalogRuntime(new ImageCatalog(opts.stateDir, opts.images));
   const pods = new Informer<Pod>(client, R.pods);
   const services = new Informer<Service>(client, R.services);
   const workers = new Map<string, PodWorker>();
   let stopping = false;
 
   const ctx: WorkerContext = {
-    client, nodeName, hostIP: internalIP, sandboxEnv, helper,
-    catalog: new ImageCatalog(opts.stateDir, opts.images),
+    client, nodeName, hostIP: internalIP, sandboxEnv, runtime, prober: new NodeProber(opts.netns),
     services: () => services.list(),
     enqueue: (key) => queue.add(key),
-    backoffBaseMs: opts.backoffBaseMs ?? 10_000,
-    backoffMaxMs: opts.backoffMaxMs ?? 300_000,
+    backoff: { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 },
     probeSecondMs: opts.probeSecondMs ?? 1000,
+    clock: opts.clock ?? realClock,
   };
 
   const queue = new WorkQueue(async (key) => {
@@ -146,9 +156,15 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   // adopted by their worker's first sync; the rest are orphans.
   const live = new Set(pods.list().filter((p) => p.spec?.nodeName === nodeName).map((p) => p.metadata?.uid));
   for (const uid of fs.readdirSync(podsDir)) {
-    if (!live.has(uid)) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+    if (!live.has(uid)) await cleanupOrphan(sandboxEnv, runtime, path.join(podsDir, uid));
   }
   for (const uid of sandboxEnv.ipam.holders()) if (!live.has(uid)) sandboxEnv.ipam.release(uid);
+  const resync = setInterval(() => { for (const k of workers.keys()) queue.add(k); }, opts.resyncMs ?? 10_000);
+  resync.unref();
+  // The kubelet's PLEG relists containers every second; container exits reach the workers on
+  // their own (exit events), so the relist here only looks for sandboxes whose holder died.
+  const relist = setInterval(() => { for (const w of workers.values()) if (w.sandboxDied()) queue.add(w.key); }, 1000);
+  relist.unref();
 
   const streams = new NodeStreams((ns, name) => {
     const w = workers.get(`${ns}/${name}`);
@@ -166,6 +182,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     async stop(o: { keepPods?: boolean } = {}): Promise<void> {
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
+      clearInterval(resync);
+      clearInterval(relist);
       pods.stop();
       services.stop();
       queue.stop();
@@ -176,10 +194,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         // Syncs already under way finish (they see the worker terminating and start nothing).
         await queue.whenIdle();
         await Promise.all([...workers.values()].map((w) => w.terminate(0)));
-        for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+        for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, runtime, path.join(podsDir, uid));
       }
       workers.clear();
-      helper.close();
       if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
       if (!o.keepPods && createdNetns) {
         await deleteNetns(opts.netns);

@@ -23,6 +23,8 @@ import { trimEndpointSlice, trimService } from './trim.js';
 import { ProxyMetrics } from './metrics.js';
 import { clearStaleFlows, staleUdpFlows } from './conntrack.js';
 import { ProxyError } from './errors.js';
+import { recordEvent, sessionRestartEvent } from './events.js';
+import type { SessionRestart } from './session.js';
 
 export type ProxyMode = 'nftables' | 'iptables';
 
@@ -166,7 +168,14 @@ class ServiceProxy implements Proxy {
     this.clock = opts.clock ?? realClock;
     this.metrics = new ProxyMetrics(opts.mode);
     const spawn = opts.spawn ?? (opts.exec ? undefined : netnsSpawn(opts.netns));
-    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec };
+    // The session is supervised: restarted with backoff when it dies on its own, with an Event.
+    const supervise = {
+      onRestart: (r: SessionRestart) => {
+        console.error(`proxy ${opts.nodeName}: ${r.tool} ${r.why}; restart ${r.restarts} in ${r.delayMs} ms`);
+        void recordEvent(opts.client, sessionRestartEvent(opts.nodeName, opts.netns, r, new Date(this.clock.now()).toISOString()));
+      },
+    };
+    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec, supervise };
     this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier({ ...common, spawn });
     this.services = new Informer<Service>(opts.client, R.services, { transform: trimService });
     this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices, { transform: trimEndpointSlice });

@@ -30,6 +30,11 @@ export interface UpCluster {
   file(name: string, content: string): Promise<string>;
   /** `clusterip down` (objects kept) then `clusterip up` again with the same name and state. */
   restart(): Promise<void>;
+  /**
+   * `clusterip up` again with the same flags and no `down` first (after the daemon was killed);
+   * resolves with the new cluster record once the CLI says the cluster is ready.
+   */
+  upAgain(): Promise<ClusterRecord>;
   down(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
   const names = topologyNames(record!.id);
   return {
     name, dir, stateDir, record: record!, kubectl, down,
+    upAgain: async () => { await start(); return record!; },
     restart: async () => {
       const d = await runCli(['down', ...base]);
       if (d.code !== 0) throw new Error(`clusterip down failed: ${d.stdout}${d.stderr}`);

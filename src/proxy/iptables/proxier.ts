@@ -28,6 +28,7 @@ import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { PendingMap } from '../pending.js';
 import { IptablesRestoreSession } from './session.js';
+import type { SessionSupervision } from '../session.js';
 
 /**
  * Transactions up to this size go through the long-lived session; larger ones (full syncs, big
@@ -46,6 +47,8 @@ export interface IptablesOptions {
    * transaction is a separate `iptables-restore` through `exec` (unit tests record those).
    */
   spawn?: NetnsSpawn;
+  /** Restart the session when it dies on its own (see ../session.ts). */
+  supervise?: SessionSupervision;
 }
 
 /** What one Service contributes. */
@@ -102,7 +105,7 @@ export class IptablesProxier implements ProxyBackend {
   private session?: IptablesRestoreSession;
 
   constructor(private readonly opts: IptablesOptions) {
-    if (opts.spawn) this.session = new IptablesRestoreSession(opts.spawn);
+    if (opts.spawn) this.session = new IptablesRestoreSession(opts.spawn, { supervise: opts.supervise });
   }
 
   /** Renders one Service's chains and KUBE-SERVICES lines (pure). */

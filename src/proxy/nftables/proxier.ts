@@ -33,6 +33,7 @@ import { nftAffinitySet, nftEndpointChain, nftServiceChain } from '../names.js';
 import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { NftSession } from './session.js';
+import type { SessionSupervision } from '../session.js';
 import { PendingCounts, PendingMap } from '../pending.js';
 
 /** The table the proxy owns in the node namespace. */
@@ -57,6 +58,8 @@ export interface NftablesOptions {
    * a separate `nft -f -` through `exec` (unit tests record those).
    */
   spawn?: NetnsSpawn;
+  /** Restart the session when it dies on its own (see ../session.ts). */
+  supervise?: SessionSupervision;
 }
 
 /** One map/set element. `value` is a verdict for maps, undefined for sets. */
@@ -171,7 +174,7 @@ export class NftablesProxier implements ProxyBackend {
   private readonly t = `ip ${NFT_TABLE}`;
 
   constructor(private readonly opts: NftablesOptions) {
-    if (opts.spawn) this.session = new NftSession(opts.spawn);
+    if (opts.spawn) this.session = new NftSession(opts.spawn, { supervise: opts.supervise });
   }
 
   /** The base chains' rules (fixed for the proxier's CIDRs). */
