@@ -19,6 +19,8 @@ import { IPAddressLedger } from './ipallocator/ipaddresses.js';
 import { ServiceIPs } from './ipallocator/service.js';
 import { rfc3339 } from './registry/meta.js';
 import { Registry } from './registry/registry.js';
+import { ResourceCatalog } from './catalog.js';
+import { CrdController } from './crd/controller.js';
 
 export interface ApiCoreOptions {
   storage: Storage;
@@ -36,6 +38,10 @@ export interface ApiCore {
   /** In-process Client (no HTTP). */
   client: Client & InProcessClient;
   registry: Registry;
+  /** What is served now: built-ins plus the custom resources of established CRDs. */
+  catalog: ResourceCatalog;
+  /** apiextensions' controllers (naming, establishing, finalizing CRDs); `whenIdle()` for tests. */
+  crds: CrdController;
   /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
   allocator: ServiceIPAllocator;
   /** Ends all watches. Does not close the storage (its owner does). */
@@ -61,11 +67,14 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const ledger = new IPAddressLedger(opts.storage, allocator, clock);
   await ledger.start();
   const serviceIPs = new ServiceIPs(allocator, ledger);
+  const catalog = new ResourceCatalog();
   const registry = new Registry({
-    storage: opts.storage, clock, serviceIPs,
+    storage: opts.storage, clock, serviceIPs, catalog,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
+  const crds = new CrdController(registry, catalog, clock);
+  await crds.start();
   const client = new InProcessClient(registry);
 
   for (const name of SYSTEM_NAMESPACES) {
@@ -98,8 +107,9 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator,
+    client, registry, allocator, catalog, crds,
     async close() {
+      crds.stop();
       registry.close();
       ledger.stop();
     },

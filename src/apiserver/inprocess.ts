@@ -30,7 +30,7 @@ export class InProcessClient implements Client, SharedReads {
     return this.registry.listShared<T>(res, namespace, opts);
   }
 
-  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T> {
+  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T> {
     return this.registry.create<T>(res, namespace, obj, opts);
   }
 

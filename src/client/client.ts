@@ -39,7 +39,7 @@ export function hasSharedReads(client: object): client is Client & SharedReads {
 export interface Client {
   get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;
-  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T>;
+  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T>;
   /**
    * PUT. With `subresource` 'status' only status is written; 'scale' takes an autoscaling/v1 Scale;
    * 'finalize' (namespaces) writes only spec.finalizers.

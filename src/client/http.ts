@@ -122,9 +122,9 @@ export class HttpClient implements Client {
     }));
   }
 
-  async create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding'; name?: string }): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T> {
     const ns = namespace ?? obj.metadata?.namespace;
-    const path = opts?.subresource === 'binding' ? resourcePath(res, ns, opts.name ?? obj.metadata?.name, 'binding') : resourcePath(res, ns);
+    const path = opts?.subresource ? resourcePath(res, ns, opts.name ?? obj.metadata?.name, opts.subresource) : resourcePath(res, ns);
     return this.request<T>('POST', path + query(writeQuery(opts)), obj);
   }
 

@@ -157,7 +157,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
       unixSocket: socketPath,
-      extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}` }),
+      extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,

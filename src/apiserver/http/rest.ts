@@ -92,9 +92,9 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
     case 'create': {
       const wo = writeOptions(q, 'CreateOptions');
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
-      if (route.subresource === 'binding') {
+      if (route.subresource === 'binding' || route.subresource === 'eviction') {
         reconcileIdentity({ ...route, name: undefined }, obj, false);
-        const out = await client.create(route.res, ns, obj, { ...wo, subresource: 'binding', name: route.name });
+        const out = await client.create(route.res, ns, obj, { ...wo, subresource: route.subresource, name: route.name });
         send(201, out);
         return out;
       }

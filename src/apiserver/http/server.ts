@@ -97,6 +97,7 @@ export interface RunningApiServer {
 /** Starts the listeners; resolves once they accept connections. */
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const ext: ServerExtensions = opts.extensions ?? {};
+  const resourceFor = ext.resourceFor ? ext.resourceFor.bind(ext) : undefined;
   const ctx: HandlerContext = { client: opts.client, ext, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT };
   const streams = opts.streams;
   const lookup: StreamLookup | undefined = streams === undefined ? undefined
@@ -134,7 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const method = req.method ?? 'GET';
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user }); return; }
-    const route = parseResourcePath(method, path, boolParam(q, 'watch') === true);
+    const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
       if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
@@ -180,7 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const url = new URL(req.url ?? '/', 'http://x');
       try {
         if (!authenticate(req)) throw unauthorized();
-        const route = parseResourcePath(req.method ?? 'GET', url.pathname, false);
+        const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
         await upgrades.handle(route, req, socket, head, url.searchParams);
       } catch (e) {

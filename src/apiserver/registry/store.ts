@@ -183,7 +183,7 @@ export class Store {
     delete md.selfLink;
     if (strategy.tracksGeneration) md.generation = 1; else delete md.generation;
     strategy.prepareForCreate(obj);
-    admitObject(info, obj);
+    if (strategy.admit) strategy.admit(obj); else admitObject(info, obj);
     if (exists) throw alreadyExists(info, name);
     const begun = strategy.beginCreate(obj, { dryRun: !!req.dryRun });
     const finish = finisher(begun instanceof Promise ? await begun : begun, 'create');
@@ -209,8 +209,9 @@ export class Store {
     if (wanted && wanted !== String(cur.rv)) throw conflict(info, name);
     const old = cur.obj;
     if (sub === 'status') {
-      const next = cur.copy();
-      fieldsOf(next).status = copyOf(fieldsOf(input).status);
+      let next = cur.copy();
+      if (strategy.statusUpdate) next = strategy.statusUpdate(next, input);
+      else fieldsOf(next).status = copyOf(fieldsOf(input).status);
       return this.store(req, strategy, cur, next, NO_FINISH);
     }
     if (sub === 'finalize') {
@@ -239,7 +240,7 @@ export class Store {
     const begun = strategy.beginUpdate(next, old, { dryRun: !!req.dryRun });
     const finish = finisher(begun instanceof Promise ? await begun : begun, 'update');
     try {
-      admitObject(info, next, old);
+      if (strategy.admit) strategy.admit(next, old); else admitObject(info, next, old);
       if (strategy.tracksGeneration) {
         const gen = omd.generation ?? 1;
         md.generation = specFingerprint(next) !== specFingerprint(old) ? gen + 1 : gen;

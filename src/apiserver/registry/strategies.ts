@@ -5,6 +5,8 @@
 import type { ResourceInfo } from '../../api/resources.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
 import { workloadStrategy } from './strategies/apps.js';
+import { crdStrategy } from './strategies/crds.js';
+import { jobStrategy } from './strategies/jobs.js';
 import { eventStrategy } from './strategies/events.js';
 import { namespaceStrategy } from './strategies/namespaces.js';
 import { nodeStrategy } from './strategies/nodes.js';
@@ -15,6 +17,8 @@ import { genericStrategy, type Strategy } from './strategy.js';
 export interface StrategyDeps {
   /** ClusterIP allocation for Services (absent: Services get no IP — unit tests only). */
   serviceIPs?: ServiceIPs;
+  /** Strategies installed at run time (custom resources), by `group/plural`; consulted first. */
+  custom?: ReadonlyMap<string, Strategy>;
 }
 
 type Factory = (info: ResourceInfo, deps: StrategyDeps) => Strategy;
@@ -29,6 +33,12 @@ const KINDS: Record<string, Factory> = {
   'apps/deployments': (info) => workloadStrategy(info),
   'apps/replicasets': (info) => workloadStrategy(info, ['status.replicas']),
   'apps/statefulsets': (info) => workloadStrategy(info),
+  'apps/daemonsets': (info) => workloadStrategy(info),
+  'batch/jobs': (info) => jobStrategy(info),
+  'batch/cronjobs': (info) => workloadStrategy(info),
+  'policy/poddisruptionbudgets': (info) => workloadStrategy(info),
+  'autoscaling/horizontalpodautoscalers': (info) => workloadStrategy(info),
+  'apiextensions.k8s.io/customresourcedefinitions': (info) => crdStrategy(info),
 };
 
 /** Returns the lookup `info → Strategy` for one registry. */
@@ -40,6 +50,8 @@ export function strategies(deps: StrategyDeps): (info: ResourceInfo) => Strategy
     let s = byInfo.get(info);
     if (s) return s;
     const key = `${info.group}/${info.plural}`;
+    const custom = deps.custom?.get(key);
+    if (custom) { byInfo.set(info, custom); return custom; }
     s = byKey.get(key);
     if (!s) byKey.set(key, s = (KINDS[key] ?? genericStrategy)(info, deps));
     byInfo.set(info, s);
