@@ -14,11 +14,18 @@ import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
+import { JobController } from './job/controller.js';
+import { CronJobController } from './cronjob/controller.js';
+import { DaemonSetController } from './daemonset/controller.js';
+import { DisruptionController } from './disruption/controller.js';
+import { HpaController } from './hpa/controller.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
-export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace';
+export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling';
 
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace'];
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
+  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -29,6 +36,10 @@ export interface StartControllersOptions {
   maxEndpointsPerSlice?: number;
   /** Observer of the controllers' writes (the trace recorder). */
   observer?: ControllerObserver;
+  /** Job replacement-Pod backoff base in ms (Kubernetes: 10 000, doubling, capped at 6 min). */
+  jobBackoffBaseMs?: number;
+  /** HPA sync period in ms (kube-controller-manager's --horizontal-pod-autoscaler-sync-period, 15 s). */
+  hpaSyncPeriodMs?: number;
 }
 
 /** The running controllers. */
@@ -54,11 +65,17 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('scheduler')) controllers.push(new Scheduler(ctx));
   if (enable.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enable.has('namespace')) controllers.push(new NamespaceController(ctx));
+  if (enable.has('job')) controllers.push(new JobController(ctx, { backoffBaseMs: opts.jobBackoffBaseMs }));
+  if (enable.has('cronjob')) controllers.push(new CronJobController(ctx));
+  if (enable.has('daemonset')) controllers.push(new DaemonSetController(ctx));
+  if (enable.has('disruption')) controllers.push(new DisruptionController(ctx));
+  if (enable.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
-    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler']) {
+    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler']) {
       await ctx.recorder(comp).flush();
     }
   };
