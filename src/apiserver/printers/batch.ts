@@ -73,7 +73,9 @@ export const cronJobPrinter: Printer<CronJob> = {
     const last = cj.status?.lastScheduleTime ? ageSince(cj.status.lastScheduleTime, now) : '<none>';
     const [names, images] = containerCells(cj.spec?.jobTemplate?.spec?.template?.spec?.containers);
     return {
-      cells: [cj.metadata?.name ?? '', cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', cj.spec?.suspend ?? false,
+      // printBoolPtr: "True" / "False" / "<unset>".
+      cells: [cj.metadata?.name ?? '', cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>',
+        cj.spec?.suspend === undefined || cj.spec?.suspend === null ? '<unset>' : cj.spec.suspend ? 'True' : 'False',
         (cj.status?.active ?? []).length, last, ageSince(cj.metadata?.creationTimestamp, now), names, images,
         formatLabelSelector(cj.spec?.jobTemplate?.spec?.selector)],
     };
