@@ -29,6 +29,8 @@ import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { MetricsServer } from '../metrics/server.js';
+import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
 
 export interface ClusterOptions {
   name: string;
@@ -54,6 +56,10 @@ export interface ClusterOptions {
   store?: StoreOptions;
   /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
   observe?: boolean;
+  /** Sampling period of the nodes' resource use (metrics.k8s.io). Default 15 000 ms. */
+  metricResolutionMs?: number;
+  /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface Cluster {
@@ -161,7 +167,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      ...(obs ? { handlers: obs.handlers, onWrite: obs.onWrite } : {}),
+      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
@@ -179,8 +186,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, obs ? { observer: obs.controllerObserver } : {}));
+    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
+      ...(obs ? { observer: obs.controllerObserver } : {}),
+      ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
+      ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
+    }));
     cleanups.push(() => controllers.stop());
+    // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).
+    const metrics = new MetricsServer({ client: core.client, sources: () => agents, resolutionMs: opts.metricResolutionMs });
+    core.registry.setProvider(R.podmetrics, metrics.pods);
+    core.registry.setProvider(R.nodemetrics, metrics.nodes);
+    metrics.start();
+    cleanups.push(() => metrics.stop());
 
     const netMs = await network;
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);

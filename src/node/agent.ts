@@ -24,6 +24,8 @@ import type { ContainerRuntime } from './runtime/runtime.js';
 import { registerNode, renewLease, setNodeStatus } from './registration.js';
 import type { SandboxEnv } from './sandbox.js';
 import { NodeStreams } from './streams.js';
+import type { NodeUsageSample, UsageSource } from '../api/usage.js';
+import { UsageAccountant } from './usage.js';
 
 /** Options of `startNodeAgent`. */
 export interface NodeAgentOptions {
@@ -68,7 +70,7 @@ export interface NodeAgentOptions {
 }
 
 /** A running agent. */
-export interface NodeAgent extends PodStreamProvider {
+export interface NodeAgent extends PodStreamProvider, UsageSource {
   readonly nodeName: string;
   /** Stops the agent. Default: every Pod process, netns and veth it made is removed; Node → NotReady. */
   stop(opts?: { keepPods?: boolean }): Promise<void>;
@@ -166,6 +168,16 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const relist = setInterval(() => { for (const w of workers.values()) if (w.sandboxDied()) queue.add(w.key); }, 1000);
   relist.unref();
 
+  // Resource accounting of the containers this agent runs (/metrics/resource, metrics.k8s.io).
+  const accountant = new UsageAccountant();
+  const resourceUsage = async (): Promise<NodeUsageSample> => accountant.sample(nodeName, [...workers.values()].filter((w) => !w.done).map((w) => ({
+    namespace: w.pod.metadata?.namespace ?? '', name: w.pod.metadata?.name ?? '', uid: w.uid,
+    containers: (w.pod.spec?.containers ?? []).flatMap((c) => {
+      const pid = w.container(c.name)?.pid;
+      return pid ? [{ name: c.name, pid }] : [];
+    }),
+  })));
+
   const streams = new NodeStreams((ns, name) => {
     const w = workers.get(`${ns}/${name}`);
     return w && !w.done ? w : undefined;
@@ -173,6 +185,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
 
   return {
     nodeName,
+    resourceUsage,
     worker: (ns, name) => workers.get(`${ns}/${name}`),
     idle: () => queue.whenIdle(),
     logs: (ns: string, pod: string, o: LogOptions, signal: AbortSignal): Promise<Readable> => streams.logs(ns, pod, o, signal),
