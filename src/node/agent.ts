@@ -169,7 +169,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   relist.unref();
 
   // Resource accounting of the containers this agent runs (/metrics/resource, metrics.k8s.io).
-  const accountant = new UsageAccountant();
+  const accountant = new UsageAccountant(`${opts.idPrefix}/${nodeName}`);
   const resourceUsage = async (): Promise<NodeUsageSample> => accountant.sample(nodeName, [...workers.values()].filter((w) => !w.done).map((w) => ({
     namespace: w.pod.metadata?.namespace ?? '', name: w.pod.metadata?.name ?? '', uid: w.uid,
     containers: (w.pod.spec?.containers ?? []).flatMap((c) => {
@@ -210,6 +210,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, runtime, path.join(podsDir, uid));
       }
       workers.clear();
+      if (!o.keepPods) accountant.close();
       if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
       if (!o.keepPods && createdNetns) {
         await deleteNetns(opts.netns);

@@ -1,16 +1,19 @@
 /**
- * Resource accounting of a node's containers from /proc (cgroups here are hybrid v1 with no
- * per-container groups, so the kernel's per-process accounting is the source): a container's
- * processes are the session its main process leads (the runtime starts each container in its own
- * session), its CPU time the utime + stime of those processes plus the cutime + cstime of the
- * children they have reaped (so work done by short-lived children, such as httpd's per-request
- * workers, counts), its memory the sum of their resident sets. The node's figures are the machine's
- * (/proc/stat, /proc/meminfo), as a kubelet reports its machine: every clusterip node shares one.
+ * Resource accounting of a node's containers. A container's processes are the session its main
+ * process leads (the runtime starts each container in its own session).
  *
- * Counters are kept monotonic per container instance: a process that dies unreaped by the session
- * takes its time with it, and a counter must never go back.
+ * CPU: each container is placed, on first sight, in a cgroup v1 `cpuacct` group of its own
+ * (`/sys/fs/cgroup/cpuacct/clusterip/<id>/<node>/<pod uid>-<container>-<pid>`; cpuacct only counts,
+ * it limits nothing), whose `cpuacct.usage` counts every process the container ever runs —
+ * including short-lived children that a parent ignoring SIGCHLD never waits for (busybox nc -e,
+ * httpd workers), whose time /proc would lose. The CPU time spent before placement is taken from
+ * /proc (utime + stime + cutime + cstime of the session). Where cpuacct is not available, /proc
+ * alone is used. Memory: the sum of the session's resident sets (no memory cgroups are touched).
+ * The node's figures are the machine's (/proc/stat, /proc/meminfo), as a kubelet reports its
+ * machine: every clusterip node shares one. Counters are kept monotonic per container instance.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ContainerUsage, NodeUsageSample, PodUsage } from '../api/usage.js';
 
@@ -78,13 +81,59 @@ export function machineUsage(): { cpuSeconds: number; memoryBytes: number } {
 /** A running container as the agent knows it: its main process leads the container's session. */
 export interface ContainerProcess { name: string; pid: number }
 
+/** Where cgroup v1's cpuacct hierarchy is mounted (absent on cgroup-v2-only machines). */
+const CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
+
 /** Turns scans into container usage, keeping each container instance's CPU counter monotonic. */
 export class UsageAccountant {
   private readonly last = new Map<string, number>();
+  /** Per container instance: its cpuacct group and the /proc ticks it had spent before joining it. */
+  private readonly groups = new Map<string, { dir: string; before: number }>();
   private bootTime = 0;
+  private readonly base?: string;
 
-  constructor() {
+  /** `scope` names this agent's cpuacct groups (`<id prefix>/<node>`); without it, /proc alone. */
+  constructor(scope?: string) {
     try { this.bootTime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0); } catch { this.bootTime = 0; }
+    if (scope && existsSync(join(CPUACCT_ROOT, 'cpuacct.usage'))) {
+      this.base = join(CPUACCT_ROOT, 'clusterip', scope);
+      try {
+        mkdirSync(this.base, { recursive: true });
+        // Groups an earlier agent left: the empty ones go (a live container's is found again by name).
+        for (const d of readdirSync(this.base)) { try { rmdirSync(join(this.base, d)); } catch { /* in use */ } }
+      } catch {
+        this.base = undefined;
+      }
+    }
+  }
+
+  /** The container's cpuacct group, made and joined by its session on first sight; undefined without cpuacct. */
+  private groupOf(key: string, name: string, procs: readonly ProcStat[], ticks: number): { dir: string; before: number } | undefined {
+    if (!this.base) return undefined;
+    let g = this.groups.get(key);
+    if (g) return g;
+    const dir = join(this.base, name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    try {
+      const fresh = !existsSync(dir);
+      mkdirSync(dir, { recursive: true });
+      for (const p of procs) { try { writeFileSync(join(dir, 'cgroup.procs'), String(p.pid)); } catch { /* exited meanwhile */ } }
+      // A group found again (agent restart) has counted everything since it was made.
+      g = { dir, before: fresh ? ticks : 0 };
+      this.groups.set(key, g);
+      return g;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes every group of this agent (they are empty once its containers are gone). */
+  close(): void {
+    for (const g of this.groups.values()) { try { rmdirSync(g.dir); } catch { /* still in use */ } }
+    this.groups.clear();
+    if (this.base) {
+      // This node's group, then the cluster's once its last node is done.
+      try { rmdirSync(this.base); rmdirSync(join(this.base, '..')); } catch { /* not empty */ }
+    }
   }
 
   /** The usage of `pods`' containers from one scan (`sessions`, from `scanSessions`). */
@@ -99,16 +148,26 @@ export class UsageAccountant {
         if (!leader) continue;
         const key = `${p.uid}/${c.name}/${c.pid}/${leader.start}`;
         seen.add(key);
-        const ticks = Math.max(this.last.get(key) ?? 0, procs.reduce((a, x) => a + x.ticks, 0));
+        const procTicks = procs.reduce((a, x) => a + x.ticks, 0);
+        const g = this.groupOf(key, `${p.uid.slice(0, 8)}-${c.name}-${c.pid}`, procs, procTicks);
+        let ticks = procTicks;
+        if (g) {
+          try { ticks = g.before + Number(readFileSync(join(g.dir, 'cpuacct.usage'), 'utf8')) / 1e9 * CLK_TCK; } catch { /* /proc figure */ }
+        }
+        ticks = Math.max(this.last.get(key) ?? 0, ticks);
         this.last.set(key, ticks);
         containers.push({
-          name: c.name, cpuSeconds: ticks / CLK_TCK, memoryBytes: procs.reduce((a, x) => a + x.rss, 0) * PAGE,
+          name: c.name, cpuSeconds: Math.round((ticks / CLK_TCK) * 1e6) / 1e6, memoryBytes: procs.reduce((a, x) => a + x.rss, 0) * PAGE,
           ...(this.bootTime ? { startTime: this.bootTime + leader.start / CLK_TCK } : {}),
         });
       }
       if (containers.length) out.push({ namespace: p.namespace, name: p.name, containers });
     }
     for (const k of [...this.last.keys()]) if (!seen.has(k)) this.last.delete(k);
+    for (const [k, g] of [...this.groups]) {
+      if (seen.has(k)) continue;
+      try { rmdirSync(g.dir); this.groups.delete(k); } catch { /* processes still leaving: next time */ }
+    }
     return { node, at: Date.now(), ...machineUsage(), pods: out };
   }
 }

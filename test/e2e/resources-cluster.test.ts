@@ -89,10 +89,16 @@ test('Job wgets a Service and completes; CronJob fires; kubectl top under load; 
   const endpoints = await until('3 ready endpoints behind the Service', async () => {
     const out = await ok(c, ['get', 'endpoints', 'burn', '-o', 'jsonpath={.subsets[0].addresses[*].ip}']);
     return out.trim().split(/\s+/).length === 3 ? out : undefined;
+  }).catch(async (e: unknown) => {
+    console.error(await ok(c, ['get', 'pods', '-o', 'wide']), await ok(c, ['get', 'endpoints', 'burn', '-o', 'yaml']), await ok(c, ['describe', 'pods', '-l', 'app=burn']));
+    throw e;
   });
   assert.equal(endpoints.trim().split(/\s+/).length, 3);
-  const hpa = await ok(c, ['get', 'hpa', 'burn']);
-  assert.match(hpa, /burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+3\s+3/);
+  // REPLICAS is status.currentReplicas: the next evaluation after the scale reports 3.
+  await until('kubectl get hpa to show 3 replicas', async () => {
+    const hpa = await ok(c, ['get', 'hpa', 'burn']);
+    return /burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+3\s+3\s/.test(hpa) ? hpa : undefined;
+  }, 30_000);
   assert.match(await ok(c, ['describe', 'hpa', 'burn']), /SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
 
   // The kubelet's /metrics/resource, through the API server's node proxy path.
