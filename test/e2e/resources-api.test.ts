@@ -81,6 +81,13 @@ test('CRD: established, served, validated, defaulted, pruned, printed, explained
   r = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: strict}\nspec: {cronSpec: "*/5 * * * *", junk: 1}\n' });
   assert.match(r.stderr, /unknown field "spec.junk"/);
 
+  // Watch: a new object arrives as an ADDED event row.
+  const watching = c.kubectl(['get', 'crontabs', '-w', '--output-watch-events'], { timeoutMs: 15_000, onStdout: (o) => /ADDED\s+watched/.test(o) });
+  await new Promise((res) => setTimeout(res, 500));
+  r = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: watched}\nspec: {cronSpec: "0 * * * *"}\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match((await watching).stdout, /ADDED\s+watched\s+0 \* \* \* \*/);
+
   // Printer columns.
   r = await c.kubectl(['get', 'crontabs']);
   assert.match(r.stdout, /^NAME\s+SPEC\s+REPLICAS\s+AGE\n/);
