@@ -30,6 +30,7 @@ import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
 import { MetricsServer } from '../metrics/server.js';
+import { removeUsageGroups } from '../node/usage.js';
 import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
 
 export interface ClusterOptions {
@@ -147,7 +148,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // when the API server needs them.
     const pkiReady = ensurePki(opts.stateDir);
     pkiReady.catch(() => undefined);
-    cleanups.push(async () => { await removeAllNamespaces(id); });
+    cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
     network.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"

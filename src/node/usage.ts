@@ -84,6 +84,22 @@ export interface ContainerProcess { name: string; pid: number }
 /** Where cgroup v1's cpuacct hierarchy is mounted (absent on cgroup-v2-only machines). */
 const CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 
+/**
+ * Removes the cpuacct groups of every node of a cluster (`idPrefix`, e.g. `cip-1a2b3c4d`) that are
+ * empty — what a killed daemon's agents could not remove (`clusterip down` and a new `up` call it).
+ * Groups that still hold processes stay.
+ */
+export function removeUsageGroups(idPrefix: string): boolean {
+  const top = join(CPUACCT_ROOT, 'clusterip', idPrefix);
+  if (!existsSync(top)) return true;
+  const remove = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) remove(join(dir, e.name));
+    try { rmdirSync(dir); } catch { /* not empty: processes still there */ }
+  };
+  try { remove(top); } catch { /* gone meanwhile */ }
+  return !existsSync(top);
+}
+
 /** Turns scans into container usage, keeping each container instance's CPU counter monotonic. */
 export class UsageAccountant {
   private readonly last = new Map<string, number>();

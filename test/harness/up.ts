@@ -6,6 +6,7 @@
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -84,6 +85,8 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
     for (const p of procs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     await rm(dir, { recursive: true, force: true });
     if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
+    const groups = `/sys/fs/cgroup/cpuacct/clusterip/${prefix.slice(0, -1)}`;
+    if (existsSync(groups)) throw new Error(`clusterip down left cpuacct groups behind: ${groups}`);
     if (procs.length) throw new Error(`clusterip down left processes behind: ${procs.join(', ')}`);
   };
   let record: ClusterRecord | undefined;
