@@ -14,6 +14,8 @@ import { createApiCore, type ApiCore } from '../apiserver/core.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
 import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
+import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/sakey.js';
 import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
@@ -148,6 +150,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // when the API server needs them.
     const pkiReady = ensurePki(opts.stateDir);
     pkiReady.catch(() => undefined);
+    const saKeyReady = ensureServiceAccountKey(join(opts.stateDir, 'pki'));
+    saKeyReady.catch(() => undefined);
     cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
@@ -156,12 +160,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
-    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
+    const serviceAccountKey = await saKeyReady;
+    const core: ApiCore = await step('API core loaded', () => createApiCore({
+      storage, serviceCIDR, serviceAccountKey, serviceAccountIssuer: `https://kubernetes.default.svc.${domain}`,
+      admission: [serviceAccountAdmission()],
+    }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
-      client: core.client, pki,
+      client: core.client, pki, auth: core.auth,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
@@ -191,6 +199,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
+      serviceAccounts: { caCert: pki.caCert, signLegacyToken: (ns, sa, secret) => core.auth.tokens.issueLegacy(ns, sa, secret) },
     }));
     cleanups.push(() => controllers.stop());
     // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).

@@ -24,6 +24,9 @@ import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
 import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
+import type { AdmissionPlugin } from '../../src/apiserver/registry/admission.js';
+import type { ApiCore } from '../../src/apiserver/core.js';
+import { ALL_CONTROLLERS, startControllers, type ControllerName, type RunningControllers } from '../../src/controllers/manager.js';
 
 /** Result and options of one kubectl run (see kubectl.ts). */
 export type KubectlResult = KubectlRun;
@@ -37,6 +40,10 @@ export interface TestCluster {
   server: RunningApiServer;
   /** The core's in-process client (no HTTP). */
   core: Client;
+  /** The API core itself (auth: tokens, authorizer). */
+  api: ApiCore;
+  /** The controllers, when `controllers` asked for them. */
+  controllers?: RunningControllers;
   /** An HttpClient with the admin client certificate. */
   http: HttpClient;
   kubeconfig: string;
@@ -58,6 +65,13 @@ export interface TestClusterOptions {
   streams?: PodStreamProvider;
   /** A `pki/` directory to start with (copied), e.g. certificates made by an earlier version. */
   pkiFrom?: string;
+  /** Mutating admission plugins (e.g. serviceAccountAdmission()). Default none. */
+  admission?: readonly AdmissionPlugin[];
+  /**
+   * Run these controllers too (src/controllers/manager.ts names; `true`: all of them), with the
+   * cluster CA and the core's legacy-token signer. Default none.
+   */
+  controllers?: boolean | readonly ControllerName[];
 }
 
 /**
@@ -76,12 +90,12 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const storage = opts.etcd ? await EtcdStorage.open(opts.etcd)
       : opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
     cleanups.push(() => storage.close());
-    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR });
+    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR, admission: opts.admission });
     cleanups.push(() => core.close());
     if (opts.pkiFrom) await cp(opts.pkiFrom, join(dir, 'pki'), { recursive: true });
     const pki = await ensurePki(dir);
     const server = await startApiServer({
-      client: core.client, pki, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
+      client: core.client, pki, auth: core.auth, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
       streams: opts.streams, extensions: standardExtensions({ catalog: core.catalog }), log: () => { /* tests assert on Status, not logs */ },
     });
     cleanups.push(() => server.close());
@@ -99,7 +113,16 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
       await chmod(p, mode);
       return p;
     };
-    return { dir, pki, server, core: core.client, http, kubeconfig, kubectl, file, close };
+    let controllers: RunningControllers | undefined;
+    if (opts.controllers) {
+      controllers = await startControllers(core.client, {
+        enable: opts.controllers === true ? ALL_CONTROLLERS : opts.controllers,
+        serviceAccounts: { caCert: pki.caCert, signLegacyToken: (ns, sa, secret) => core.auth.tokens.issueLegacy(ns, sa, secret) },
+      });
+      const running = controllers;
+      cleanups.push(() => running.stop());
+    }
+    return { dir, pki, server, core: core.client, api: core, ...(controllers ? { controllers } : {}), http, kubeconfig, kubectl, file, close };
   } catch (e) {
     await close();
     throw e;

@@ -19,7 +19,13 @@ import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
 import { boolParam } from './query.js';
 import { createUpgradeHandler, handleLog, type StreamLookup } from './podstreams.js';
-import { createAuthenticator, isPublicPath, type UserInfo } from './auth.js';
+import { createAuthenticator, isPublicPath, type ObjectGetter, type UserInfo } from '../auth/authenticator.js';
+import { forbiddenError, requestAttributes } from '../auth/attributes.js';
+import { ALWAYS_ALLOW, type Authorizer } from '../auth/authorizer.js';
+import { impersonatedUser } from '../auth/impersonation.js';
+import { issuerDiscovery, OIDC_CONTENT_TYPES } from '../auth/oidc.js';
+import { answerReview } from '../auth/reviews.js';
+import type { ServiceAccountTokens } from '../auth/tokens.js';
 import { sendError, sendJson, toApiError } from './respond.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
 import { healthAnswer, VERSION_INFO } from './nonresource.js';
@@ -71,6 +77,12 @@ export interface ApiServerOptions {
   extensions?: ServerExtensions;
   /** Extra bearer tokens (token → user), e.g. for node agents. The admin token is always accepted. */
   tokens?: ReadonlyMap<string, UserInfo>;
+  /**
+   * ServiceAccount tokens and authorization (the API core's `auth`, src/apiserver/core.ts). Absent:
+   * only certificates and static tokens authenticate, and every authenticated request is allowed
+   * (unit tests of the HTTP layer).
+   */
+  auth?: { tokens: ServiceAccountTokens; objects: ObjectGetter; authorizer: Authorizer };
   /** Maximum request body in bytes; larger bodies get 413. Default 3 MiB. */
   bodyLimit?: number;
   /** Readiness for /readyz (default: always ready). */
@@ -105,7 +117,29 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const log = opts.log ?? ((m: string) => console.error(`apiserver: ${m}`));
   const tokens = new Map(opts.tokens ?? []);
   tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
-  const authenticate = createAuthenticator(tokens);
+  const authenticator = createAuthenticator({ tokens, serviceAccounts: opts.auth && { tokens: opts.auth.tokens, objects: opts.auth.objects } });
+  const authorizer = opts.auth?.authorizer ?? ALWAYS_ALLOW;
+  const oidc = opts.auth ? await issuerDiscovery(opts.auth.tokens) : undefined;
+  if (opts.auth) {
+    const { tokens: saTokens } = opts.auth;
+    ctx.review = (info, body, user, namespace) => answerReview(info, body, { user, namespace, authenticator, authorizer, apiAudiences: saTokens.audiences });
+  }
+  /**
+   * Who the request acts as (authentication, then impersonation) and whether it may: 401 without
+   * valid credentials (public paths excepted), 403 in Kubernetes' words when RBAC says no.
+   */
+  async function admit(req: IncomingMessage, method: string, path: string, q: URLSearchParams): Promise<UserInfo | undefined> {
+    const real = await authenticator.authenticate(req);
+    if (!real) {
+      if (isPublicPath(path)) return undefined;
+      throw unauthorized();
+    }
+    const user = impersonatedUser(req, real, authorizer);
+    const attrs = requestAttributes(user, method, path, q);
+    const d = authorizer.authorize(attrs);
+    if (d.decision !== 'allow') throw forbiddenError(attrs, d.reason);
+    return user;
+  }
   const upgrades = createUpgradeHandler(ctx, lookup);
   const ready = opts.ready ?? (() => true);
   const metrics = new ApiServerMetrics();
@@ -129,10 +163,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const user = authenticate(req);
-    if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
     const method = req.method ?? 'GET';
+    const user = await admit(req, method, path, q);
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user }); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
@@ -142,7 +175,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
-      const written = await handleRest(ctx, route, req, res, q);
+      const written = await handleRest(ctx, route, req, res, q, user);
       if (written && opts.onWrite && !q.has('dryRun') && route.verb !== 'get' && route.verb !== 'list' && route.verb !== 'deletecollection') {
         try {
           opts.onWrite({
@@ -157,6 +190,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }
     if (method !== 'GET' && method !== 'HEAD') throw notFoundPath();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
+    if (oidc && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
+      const [body, type] = path === '/openid/v1/jwks' ? [oidc.jwks, OIDC_CONTENT_TYPES.jwks] : [oidc.configuration, OIDC_CONTENT_TYPES.configuration];
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'public, max-age=3600' });
+      res.end(body);
+      return;
+    }
     if (path === '/metrics') {
       const text = await metrics.text();
       res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
@@ -180,7 +219,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       try {
-        if (!authenticate(req)) throw unauthorized();
+        await admit(req, req.method ?? 'GET', url.pathname, url.searchParams);
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
         await upgrades.handle(route, req, socket, head, url.searchParams);

@@ -12,6 +12,10 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { Container, Endpoints, Namespace, Pod, PodSpec, PodTemplateSpec, Probe, Service, Volume } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { ClusterRoleBinding, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import type { Secret } from 'kubernetes-types/core/v1.js';
+import { defaultBinding } from './rbac.js';
+import { defaultSecret } from './secret.js';
 import { isIPv4 } from './service.js';
 import { checkTypes, normalizeNulls } from './typecheck.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
@@ -227,6 +231,9 @@ export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T):
     case 'apps/DaemonSet': defaultDaemonSet(obj as DaemonSet); break;
     case 'autoscaling/HorizontalPodAutoscaler': defaultHpa(obj as unknown as HorizontalPodAutoscaler); break;
     case 'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd(obj as unknown as CustomResourceDefinition); break;
+    case '/Secret': defaultSecret(obj as unknown as Secret); break;
+    case 'rbac.authorization.k8s.io/RoleBinding': case 'rbac.authorization.k8s.io/ClusterRoleBinding':
+      defaultBinding(obj as unknown as RoleBinding | ClusterRoleBinding); break;
     default: break;
   }
   return obj;
