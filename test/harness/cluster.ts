@@ -26,6 +26,7 @@ import { HttpClient } from '../../src/client/http.js';
 import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
 import type { AdmissionPlugin } from '../../src/apiserver/registry/admission.js';
 import type { ApiCore } from '../../src/apiserver/core.js';
+import type { ServiceAccountKey } from '../../src/apiserver/auth/sakey.js';
 import { ALL_CONTROLLERS, startControllers, type ControllerName, type RunningControllers } from '../../src/controllers/manager.js';
 
 /** Result and options of one kubectl run (see kubectl.ts). */
@@ -51,6 +52,11 @@ export interface TestCluster {
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   /** Writes a file into the temp dir and returns its path (manifests, editor scripts). */
   file(name: string, content: string, mode?: number): Promise<string>;
+  /**
+   * Runs kubectl as the holder of a bearer `token` (a kubeconfig with the CA and the token only, no
+   * client certificate), in `namespace` when given.
+   */
+  kubectlAs(token: string, args: string[], opts?: KubectlOptions & { namespace?: string }): Promise<KubectlResult>;
   /** Stops everything and removes the temp dir (also registered with t.after). */
   close(): Promise<void>;
 }
@@ -65,6 +71,8 @@ export interface TestClusterOptions {
   streams?: PodStreamProvider;
   /** A `pki/` directory to start with (copied), e.g. certificates made by an earlier version. */
   pkiFrom?: string;
+  /** The ServiceAccount token signing key (default: a new one). */
+  serviceAccountKey?: ServiceAccountKey;
   /** Mutating admission plugins (e.g. serviceAccountAdmission()). Default none. */
   admission?: readonly AdmissionPlugin[];
   /**
@@ -90,7 +98,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const storage = opts.etcd ? await EtcdStorage.open(opts.etcd)
       : opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
     cleanups.push(() => storage.close());
-    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR, admission: opts.admission });
+    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR, admission: opts.admission, serviceAccountKey: opts.serviceAccountKey });
     cleanups.push(() => core.close());
     if (opts.pkiFrom) await cp(opts.pkiFrom, join(dir, 'pki'), { recursive: true });
     const pki = await ensurePki(dir);
@@ -113,6 +121,16 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
       await chmod(p, mode);
       return p;
     };
+    let tokenConfigs = 0;
+    const kubectlAs = async (token: string, args: string[], o: KubectlOptions & { namespace?: string } = {}): Promise<KubectlResult> => {
+      const path = await file(`token-${tokenConfigs++}.kubeconfig`, [
+        'apiVersion: v1', 'kind: Config', 'current-context: t',
+        `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority-data: ${Buffer.from(pki.caCert).toString('base64')}}}]`,
+        `users: [{name: u, user: {token: "${token}"}}]`,
+        `contexts: [{name: t, context: {cluster: c, user: u${o.namespace ? `, namespace: ${o.namespace}` : ''}}}]`, '',
+      ].join('\n'), 0o600);
+      return kubectl(['--kubeconfig', path, ...args], o);
+    };
     let controllers: RunningControllers | undefined;
     if (opts.controllers) {
       controllers = await startControllers(core.client, {
@@ -122,7 +140,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
       const running = controllers;
       cleanups.push(() => running.stop());
     }
-    return { dir, pki, server, core: core.client, api: core, ...(controllers ? { controllers } : {}), http, kubeconfig, kubectl, file, close };
+    return { dir, pki, server, core: core.client, api: core, ...(controllers ? { controllers } : {}), http, kubeconfig, kubectl, kubectlAs, file, close };
   } catch (e) {
     await close();
     throw e;

@@ -176,7 +176,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly ClusterRole[] = [
     r(EVENTS_RW, ['', 'events.k8s.io'], ['events']),
   ]),
   role('system:public-info-viewer', [url(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
-  role('system:service-account-issuer-discovery', [url(['get'], ['/.well-known/openid-configuration', '/openid/v1/jwks'])]),
+  role('system:service-account-issuer-discovery', [url(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
   role('system:volume-scheduler', [
     r(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
     r(READ, ['storage.k8s.io'], ['storageclasses']),
