@@ -13,11 +13,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
-import { containerEnv, expandVars } from './env.js';
+import { ContainerConfigError, containerEnv, expandVars } from './env.js';
 import { run } from './exec.js';
 import { recordPodEvent } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
@@ -26,6 +26,8 @@ import { ProbeWorker, runProbe, type NodeProber } from './prober.js';
 import type { ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
+import { PodVolumes } from './volumes/podvolumes.js';
+import type { TokenManager } from './volumes/tokenmanager.js';
 
 /** The time source of the agent (injected so decisions are testable without sleeping). */
 export interface Clock {
@@ -51,6 +53,13 @@ export interface WorkerContext {
   /** Length of one probe "second" (tests shorten it). */
   probeSecondMs: number;
   clock: Clock;
+  /** Current ConfigMaps and Secrets (the agent's informers): env valueFrom/envFrom and volumes. */
+  configMap?(namespace: string, name: string): ConfigMap | undefined;
+  secret?(namespace: string, name: string): Secret | undefined;
+  /** ServiceAccount tokens for projected volumes (absent: a token source fails the volume). */
+  tokens?: TokenManager;
+  /** The node's allocatable resources (downward API limits a container does not set). */
+  allocatable?: Record<string, string>;
 }
 
 /** The worker's state of one container (init or regular). */
@@ -138,6 +147,15 @@ export class PodWorker {
   /** True once everything of the Pod is gone. */
   done = false;
   pod: Pod;
+  /** The Pod's volume directories (made before its containers start, refreshed every sync). */
+  private readonly volumes: PodVolumes;
+  /** The FailedMount messages last reported (reported again only when they change). */
+  private volumeFailure = '';
+  private volumeRetryMs = 0;
+  private readonly warnedVolumes = new Set<string>();
+  private tokenTimer?: NodeJS.Timeout;
+  /** The CreateContainerConfigError message last reported per container. */
+  private readonly configErrors = new Map<string, string>();
 
   constructor(private readonly ctx: WorkerContext, pod: Pod, readonly dir: string) {
     this.pod = pod;
@@ -149,6 +167,15 @@ export class PodWorker {
     if (!pod.spec?.initContainers?.length) this.initialized = true;
     // What the API already shows (a restarted agent adopting a Pod often computes the same status).
     if (pod.status) this.lastWritten = statusFingerprint(pod.status);
+    this.volumes = new PodVolumes(dir, {
+      configMap: (ns, name) => ctx.configMap?.(ns, name),
+      secret: (ns, name) => ctx.secret?.(ns, name),
+      token: (p, audience, seconds) => {
+        if (!ctx.tokens) return Promise.reject(new Error('no token manager: ServiceAccount tokens are not available on this node'));
+        return ctx.tokens.token(p, audience, seconds);
+      },
+      allocatable: ctx.allocatable,
+    });
   }
 
   private newState(c: Container, init: boolean): ContainerState {
@@ -270,7 +297,7 @@ export class PodWorker {
   execArgv(name: string, command: string[]): string[] | undefined {
     const cs = this.containers.get(name);
     if (!cs?.running || !this.sandbox) return undefined;
-    return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command);
+    return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command, cs.running);
   }
 
   /** The environment of running container `name` (what exec sees). */
@@ -356,7 +383,16 @@ export class PodWorker {
         for (const cs of this.containers.values()) if (!cs.running) cs.view.waiting = { reason: 'ContainerCreating' };
       }
       this.initialized = actions.initialized;
-      for (const a of actions.containers) await this.act(a);
+      // Volumes first (the kubelet's WaitForAttachAndMount): no container starts without them.
+      const volumesReady = !this.sandbox || (await this.setUpVolumes());
+      for (const a of actions.containers) {
+        if (a.kind === 'start' && !volumesReady) {
+          const cs = this.containers.get(a.name)!;
+          if (!cs.running) cs.view.waiting = { reason: 'ContainerCreating' };
+          continue;
+        }
+        await this.act(a);
+      }
       if (actions.requeueAt !== undefined) this.later(actions.requeueAt - this.now());
       break;
     }
@@ -384,6 +420,38 @@ export class PodWorker {
         await this.start(cs, a.restart, a.backoffMs);
         return;
     }
+  }
+
+  /**
+   * Makes or refreshes the Pod's volumes. False (with a FailedMount Event, and a retry scheduled)
+   * when one cannot be made now: a ConfigMap, Secret or key that does not exist, a token the API
+   * server will not issue. Schedules the next token refresh.
+   */
+  private async setUpVolumes(): Promise<boolean> {
+    const r = await this.volumes.setUp(this.pod, { podIP: this.sandbox?.ip, hostIP: this.ctx.hostIP });
+    for (const u of r.unsupported) {
+      if (this.warnedVolumes.has(u.volume)) continue;
+      this.warnedVolumes.add(u.volume);
+      this.event('Warning', 'FailedMount', `volume "${u.volume}" (${u.kind}) is not supported by this node: it is not mounted`);
+    }
+    if (r.failed.length) {
+      const texts = r.failed.map((f) => `MountVolume.SetUp failed for volume "${f.volume}" : ${f.message}`);
+      const key = texts.join('\n');
+      if (key !== this.volumeFailure) { for (const t of texts) this.event('Warning', 'FailedMount', t); this.volumeFailure = key; }
+      this.volumeRetryMs = Math.min(Math.max(500, this.volumeRetryMs * 2), 30_000);
+      this.later(this.volumeRetryMs);
+      return false;
+    }
+    this.volumeFailure = '';
+    this.volumeRetryMs = 0;
+    const next = this.ctx.tokens?.nextRefresh(this.uid);
+    if (next !== undefined) {
+      if (this.tokenTimer) { clearTimeout(this.tokenTimer); this.timers.delete(this.tokenTimer); }
+      const t = setTimeout(() => { this.timers.delete(t); this.ctx.enqueue(this.key); }, Math.max(0, next - this.now()));
+      this.timers.add(t);
+      this.tokenTimer = t;
+    }
+    return true;
   }
 
   /** Builds the sandbox; on failure records the error and its backoff. True when it exists. */
@@ -450,16 +518,31 @@ export class PodWorker {
     cs.view.imageID = image.imageID;
     cs.pullBackoffMs = 0;
     cs.pullRetryAt = 0;
+    const sb = this.sandbox;
+    let env: Record<string, string>;
+    try {
+      env = containerEnv(this.pod, c, {
+        podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
+        configMap: this.ctx.configMap, secret: this.ctx.secret, allocatable: this.ctx.allocatable,
+      });
+    } catch (e) {
+      if (!(e instanceof ContainerConfigError)) throw e;
+      // The kubelet's CreateContainerConfigError: the container waits until the object or key appears.
+      cs.view.waiting = { reason: e.reason, message: e.message };
+      if (this.configErrors.get(c.name) !== e.message) {
+        this.configErrors.set(c.name, e.message);
+        this.event('Warning', 'Failed', `Error: ${e.message}`, c.name);
+      }
+      this.later(5000);
+      return;
+    }
+    this.configErrors.delete(c.name);
     if (restart) {
       cs.backoffMs = backoffMs;
       cs.view.restartCount++;
     } else if (!cs.view.last) {
       this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c.name);
     }
-    const sb = this.sandbox;
-    const env = containerEnv(this.pod, c, {
-      podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
-    });
     const expand = (xs?: string[]): string[] | undefined => xs?.map((x) => expandVars(x, env));
     const containerDir = path.join(this.dir, 'containers', c.name);
     const logPath = containerLogPath(this.dir, c.name, cs.view.restartCount);
@@ -473,6 +556,7 @@ export class PodWorker {
       const running: RunningContainer = await this.ctx.runtime.startContainer({
         sandbox: sb, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env,
         containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
+        mounts: this.volumes.mountsFor(this.pod, c),
       }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal));
       cs.running = running;
       cs.startedAtMs = startedAtMs;
@@ -486,7 +570,7 @@ export class PodWorker {
       this.event('Normal', 'Started', `Started container ${c.name}`, c.name);
       this.startProbes(cs);
       const post = c.lifecycle?.postStart?.exec?.command;
-      if (post) void run(this.ctx.runtime.execArgv(sb, c, post), { timeoutMs: 30_000 });
+      if (post) void run(this.ctx.runtime.execArgv(sb, c, post, running), { timeoutMs: 30_000 });
     } catch (e) {
       this.stopLogTimes(cs);
       const msg = e instanceof Error ? e.message : String(e);
@@ -500,7 +584,7 @@ export class PodWorker {
   }
 
   private probeArgv(cs: ContainerState): (cmd: string[]) => string[] {
-    return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd);
+    return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd, cs.running);
   }
 
   private startProbes(cs: ContainerState): void {
@@ -654,7 +738,7 @@ export class PodWorker {
       const pre = cs.spec.lifecycle?.preStop;
       if (graceSeconds > 0 && pre && this.sandbox) {
         const budget = Math.max(0, deadlineOf() - this.now());
-        if (pre.exec?.command?.length) await run(this.ctx.runtime.execArgv(this.sandbox, cs.spec, pre.exec.command), { timeoutMs: budget });
+        if (pre.exec?.command?.length) await run(this.ctx.runtime.execArgv(this.sandbox, cs.spec, pre.exec.command, r), { timeoutMs: budget });
         else if (pre.sleep?.seconds) await new Promise((res) => setTimeout(res, Math.min(budget, pre.sleep!.seconds * 1000)));
       }
       await this.ctx.runtime.stopContainer(r, deadlineOf);
@@ -664,6 +748,7 @@ export class PodWorker {
     }));
     if (this.sandbox) await destroySandbox(this.ctx.sandboxEnv, this.sandbox);
     else await destroySandbox(this.ctx.sandboxEnv, { uid: this.uid });
+    this.ctx.tokens?.forget(this.uid);
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.done = true;
   }

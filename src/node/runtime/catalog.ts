@@ -7,6 +7,8 @@
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mountScript, planMounts } from '../volumes/mounts.js';
 import { pidAlive, pidStartTime } from '../exec.js';
 import { containerArgv, type ImageCatalog, type ResolvedImage } from '../images/catalog.js';
 import { startProcess, stopProcess, watchAdopted, type ContainerProcess } from '../process.js';
@@ -34,9 +36,19 @@ export class CatalogRuntime implements ContainerRuntime {
     const img = req.image as ResolvedImage;
     let argv = containerArgv(img, req.command, req.args);
     if (img.prepare) argv = img.prepare(req.containerDir, argv);
+    let workingDir = req.container.workingDir;
+    if (req.mounts?.length) {
+      // The volumes go into a mount namespace of the container's own (a child of the Pod's), made
+      // by `unshare` right before the command (../volumes/mounts.ts). The working directory is
+      // entered by that script: it may be inside a volume.
+      const rootDir = path.join(req.containerDir, 'rootfs');
+      fs.mkdirSync(rootDir, { recursive: true });
+      argv = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountScript(planMounts(req.mounts), rootDir, workingDir), 'sh', ...argv];
+      workingDir = undefined;
+    }
     let started: CatalogContainer | undefined;
     const proc = startProcess(req.sandbox, {
-      argv, env: req.env, workingDir: req.container.workingDir, logPath: req.logPath,
+      argv, env: req.env, workingDir, logPath: req.logPath,
       stdinFifo: req.stdin?.fifo, stdinOnce: req.stdin?.once ?? false, tty: req.tty,
     }, (exitCode, signal) => {
       // The container ends with its main process, as in a PID namespace whose init died: what is
@@ -78,7 +90,12 @@ export class CatalogRuntime implements ContainerRuntime {
     cc.proc.child?.removeAllListeners('exit');
   }
 
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[]): string[] {
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer): string[] {
+    // A container with volumes has a mount namespace (and maybe a root) of its own: enter its
+    // main process's namespaces, root and working directory rather than the Pod's.
+    if (running && ownMountNamespace(running.pid, sandbox.holderPid)) {
+      return ['nsenter', '-t', String(running.pid), '-n', '-u', '-m', '-r', container.workingDir ? `--wd=${container.workingDir}` : '-w', '--', ...command];
+    }
     return [...nsenterArgs(sandbox, container.workingDir), ...command];
   }
 
@@ -93,6 +110,11 @@ export class CatalogRuntime implements ContainerRuntime {
       return {};
     }
   }
+}
+
+/** Whether `pid` lives in a mount namespace other than the sandbox holder's. */
+function ownMountNamespace(pid: number, holderPid: number): boolean {
+  try { return fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== fs.readlinkSync(`/proc/${holderPid}/ns/mnt`); } catch { return false; }
 }
 
 /**

@@ -20,10 +20,12 @@
  *   (or answers undefined when it is gone), after which `onExit` is called when it ends.
  * - `stopContainer` ends the container's whole process tree: SIGTERM, then SIGKILL at the deadline.
  * - `execArgv` gives the argv that runs a command inside the container (kubectl exec, exec probes,
- *   lifecycle hooks) with the container's namespaces and working directory.
+ *   lifecycle hooks) with the container's namespaces (its mounts included) and working directory.
+ * - `StartRequest.mounts` (the Pod's volumes) are visible to that container only.
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { SandboxRecord } from '../sandbox.js';
+import type { ContainerMount } from '../volumes/mounts.js';
 
 /** An image as the runtime found (pulled) it. */
 export interface ImageInfo {
@@ -55,6 +57,11 @@ export interface StartRequest {
   /** spec.stdin: a FIFO to read from; `once` = spec.stdinOnce. */
   stdin?: { fifo: string; once: boolean };
   tty: boolean;
+  /**
+   * The container's volumeMounts as bind mounts (volume directories of the agent's → mountPaths).
+   * They must be visible to this container only: the runtime gives it a mount namespace of its own.
+   */
+  mounts?: ContainerMount[];
 }
 
 /** What a runtime persists about a running container so a later agent can find it again. */
@@ -100,8 +107,11 @@ export interface ContainerRuntime {
   stopContainer(c: RunningContainer, deadline: () => number): Promise<void>;
   /** Stops watching a container without stopping it (agent stop with keepPods, or after exit). */
   release(c: RunningContainer): void;
-  /** argv that runs `command` inside the container's namespaces (exec, probes, hooks). */
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[]): string[];
+  /**
+   * argv that runs `command` inside the container's namespaces (exec, probes, hooks); `running`,
+   * when given, is the instance to enter (its own mount namespace holds its volumes).
+   */
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer): string[];
   /** The environment of the running container's main process (what exec sees). */
   containerEnv(c: RunningContainer): Record<string, string>;
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountScript, planMounts } from './mounts.js';
@@ -30,6 +30,8 @@ test('mounts appear in the container\'s own namespace only: missing ancestors sh
   const data = join(dir, 'data'); mkdirSync(data); writeFileSync(join(data, 'x'), 'y');
   const rootfs = join(dir, 'rootfs'); mkdirSync(rootfs);
   const id = randomBytes(3).toString('hex');
+  // A directory of /run with something in it: after the shadow it must still show its contents.
+  const full = readdirSync('/run', { withFileTypes: true }).find((e) => e.isDirectory() && readdirSync(join('/run', e.name)).length > 0)!.name;
   const saTarget = `/var/run/secrets-cip-${id}/kubernetes.io/serviceaccount`;
   const dataTarget = `/cipdata-${id}`;
   const planned = planMounts([
@@ -41,10 +43,16 @@ test('mounts appear in the container\'s own namespace only: missing ancestors sh
   assert.deepEqual(planned[1]!.shadow?.dir, '/');
   const script = mountScript(planned, rootfs, '/');
   const check = `cat ${saTarget}/token; echo; cat ${dataTarget}/x; echo; ls /etc/hostname; `
-    + `if touch ${saTarget}/new 2>/dev/null; then echo writable; else echo read-only; fi; echo z > ${dataTarget}/w && cat ${dataTarget}/w`;
+    + `if touch ${saTarget}/new 2>/dev/null; then echo writable; else echo read-only; fi; echo z > ${dataTarget}/w && cat ${dataTarget}/w; `
+    + `echo ---; ls -A /run | grep -v secrets-cip-; echo ---; ls -A /usr/bin | wc -l; echo ---; ls -A /run/${full}`;
   const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', 'sh', '-c', check], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'tok\ny\n/etc/hostname\nread-only\nz\n');
+  const [head, run, usrBin, inner] = r.stdout.split('---\n');
+  assert.equal(head, 'tok\ny\n/etc/hostname\nread-only\nz\n');
+  // What the shadowed /run and the new root hold is the machine's own (bound back, not emptied).
+  assert.deepEqual(run!.trim().split('\n').sort(), readdirSync('/run').sort());
+  assert.equal(Number(usrBin!.trim()), readdirSync('/usr/bin').length);
+  assert.deepEqual(inner!.trim().split('\n').sort(), readdirSync(join('/run', full)).sort());
   // The machine saw nothing of it.
   assert.equal(existsSync(`/run/secrets-cip-${id}`), false);
   assert.equal(existsSync(dataTarget), false);

@@ -70,16 +70,18 @@ export function shq(s: string): string {
 }
 
 const FUNCTIONS = `set -e
+# Every mount is -n (no utab: util-linux would create /run/mount in a /run just shadowed) and -c
+# (no canonicalization: a source under /proc/$$/fd/9 must stay that path, not the covered one it names).
 # bindback SRC DST: what SRC is, at DST (a symlink copied, a directory bound with its mounts, a file bound)
 bindback() {
-  if [ -L "$1" ]; then ln -s "$(readlink "$1")" "$2"
-  elif [ -d "$1" ]; then mkdir "$2"; mount --rbind "$1" "$2"
-  else : > "$2"; mount --bind "$1" "$2"; fi
+  if [ -L "$1" ]; then [ -e "$2" ] || [ -L "$2" ] || ln -s "$(readlink "$1")" "$2"
+  elif [ -d "$1" ]; then mkdir -p "$2"; mount -n -c --rbind "$1" "$2"
+  else [ -e "$2" ] || : > "$2"; mount -n -c --bind "$1" "$2"; fi
 }
 # shadow DIR MODE UID GID: DIR's entries as they were, on a tmpfs that can take new ones
 shadow() {
   exec 9< "$1"
-  mount -t tmpfs -o "mode=$2,uid=$3,gid=$4" tmpfs "$1"
+  mount -n -t tmpfs -o "mode=$2,uid=$3,gid=$4" tmpfs "$1"
   for e in /proc/$$/fd/9/* /proc/$$/fd/9/.[!.]* /proc/$$/fd/9/..?*; do
     [ -e "$e" ] || [ -L "$e" ] || continue
     bindback "$e" "$1/\${e##*/}"
@@ -88,18 +90,18 @@ shadow() {
 }
 # newroot DIR: a tmpfs at DIR holding every top-level entry of / (DIR's own copy inside it dropped)
 newroot() {
-  mount -t tmpfs -o mode=0755 tmpfs "$1"
+  mount -n -t tmpfs -o mode=0755 tmpfs "$1"
   for e in /* /.[!.]* /..?*; do
     [ -e "$e" ] || [ -L "$e" ] || continue
     bindback "$e" "$1/\${e##*/}"
   done
-  umount -l "$1$1" 2>/dev/null || true
+  umount -n -l "$1$1" 2>/dev/null || true
 }
 # place SRC DST ISDIR RO: SRC bound at DST (made first), read-only when asked
 place() {
   if [ "$3" = 1 ]; then mkdir -p "$2"; else mkdir -p "\${2%/*}"; [ -e "$2" ] || : > "$2"; fi
-  mount --bind "$1" "$2"
-  if [ "$4" = 1 ]; then mount -o remount,bind,ro "$2"; fi
+  mount -n --bind "$1" "$2"
+  if [ "$4" = 1 ]; then mount -n -o remount,bind,ro "$2"; fi
 }
 `;
 
@@ -126,6 +128,7 @@ export function mountScript(mounts: readonly PlannedMount[], rootDir: string, wo
   if (needsRoot) {
     lines.push(`exec chroot ${shq(rootDir)} /bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' ${shq(workingDir ?? '/')} "$@"`);
   } else {
+    if (workingDir) lines.push(`cd ${shq(workingDir)}`);
     lines.push('exec "$@"');
   }
   return lines.join('\n') + '\n';
