@@ -37,13 +37,16 @@ export class CatalogRuntime implements ContainerRuntime {
     let argv = containerArgv(img, req.command, req.args);
     if (img.prepare) argv = img.prepare(req.containerDir, argv);
     let workingDir = req.container.workingDir;
+    let mounted: string | undefined;
     if (req.mounts?.length) {
       // The volumes go into a mount namespace of the container's own (a child of the Pod's), made
       // by `unshare` right before the command (../volumes/mounts.ts). The working directory is
       // entered by that script: it may be inside a volume.
       const rootDir = path.join(req.containerDir, 'rootfs');
       fs.mkdirSync(rootDir, { recursive: true });
-      argv = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountScript(planMounts(req.mounts), rootDir, workingDir), 'sh', ...argv];
+      mounted = path.join(req.containerDir, `mounted-${req.attempt}`);
+      fs.rmSync(mounted, { force: true });
+      argv = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountScript(planMounts(req.mounts), rootDir, workingDir, mounted), 'sh', ...argv];
       workingDir = undefined;
     }
     let started: CatalogContainer | undefined;
@@ -62,6 +65,9 @@ export class CatalogRuntime implements ContainerRuntime {
       id: `${req.sandbox.uid}/${req.container.name}/${req.attempt}`, pid: proc.pid, proc,
       record: { pid: proc.pid, pidStart: pidStartTime(proc.pid) }, stdinHold: proc.stdinHold, exitObservable: true,
     };
+    // Running means its volumes are in place (an exec right after must find them): wait for the
+    // mount script's marker, or for the process to end (a failed mount is the container's exit).
+    if (mounted) await untilMounted(mounted, proc.pid);
     return started;
   }
 
@@ -110,6 +116,12 @@ export class CatalogRuntime implements ContainerRuntime {
       return {};
     }
   }
+}
+
+/** Resolves once `marker` exists, the process is gone, or 10 s passed. */
+async function untilMounted(marker: string, pid: number): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!fs.existsSync(marker) && pidAlive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Whether `pid` lives in a mount namespace other than the sandbox holder's. */

@@ -108,9 +108,11 @@ place() {
 /**
  * The sh script that sets up `mounts` and then runs `"$@"` (the container's argv; `workingDir` is
  * re-entered after a chroot). `rootDir`: where a new root is built when a target's only existing
- * ancestor is `/` (a directory of the agent's, e.g. `<containerDir>/rootfs`).
+ * ancestor is `/` (a directory of the agent's, e.g. `<containerDir>/rootfs`). `readyFile`, when
+ * given, is created once every mount is in place, right before the command runs (the runtime waits
+ * for it: a container is not "running" before its volumes are there).
  */
-export function mountScript(mounts: readonly PlannedMount[], rootDir: string, workingDir?: string): string {
+export function mountScript(mounts: readonly PlannedMount[], rootDir: string, workingDir?: string, readyFile?: string): string {
   const lines = [FUNCTIONS];
   const needsRoot = mounts.some((m) => m.shadow?.dir === '/');
   const prefix = needsRoot ? rootDir : '';
@@ -125,6 +127,7 @@ export function mountScript(mounts: readonly PlannedMount[], rootDir: string, wo
   for (const m of [...mounts].sort((a, b) => a.resolved.split('/').length - b.resolved.split('/').length)) {
     lines.push(`place ${shq(m.source)} ${shq(prefix + m.resolved)} ${m.sourceIsDir ? 1 : 0} ${m.readOnly ? 1 : 0}`);
   }
+  if (readyFile) lines.push(`: > ${shq(readyFile)}`);
   if (needsRoot) {
     lines.push(`exec chroot ${shq(rootDir)} /bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' ${shq(workingDir ?? '/')} "$@"`);
   } else {
