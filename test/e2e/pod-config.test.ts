@@ -172,6 +172,10 @@ spec:
   assert.match(await events('needs-volume'), /^FailedMount: MountVolume\.SetUp failed for volume "v" : configmap "later-volume" not found$/m);
   assert.equal((await c.kubectl(['get', 'pod', 'needs-volume', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}'])).stdout, 'ContainerCreating');
 
+  // exec into the container that does not run: the kubelet's reason, with kubectl's WebSocket-then-SPDY fallback.
+  const ex = await c.kubectl(['exec', 'needs-env', '--', 'echo', 'x']);
+  assert.equal(ex.stderr, 'error: unable to upgrade connection: container not found ("c")\n');
+
   await c.kubectl(['create', 'configmap', 'later', '--from-literal=x=1']);
   await c.kubectl(['create', 'configmap', 'later-volume', '--from-literal=f=2']);
   await running('needs-env');
