@@ -61,3 +61,13 @@ test('a projected token is refreshed at 80% of its lifetime; Secret volumes foll
   for (let i = 0; i < 50 && pw !== 'two'; i++) { await new Promise((r) => setTimeout(r, 100)); pw = await read('/etc/db/password'); }
   assert.equal(pw, 'two');
 });
+
+test('a container with volumes that exits at once is restarted like any other (its exit waits for the start to finish)', async (t) => {
+  const n = await startTestNode(t);
+  await n.createPod('quick', {
+    containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'ls /scratch && exit 3'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+    volumes: [{ name: 'scratch', emptyDir: {} }],
+  });
+  const p = await n.waitPod('quick', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 15_000);
+  assert.equal(p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 3);
+});

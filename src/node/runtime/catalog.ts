@@ -50,6 +50,14 @@ export class CatalogRuntime implements ContainerRuntime {
       workingDir = undefined;
     }
     let started: CatalogContainer | undefined;
+    // onExit is reported only once startContainer has returned (the caller holds the container then):
+    // an exit while the volumes are being mounted waits for that.
+    let returned = false;
+    let early: ContainerExit | undefined;
+    const report = (exit: ContainerExit): void => {
+      // After release() an exit is not reported.
+      if (started && !this.released.has(started)) onExit(exit);
+    };
     const proc = startProcess(req.sandbox, {
       argv, env: req.env, workingDir, logPath: req.logPath,
       stdinFifo: req.stdin?.fifo, stdinOnce: req.stdin?.once ?? false, tty: req.tty,
@@ -58,8 +66,8 @@ export class CatalogRuntime implements ContainerRuntime {
       // left of its process group (nginx's workers, a shell's children) goes too, so a restarted
       // instance never finds its port still held by the previous one.
       killGroup(proc.pid);
-      // 'exit' is asynchronous, so `started` is set by then; after release() it is not reported.
-      if (started && !this.released.has(started)) onExit({ exitCode, ...(signal ? { signal } : {}) });
+      const exit = { exitCode, ...(signal ? { signal } : {}) };
+      if (returned) report(exit); else early = exit;
     });
     started = {
       id: `${req.sandbox.uid}/${req.container.name}/${req.attempt}`, pid: proc.pid, proc,
@@ -68,6 +76,8 @@ export class CatalogRuntime implements ContainerRuntime {
     // Running means its volumes are in place (an exec right after must find them): wait for the
     // mount script's marker, or for the process to end (a failed mount is the container's exit).
     if (mounted) await untilMounted(mounted, proc.pid);
+    returned = true;
+    if (early) { const exit = early; setImmediate(() => report(exit)); }
     return started;
   }
 
