@@ -62,12 +62,15 @@ test('a projected token is refreshed at 80% of its lifetime; Secret volumes foll
   assert.equal(pw, 'two');
 });
 
-test('a container with volumes that exits at once is restarted like any other (its exit waits for the start to finish)', async (t) => {
+test('a container whose volumes cannot be mounted exits and is restarted like any other', async (t) => {
   const n = await startTestNode(t);
+  // /dev/null is no directory: the mount script fails before the container's command runs, so the
+  // process ends while startContainer still waits for the mounts.
   await n.createPod('quick', {
-    containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'ls /scratch && exit 3'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+    containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'scratch', mountPath: '/dev/null/x' }] }],
     volumes: [{ name: 'scratch', emptyDir: {} }],
   });
   const p = await n.waitPod('quick', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 15_000);
-  assert.equal(p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 3);
+  assert.notEqual(p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 0);
+  assert.ok(n.agent.worker('default', 'quick'), 'the agent still runs the Pod');
 });
