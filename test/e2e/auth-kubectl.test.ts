@@ -171,19 +171,19 @@ test('tokens that are expired, forged, or whose ServiceAccount or bound Pod is g
 test('TokenReview, SubjectAccessReview and issuer discovery answer as kube-apiserver does', async () => {
   const n = await ns('review');
   const t = await token(n, 'default');
-  // --validate=false: kubectl validates create-only kinds client-side after asking whether they are
-  // CRDs, and this server serves no CustomResourceDefinitions yet (404 on that list).
-  const tr = await c.kubectl(['create', '--validate=false', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t } }) });
+  // Created with kubectl's default validation (strict): it looks the kind up in /openapi/v3 (a
+  // create-only kind with only a POST) and in the CustomResourceDefinitions.
+  const tr = await c.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t } }) });
   assert.equal(tr.code, 0, tr.stderr);
   const st = (JSON.parse(tr.stdout) as { status: { authenticated: boolean; user: { username: string; groups: string[] }; audiences: string[] } }).status;
   assert.equal(st.authenticated, true);
   assert.equal(st.user.username, `system:serviceaccount:${n}:default`);
   assert.deepEqual(st.audiences, ['https://kubernetes.default.svc.cluster.local']);
-  const bad = await c.kubectl(['create', '--validate=false', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t, audiences: ['vault'] } }) });
+  const bad = await c.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t, audiences: ['vault'] } }) });
   assert.match((JSON.parse(bad.stdout) as { status: { error: string } }).status.error, /token audiences \["https:\/\/kubernetes.default.svc.cluster.local"\] is invalid for the target audiences \["vault"\]/);
 
   const sar = (spec: object): Promise<{ code: number; stdout: string; stderr: string }> =>
-    c.kubectl(['create', '--validate=false', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }) });
+    c.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec }) });
   const masters = JSON.parse((await sar({ user: 'alice', groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'nodes' } })).stdout);
   assert.deepEqual(masters.status, { allowed: true });
   const viaRbac = JSON.parse((await sar({ user: 'x', groups: ['system:authenticated'], nonResourceAttributes: { verb: 'get', path: '/version' } })).stdout);
