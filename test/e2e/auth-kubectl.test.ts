@@ -113,6 +113,10 @@ test('a ServiceAccount may do what Kubernetes allows it and nothing more; a Role
   assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'list', 'pods', '-n', 'default'])).stdout.trim(), 'no');
   assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'create', 'pods', '-n', n])).stdout.trim(), 'no');
   assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'get', 'secrets', '-n', n])).stdout.trim(), 'no');
+  // view covers the other groups too: Jobs (read, not write) and metrics.k8s.io (`kubectl top`).
+  assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'list', 'jobs.batch', '-n', n])).stdout.trim(), 'yes');
+  assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'create', 'cronjobs.batch', '-n', n])).stdout.trim(), 'no');
+  assert.equal((await c.kubectlAs(t, ['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '-n', n])).stdout.trim(), 'yes');
   const wide = await c.kubectl(['get', 'rolebinding', 'robot-view', '-n', n, '-o', 'wide', '--no-headers']);
   assert.match(wide.stdout, new RegExp(`^robot-view\\s+ClusterRole/view\\s+\\S+\\s+${n}:robot\\s*$`));
 

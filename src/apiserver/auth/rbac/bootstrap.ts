@@ -175,6 +175,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly ClusterRole[] = [
     r(['watch'], [''], ['events']),
     r(EVENTS_RW, ['', 'events.k8s.io'], ['events']),
   ]),
+  // Not Kubernetes' own: metrics-server's manifest ships this role so admin, edit and view may read
+  // metrics.k8s.io (`kubectl top`); here that API is built in, so its role is part of the defaults.
+  role('system:aggregated-metrics-reader', [r(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
+    labels: { 'k8s-app': 'metrics-server', ...aggregateTo('admin'), ...aggregateTo('edit'), ...aggregateTo('view') },
+  }),
   role('system:public-info-viewer', [url(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
   role('system:service-account-issuer-discovery', [url(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
   role('system:volume-scheduler', [
