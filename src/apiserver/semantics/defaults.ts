@@ -74,6 +74,13 @@ function defaultVolume(v: Volume): void {
   if (v.projected && v.projected.defaultMode === undefined) v.projected.defaultMode = 420;
   if (v.hostPath && v.hostPath.type === undefined) v.hostPath.type = '';
   for (const item of v.downwardAPI?.items ?? []) if (item.fieldRef && !item.fieldRef.apiVersion) item.fieldRef.apiVersion = 'v1';
+  for (const src of v.projected?.sources ?? []) {
+    for (const item of src.downwardAPI?.items ?? []) if (item.fieldRef && !item.fieldRef.apiVersion) item.fieldRef.apiVersion = 'v1';
+    // SetDefaults_ServiceAccountTokenProjection: one hour.
+    if (src.serviceAccountToken && (src.serviceAccountToken.expirationSeconds === undefined || src.serviceAccountToken.expirationSeconds === null)) {
+      src.serviceAccountToken.expirationSeconds = 3600;
+    }
+  }
 }
 
 /** SetDefaults_PodSpec plus everything defaulted inside it (containers, probes, volumes). */

@@ -8,7 +8,8 @@
  */
 import type { ConfigMap, Container, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume, VolumeProjection } from 'kubernetes-types/core/v1.js';
 import type { FileProjection } from './atomicwriter.js';
-import { divideQuantity, parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../api/quantity.js';
+import { divideQuantity } from './quantity.js';
 
 /** Where a payload's objects and tokens come from. */
 export interface PayloadSources {
