@@ -31,3 +31,18 @@ test('EventRecorder writes core/v1 Events and dedupes repeats by bumping count/l
   assert.equal(failed.type, 'Warning');
   assert.equal(failed.count, 1);
 });
+
+test('EventRecorder: a burst of one event becomes one Event with its count; fieldPath tells containers apart', async (t) => {
+  const core = await createApiCore({ storage: new MemoryStorage() });
+  t.after(() => core.close());
+  const rec = new EventRecorder(core.client, 'kubelet', { host: 'node-1' });
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', uid: 'p1' } };
+  // No flush in between: the repeats must wait for the first write (they need its name).
+  for (let i = 0; i < 3; i++) rec.event(pod, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 404', 'spec.containers{a}');
+  rec.event(pod, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 404', 'spec.containers{b}');
+  await rec.flush();
+  const evs = (await core.client.list<Event>(R.events, 'default')).items;
+  assert.deepEqual(evs.map((e) => [e.involvedObject.fieldPath, e.count, e.source?.host, e.reportingInstance]).sort(), [
+    ['spec.containers{a}', 3, 'node-1', 'node-1'], ['spec.containers{b}', 1, 'node-1', 'node-1'],
+  ]);
+});

@@ -35,19 +35,31 @@ interface Seen { namespace: string; name: string; count: number; first: string }
 export class EventRecorder {
   private readonly seen = new Map<string, Seen>();
   private readonly pending = new Set<Promise<void>>();
+  /** The last write of each event key: a repeat waits for it (it needs the Event's name). */
+  private readonly chains = new Map<string, Promise<void>>();
   private readonly now: () => Date;
 
   constructor(private readonly client: Client, readonly component: string, private readonly opts: EventRecorderOptions = {}) {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** Records one event about `obj`. Returns at once; `flush()` waits for the write. */
-  event(obj: KubeObject, type: EventType, reason: string, message: string): void {
-    const p = this.write(obj, type, reason, message).catch((err) => {
+  /**
+   * Records one event about `obj` (`fieldPath`: the part of it, e.g. `spec.containers{app}`).
+   * Returns at once; `flush()` waits for the write. Repeats of one event are written one after the
+   * other, so a burst still becomes one Event whose count grows.
+   */
+  event(obj: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
+    const ref: ObjectReference = { ...referenceTo(obj), ...(fieldPath ? { fieldPath } : {}) };
+    const key = [this.component, ref.kind, ref.namespace || 'default', ref.name, ref.uid, ref.fieldPath ?? '', reason, message, type].join('\u0000');
+    const p = (this.chains.get(key) ?? Promise.resolve()).then(() => this.write(key, ref, type, reason, message)).catch((err) => {
       console.error(`${this.component}: event ${reason} not recorded:`, err instanceof Error ? err.message : err);
     });
+    this.chains.set(key, p);
     this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+    void p.finally(() => {
+      this.pending.delete(p);
+      if (this.chains.get(key) === p) this.chains.delete(key);
+    });
   }
 
   /** Resolves when every recorded event has been written (tests, shutdown). */
@@ -55,10 +67,8 @@ export class EventRecorder {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    const ref = referenceTo(obj);
+  private async write(key: string, ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = ref.namespace || 'default';
-    const key = [this.component, ref.kind, namespace, ref.name, ref.uid, reason, message, type].join('\u0000');
     const ts = this.now();
     const stamp = ts.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const prev = this.seen.get(key);

@@ -13,16 +13,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod, PodStatus, Probe, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { containerEnv, expandVars } from './env.js';
 import { run } from './exec.js';
-import { recordPodEvent } from './events.js';
+import type { PodEvents } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
 import { computePodActions, nextBackoff, type BackoffPolicy, type ContainerAction, type ObservedPod } from './podactions.js';
-import { ProbeWorker, runProbe, type NodeProber } from './prober.js';
+import { ProbeWorker, runProbe, type NodeProber, type ProbeKind, type ProbeResult } from './prober.js';
 import type { ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
@@ -43,6 +43,8 @@ export interface WorkerContext {
   sandboxEnv: SandboxEnv;
   runtime: ContainerRuntime;
   prober: NodeProber;
+  /** Events about Pods (repeats aggregated into one Event's count). */
+  events: PodEvents;
   services(): Service[];
   /** Asks the agent to call sync for this Pod key soon. */
   enqueue(key: string): void;
@@ -247,7 +249,7 @@ export class PodWorker {
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void {
     const fp = container ? `spec.${this.containers.get(container)?.init ? 'initContainers' : 'containers'}{${container}}` : undefined;
-    void recordPodEvent(this.ctx.client, this.ctx.nodeName, this.pod, type, reason, message, fp);
+    this.ctx.events.record(this.pod, type, reason, message, fp);
   }
 
   /**
@@ -503,15 +505,29 @@ export class PodWorker {
     return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd);
   }
 
-  private startProbes(cs: ContainerState): void {
+  /**
+   * One attempt of a probe of `cs`. Every failed attempt is a Warning `Unhealthy` Event with the
+   * kubelet's message (`Readiness probe failed: HTTP probe failed with statuscode: 404`), as the
+   * kubelet records each; the recorder aggregates repeats into the Event's count, so `kubectl
+   * describe pod` shows why a Pod is not Ready (or was restarted) and how often.
+   */
+  private probeAttempt(cs: ContainerState, kind: ProbeKind, p: Probe): () => Promise<ProbeResult> {
     const c = cs.spec;
     const podIP = this.sandbox!.ip;
-    const attempt = (p: NonNullable<Container['readinessProbe']>) => () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs));
+    const title = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    return async () => {
+      const r = await runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs));
+      if (!r.ok) this.event('Warning', 'Unhealthy', `${title} probe failed: ${r.message}`, c.name);
+      return r;
+    };
+  }
+
+  private startProbes(cs: ContainerState): void {
+    const c = cs.spec;
     const secondMs = this.ctx.probeSecondMs;
     if (c.startupProbe) {
-      const w = new ProbeWorker('startup', c.startupProbe, attempt(c.startupProbe), (ok, msg) => {
+      const w = new ProbeWorker('startup', c.startupProbe, this.probeAttempt(cs, 'startup', c.startupProbe), (ok) => {
         if (!ok) {
-          this.event('Warning', 'Unhealthy', `Startup probe failed: ${msg}`, c.name);
           cs.probeFailure = 'startup';
           this.ctx.enqueue(this.key);
           return;
@@ -531,23 +547,18 @@ export class PodWorker {
   /** Readiness and liveness probes (after startup). `resumed`: they go on from the recorded state. */
   private startAfterStartup(cs: ContainerState, resumed = false): void {
     const c = cs.spec;
-    const podIP = this.sandbox!.ip;
     const secondMs = this.ctx.probeSecondMs;
     if (c.readinessProbe) {
-      const p = c.readinessProbe;
-      const w = new ProbeWorker('readiness', p, () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs)), (ok, msg) => {
+      const w = new ProbeWorker('readiness', c.readinessProbe, this.probeAttempt(cs, 'readiness', c.readinessProbe), (ok) => {
         cs.view.ready = ok && cs.view.started && !!cs.running;
-        if (!ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${msg}`, c.name);
         this.ctx.enqueue(this.key);
       }, secondMs, resumed ? { initial: cs.view.ready } : undefined);
       cs.probes.push(w);
       w.start();
     }
     if (c.livenessProbe) {
-      const p = c.livenessProbe;
-      const w = new ProbeWorker('liveness', p, () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs)), (ok, msg) => {
+      const w = new ProbeWorker('liveness', c.livenessProbe, this.probeAttempt(cs, 'liveness', c.livenessProbe), (ok) => {
         if (ok) return;
-        this.event('Warning', 'Unhealthy', `Liveness probe failed: ${msg}`, c.name);
         cs.probeFailure = 'liveness';
         this.ctx.enqueue(this.key);
       }, secondMs, resumed ? { initial: true } : undefined);

@@ -51,6 +51,33 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
   assert.equal(Buffer.concat(prev).toString(), 'boom\n');
 });
 
+test('every failed probe is a Warning Unhealthy Event with the kubelet message; repeats raise its count', async (t) => {
+  const n = await startTestNode(t);
+  // nginx answers 404 for /nope: the readiness probe fails at every attempt (periodSeconds 1 = 200 ms here).
+  await n.createPod('notready', { containers: [{
+    name: 'web', image: 'nginx', ports: [{ containerPort: 80 }],
+    readinessProbe: { httpGet: { path: '/nope', port: 80 }, periodSeconds: 1, failureThreshold: 3 },
+  }] });
+  await n.waitPod('notready', (x) => x.status?.phase === 'Running');
+  // (A first attempt may race nginx's start and fail with "connection refused": its own Event.)
+  const msg = 'Readiness probe failed: HTTP probe failed with statuscode: 404';
+  const unhealthy = async () => (await n.client.list<Event>(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'notready' && e.reason === 'Unhealthy' && e.message === msg);
+  const deadline = Date.now() + 15_000;
+  let evs = await unhealthy();
+  while (!(evs.length === 1 && (evs[0]!.count ?? 0) >= 4) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    evs = await unhealthy();
+  }
+  assert.equal(evs.length, 1, `one aggregated event per message, got ${JSON.stringify(evs.map((e) => [e.message, e.count]))}`);
+  const ev = evs[0]!;
+  assert.equal(ev.type, 'Warning');
+  assert.ok((ev.count ?? 0) >= 4, `count grows with every failed attempt (got ${ev.count})`);
+  assert.equal(ev.involvedObject.fieldPath, 'spec.containers{web}');
+  assert.equal(ev.source?.component, 'kubelet');
+  assert.ok(ev.firstTimestamp && ev.lastTimestamp && ev.lastTimestamp >= ev.firstTimestamp);
+  assert.equal(isReady(await n.waitPod('notready', () => true)), false);
+});
+
 test('unknown image: ErrImagePull then ImagePullBackOff, with an Event saying how to add it', async (t) => {
   const n = await startTestNode(t);
   await n.createPod('nope', { containers: [{ name: 'c', image: 'hotel-app:1.0.0' }] });
