@@ -17,6 +17,7 @@ import { R } from '../../src/api/resources.js';
 import { startNodeAgent, type NodeAgent } from '../../src/node/agent.js';
 import { run } from '../../src/node/exec.js';
 import { processesMentioning } from '../../src/node/testing/harness.js';
+import { debugListenersCommand } from '../../src/inspect/checks/common.js';
 import { startTestCluster, type TestCluster } from '../harness/cluster.js';
 
 interface Env {
@@ -126,6 +127,13 @@ test('kubectl debug -i POD: the debug container sees the Pod\'s IP and its liste
   assert.match(d.stdout, /Started container debugger-\w+/);
   const logs = await c.kubectl(['logs', 'web', '-c', ec.name]);
   assert.match(logs.stdout, /0\.0\.0\.0:80/);
+  // The command `clusterip diagnose` prints for "nothing listens on targetPort" works as printed.
+  const suggested = debugListenersCommand('web', 'default', 'web').replace(/\s+#.*$/, '').split(/\s+/);
+  assert.equal(suggested[0], 'kubectl');
+  const s2 = await c.kubectl(suggested.slice(1), { timeoutMs: 40_000 });
+  assert.equal(s2.code, 0, s2.stderr);
+  assert.match(s2.stdout, /tcp\s+0\s+0 0\.0\.0\.0:80\s+0\.0\.0\.0:\*\s+LISTEN/, 'nginx\'s socket');
+  assert.equal(s2.stderr.trim(), '', '-q: no chatter');
   // The subresource answers the Pod, as kube-apiserver's does.
   const raw = await c.kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/ephemeralcontainers']);
   assert.equal((JSON.parse(raw.stdout) as Pod).spec?.ephemeralContainers?.[0]?.name, ec.name);
