@@ -31,7 +31,12 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
     livenessProbe: { httpGet: { path: '/ok', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 },
   }] });
   await n.waitPod('live', isReady);
-  const rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  // Ready (no readiness probe) as soon as the shell starts, maybe before it touched the file: wait for it.
+  let rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  for (let i = 0; i < 50 && rm.code !== 0 && /No such file/.test(rm.stderr); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  }
   assert.equal(rm.code, 0, `rm in the container: ${rm.stdout}${rm.stderr}`);
   p = await n.waitPod('live', (x) => (cstatus(x, 'c')?.restartCount ?? 0) >= 1, 10_000);
   assert.equal(cstatus(p, 'c')?.lastState?.terminated?.reason, 'Error');
