@@ -65,8 +65,8 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** Subresources written through the generic verbs (status, scale, binding, finalize, token). */
-export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 'token';
+/** Subresources written through the generic verbs (status, scale, binding, finalize, token, ephemeralcontainers). */
+export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 'token' | 'ephemeralcontainers';
 
 /**
  * Subresources a POST to a named object creates: pods/NAME/binding (a Binding), pods/NAME/eviction (an
@@ -74,5 +74,14 @@ export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 
  */
 export type CreateSubresource = 'binding' | 'eviction' | 'token';
 
-/** Subresources a PUT may name: status, scale (an autoscaling/v1 Scale), finalize (namespaces). */
-export type UpdateSubresource = 'status' | 'scale' | 'finalize';
+/**
+ * Subresources a PUT may name: status, scale (an autoscaling/v1 Scale), finalize (namespaces),
+ * ephemeralcontainers (pods: a Pod of which only spec.ephemeralContainers is taken).
+ */
+export type UpdateSubresource = 'status' | 'scale' | 'finalize' | 'ephemeralcontainers';
+
+/** Subresources a GET may name (ephemeralcontainers answers the Pod, as kube-apiserver does). */
+export type GetSubresource = 'status' | 'scale' | 'ephemeralcontainers';
+
+/** Subresources a PATCH may name. */
+export type PatchSubresource = 'status' | 'scale' | 'ephemeralcontainers';

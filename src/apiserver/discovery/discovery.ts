@@ -51,6 +51,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   eviction: { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
   finalize: { verbs: ['update'] },
   token: { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] },
+  ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
 };
 
 function subresourceOf(r: ResourceInfo, name: string): APISubresourceDiscovery {

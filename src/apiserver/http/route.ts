@@ -35,7 +35,7 @@ const POSTED_SUBRESOURCES = new Set(['binding', 'eviction', 'token']);
 /** The verbs of each non-streaming subresource, as kube-apiserver installs them. */
 const SUBRESOURCE_VERBS: Record<string, readonly Verb[]> = {
   status: ['get', 'update', 'patch'], scale: ['get', 'update', 'patch'], finalize: ['update'],
-  binding: ['create'], eviction: ['create'], token: ['create'],
+  binding: ['create'], eviction: ['create'], token: ['create'], ephemeralcontainers: ['get', 'update', 'patch'],
 };
 
 /**

@@ -75,6 +75,11 @@ export interface Strategy {
    * the answer for `input` given the current object. Absent: the kind has none (404).
    */
   createSubresource?(sub: string, cur: KubeObject, input: unknown, opts: { dryRun: boolean }): Promise<KubeObject>;
+  /**
+   * PUT/PATCH pods/NAME/ephemeralcontainers: the current object with only the input's
+   * spec.ephemeralContainers taken, defaulted and validated (422 ApiError). Absent: not served.
+   */
+  ephemeralContainers?(cur: KubeObject, input: KubeObject): KubeObject;
 }
 
 /** A private, mutable copy. */
