@@ -183,3 +183,58 @@ spec:
   assert.match(await exec('needs-env', 'env'), /^X=1$/m);
   assert.equal(await exec('needs-volume', 'cat', '/etc/later/f'), '2');
 });
+
+test('kubectl debug into a Pod whose container has its own mount namespace: the debug container gets no token (as in Kubernetes); an ephemeral container with volumeMounts and Secret env has them, and exec (WebSocket and SPDY) enters its own namespace', async () => {
+  await apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: dbg-config}
+data: {key: from-configmap}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: dbg-secret}
+stringData: {token: from-secret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debugme}
+spec:
+  containers:
+  - {name: c, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: config, mountPath: /etc/dbg}]}
+  volumes: [{name: config, configMap: {name: dbg-config}}]
+`);
+  await running('debugme');
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  // kubectl debug: the debug container runs in the Pod (its hostname), outside the app container's
+  // mount namespace: neither the app's volume nor the ServiceAccount token (admission mounts it into
+  // the containers a Pod is created with, never into ephemeral ones).
+  const r = await c.kubectl(['debug', 'debugme', '-i', '--image=busybox', '--target=c', '--profile=general', '--container=dbg1', '--',
+    'sh', '-c', `hostname; ls /etc/dbg/key >/dev/null 2>&1 && echo has-volume; ls ${dir}/token >/dev/null 2>&1 && echo has-token; echo done`], { timeoutMs: 40_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  // (kubectl itself prints its `Targeting container "c"` notice on stdout.)
+  assert.equal(r.stdout.split('\n').filter((l) => !l.startsWith('Targeting container')).join('\n'), 'debugme\ndone\n');
+
+  // An ephemeral container with volumeMounts and env from a Secret, written to the subresource as
+  // any client may (kubectl debug has no flag for them): its own mount namespace, entered by exec.
+  const pod = JSON.parse((await c.kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/debugme/ephemeralcontainers'])).stdout) as {
+    spec: { ephemeralContainers?: unknown[] };
+  };
+  pod.spec.ephemeralContainers = [...(pod.spec.ephemeralContainers ?? []), {
+    name: 'dbg2', image: 'busybox', command: ['sleep', '3600'],
+    volumeMounts: [{ name: 'config', mountPath: '/etc/dbg', readOnly: true }],
+    env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'dbg-secret', key: 'token' } } }],
+  }];
+  const put = await c.kubectl(['replace', '--raw', '/api/v1/namespaces/default/pods/debugme/ephemeralcontainers', '-f', '-'], { input: JSON.stringify(pod) });
+  assert.equal(put.code, 0, put.stderr);
+  await until('dbg2 running', async () => (await c.kubectl(['get', 'pod', 'debugme', '-o', 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg2")].state.running.startedAt}'])).stdout, (s) => s !== '');
+  for (const env of [{}, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }] as Record<string, string>[]) {
+    const cat = await c.kubectl(['exec', 'debugme', '-c', 'dbg2', '--', 'sh', '-c', `cat /etc/dbg/key; echo; printenv FROM_SECRET; ls ${dir} 2>/dev/null || echo no-token`], { env });
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.equal(cat.stdout, 'from-configmap\nfrom-secret\nno-token\n', `exec ${JSON.stringify(env)}`);
+  }
+  // The app container's own namespace is unchanged: its volume and its token.
+  assert.equal(await exec('debugme', 'sh', '-c', `cat /etc/dbg/key; ls ${dir}/token`), `from-configmap${dir}/token\n`);
+  // The ConfigMap changes: the file in the ephemeral container's namespace follows it.
+  assert.equal((await c.kubectl(['patch', 'configmap', 'dbg-config', '-p', '{"data":{"key":"changed"}}'])).code, 0);
+  await until('dbg2 sees the new file', async () => (await c.kubectl(['exec', 'debugme', '-c', 'dbg2', '--', 'cat', '/etc/dbg/key'])).stdout, (s) => s === 'changed');
+});

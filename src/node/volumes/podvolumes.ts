@@ -90,7 +90,8 @@ export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets:
       if (s.secret?.name) secrets.add(`${ns}/${s.secret.name}`);
     }
   }
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+  // Ephemeral containers (kubectl debug) may take env and envFrom from these objects too.
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(`${ns}/${e.valueFrom.configMapKeyRef.name}`);
       if (e.valueFrom?.secretKeyRef?.name) secrets.add(`${ns}/${e.valueFrom.secretKeyRef.name}`);
