@@ -96,7 +96,7 @@ export function busyboxRootfs(): LayerEntry[] {
 export async function layerTar(entries: readonly LayerEntry[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => pack.on('end', () => r()));
   const mtime = new Date(1_700_000_000_000);
   const seen = new Set<string>();
