@@ -18,8 +18,8 @@ export type NodeErrorCode =
 
 /** Base class of every node-agent error. */
 export class NodeError extends Error {
-  constructor(readonly code: NodeErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: NodeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'NodeError';
   }
 }

@@ -158,7 +158,7 @@ export class OciRuntime implements ContainerRuntime {
       return info;
     } catch (e) {
       const msg = e instanceof ImageError ? e.message : `failed to pull and unpack image "${name}": ${(e as Error).message}`;
-      throw new NodeError('IMAGE_PULL_FAILED', msg);
+      throw new NodeError('IMAGE_PULL_FAILED', msg, { cause: e });
     }
   }
 

@@ -16,13 +16,13 @@ test('command/args over Entrypoint/Cmd as the kubelet merges them', () => {
 test('users: image User by name or id, runAsUser/runAsGroup, groups, runAsNonRoot', () => {
   const passwd = 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
   const group = 'root:x:0:\napp:x:1000:\nextra:x:2000:app,other\n';
-  assert.deepEqual(resolveUser(undefined, undefined, undefined, passwd, group), { uid: 0, gid: 0, additionalGids: [] });
-  assert.deepEqual(resolveUser('app', undefined, undefined, passwd, group), { uid: 1000, gid: 1000, additionalGids: [2000] });
-  assert.deepEqual(resolveUser('1000:2000', undefined, undefined, passwd, group), { uid: 1000, gid: 2000, additionalGids: [] });
-  assert.deepEqual(resolveUser('app:extra', undefined, undefined, passwd, group), { uid: 1000, gid: 2000, additionalGids: [] });
-  assert.deepEqual(resolveUser('4242', undefined, undefined, passwd, group), { uid: 4242, gid: 0, additionalGids: [] }, 'unknown uid: gid 0');
+  assert.deepEqual(resolveUser(undefined, undefined, undefined, passwd, group), { uid: 0, gid: 0, additionalGids: [0] });
+  assert.deepEqual(resolveUser('app', undefined, undefined, passwd, group), { uid: 1000, gid: 1000, additionalGids: [1000, 2000] });
+  assert.deepEqual(resolveUser('1000:2000', undefined, undefined, passwd, group), { uid: 1000, gid: 2000, additionalGids: [2000] });
+  assert.deepEqual(resolveUser('app:extra', undefined, undefined, passwd, group), { uid: 1000, gid: 2000, additionalGids: [2000] });
+  assert.deepEqual(resolveUser('4242', undefined, undefined, passwd, group), { uid: 4242, gid: 0, additionalGids: [0] }, 'unknown uid: gid 0');
   assert.deepEqual(resolveUser('app', { runAsUser: 5000, runAsGroup: 6000, supplementalGroups: [7], fsGroup: 8 }, { runAsUser: 1000 }, passwd, group),
-    { uid: 1000, gid: 6000, additionalGids: [7, 8, 2000] }, 'container over pod; groups of the user, supplemental and fsGroup');
+    { uid: 1000, gid: 6000, additionalGids: [7, 8, 2000, 6000] }, 'container over pod; groups of the user, supplemental and fsGroup');
   assert.throws(() => resolveUser('nobody', undefined, undefined, passwd, group), /unable to find user nobody: no matching entries in passwd file/);
   assert.throws(() => resolveUser(undefined, { runAsNonRoot: true }, undefined, passwd, group), /container has runAsNonRoot and image will run as root/);
   assert.throws(() => resolveUser('app', { runAsNonRoot: true }, { runAsUser: 0 }, passwd, group), /runAsUser breaks non-root policy/);

@@ -87,7 +87,8 @@ export function resolveUser(imageUser: string | undefined, pod: PodSecurityConte
   if (name) for (const g of groups) if ((g[3] ?? '').split(',').includes(name)) extra.add(Number(g[2]));
   for (const g of pod?.supplementalGroups ?? []) extra.add(g);
   if (pod?.fsGroup !== undefined) extra.add(pod.fsGroup);
-  extra.delete(gid ?? 0);
+  // The primary group is listed too (`id` in a Kubernetes Pod shows groups=<gid>,…, as containerd sets it).
+  extra.add(gid ?? 0);
   return { uid, gid: gid ?? 0, additionalGids: [...extra].sort((a, b) => a - b) };
 }
 

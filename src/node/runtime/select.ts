@@ -14,6 +14,7 @@
  * asking the OCI runtime whether the id is one of its own.
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
+import { isImageError } from '../../images/errors.js';
 import { NodeError } from '../errors.js';
 import type { SandboxRecord } from '../sandbox.js';
 import type { CatalogRuntime } from './catalog.js';
@@ -52,8 +53,8 @@ export class SelectingRuntime implements ContainerRuntime {
         try {
           info = await this.oci.pullImage(image, req);
         } catch (pe) {
-          // Offline, the pull fails; the other way to run it is a catalog entry: say both.
-          if (!(pe instanceof NodeError) || pe.code !== 'IMAGE_PULL_FAILED') throw pe;
+          // The registry cannot be reached (offline): the other way to run it is a catalog entry.
+          if (!(pe instanceof NodeError) || !isImageError(pe.cause, 'NETWORK')) throw pe;
           throw new NodeError(pe.code, `${pe.message} (and the image catalog has no entry for it: ${e.message.replace(/^.*?Add it to/, 'to run a local program instead, add it to')})`);
         }
       }
