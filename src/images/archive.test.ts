@@ -33,7 +33,7 @@ test('image load: a docker save archive and an OCI layout (dir and tar) load as 
 
   const layout = path.join(work, 'layout');
   writeOciLayout(layout, 'v2', { layers: [base], config: { Entrypoint: ['sh'] } });
-  await assert.rejects(loadArchive(store, layout), /give it a repository with --name/);
+  await assert.rejects(loadArchive(store, layout), /give it a repository with --repo/);
   const [b] = await loadArchive(store, layout, { name: 'localhost/tools' });
   assert.ok(b!.names.includes('localhost/tools:v2'));
   assert.equal(fs.readdirSync(store.layersDir).length, 2, 'the busybox layer is shared');

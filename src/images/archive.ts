@@ -65,7 +65,7 @@ function imageName(annotations: Record<string, string> | undefined, opts: LoadOp
   if (pick) return formatReference(parseReference(pick));
   if (ref && opts.name) return formatReference(parseReference(`${opts.name.replace(/:[^/:]*$/, '')}:${ref}`));
   if (opts.name) return formatReference(parseReference(opts.name));
-  throw new ImageError('INVALID', `the layout names this image only by the tag ${JSON.stringify(ref ?? '')}: give it a repository with --name, e.g. --name example.com/app`);
+  throw new ImageError('INVALID', `the layout names this image only by the tag ${JSON.stringify(ref ?? '')}: give it a repository with --repo, e.g. --repo example.com/app`);
 }
 
 async function loadOciLayout(store: ImageStore, dir: string, opts: LoadOptions): Promise<StoredImage[]> {

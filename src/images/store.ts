@@ -202,11 +202,11 @@ export class ImageStore {
     this.db.prepare('UPDATE images SET last_used = ? WHERE digest = ?').run(Date.now(), digest);
   }
 
-  /** Row ids of layers some overlay mount on this machine uses now (any cluster's container). */
-  mountedLayerIds(): Set<number> {
-    const ids = new Set<number>();
+  /** The layer chains (row ids, top first) of every overlay mount on this machine (any cluster's container). */
+  mountedChains(): number[][] {
+    const chains: number[][] = [];
     let text = '';
-    try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return ids; }
+    try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return chains; }
     const prefix = `${this.layersDir}/`;
     for (const line of text.split('\n')) {
       const sep = line.indexOf(' - ');
@@ -214,17 +214,22 @@ export class ImageStore {
       const [fstype, , opts] = line.slice(sep + 3).split(' ');
       if (fstype !== 'overlay' || !opts) continue;
       const lower = /(?:^|,)lowerdir=([^,]*)/.exec(opts)?.[1];
-      for (const l of (lower ?? '').split(/::?/)) {
-        // mountinfo escapes spaces etc. as \040; our paths have none.
-        if (l.startsWith(prefix)) ids.add(Number(l.slice(prefix.length).split('/')[0]));
-      }
+      // mountinfo escapes spaces etc. as \040; our paths have none.
+      const ids = (lower ?? '').split(/::?/).filter((l) => l.startsWith(prefix)).map((l) => Number(l.slice(prefix.length).split('/')[0]));
+      if (ids.length) chains.push(ids);
     }
-    return ids;
+    return chains;
   }
 
-  /** True when a container on this machine runs from `img` (all its layers are mounted). */
-  inUse(img: StoredImage, mounted = this.mountedLayerIds()): boolean {
-    return img.diffIds.length > 0 && img.diffIds.every((d) => { const id = this.layerId(d); return id !== undefined && mounted.has(id); });
+  /** Row ids of layers some overlay mount uses now. */
+  mountedLayerIds(chains = this.mountedChains()): Set<number> {
+    return new Set(chains.flat());
+  }
+
+  /** True when a container on this machine runs from `img` (a mount has exactly its layers). */
+  inUse(img: StoredImage, chains = this.mountedChains()): boolean {
+    const ids = img.diffIds.map((d) => this.layerId(d)).reverse().join(',');
+    return chains.some((c) => c.join(',') === ids);
   }
 
   /**
@@ -288,13 +293,13 @@ export class ImageStore {
   gc(policy: GCPolicy = KUBELET_GC_POLICY, opts: { now?: number; fsStats?: { capacity: number; available: number } } = {}): { removed: string[]; freed: number; usagePercent: number } {
     const now = opts.now ?? Date.now();
     const st = opts.fsStats ?? (() => { const s = fs.statfsSync(this.root); return { capacity: s.blocks * s.bsize, available: s.bavail * s.bsize }; })();
-    const mounted = this.mountedLayerIds();
+    const chains = this.mountedChains();
     const images = this.list();
     // Bytes freed by deleting an image: its layers no other image shares.
     const shared = new Map<string, number>();
     for (const i of images) for (const d of new Set(i.diffIds)) shared.set(d, (shared.get(d) ?? 0) + 1);
     const plan = planImageGC(images.map((i) => ({
-      digest: i.digest, lastUsed: i.lastUsed, created: i.created, inUse: this.inUse(i, mounted),
+      digest: i.digest, lastUsed: i.lastUsed, created: i.created, inUse: this.inUse(i, chains),
       bytes: this.layerBytes(i.diffIds.filter((d) => shared.get(d) === 1)),
     })), st, policy, now);
     for (const digest of plan.remove) {
