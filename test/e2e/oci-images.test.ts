@@ -190,3 +190,36 @@ test('pull failures: a missing tag (ErrImagePull → ImagePullBackOff), a corrup
     t.diagnostic('Secrets are not served by this API server yet: the imagePullSecret path was checked up to the Secret read (pull.test.ts covers the credentials)');
   }
 });
+
+test('containers outlive the agent: a new agent adopts them, and an exit while no agent ran is reported with its real code', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const image = await pushImage(t, reg, 'loop', '1', { config: { Cmd: ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.2; done'] } });
+  const n = await ociNode(t);
+  const { startNodeAgent } = await import('../../src/node/agent.js');
+  await n.createPod('keep', { containers: [{ name: 'c', image }] });
+  const before = await n.waitPod('keep', isReady, 60_000);
+  const id = cstatus(before, 'c')!.containerID;
+  const pid = n.agent.worker('default', 'keep')!.container('c')!.pid!;
+  await n.agent.stop({ keepPods: true });
+  let agent = await startNodeAgent(n.opts);
+  t.after(() => agent.stop());
+  await agent.idle();
+  const w = agent.worker('default', 'keep');
+  assert.equal(w?.container('c')?.pid, pid, 'the same process, adopted');
+  assert.equal(cstatus(await n.client.get<Pod>(R.pods, 'default', 'keep'), 'c')!.containerID, id);
+  const s = await agent.exec('default', 'keep', { command: ['sh', '-c', 'echo adopted $(cat /proc/1/cmdline | tr "\\0" " ")'], stdout: true, stderr: true, stdin: false, tty: false });
+  let out = '';
+  s.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  await s.result;
+  await new Promise((r) => setImmediate(r));
+  assert.match(out, /^adopted sh -c trap/, 'exec through the new agent reaches the adopted container');
+
+  // Ends while no agent runs: conmon keeps the exit code for the next agent.
+  await agent.stop({ keepPods: true });
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100; i++) { try { process.kill(pid, 0); await new Promise((r) => setTimeout(r, 20)); } catch { break; } }
+  agent = await startNodeAgent(n.opts);
+  const after = await n.waitPod('keep', (p) => (cstatus(p, 'c')?.restartCount ?? 0) >= 1 && isReady(p), 60_000);
+  assert.equal(cstatus(after, 'c')!.lastState!.terminated!.exitCode, 7, 'the real exit code, not 137');
+  await agent.stop();
+});
