@@ -207,7 +207,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     namespace: w.pod.metadata?.namespace ?? '', name: w.pod.metadata?.name ?? '', uid: w.uid,
     containers: (w.pod.spec?.containers ?? []).flatMap((c) => {
       const pid = w.container(c.name)?.pid;
-      return pid ? [{ name: c.name, pid }] : [];
+      const stats = w.containerStats(c.name);
+      return pid ? [{ name: c.name, pid, ...(stats ? { stats } : {}) }] : [];
     }),
   })));
 

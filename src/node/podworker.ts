@@ -25,7 +25,7 @@ import { computePodActions, nextBackoff, type BackoffPolicy, type ContainerActio
 import { ProbeWorker, runProbe, type NodeProber } from './prober.js';
 import { pullSecretConfigs } from './pullsecrets.js';
 import { NodeError } from './errors.js';
-import type { ContainerExit, ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
+import type { ContainerExit, ContainerRuntime, ContainerStats, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
 
@@ -273,6 +273,12 @@ export class PodWorker {
     const cs = this.containers.get(name);
     if (!cs?.running || !this.sandbox) return undefined;
     return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command, cs.running, opts);
+  }
+
+  /** CPU and memory counters of running container `name`, when its runtime keeps them (cgroups). */
+  containerStats(name: string): ContainerStats | undefined {
+    const r = this.containers.get(name)?.running;
+    return r ? this.ctx.runtime.stats?.(r) : undefined;
   }
 
   /** The environment of running container `name` (what exec sees). */

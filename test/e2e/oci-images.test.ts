@@ -129,6 +129,11 @@ test('resources and securityContext: a memory limit OOM-kills (OOMKilled, 137, r
   assert.equal(cg, `${32 * 1024 * 1024}\n25000\n100000\n`, 'limits.memory and limits.cpu reach the cgroup');
   // kubectl exec goes through runc exec: the container's own user, not root.
   assert.equal((await n.exec('sec', ['id', '-u'], 'c')).stdout, '4000\n');
+  // The metrics API's figures come from the container's own cgroups, which it stays in.
+  const usage = (await n.agent.resourceUsage()).pods.find((p) => p.name === 'sec')?.containers.find((c) => c.name === 'c');
+  assert.ok(usage && usage.memoryBytes > 0 && usage.cpuSeconds >= 0, JSON.stringify(usage));
+  const pid = n.agent.worker('default', 'sec')!.container('c')!.pid!;
+  assert.match(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), /:cpuacct:\/clusterip\/cipt-[0-9a-f]+-p[0-9a-f]+-c-0\n/);
 });
 
 test('pull failures: a missing tag (ErrImagePull → ImagePullBackOff), a corrupt layer, auth with and without an imagePullSecret, pull policy Never', { skip }, async (t) => {
