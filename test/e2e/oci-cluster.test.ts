@@ -81,4 +81,13 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
     return r.code === 0 && r.stdout;
   }, 20_000);
   assert.match(rm, /^Untagged: example\.com\/team\/tool:2\.0\nDeleted: sha256:[a-f0-9]{64}\n$/);
+
+  // The daemon killed outright, then `down --purge`: its pulled containers leave no mount, runc
+  // state or process behind (the harness checks processes and namespaces).
+  const { readFileSync } = await import('node:fs');
+  assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(c.dir), 'rootfs overlays are mounted while the Pods run');
+  process.kill(c.record.pid!, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  await c.down();
+  assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.dir)).join('\n'), '', 'no mount left');
 });

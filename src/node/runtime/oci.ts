@@ -527,3 +527,37 @@ function isMountPoint(dir: string): boolean {
 export function ociToolsPresent(): boolean {
   return !!which('runc') && !!which('conmon') && spawnSync(which('runc')!, ['--version']).status === 0;
 }
+
+/**
+ * Removes what OCI containers of a cluster left when no agent could clean up (its daemon was
+ * killed, then `clusterip down`): each recorded container's runc state and cgroups (`runc delete
+ * --force` also kills what still runs), its rootfs mount and its records. `stateDir` is the
+ * cluster's; node agents keep `oci/` in their own dirs below it.
+ */
+export async function removeOciLeftovers(stateDir: string): Promise<number> {
+  const runc = which('runc');
+  let n = 0;
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    if (entries.some((e) => e.name === 'oci' && e.isDirectory())) {
+      const root = path.join(dir, 'oci');
+      let recs: string[] = [];
+      try { recs = fs.readdirSync(path.join(root, 'containers')); } catch { /* none */ }
+      for (const f of recs) {
+        let inst: InstanceRecord;
+        try { inst = JSON.parse(fs.readFileSync(path.join(root, 'containers', f), 'utf8')) as InstanceRecord; } catch { continue; }
+        if (runc) await run([runc, '--root', path.join(root, 'runc'), 'delete', '--force', inst.id], { timeoutMs: 30_000 });
+        const rootfs = path.join(inst.dir, 'rootfs');
+        if (isMountPoint(rootfs)) await run(['umount', '-l', rootfs]);
+        fs.rmSync(inst.dir, { recursive: true, force: true });
+        fs.rmSync(path.join(root, 'containers', f), { force: true });
+        fs.rmSync(path.join(root, 'exits', inst.id), { force: true });
+        n++;
+      }
+    }
+    if (depth > 0) for (const e of entries) if (e.isDirectory() && e.name !== 'oci' && e.name !== 'pods') await visit(path.join(dir, e.name), depth - 1);
+  };
+  await visit(stateDir, 2);
+  return n;
+}
