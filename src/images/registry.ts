@@ -51,6 +51,7 @@ async function registryMessage(res: Response): Promise<string> {
     const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[]; details?: string };
     const errs = j.errors?.map((e) => [e.code?.toLowerCase(), e.message].filter(Boolean).join(': ')).filter(Boolean);
     if (errs?.length) return errs.join('; ');
+    if (j.details) return j.details; // Docker Hub's token service
   } catch { /* not JSON */ }
   return text.trim().slice(0, 200);
 }
