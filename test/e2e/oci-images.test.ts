@@ -94,6 +94,25 @@ test('a pulled image runs in the Pod namespace beside catalog Pods: traffic, exe
   assert.deepEqual(r, { code: 3, stdout: 'out\n', stderr: 'err\n' });
   assert.match(await logs(n, 'web'), new RegExp(`\\[::ffff:${client.status!.podIP!.replace(/\./g, '\\.')}\\]:\\d+: response:200`),
     'httpd -v logs each request to stderr, which is the container log');
+  // port-forward: the bytes reach the pulled server from inside the Pod's network namespace.
+  const pf = await n.agent.portForward('default', 'web', 8080);
+  let answer = '';
+  pf.on('data', (d: Buffer) => { answer += d.toString(); });
+  const closed = new Promise((r) => pf.on('close', r).on('end', r));
+  pf.end('GET /hello.txt HTTP/1.0\r\n\r\n');
+  await closed;
+  assert.match(answer, /^HTTP\/1\.[01] 200 OK\r\n[\s\S]*\r\n\r\nhello from layer 2\n$/);
+  // attach: the container's stdin is the agent's FIFO, handed over by conmon.
+  await n.createPod('echo', { containers: [{ name: 'e', image, stdin: true, command: ['sh', '-c', 'while read l; do echo "got $l"; done'] }] });
+  await n.waitPod('echo', isReady, 60_000);
+  const at = await n.agent.attach('default', 'echo', { container: 'e', stdin: true, stdout: true, stderr: false, tty: false });
+  let heard = '';
+  at.stdout?.on('data', (d: Buffer) => { heard += d.toString(); });
+  at.stdin!.write('hello\n');
+  for (let i = 0; i < 100 && !heard.includes('got hello'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(heard, /got hello\n/);
+  at.stdin!.end();
+  at.close();
   const ev = await events(n, 'web');
   assert.ok(ev.some((e) => e.reason === 'Pulling' && e.message === `Pulling image "${image}"`));
   assert.ok(ev.some((e) => e.reason === 'Pulled' && /^Successfully pulled image ".*" in [\d.]+s \([\d.]+s including waiting\)\. Image size: \d+ bytes\.$/.test(e.message ?? '')));
@@ -104,7 +123,7 @@ test('a pulled image runs in the Pod namespace beside catalog Pods: traffic, exe
 test('resources and securityContext: a memory limit OOM-kills (OOMKilled, 137, restarted), runAsUser, read-only root, capabilities, cgroup limits', { skip }, async (t) => {
   const reg = await startRegistry(t);
   const image = await pushImage(t, reg, 'tools', '1', { config: { Cmd: ['sh'], User: 'app' } });
-  const n = await ociNode(t);
+  const n = await ociNode(t, { podPidsLimit: 64 });
   // busybox tail buffers a line that never ends: it grows until the cgroup's limit kills it.
   await n.createPod('hog', { containers: [{ name: 'hog', image, command: ['tail', '/dev/zero'], resources: { limits: { memory: '24Mi' } } }] });
   await n.createPod('sec', {
@@ -127,6 +146,7 @@ test('resources and securityContext: a memory limit OOM-kills (OOMKilled, 137, r
   assert.equal((await sh('c', 'grep CapBnd /proc/self/status')).stdout.trim(), 'CapBnd:\t0000000000000400', 'only CAP_NET_BIND_SERVICE (bit 10)');
   const cg = (await sh('c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us')).stdout;
   assert.equal(cg, `${32 * 1024 * 1024}\n25000\n100000\n`, 'limits.memory and limits.cpu reach the cgroup');
+  assert.equal((await sh('c', 'cat /sys/fs/cgroup/pids/pids.max')).stdout, '64\n', 'the node\'s pod pids limit');
   // kubectl exec goes through runc exec: the container's own user, not root.
   assert.equal((await n.exec('sec', ['id', '-u'], 'c')).stdout, '4000\n');
   // The metrics API's figures come from the container's own cgroups, which it stays in.
