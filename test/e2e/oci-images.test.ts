@@ -248,3 +248,40 @@ test('containers outlive the agent: a new agent adopts them, and an exit while n
   assert.equal(cstatus(after, 'c')!.lastState!.terminated!.exitCode, 7, 'the real exit code, not 137');
   await agent.stop();
 });
+
+test('ephemeral containers (kubectl debug) run by the OCI runtime: --target joins the target\'s PID namespace, without one a new PID namespace', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const image = await pushImage(t, reg, 'tools', '1', { config: { Cmd: ['sh'] } });
+  const n = await ociNode(t);
+  await n.createPod('app', { containers: [{ name: 'main', image, command: ['sleep', '3601'] }] });
+  await n.waitPod('app', isReady, 60_000);
+  // What `kubectl debug app --image=… --target=main` writes: the ephemeralcontainers subresource.
+  await n.client.patch(R.pods, 'default', 'app', 'application/strategic-merge-patch+json', { spec: { ephemeralContainers: [
+    { name: 'dbg', image, command: ['sleep', '3602'], targetContainerName: 'main', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' },
+    { name: 'own', image, command: ['sleep', '3603'], terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' },
+    // busybox is a catalog image in `auto` mode: a catalog debug container beside OCI ones.
+    { name: 'cat', image: 'busybox', command: ['sleep', '3604'], targetContainerName: 'main', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' },
+  ] } }, { subresource: 'ephemeralcontainers' });
+  const running = (p: Pod, name: string): boolean => !!p.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state?.running;
+  const p = await n.waitPod('app', (x) => ['dbg', 'own', 'cat'].every((c) => running(x, c)), 60_000);
+  const st = (name: string) => p.status!.ephemeralContainerStatuses!.find((s) => s.name === name)!;
+  assert.match(st('dbg').containerID ?? '', /^runc:\/\//);
+  assert.match(st('own').containerID ?? '', /^runc:\/\//);
+  assert.match(st('cat').containerID ?? '', /^catalog:\/\//);
+  const pid1 = async (c: string): Promise<string> => (await n.exec('app', ['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline'], c)).stdout.trim();
+  assert.equal(await pid1('main'), 'sleep 3601');
+  assert.equal(await pid1('dbg'), 'sleep 3601', 'the target\'s PID namespace: its process is PID 1');
+  assert.equal(await pid1('own'), 'sleep 3603', 'no target: a PID namespace of its own');
+  const procs = async (c: string): Promise<string> => (await n.exec('app', ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'], c)).stdout;
+  assert.match(await procs('dbg'), /sleep 3602/);
+  assert.doesNotMatch(await procs('own'), /sleep 3601/, 'the target is not visible without --target');
+  assert.match(await procs('cat'), /sleep 3601/, 'a catalog debug container sees the machine\'s processes, the target\'s among them');
+  // The debug container shares the Pod's network namespace (and no other).
+  const ns = async (c: string, kind: string): Promise<string> => (await n.exec('app', ['busybox', 'readlink', `/proc/self/ns/${kind}`], c)).stdout.trim();
+  assert.match(await ns('dbg', 'net'), /^net:\[\d+\]$/);
+  assert.equal(await ns('dbg', 'net'), await ns('main', 'net'));
+  assert.equal(await ns('dbg', 'pid'), await ns('main', 'pid'));
+  assert.notEqual(await ns('own', 'pid'), await ns('main', 'pid'));
+  assert.notEqual(await ns('dbg', 'mnt'), await ns('main', 'mnt'), 'its own root filesystem');
+  assert.equal(st('dbg').ready, false, 'ephemeral containers are never ready');
+});

@@ -10,7 +10,8 @@
  *   Kubernetes), mounted under the container's dir; `readOnlyRootFilesystem` makes the root
  *   read-only.
  * - **Process**: runc runs a config (ocispec.ts) that joins the Pod's network namespace (the
- *   sandbox holder's) and makes new mount, PID, IPC and UTS namespaces (hostname = the Pod's), with
+ *   sandbox holder's) and makes new mount, PID, IPC and UTS namespaces (hostname = the Pod's; an
+ *   ephemeral container with a target joins the target's PID namespace instead), with
  *   the Pod's /etc/resolv.conf, /etc/hosts, /etc/hostname and volumes bound in, and cgroup limits.
  *   runc, not crun: Debian's crun 1.8.1 refuses hybrid cgroups ("cgroups in hybrid mode not
  *   supported"), runc 1.1 applies v1 limits there.
@@ -219,9 +220,20 @@ export class OciRuntime implements ContainerRuntime {
       let hostname = req.sandbox.name;
       try { hostname = fs.readFileSync(path.join(etc, 'hostname'), 'utf8').trim() || hostname; } catch { /* the Pod name */ }
       const sc = c.securityContext;
+      // kubectl debug --target: the debug container joins the target's PID namespace and sees its
+      // processes (an OCI target's own namespace; a catalog target's is the machine's, which every
+      // catalog container sees anyway).
+      let pidnsPath: string | undefined;
+      if (req.target) {
+        pidnsPath = `/proc/${req.target.pid}/ns/pid`;
+        const start = req.target.record.pidStart;
+        if (!pidAlive(req.target.pid) || (start !== undefined && pidStartTime(req.target.pid) !== start)) {
+          throw new NodeError('CONTAINER_START_FAILED', `the target container of ${c.name} is not running: its PID namespace cannot be shared`);
+        }
+      }
       const spec = ociSpec({
         args, env: req.env, cwd: c.workingDir || config.WorkingDir || '/', user, hostname,
-        netnsPath: `/proc/${req.sandbox.holderPid}/ns/net`, rootfs, readonlyRootfs: !!sc?.readOnlyRootFilesystem, mounts,
+        netnsPath: `/proc/${req.sandbox.holderPid}/ns/net`, pidnsPath, rootfs, readonlyRootfs: !!sc?.readOnlyRootFilesystem, mounts,
         resources: cgroupResources(c, this.opts.podPidsLimit), cgroupsPath: inst.cgroupsPath, capabilities: capabilities(sc),
         noNewPrivileges: sc?.allowPrivilegeEscalation === false, oomScoreAdj: oomScoreAdj(req.pod, c, os.totalmem()), privileged: !!sc?.privileged,
       });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { capabilities, cgroupResources, DEFAULT_CAPS, oomScoreAdj, parseQuantity, processArgs, qosClass, resolveUser } from './ocispec.js';
+import { capabilities, cgroupResources, DEFAULT_CAPS, ociSpec, oomScoreAdj, parseQuantity, processArgs, qosClass, resolveUser } from './ocispec.js';
 
 test('command/args over Entrypoint/Cmd as the kubelet merges them', () => {
   const img = { Entrypoint: ['/ep'], Cmd: ['--default'] };
@@ -55,4 +55,14 @@ test('resources: quantities, CFS quota and shares, pids; QoS and oom_score_adj',
   assert.equal(oomScoreAdj(pod({}), { name: 'c' }, node), 1000);
   assert.equal(oomScoreAdj(pod({ limits: { cpu: '1', memory: '1Gi' } }), { name: 'c' }, node), -997);
   assert.equal(oomScoreAdj(pod({ requests: { memory: '1Gi' } }), { name: 'c', resources: { requests: { memory: '1Gi' } } }, node), 875);
+});
+
+test('namespaces: the Pod network namespace joined; a new PID namespace, or the target\'s for a debug container', () => {
+  const input = {
+    args: ['sh'], env: {}, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, hostname: 'p', netnsPath: '/proc/10/ns/net',
+    rootfs: '/r', readonlyRootfs: false, mounts: [], resources: {}, cgroupsPath: '/x', capabilities: [], noNewPrivileges: false,
+  };
+  const ns = (s: Record<string, unknown>): unknown => (s.linux as { namespaces: unknown }).namespaces;
+  assert.deepEqual(ns(ociSpec(input)), [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: '/proc/10/ns/net' }]);
+  assert.deepEqual((ns(ociSpec({ ...input, pidnsPath: '/proc/42/ns/pid' })) as unknown[])[0], { type: 'pid', path: '/proc/42/ns/pid' });
 });

@@ -10,7 +10,8 @@
  *   node's pod pids limit, converted as the kubelet converts them;
  * - `oomScoreAdj`: the kubelet's per-QoS-class OOM score adjustment;
  * - `ociSpec`: everything above plus namespaces (the Pod's network namespace joined; new mount,
- *   PID, IPC and UTS namespaces with the Pod's hostname), containerd's default mounts, masked and
+ *   PID, IPC and UTS namespaces with the Pod's hostname; a debug container's target's PID
+ *   namespace joined instead of a new one), containerd's default mounts, masked and
  *   read-only paths, and the Pod's /etc/resolv.conf, /etc/hosts, /etc/hostname and volumes.
  */
 import type { Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
@@ -208,6 +209,11 @@ export interface OciSpecInput {
   hostname: string;
   /** The Pod's network namespace (`/proc/<holder>/ns/net`). */
   netnsPath: string;
+  /**
+   * A PID namespace to join instead of making one (`/proc/<target pid>/ns/pid`): an ephemeral
+   * container's `targetContainerName`, as CRI's NamespaceMode_TARGET.
+   */
+  pidnsPath?: string;
   rootfs: string;
   readonlyRootfs: boolean;
   /** The Pod's /etc files and volumes, plus the termination-log file. */
@@ -252,7 +258,7 @@ export function ociSpec(i: OciSpecInput): Record<string, unknown> {
       ...i.mounts.map((m) => ({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'] })),
     ],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: i.netnsPath }],
+      namespaces: [i.pidnsPath ? { type: 'pid', path: i.pidnsPath } : { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: i.netnsPath }],
       cgroupsPath: i.cgroupsPath,
       resources: {
         devices: [{ allow: false, access: 'rwm' }],

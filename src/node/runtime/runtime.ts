@@ -133,7 +133,7 @@ export interface RunningContainer {
 
 /** The operations the Pod worker needs from a container runtime. */
 export interface ContainerRuntime {
-  /** Scheme of container IDs in status (`clusterip://…`), also in the Node's containerRuntimeVersion. */
+  /** Scheme of container IDs in status (`catalog://…`, `runc://…`). */
   readonly scheme: string;
   /**
    * Finds (pulls) an image; throws NodeError (IMAGE_NOT_FOUND, IMAGE_PULL_FAILED, IMAGE_NEVER_PULL)
