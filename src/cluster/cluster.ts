@@ -20,6 +20,7 @@ import { startControllers, type RunningControllers } from '../controllers/manage
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
+import { WebUi } from '../ui/web-ui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -160,6 +161,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
+    // The web view (/ui/ on this listener): its watches start on the first page load.
+    const ui = new WebUi({ client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}) });
+    cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
@@ -168,7 +172,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
