@@ -103,8 +103,9 @@ export function buildPath(inp: PathInputs): PathGraph {
   // Each node's rule: what its proxy programmed (trace), the rule text (explain: the kernel's own; else the lines the proxy sent).
   const eps = inp.store.endpointsOf(inp.svcKey);
   const sliceReady = eps.filter((e) => e.ep.ready).length;
-  const nodeNames = [...inp.store.nodes.keys()].sort();
-  for (const n of nodeNames.length ? nodeNames : ['(no node)']) {
+  const known = [...inp.store.nodes.keys()].sort();
+  const nodeNames = known.length ? known : ['(no node)'];
+  for (const n of nodeNames) {
     const id = `rule:${n}`;
     const programmed = inp.trace?.rules[n];
     const kn = inp.explain?.nodes?.find((x) => x.node === n);
@@ -168,6 +169,19 @@ export function buildPath(inp: PathInputs): PathGraph {
       });
       edge(podId, cid, !ep.ready);
     }
+  }
+  // Pods the selector matches that are no endpoint (no IP yet, or their slice not written yet).
+  for (const b of inp.store.podsBeside(inp.svcKey).filter((x) => !x.endpoint && x.pod).slice(0, max)) {
+    const pod = b.pod!;
+    const id = `pod:${pod.name}`;
+    if (nodes.some((n) => n.id === id)) continue;
+    const why = pod.why ?? 'not in an EndpointSlice yet';
+    nodes.push({
+      id, kind: 'pod', title: `Pod ${pod.name} (no endpoint)`, lines: [`${pod.ip ?? 'no IP yet'} on ${pod.node ?? 'no node yet'}`], state: 'off', why,
+      labels: Object.entries(pod.labels).map(([k, v]) => ({ k, v, match: sel.some(([sk, sv]) => sk === k && sv === v) })),
+      aria: `Pod ${pod.name} matches the selector but is no endpoint: ${why}`,
+    });
+    for (const n of nodeNames) edge(`rule:${n}`, id, true);
   }
   if (eps.length > max) {
     nodes.push({ id: 'more', kind: 'endpoint', title: `+${eps.length - max} more endpoints`, lines: [`${sliceReady} ready in all`], state: 'neutral', aria: `${eps.length - max} more endpoints not drawn` });

@@ -19,7 +19,7 @@ function layoutEngine(): Promise<ELK> {
 }
 
 const SIZE: Record<PathNode['kind'], [number, number]> = {
-  client: [150, 64], dns: [230, 64], vip: [170, 64], rule: [190, 64], endpoint: [170, 74], none: [220, 64], pod: [230, 88], cport: [190, 48],
+  client: [190, 64], dns: [230, 64], vip: [170, 64], rule: [190, 64], endpoint: [170, 74], none: [220, 64], pod: [230, 88], cport: [190, 48],
 };
 
 interface Laid { x: number; y: number; w: number; h: number }
@@ -39,6 +39,8 @@ export function PathDiagram({ graph, onOpen, openId }: { graph: PathGraph; onOpe
         'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.edgeRouting': 'ORTHOGONAL',
         'elk.spacing.nodeNode': '14', 'elk.layered.spacing.nodeNodeBetweenLayers': '36', 'elk.padding': '[top=8,left=8,bottom=8,right=8]',
         'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+        // The chain is longer than a screen is wide: ELK wraps it onto a second row (after the rule).
+        'elk.layered.wrapping.strategy': 'MULTI_EDGE', 'elk.aspectRatio': '2.2',
       },
       children: graph.nodes.map((n) => ({ id: n.id, width: SIZE[n.kind][0], height: SIZE[n.kind][1] + (n.labels ? 18 * Math.ceil(n.labels.length / 2) : 0) })),
       edges: graph.edges.map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.from], targets: [e.to] })),

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import type { Row, TopologyStore } from './store.js';
 import { VirtualList } from './virtual-list.js';
 
-const SIZES = { ns: 34, svc: 86, loose: 60 };
+const SIZES = { ns: 34, svc: 100, loose: 60 };
 const MAX_CHIPS = 10;
 
 export function portText(p: { name: string; port: number; protocol: string; targetPort: number | string }): string {
