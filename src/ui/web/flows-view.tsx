@@ -4,9 +4,9 @@
  * Each line is `renderFlow`'s, as the CLI prints it; refused ones are marked in words.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { FlowRecord, FlowStats, FlowUpdate } from '../../inspect/flows-model.js';
+import type { FlowList, FlowRecord, FlowStats, FlowUpdate } from '../../inspect/flows-model.js';
 import { renderFlow, renderStatsProblems } from '../../inspect/flows-render.js';
-import { followNdjson } from './ndjson.js';
+import { fetchJson, followNdjson } from './ndjson.js';
 import { VirtualList } from './virtual-list.js';
 
 const KEEP = 2000;
@@ -32,6 +32,14 @@ export function FlowsView({ defaultService, available }: { defaultService?: stri
     if (applied.scope !== 'all' && applied.value) q.set(applied.scope, applied.value);
     let buf: FlowRecord[] = [];
     let raf = 0;
+    // What the daemon still holds first (its last connections), then the live stream; a flow in both is shown once.
+    const list = new URLSearchParams(q);
+    list.delete('follow');
+    list.set('limit', '200');
+    void fetchJson<FlowList>(`/ui/api/flows?${list}`).then((l) => setFlows((live) => {
+      const seen = new Set(live.map((f) => f.id + f.event));
+      return [...live, ...l.flows.filter((f) => !seen.has(f.id + f.event)).sort((a, b) => b.at - a.at)].slice(0, KEEP);
+    }), () => undefined);
     const h = followNdjson<FlowUpdate>(`/ui/api/flows?${q}`, {
       retryOnError: false,
       onState: (s, d) => setState(d ? `${s}: ${d}` : s),

@@ -14,11 +14,17 @@ export function portText(p: { name: string; port: number; protocol: string; targ
   return `${p.port}/${p.protocol}→${p.targetPort}${p.name ? ` (${p.name})` : ''}`;
 }
 
-function PodChip({ name, ready, why, selected }: { name: string; ready: boolean; why?: string; selected?: boolean }) {
+/** A Pod's name without its owner's prefix (web-5fd58b4b97-6hpvx → …6hpvx), for the chips; the full name is in the title and for screen readers. */
+function shortName(name: string, owner?: string): string {
+  const prefix = owner?.slice(owner.indexOf('/') + 1);
+  return prefix && name.startsWith(`${prefix}-`) && name.length > prefix.length + 1 ? `…${name.slice(prefix.length + 1)}` : name;
+}
+
+function PodChip({ name, owner, ready, why, selected }: { name: string; owner?: string; ready: boolean; why?: string; selected?: boolean }) {
   return (
     <li class={`chip ${ready ? 'ready' : 'notready'}`} title={ready ? `${name}: ready` : `${name}: not ready — ${why ?? ''}`}>
-      <span aria-hidden="true">{ready ? '✓' : '✗'}</span> {name}
-      <span class="sr">{ready ? ', ready' : `, not ready: ${why ?? 'unknown'}`}{selected === false ? ', not matched by the selector' : ''}</span>
+      <span aria-hidden="true">{ready ? '✓' : '✗'} {shortName(name, owner)}</span>
+      <span class="sr">{name}{ready ? ', ready' : `, not ready: ${why ?? 'unknown'}`}{selected === false ? ', not matched by the selector' : ''}</span>
     </li>
   );
 }
@@ -44,7 +50,7 @@ export function TopologyView({ store, version, selected, onSelect }: { store: To
         <div class="loose-row">
           <span class="muted">Pods no Service reaches ({pods.length}):</span>
           <ul class="chips" aria-label={`Pods in ${r.ns} that no Service reaches`}>
-            {pods.slice(0, MAX_CHIPS).map((p) => <PodChip key={p.name} name={p.name} ready={p.ready} why={p.why} />)}
+            {pods.slice(0, MAX_CHIPS).map((p) => <PodChip key={p.name} name={p.name} owner={p.owner} ready={p.ready} why={p.why} />)}
             {pods.length > MAX_CHIPS && <li class="chip more">+{pods.length - MAX_CHIPS} more</li>}
           </ul>
         </div>
@@ -73,7 +79,7 @@ export function TopologyView({ store, version, selected, onSelect }: { store: To
           <ul class="chips" aria-label={`Pods of ${r.key}`}>
             {beside.length === 0 && <li class="chip none">{svc.selector ? `selector ${selText(svc.selector)} matches no Pod` : 'no selector (endpoints written by hand)'}</li>}
             {beside.slice(0, MAX_CHIPS).map((b) => (
-              <PodChip key={b.key} name={b.name} ready={b.endpoint ? b.endpoint.ready : b.pod?.ready ?? false}
+              <PodChip key={b.key} name={b.name} owner={b.pod?.owner} ready={b.endpoint ? b.endpoint.ready : b.pod?.ready ?? false}
                 why={b.pod?.why ?? (b.endpoint && !b.endpoint.ready ? 'endpoint not ready' : undefined)} selected={b.selected} />
             ))}
             {beside.length > MAX_CHIPS && <li class="chip more">+{beside.length - MAX_CHIPS} more</li>}
