@@ -98,11 +98,21 @@ export interface TopologySnapshot {
   pods: PodRec[];
 }
 
-/** One line of `GET /ui/api/topology?follow=1` (NDJSON). */
+/**
+ * `GET /ui/api/topology` (JSON) is one `snapshot`. With `follow=1` (NDJSON) the snapshot comes in
+ * parts — `begin`, `records` lines of at most SNAPSHOT_PART records, `ready` — so the page parses
+ * and applies it in short tasks (one 4 MB line was a 300 ms task at 10k Pods), then deltas.
+ */
 export type TopologyUpdate =
   | { type: 'snapshot'; at: number; snapshot: TopologySnapshot; cluster: ClusterInfo }
+  | { type: 'begin'; at: number; cluster: ClusterInfo }
+  | { type: 'records'; kind: TopologyKind; recs: TopologyRecord[] }
+  | { type: 'ready'; at: number }
   /** Changes since the last line (coalesced per object: only its latest state). `at`: when sent (epoch ms). */
   | { type: 'delta'; at: number; upserts: { kind: TopologyKind; rec: TopologyRecord }[]; deletes: { kind: TopologyKind; key: string }[] };
+
+/** Records per `records` line of a followed snapshot. */
+export const SNAPSHOT_PART = 500;
 
 /** What the page shows in its header and needs to know about the daemon. */
 export interface ClusterInfo {

@@ -101,7 +101,9 @@ test('signed in: the page, the topology snapshot, then live deltas; logout ends 
   await new Promise((r) => setTimeout(r, 150));
   await c.core.create(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'default' }, spec: { ports: [{ port: 81 }] } } as never);
   const lines = (await following).body.trim().split('\n').map((l) => JSON.parse(l) as TopologyUpdate);
-  assert.equal(lines[0]!.type, 'snapshot');
+  assert.deepEqual(lines.slice(0, 1).map((l) => l.type), ['begin']);
+  assert.ok(lines.some((l) => l.type === 'records' && l.kind === 'services' && l.recs.some((r) => r.name === 'secret-svc')), 'the snapshot, in parts');
+  assert.ok(lines.findIndex((l) => l.type === 'ready') < lines.findIndex((l) => l.type === 'delta'), 'ready before the deltas');
   const delta = lines.find((l) => l.type === 'delta' && l.upserts.some((u) => u.kind === 'services' && u.rec.name === 'late'));
   assert.ok(delta, JSON.stringify(lines).slice(0, 500));
   // Trace and flows are served only where the daemon records them.

@@ -29,7 +29,7 @@ import type { ExtraHandler } from '../apiserver/http/server.js';
 import type { Client } from '../client/client.js';
 import { NdjsonStream } from '../inspect/stream.js';
 import { Assets } from './assets.js';
-import type { ClusterInfo, TopologyUpdate } from './model.js';
+import { SNAPSHOT_PART, type ClusterInfo, type TopologyRecord, type TopologyUpdate } from './model.js';
 import { SessionStore, clearedSessionCookie, sessionCookie, sessionFromCookie } from './sessions.js';
 import { TopologyFeed } from './topology-feed.js';
 
@@ -188,7 +188,13 @@ export class WebUi {
           if (!stream.send(d)) { unsubscribe(); res.destroy(); }
         });
         res.on('close', unsubscribe);
-        stream.send({ type: 'snapshot', at: Date.now(), snapshot: this.feed.snapshot(), cluster } satisfies TopologyUpdate);
+        const snap = this.feed.snapshot();
+        stream.send({ type: 'begin', at: Date.now(), cluster } satisfies TopologyUpdate);
+        for (const kind of ['nodes', 'namespaces', 'services', 'endpointslices', 'pods'] as const) {
+          const recs: TopologyRecord[] = snap[kind];
+          for (let i = 0; i < recs.length; i += SNAPSHOT_PART) stream.send({ type: 'records', kind, recs: recs.slice(i, i + SNAPSHOT_PART) } satisfies TopologyUpdate);
+        }
+        stream.send({ type: 'ready', at: Date.now() } satisfies TopologyUpdate);
         return;
       }
       case 'trace':

@@ -27,11 +27,14 @@ function App() {
 
   useEffect(() => {
     let raf = 0;
+    let cluster: ClusterInfo | undefined;
     const h = followNdjson<TopologyUpdate>('/ui/api/topology?follow=1', {
       onState: (s, d) => setConn(d ? `${s}: ${d}` : s),
       onLine: (u) => {
         store.apply(u);
-        if (u.type === 'snapshot') setInfo(u.cluster);
+        if (u.type === 'begin') { cluster = u.cluster; return; }
+        if (u.type === 'ready' || u.type === 'snapshot') setInfo(u.type === 'snapshot' ? u.cluster : cluster);
+        if (u.type === 'records') return;
         // One render per frame, however many deltas arrived in it.
         raf ||= requestAnimationFrame(() => { raf = 0; setVersion(store.version); });
       },

@@ -69,6 +69,9 @@ export class TopologyStore {
   /** Applies one line of the topology stream. */
   apply(u: TopologyUpdate): void {
     if (u.type === 'snapshot') { this.load(u.snapshot); return; }
+    if (u.type === 'begin') { this.load({ nodes: [], namespaces: [], services: [], endpointslices: [], pods: [] }); return; }
+    if (u.type === 'records') { for (const r of u.recs) this.put(u.kind, r); return; }
+    if (u.type === 'ready') { this.version++; this.structure++; return; }
     for (const { kind, key } of u.deletes) this.remove(kind, key);
     for (const { kind, rec } of u.upserts) this.put(kind, rec);
     this.version++;
