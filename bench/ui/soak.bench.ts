@@ -64,6 +64,9 @@ try {
   }
   const last = await heap();
   readings.push({ min: MINUTES, mb: last });
+  // The data is really there: the first namespace's header counts its 200 Pods, and the page is live.
+  const header = await page.locator('[data-ns="ns-000"]').textContent();
+  if (!header?.includes(`${20 * PODS_PER} Pods`)) throw new Error(`the page lost its data: ${header}`);
   // Still live and correct at the end: the last port change of svc-0000's row is on the page.
   const alive = await page.locator('.conn.live').count();
   const first = readings[1] ?? readings[0]!;

@@ -21,8 +21,10 @@ export function FlowsView({ defaultService, available }: { defaultService?: stri
   const [stats, setStats] = useState<FlowStats | undefined>();
   const [state, setState] = useState('connecting');
 
+  // Follow the selected Service until the filter is changed by hand.
+  const [touched, setTouched] = useState(false);
   useEffect(() => {
-    if (defaultService && applied.scope === 'service') { setValue(defaultService); setApplied({ scope: 'service', value: defaultService }); }
+    if (defaultService && !touched) { setScope('service'); setValue(defaultService); setApplied({ scope: 'service', value: defaultService }); }
   }, [defaultService]);
 
   useEffect(() => {
@@ -62,7 +64,7 @@ export function FlowsView({ defaultService, available }: { defaultService?: stri
   const problems = stats ? renderStatsProblems(stats) : [];
   return (
     <div class="flows">
-      <form class="flow-filter" onSubmit={(e) => { e.preventDefault(); setApplied({ scope, value: value.trim() }); }}>
+      <form class="flow-filter" onSubmit={(e) => { e.preventDefault(); setTouched(true); setApplied({ scope, value: value.trim() }); }}>
         <label>Show <select value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value as FlowScope)}>
           <option value="service">Service (namespace/name)</option>
           <option value="pod">Pod (namespace/name)</option>
