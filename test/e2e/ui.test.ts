@@ -292,9 +292,12 @@ test('keyboard: the Service list is walked with the arrow keys and a Service ope
   await page.getByLabel('Filter Services').fill('student-01/');
   const first = page.locator('[data-service] button').first();
   await first.focus();
+  const from = await first.evaluate((b) => b.closest('[data-service]')!.getAttribute('data-service'));
   await page.keyboard.press('ArrowDown');
-  const focused = await page.evaluate(() => document.activeElement?.closest('[data-service]')?.getAttribute('data-service'));
-  assert.ok(focused && focused !== (await first.evaluate((b) => b.closest('[data-service]')!.getAttribute('data-service'))), `focus moved: ${focused}`);
+  const focused = await until('the focus on the next Service', async () => {
+    const f = await page.evaluate('document.activeElement && document.activeElement.closest("[data-service]") && document.activeElement.closest("[data-service]").getAttribute("data-service")') as string | null;
+    return f && f !== from ? f : undefined;
+  }, 3000);
   await page.keyboard.press('Enter');
   await page.locator('[data-testid="svc-title"]', { hasText: focused! }).waitFor();
   // Every box of the path is a button with a spoken label.

@@ -47,10 +47,13 @@ export function VirtualList<T>(p: VirtualListProps<T>) {
     if (n === 0) return;
     const to = e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : Math.max(0, Math.min(n - 1, from + (e.key === 'ArrowDown' ? 1 : -1)));
     e.preventDefault();
+    const target = (): HTMLElement | null | undefined => scrollRef.current?.querySelector<HTMLElement>(`[data-index="${to}"] [data-focus]`);
+    const now = target();
+    if (now) { now.focus(); return; }
+    // The row exists only after the scroll re-renders the window.
     v.scrollToIndex(to, { align: 'auto' });
-    // The row may only exist after the scroll re-renders the window.
     const focus = (tries: number): void => {
-      const el = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${to}"] [data-focus]`);
+      const el = target();
       if (el) el.focus();
       else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
     };
