@@ -251,6 +251,7 @@ test('a Service with a selector typo shows zero endpoints (and the diagnose find
   await row.getByRole('button').click();
   await page.locator('[data-node="none"]', { hasText: '0 endpoints' }).waitFor();
   assert.match((await page.locator('[data-node="none"]').textContent())!, /selector app=nginx-1 matches no ready Pod/);
+  await page.locator('[data-node^="rule:"]', { hasText: 'reject (no endpoints)' }).waitFor({ timeout: 10_000 });
   assert.equal(await page.locator('.box.endpoint').count(), 0);
   const diagnose = page.getByRole('button', { name: 'Diagnose' });
   if (await diagnose.isEnabled()) {

@@ -128,7 +128,7 @@ export function buildPath(inp: PathInputs): PathGraph {
   const shown = eps.slice(0, max);
   if (eps.length === 0) {
     const why = svc.selector ? `selector ${Object.entries(svc.selector).map(([k, v]) => `${k}=${v}`).join(',')} matches no ready Pod` : 'selectorless: no endpoints written';
-    nodes.push({ id: 'none', kind: 'none', title: '0 endpoints', lines: [why], state: 'off', why, aria: `No endpoints: ${why}` });
+    nodes.push({ id: 'none', kind: 'none', title: '✗ 0 endpoints', lines: ['no Pod receives traffic'], state: 'off', why, aria: `No endpoints: ${why}` });
     for (const n of nodeNames) edge(`rule:${n}`, 'none', true);
   }
   const sel = Object.entries(svc.selector ?? {});

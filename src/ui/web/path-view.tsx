@@ -18,9 +18,23 @@ function layoutEngine(): Promise<ELK> {
   });
 }
 
-const SIZE: Record<PathNode['kind'], [number, number]> = {
-  client: [190, 64], dns: [230, 64], vip: [170, 64], rule: [190, 64], endpoint: [170, 74], none: [220, 64], pod: [230, 88], cport: [190, 48],
-};
+/** Box widths per kind (heights follow the text: boxHeight). */
+const WIDTH: Record<PathNode['kind'], number> = { client: 190, dns: 230, vip: 170, rule: 190, endpoint: 170, none: 220, pod: 230, cport: 190 };
+
+/**
+ * A box's height for its text (ELK needs sizes before the browser has drawn anything): a title
+ * line, the monospace lines wrapped at the box's width, the reason when greyed, the labels, the count.
+ */
+function boxHeight(n: PathNode): number {
+  const w = WIDTH[n.kind] - 18;
+  const wrap = (text: string, charPx: number): number => Math.max(1, Math.ceil((text.length * charPx) / w));
+  let h = 10 + 17 * wrap(n.title, 7.2);
+  for (const l of n.lines) h += 15 * wrap(l, 6.7);
+  if (n.why && n.state === 'off') h += 15 * wrap(n.why, 6.2);
+  if (n.labels?.length) h += 19 * Math.ceil(n.labels.length / 2) + 2;
+  if (n.count !== undefined) h += 18;
+  return Math.max(h, 40);
+}
 
 interface Laid { x: number; y: number; w: number; h: number }
 interface Layout { w: number; h: number; boxes: Map<string, Laid>; edges: { id: string; points: { x: number; y: number }[]; off?: boolean }[] }
@@ -42,7 +56,7 @@ export function PathDiagram({ graph, onOpen, openId }: { graph: PathGraph; onOpe
         // The chain is longer than a screen is wide: ELK wraps it onto a second row (after the rule).
         'elk.layered.wrapping.strategy': 'MULTI_EDGE', 'elk.aspectRatio': '2.2',
       },
-      children: graph.nodes.map((n) => ({ id: n.id, width: SIZE[n.kind][0], height: SIZE[n.kind][1] + (n.labels ? 18 * Math.ceil(n.labels.length / 2) : 0) })),
+      children: graph.nodes.map((n) => ({ id: n.id, width: WIDTH[n.kind], height: boxHeight(n) })),
       edges: graph.edges.map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.from], targets: [e.to] })),
     };
     void layoutEngine().then((engine) => engine.layout(g)).then((r) => {

@@ -111,7 +111,7 @@ export function ServicePanel({ store, version, svcKey, info }: { store: Topology
       <div class="svc-head">
         <h2 id="svc-h">Service <span data-testid="svc-title">{svcKey}</span></h2>
         <span>{svc.type} {svc.clusterIP ?? (svc.headless ? '(headless)' : '')}</span>
-        <span>selector {sel ? <span class="labels">{Object.entries(sel).map(([k, v]) => <span class="label match">✓ {k}={v}</span>)}</span> : <em>none (endpoints by hand)</em>}</span>
+        <span>selector {sel ? <span class="labels">{Object.entries(sel).map(([k, v]) => <span class="label match">{k}={v}</span>)}</span> : <em>none (endpoints by hand)</em>}</span>
         {svc.ports.length > 1 && (
           <label>port <select value={portIndex} onChange={(e) => setPortIndex(Number((e.target as HTMLSelectElement).value))}>
             {svc.ports.map((p, i) => <option value={i}>{portText(p)}</option>)}

@@ -93,7 +93,7 @@ test('the path of a Service whose selector matches nothing: one greyed "0 endpoi
   const g = buildPath({ store: s, svcKey: 'shop/typo', portIndex: 0, trace: { service: 'created', rules: { n1: -1 } } });
   const none = g.nodes.find((n) => n.id === 'none')!;
   assert.equal(none.state, 'off');
-  assert.match(none.lines[0]!, /selector app=wbe matches no ready Pod/);
+  assert.match(none.why!, /selector app=wbe matches no ready Pod/);
   const rule = g.nodes.find((n) => n.id === 'rule:n1')!;
   assert.equal(rule.state, 'off');
   assert.match(rule.lines[0]!, /reject/);
