@@ -3,13 +3,10 @@
  * sign, never colour alone), what it observed, and the commands that fix it.
  */
 
-/** The parts of `clusterip diagnose -o json` (src/inspect ServiceDiagnosis) the page shows. */
-export interface DiagnosisLite {
-  result: 'pass' | 'warn' | 'fail';
-  durationMs: number;
-  probe?: { pod: string; namespace: string };
-  findings: { check: string; verdict: 'pass' | 'info' | 'warn' | 'fail' | 'skip'; code: string; title: string; evidence: string[]; fix: string[] }[];
-}
+import type { ServiceDiagnosis } from '../../inspect/types.js';
+
+/** `clusterip diagnose -o json` (src/inspect ServiceDiagnosis). */
+export type DiagnosisLite = ServiceDiagnosis;
 
 const SIGN = { pass: '✓', info: 'ℹ', warn: '!', fail: '✗', skip: '–' } as const;
 

@@ -7,14 +7,12 @@
  * per-endpoint counters). ELK lays it out (path-view.tsx); this file only says what is there.
  */
 import type { TraceState } from '../../inspect/trace-model.js';
+import type { ServiceExplanation } from '../../inspect/types.js';
 import type { PodRec, ServiceRec } from '../model.js';
 import type { TopologyStore } from './store.js';
 
 /** The parts of `clusterip explain -o json` (src/inspect ServiceExplanation) the path reads. */
-export interface ExplainLite {
-  dns?: { name: string; form: string; rcode: string; answers: string[] }[];
-  nodes?: { node: string; mode: string; text: string; error?: string; ports: { port: number; protocol: string; state: string; counter?: { packets: number }; endpoints: { ip: string; port: number; counter?: { packets: number } }[] }[] }[];
-}
+export type ExplainLite = Pick<ServiceExplanation, 'dns' | 'nodes'>;
 
 export type PathNodeKind = 'client' | 'dns' | 'vip' | 'rule' | 'endpoint' | 'pod' | 'cport' | 'none';
 
@@ -54,6 +52,8 @@ export interface PathInputs {
   ruleEvidence?: Record<string, string[]>;
   /** Connections per backend `ip:port` seen in flows. */
   flowCounts?: Map<string, number>;
+  /** `flowCounts` when `explain` was read: the kernel's counters already include those. */
+  flowCountsAtExplain?: Map<string, number>;
   explain?: ExplainLite;
   clusterDomain?: string;
   /** Endpoints drawn at most (the rest are summarised in one box). */
@@ -139,9 +139,10 @@ export function buildPath(inp: PathInputs): PathGraph {
     const kernel = inp.explain?.nodes?.flatMap((n) => n.ports.filter((p) => p.port === port?.port && p.protocol === port?.protocol).flatMap((p) => p.endpoints))
       .filter((k) => k.ip === ep.ip && k.counter);
     const kernelCount = kernel && kernel.length ? kernel.reduce((s, k) => s + (k.counter?.packets ?? 0), 0) : undefined;
-    const flows = inp.flowCounts?.get(addr) ?? inp.flowCounts?.get(ep.ip) ?? 0;
+    const flows = inp.flowCounts?.get(addr) ?? 0;
     const why = ep.ready ? undefined : pod?.why ?? (ep.terminating ? 'terminating' : 'not ready');
-    const count = kernelCount !== undefined ? Math.max(kernelCount, flows) : flows;
+    // The kernel's counter when explain read it, plus the connections flows saw since (until the next read).
+    const count = kernelCount !== undefined ? kernelCount + Math.max(0, flows - (inp.flowCountsAtExplain?.get(addr) ?? 0)) : flows;
     nodes.push({
       id, kind: 'endpoint', title: ep.ready ? '✓ endpoint' : '✗ endpoint (not ready)', lines: [addr, `slice ${slice}`],
       state: ep.ready ? 'ok' : 'off', ...(why ? { why } : {}), count, countSource: kernelCount !== undefined ? 'kernel' : 'flows',

@@ -66,7 +66,8 @@ export function ServicePanel({ store, version, svcKey, info }: { store: Topology
   const svc = store.services.get(svcKey);
   const [portIndex, setPortIndex] = useState(0);
   const [open, setOpen] = useState<PathNode | undefined>();
-  const [explain, setExplain] = useState<ExplainLite | undefined>();
+  const [explain, setExplain] = useState<{ e: ExplainLite; flowsAt: Map<string, number> } | undefined>();
+  const countsRef = useRef(new Map<string, number>());
   const [diag, setDiag] = useState<{ running: boolean; d?: DiagnosisLite; error?: string }>({ running: false });
   const explainTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const trace = useTrace(svcKey, info.features.trace);
@@ -75,13 +76,18 @@ export function ServicePanel({ store, version, svcKey, info }: { store: Topology
     if (!info.features.explain || explainTimer.current) return;
     explainTimer.current = setTimeout(() => {
       explainTimer.current = undefined;
-      fetchJson<ExplainLite>(`/ui/api/explain?service=${encodeURIComponent(svcKey)}`).then(setExplain, () => undefined);
+      loadExplain();
     }, 2000);
   };
+  const loadExplain = (): void => {
+    const flowsAt = new Map(countsRef.current);
+    fetchJson<ExplainLite>(`/ui/api/explain?service=${encodeURIComponent(svcKey)}`).then((e) => setExplain({ e, flowsAt }), () => undefined);
+  };
   const counts = useFlowCounts(svcKey, info.features.flows, readExplain);
+  countsRef.current = counts;
   useEffect(() => {
     setOpen(undefined); setPortIndex(0); setExplain(undefined); setDiag({ running: false });
-    if (info.features.explain) fetchJson<ExplainLite>(`/ui/api/explain?service=${encodeURIComponent(svcKey)}`).then(setExplain, () => undefined);
+    if (info.features.explain) loadExplain();
     return () => { clearTimeout(explainTimer.current); explainTimer.current = undefined; };
   }, [svcKey]);
 
@@ -96,7 +102,7 @@ export function ServicePanel({ store, version, svcKey, info }: { store: Topology
   }, [trace.changes]);
 
   const graph = useMemo(() => buildPath({
-    store, svcKey, portIndex, ...(traced.state ? { trace: traced.state } : {}), ruleEvidence: traced.evidence, flowCounts: counts, ...(explain ? { explain } : {}),
+    store, svcKey, portIndex, ...(traced.state ? { trace: traced.state } : {}), ruleEvidence: traced.evidence, flowCounts: counts, ...(explain ? { explain: explain.e, flowCountsAtExplain: explain.flowsAt } : {}),
   }), [version, svcKey, portIndex, traced, counts, explain]);
 
   if (!svc) return <p class="muted">Service {svcKey} no longer exists.</p>;
