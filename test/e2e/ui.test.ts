@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { upCluster, type UpCluster } from '../harness/up.js';
+import { runCli, upCluster, type UpCluster } from '../harness/up.js';
 import { launchBrowser, outputDir, type TestBrowser } from './ui-browser.js';
 import { seed004Manifest } from '../fixtures/seed004.js';
 import { clientFromKubeconfig, type HttpClient } from '../../src/client/http.js';
@@ -305,4 +305,16 @@ test('keyboard: the Service list is walked with the arrow keys and a Service ope
   assert.ok(labels.length > 0 && labels.every((l) => l.length > 5), JSON.stringify(labels));
   await shot('keyboard');
   await page.getByLabel('Filter Services').fill('');
+});
+
+test('clusterip ui: bad input and a cluster that is not there are clear errors', async () => {
+  const flag = await c.cli(['ui', '--opne']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /unknown flag: --opne.*did you mean --open\?/);
+  const none = await runCli(['ui', '--name', 'no-such-cluster-ui']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no cluster named "no-such-cluster-ui"/);
+  const ctx = await c.cli(['ui', '--kubeconfig', join(c.dir, 'kubeconfig'), '--context', 'nope']);
+  assert.equal(ctx.code, 1);
+  assert.match(ctx.stderr, /context "nope" not found/);
 });
