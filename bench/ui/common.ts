@@ -27,7 +27,7 @@ export async function startUiBench(): Promise<UiBench> {
   });
   afters.push(async () => ui.stop());
   const browser = await launchBrowser((f) => afters.push(f));
-  return { c, ui, browser, close: async () => { for (const f of afters.reverse()) await f().catch(() => undefined); } };
+  return { c, ui, browser, close: async () => { for (const f of afters.splice(0).reverse()) await f().catch(() => undefined); } };
 }
 
 /** A tab with a session cookie (a fresh one-time token redeemed through the login page). */
@@ -112,4 +112,14 @@ export async function firstRender(page: Page, url: string, selector: string, tim
   await page.goto(url, { waitUntil: 'commit' });
   await page.waitForSelector(selector, { timeout: timeoutMs });
   return page.evaluate(`window.__first[${JSON.stringify(selector)}]`) as Promise<number>;
+}
+
+/**
+ * Runs `cleanup` (clusters, browsers) however the bench ends: normally, on an error nobody awaited
+ * (logged, not a crash that would skip it), or when the runner's timeout sends SIGTERM.
+ */
+export function cleanupOnExit(cleanup: () => Promise<void>): void {
+  process.on('unhandledRejection', (e) => { console.error('unhandled:', e); process.exitCode = 1; });
+  process.once('SIGTERM', () => { void cleanup().finally(() => process.exit(143)); });
+  process.once('SIGINT', () => { void cleanup().finally(() => process.exit(130)); });
 }

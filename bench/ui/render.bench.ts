@@ -19,7 +19,7 @@ import { upCluster } from '../../test/harness/up.js';
 import { launchBrowser } from '../../test/e2e/ui-browser.js';
 import { report } from '../report.js';
 import { execFileSync } from 'node:child_process';
-import { firstRender, percentile, populate, PROBES, signedInPage, startUiBench } from './common.js';
+import { cleanupOnExit, firstRender, percentile, populate, PROBES, signedInPage, startUiBench } from './common.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -30,6 +30,8 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--ui-only'], { cwd: ROOT, stdio: 'inherit' });
 const afters: (() => Promise<void>)[] = [];
 const after = (f: () => Promise<void>): void => { afters.push(f); };
+const cleanup = async (): Promise<void> => { for (const f of afters.splice(0).reverse()) await f().catch((e: unknown) => console.error(`cleanup: ${String(e)}`)); };
+cleanupOnExit(cleanup);
 try {
   // 1. Seed 004 on a real cluster.
   if (process.env.BENCH_SKIP_SEED !== '1') {
@@ -136,5 +138,5 @@ try {
     });
   }
 } finally {
-  for (const f of afters.reverse()) await f().catch((e: unknown) => console.error(`cleanup: ${String(e)}`));
+  await cleanup();
 }

@@ -9,7 +9,7 @@
  */
 import { R } from '../../src/api/resources.js';
 import { report } from '../report.js';
-import { populate, signedInPage, startUiBench } from './common.js';
+import { cleanupOnExit, populate, signedInPage, startUiBench } from './common.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -20,6 +20,7 @@ const PODS_PER = 10;
 
 execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--ui-only'], { cwd: ROOT, stdio: 'inherit' });
 const b = await startUiBench();
+cleanupOnExit(b.close);
 try {
   await populate(b.c.core, { namespaces: 50, services: SERVICES, podsPer: PODS_PER });
   const page = await signedInPage(b);
