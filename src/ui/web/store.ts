@@ -95,8 +95,8 @@ export class TopologyStore {
     if (old) this.unindex(kind, key, old);
     map.set(key, rec);
     this.index(kind, key, rec);
-    // Rows change when a Service or namespace comes, or a Pod (the row of Pods no Service reaches).
-    if (!old && (kind === 'services' || kind === 'namespaces' || kind === 'pods')) this.structure++;
+    // Rows change when a Service or namespace comes, or a namespace's first Pod.
+    if (!old && (kind === 'services' || kind === 'namespaces' || (kind === 'pods' && this.podsByNs.get((rec as PodRec).namespace)?.size === 1))) this.structure++;
   }
 
   private remove(kind: TopologyKind, key: string): void {
@@ -105,7 +105,7 @@ export class TopologyStore {
     if (!old) return;
     map.delete(key);
     this.unindex(kind, key, old);
-    if (kind === 'services' || kind === 'namespaces' || kind === 'pods') this.structure++;
+    if (kind === 'services' || kind === 'namespaces' || (kind === 'pods' && !this.podsByNs.has((old as PodRec).namespace))) this.structure++;
   }
 
   private index(kind: TopologyKind, key: string, rec: TopologyRecord): void {
@@ -201,8 +201,8 @@ export class TopologyStore {
 
   /**
    * The rows of the topology pane: per namespace (by name) a header, its Services (by name) and,
-   * when there are any, a row of the Pods no Service reaches. `filter` keeps Services whose
-   * namespace/name or ClusterIP contains it. Cached until a Service, namespace or Pod comes or goes.
+   * when it has Pods, a row of the Pods no Service reaches. `filter` keeps Services whose
+   * namespace/name or ClusterIP contains it. Cached until a Service or namespace comes or goes.
    */
   rows(filter = ''): Row[] {
     const f = filter.trim().toLowerCase();
@@ -214,7 +214,8 @@ export class TopologyStore {
       if (f && svcs.length === 0) continue;
       rows.push({ type: 'ns', ns, services: svcs.length, pods: this.podsByNs.get(ns)?.size ?? 0 });
       for (const k of svcs) rows.push({ type: 'svc', key: k });
-      if (!f && this.loosePods(ns).length > 0) rows.push({ type: 'loose', ns });
+      // Which Pods no Service reaches is worked out when the row is drawn (it needs every Service's selector).
+      if (!f && (this.podsByNs.get(ns)?.size ?? 0) > 0) rows.push({ type: 'loose', ns });
     }
     this.rowCache = { structure: this.structure, filter: f, rows };
     return rows;

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import type { Row, TopologyStore } from './store.js';
 import { VirtualList } from './virtual-list.js';
 
-const SIZES = { ns: 34, svc: 100, loose: 60 };
+const SIZES = { ns: 34, svc: 100, loose: 56 };
 const MAX_CHIPS = 10;
 
 export function portText(p: { name: string; port: number; protocol: string; targetPort: number | string }): string {
@@ -45,7 +45,7 @@ export function TopologyView({ store, version, selected, onSelect }: { store: To
     }
     if (r.type === 'loose') {
       const pods = store.loosePods(r.ns);
-      if (pods.length === 0) return <div class="loose-row muted">every Pod of {r.ns} is behind a Service</div>;
+      if (pods.length === 0) return <div class="loose-row muted">every Pod of {r.ns} is behind a Service ✓</div>;
       return (
         <div class="loose-row">
           <span class="muted">Pods no Service reaches ({pods.length}):</span>
