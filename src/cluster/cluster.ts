@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Node } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists } from '../api/errors.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, isAlreadyExists } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { createApiCore, type ApiCore } from '../apiserver/core.js';
@@ -20,8 +20,14 @@ import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
+import type { ClusterView } from '../inspect/cluster-view.js';
+import { diagnoseService } from '../inspect/diagnose.js';
+import { explainService } from '../inspect/explain.js';
+import { podNetnsName } from '../node/names.js';
+import { WebUi } from '../ui/web-ui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -63,6 +69,14 @@ export interface ClusterOptions {
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
   hpaSyncPeriodMs?: number;
+  /** Images: `catalog` (default here), `auto` or `oci` (src/node/runtime/select.ts); `clusterip up` defaults to auto. */
+  images?: ImageMode;
+  /** The machine's image store (default /var/lib/clusterip/images, shared by every cluster). */
+  imageStore?: string;
+  /** Registries pulled from over plain HTTP besides loopback ones. */
+  insecureRegistries?: string[];
+  /** The kubelet's podPidsLimit for OCI containers (default none). */
+  podPidsLimit?: number;
 }
 
 export interface Cluster {
@@ -168,6 +182,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
+    // The web view (/ui/ on this listener): its watches start on the first page load.
+    // Explain and diagnose for the page: the functions the CLI runs, with this daemon's view of the cluster (set once the nodes exist).
+    let view: ClusterView | undefined;
+    const viewNow = (): ClusterView => {
+      if (!view) throw new ApiError(503, 'ServiceUnavailable', 'the cluster is still starting');
+      return view;
+    };
+    const ui = new WebUi({
+      client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}),
+      inspect: {
+        explain: (ns, name, signal) => explainService(core.client, viewNow(), ns, name, { signal }),
+        diagnose: (ns, name, signal) => diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
+      },
+    });
+    cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki, auth: core.auth,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
@@ -176,7 +205,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
@@ -222,6 +251,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
+        imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
@@ -257,6 +287,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
     }
 
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
@@ -297,3 +328,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
 }
 
+/**
+ * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * proxy's status read live instead of from its status file.
+ */
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string }[], proxies: readonly Proxy[]): ClusterView {
+  const names = topologyNames(rec.id);
+  const byName = new Map(nodes.map((n) => [n.name, n.netns]));
+  return {
+    name: rec.name, proxyMode: rec.proxyMode, serviceCIDR: rec.serviceCIDR, podCIDR: rec.podCIDR, clusterDomain,
+    dnsServiceIP: nthAddress(rec.serviceCIDR, 10), nodes,
+    outside: { netns: names.outside, ip: `${UNDERLAY_PREFIX}.2` },
+    podNetns(pod: Pod) {
+      if (pod.spec?.hostNetwork) return pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
+      const uid = pod.metadata?.uid;
+      return uid && pod.spec?.nodeName ? podNetnsName(`cip-${rec.id}`, uid) : undefined;
+    },
+    sandboxNetns: (uid) => podNetnsName(`cip-${rec.id}`, uid),
+    proxyStatus: (node) => proxies[nodes.findIndex((n) => n.name === node)]?.status(),
+  };
+}

@@ -20,7 +20,7 @@ import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
 import { writeKubeconfig } from '../../src/client/kubeconfig.js';
-import { startApiServer, type RunningApiServer } from '../../src/apiserver/http/server.js';
+import { startApiServer, type ExtraHandler, type RunningApiServer } from '../../src/apiserver/http/server.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
 import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
@@ -80,6 +80,8 @@ export interface TestClusterOptions {
    * cluster CA and the core's legacy-token signer. Default none.
    */
   controllers?: boolean | readonly ControllerName[];
+  /** Extra API server handlers, made from the core's in-process client (e.g. the web view's). */
+  handlers?: (core: Client) => readonly ExtraHandler[];
 }
 
 /**
@@ -105,6 +107,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const server = await startApiServer({
       client: core.client, pki, auth: core.auth, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
       streams: opts.streams, extensions: standardExtensions({ catalog: core.catalog }), log: () => { /* tests assert on Status, not logs */ },
+      ...(opts.handlers ? { handlers: opts.handlers(core.client) } : {}),
     });
     cleanups.push(() => server.close());
     const home = join(dir, 'home');

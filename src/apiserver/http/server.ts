@@ -41,7 +41,25 @@ import type { ResourceRoute } from './route.js';
  */
 export interface ExtraHandler {
   match(path: string, method: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user: UserInfo }): void | Promise<void>;
+  /**
+   * Also called for requests without credentials (`ctx.user` undefined then): the handler
+   * authenticates them itself and must answer them with nothing but a login page or a 401 (the web
+   * view, src/ui, with its session cookie). Default false: anonymous requests get 401 first.
+   */
+  anonymous?: boolean;
+  /**
+   * `ctx.user` is always set unless the handler is `anonymous`. `ctx.authorizer` is the server's
+   * own (RBAC): a non-anonymous handler's path was already authorized with it; an anonymous one must
+   * authorize what it serves itself.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerRequestContext): void | Promise<void>;
+}
+
+/** What an {@link ExtraHandler} gets beside the request. */
+export interface HandlerRequestContext {
+  url: URL;
+  user?: UserInfo;
+  authorizer: Authorizer;
 }
 
 /** One successful write made over HTTP (dry runs excluded), as `onWrite` observers see it. */
@@ -165,9 +183,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
+    // A handler that also serves requests without credentials (the web view: its login page and
+    // session cookie) gets the authenticated user when there is one and authorizes each of its
+    // reads itself, with `ctx.authorizer` (RBAC is asked about what the page reads, not its path).
+    const open = handlers.find((h) => h.anonymous === true && h.match(path, method));
+    if (open) {
+      const real = await authenticator.authenticate(req);
+      const who = real && impersonatedUser(req, real, authorizer);
+      await open.handle(req, res, { url, authorizer, ...(who ? { user: who } : {}) });
+      return;
+    }
     const user = await admit(req, method, path, q);
     const extra = user && handlers.find((h) => h.match(path, method));
-    if (extra) { await extra.handle(req, res, { url, user }); return; }
+    if (extra) { await extra.handle(req, res, { url, user, authorizer }); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }

@@ -8,8 +8,9 @@
  * Implementations (one file each in this folder):
  * - `catalog.ts` — the catalog runtime: an image name maps to a local program (images/catalog.ts),
  *   started with nsenter into the sandbox's namespaces (process.ts).
- * - an OCI runtime (runc over unpacked images) is meant to be one more file here, implementing
- *   this same interface.
+ * - `oci.ts` — the OCI runtime: images pulled from registries into the shared store
+ *   (src/images), run by runc under conmon in the Pod's network namespace.
+ * - `select.ts` — not a runtime of its own: picks one of the two per image (`--images`).
  *
  * Contract (what the worker relies on):
  * - `startContainer` returns once the process exists; its stdout and stderr go, unbuffered and in
@@ -23,7 +24,8 @@
  *   lifecycle hooks) with the container's namespaces (its mounts included) and working directory.
  * - `StartRequest.mounts` (the Pod's volumes) are visible to that container only.
  */
-import type { Container } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { DockerConfig } from '../../images/auth.js';
 import type { SandboxRecord } from '../sandbox.js';
 import type { ContainerMount } from '../volumes/mounts.js';
 
@@ -35,11 +37,30 @@ export interface ImageInfo {
   imageID: string;
   /** The image's own environment (the kubelet puts it below the container's env). */
   env: Record<string, string>;
+  /** Set when this call pulled the image (the `Pulled` Event's figures); absent: it was present. */
+  pulled?: { ms: number; bytes: number };
+  /** What the container will run when that is not the image's own content (catalog images). */
+  note?: string;
 }
+
+/** How to find an image (the container's imagePullPolicy, the Pod's imagePullSecrets). */
+export interface PullRequest {
+  /** Default IfNotPresent. `Never`: only what is present (NodeError IMAGE_NEVER_PULL otherwise). */
+  policy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** `.dockerconfigjson` of the Pod's imagePullSecrets. */
+  dockerConfigs?: DockerConfig[];
+  /** Called once a registry pull really starts (the `Pulling` Event). */
+  onPulling?(): void;
+}
+
+/** A directory or file of the agent's bound into the container (volumes; ../volumes/mounts.ts). */
+export type { ContainerMount };
 
 /** Everything needed to start one container instance. */
 export interface StartRequest {
   sandbox: SandboxRecord;
+  /** The Pod (securityContext, QoS class). */
+  pod: Pod;
   container: Container;
   /** The restart count of this instance (0 for the first). */
   attempt: number;
@@ -66,7 +87,8 @@ export interface StartRequest {
   tty: boolean;
   /**
    * The container's volumeMounts as bind mounts (volume directories of the agent's → mountPaths).
-   * They must be visible to this container only: the runtime gives it a mount namespace of its own.
+   * They must be visible to this container only: the catalog runtime gives it a mount namespace of
+   * its own, the OCI runtime binds them in its config.
    */
   mounts?: ContainerMount[];
 }
@@ -82,6 +104,18 @@ export interface ContainerRecord {
 export interface ContainerExit {
   exitCode: number;
   signal?: number;
+  /** Status reason when the runtime knows better than the exit code (`OOMKilled`). */
+  reason?: string;
+  /** The termination message (what the container wrote to its terminationMessagePath). */
+  message?: string;
+}
+
+/** Resource use of a running container (cgroup counters; the metrics API reads them). */
+export interface ContainerStats {
+  /** CPU time used since the container started, in nanoseconds. */
+  cpuNanos: number;
+  /** Working set (usage minus inactive file cache), in bytes, as cAdvisor reports it. */
+  memoryWorkingSetBytes: number;
 }
 
 /** A running container instance. */
@@ -95,14 +129,19 @@ export interface RunningContainer {
   stdinHold?: number;
   /** False for an adopted container: its exit code cannot be observed (reported as 137). */
   readonly exitObservable: boolean;
+  /** Scheme of its containerID (`catalog`, `runc`); default the runtime's `scheme`. */
+  readonly scheme?: string;
 }
 
 /** The operations the Pod worker needs from a container runtime. */
 export interface ContainerRuntime {
-  /** Scheme of container IDs in status (`clusterip://…`), also in the Node's containerRuntimeVersion. */
+  /** Scheme of container IDs in status (`catalog://…`, `runc://…`). */
   readonly scheme: string;
-  /** Finds (pulls) an image; throws NodeError('IMAGE_NOT_FOUND') with a message for the user. */
-  pullImage(image: string): Promise<ImageInfo>;
+  /**
+   * Finds (pulls) an image; throws NodeError (IMAGE_NOT_FOUND, IMAGE_PULL_FAILED, IMAGE_NEVER_PULL)
+   * with a message for the user.
+   */
+  pullImage(image: string, req?: PullRequest): Promise<ImageInfo>;
   /** Starts one container in the sandbox; `onExit` once when its main process ends. */
   startContainer(req: StartRequest, onExit: (exit: ContainerExit) => void): Promise<RunningContainer>;
   /** Finds a container a previous agent started (undefined when it is gone); `onExit` as above. */
@@ -115,10 +154,14 @@ export interface ContainerRuntime {
   /** Stops watching a container without stopping it (agent stop with keepPods, or after exit). */
   release(c: RunningContainer): void;
   /**
-   * argv that runs `command` inside the container's namespaces (exec, probes, hooks); `running`,
-   * when given, is the instance to enter (its own mount namespace holds its volumes).
+  /**
+   * argv that runs `command` inside the container (exec, probes, hooks) with its namespaces — its
+   * own mount namespace holds its volumes; `running` is the instance to enter (runtimes that
+   * address containers by id need it); `tty`: under a pseudo-terminal.
    */
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer): string[];
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer, opts?: { tty?: boolean }): string[];
   /** The environment of the running container's main process (what exec sees). */
   containerEnv(c: RunningContainer): Record<string, string>;
+  /** CPU and memory use of a running container, when the runtime can tell (cgroups). */
+  stats?(c: RunningContainer): ContainerStats | undefined;
 }
