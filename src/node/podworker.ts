@@ -30,6 +30,7 @@ import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type Sandb
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
 import { PodVolumes } from './volumes/podvolumes.js';
 import type { TokenManager } from './volumes/tokenmanager.js';
+import type { ContainerMount } from './volumes/mounts.js';
 
 /** The time source of the agent (injected so decisions are testable without sleeping). */
 export interface Clock {
@@ -556,11 +557,14 @@ export class PodWorker {
     cs.pullRetryAt = 0;
     const sb = this.sandbox;
     let env: Record<string, string>;
+    let mounts: ContainerMount[];
     try {
       env = containerEnv(this.pod, c, {
         podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
         configMap: this.ctx.configMap, secret: this.ctx.secret, allocatable: this.ctx.allocatable,
       });
+      // Volume mounts (subPaths resolved and checked to stay inside their volume), for either runtime.
+      mounts = this.volumes.mountsFor(this.pod, c);
     } catch (e) {
       if (!(e instanceof ContainerConfigError)) throw e;
       // The kubelet's CreateContainerConfigError: the container waits until the object or key appears.
@@ -597,7 +601,7 @@ export class PodWorker {
       const running: RunningContainer = await this.ctx.runtime.startContainer({
         sandbox: sb, pod: this.pod, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
         containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
-        mounts: this.volumes.mountsFor(this.pod, c),
+        mounts,
       }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal, exit));
       cs.running = running;
       cs.startedAtMs = startedAtMs;

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import { writeAtomic } from './atomicwriter.js';
 import type { ContainerMount } from './mounts.js';
+import { ContainerConfigError } from '../env.js';
 import { isFileVolume, pluginDir, volumePayload, type PayloadSources } from './payload.js';
 
 /** The outcome of one setUp: volumes that could not be made (name → the kubelet's message) and ones skipped. */
@@ -66,16 +67,48 @@ export class PodVolumes {
       if (v.hostPath) source = v.hostPath.path;
       else if (v.emptyDir || isFileVolume(v)) source = this.dirOf(v);
       else continue;
-      if (m.subPath) source = path.join(source, m.subPath);
-      if (!fs.existsSync(source)) {
-        // A subPath of a writable volume that is not there yet is made, as the kubelet does.
-        if (m.subPath && v.emptyDir) fs.mkdirSync(source, { recursive: true });
-        else continue;
-      }
+      if (m.subPath) {
+        const resolved = subPathSource(source, m.subPath, !!v.emptyDir);
+        if (resolved === 'outside') throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${m.name}" of container "${c.name}"`);
+        if (!resolved) continue;
+        source = resolved;
+      } else if (!fs.existsSync(source)) continue;
       out.push({ source, target: m.mountPath, readOnly: !!m.readOnly || isFileVolume(v) });
     }
     return out;
   }
+}
+
+/** Whether `p` is `base` or below it (both resolved). */
+function within(p: string, base: string): boolean {
+  return p === base || p.startsWith(base.endsWith('/') ? base : `${base}/`);
+}
+
+/**
+ * The real path a subPath mount binds, as the kubelet's subpath.SafeMakeDir / doSafeOpen allow it:
+ * symlinks are followed (a ConfigMap key is `key -> ..data/key`) but what they lead to must stay
+ * inside the volume, else a container that planted `sub -> /etc` in an emptyDir would get the
+ * machine's /etc bound into its next container ('outside'). A missing subPath of a writable volume
+ * is made (its deepest existing ancestor checked first); of any other volume it is skipped
+ * (undefined). The resolved path is what gets bound, so a later symlink swap does not redirect it.
+ */
+export function subPathSource(volumeRoot: string, subPath: string, writable: boolean): string | undefined | 'outside' {
+  const base = fs.realpathSync(volumeRoot);
+  const wanted = path.join(volumeRoot, subPath);
+  let existing = wanted;
+  while (!fs.existsSync(existing) && existing !== volumeRoot && existing.length > volumeRoot.length) existing = path.dirname(existing);
+  let real: string;
+  try { real = fs.realpathSync(existing); } catch { return undefined; }
+  if (!within(real, base)) return 'outside';
+  if (existing !== wanted) {
+    // A dangling symlink is no place to make a directory (mkdir would follow it).
+    try { fs.lstatSync(wanted); return 'outside'; } catch { /* truly missing */ }
+    if (!writable) return undefined;
+    fs.mkdirSync(path.join(real, path.relative(existing, wanted)), { recursive: true });
+    real = fs.realpathSync(wanted);
+    if (!within(real, base)) return 'outside';
+  }
+  return real;
 }
 
 /** The ConfigMaps and Secrets a Pod refers to (volumes, projected sources, env, envFrom): `namespace/name` keys. */
