@@ -18,6 +18,9 @@ import { intToIp, parseCidr } from './ipallocator/cidr.js';
 import { IPAddressLedger } from './ipallocator/ipaddresses.js';
 import { ServiceIPs } from './ipallocator/service.js';
 import { rfc3339 } from './registry/meta.js';
+import { NodePortAllocator } from './portallocator/allocator.js';
+import { NodePortLedger } from './portallocator/claims.js';
+import { ServiceNodePorts } from './portallocator/service.js';
 import { Registry } from './registry/registry.js';
 
 export interface ApiCoreOptions {
@@ -30,6 +33,10 @@ export interface ApiCoreOptions {
   watchCacheSize?: number;
   /** BOOKMARK interval for watches that allow them. Default 10000 ms. */
   bookmarkIntervalMs?: number;
+  /** NodePort range (`--service-node-port-range`). Default 30000-32767. */
+  nodePortRange?: string;
+  /** Allow spec.externalIPs (default false: DenyServiceExternalIPs, CVE-2020-8554). */
+  allowExternalIPs?: boolean;
 }
 
 export interface ApiCore {
@@ -38,6 +45,8 @@ export interface ApiCore {
   registry: Registry;
   /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
   allocator: ServiceIPAllocator;
+  /** The NodePort allocator (read-only use: `has(port)`, `usedCount`, `range`). */
+  nodePortAllocator: NodePortAllocator;
   /** Ends all watches. Does not close the storage (its owner does). */
   close(): Promise<void>;
 }
@@ -61,8 +70,13 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const ledger = new IPAddressLedger(opts.storage, allocator, clock);
   await ledger.start();
   const serviceIPs = new ServiceIPs(allocator, ledger);
+  // NodePort claims likewise (one key per port): a NodePort is unique across API servers too.
+  const nodePortAllocator = new NodePortAllocator(opts.nodePortRange);
+  const portLedger = new NodePortLedger(opts.storage, nodePortAllocator, clock);
+  await portLedger.start();
+  const serviceNodePorts = new ServiceNodePorts(nodePortAllocator, portLedger);
   const registry = new Registry({
-    storage: opts.storage, clock, serviceIPs,
+    storage: opts.storage, clock, serviceIPs, serviceNodePorts, allowExternalIPs: opts.allowExternalIPs,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
@@ -79,7 +93,11 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
 
   // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
   const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
-  for (const p of await serviceIPs.repair(services, { now: clock() })) {
+  const problems = [
+    ...(await serviceIPs.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'ipallocator-repair-controller' })),
+    ...(await serviceNodePorts.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'portallocator-repair-controller' })),
+  ];
+  for (const p of problems) {
     const md = p.service.metadata ?? {};
     const now = rfc3339(clock());
     const ev: KubeEvent = {
@@ -87,7 +105,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       metadata: { generateName: `${md.name}.`, namespace: md.namespace },
       involvedObject: { kind: 'Service', apiVersion: 'v1', namespace: md.namespace, name: md.name, uid: md.uid, resourceVersion: md.resourceVersion },
       reason: p.reason, message: p.message, type: 'Warning',
-      source: { component: 'ipallocator-repair-controller' }, reportingComponent: 'ipallocator-repair-controller',
+      source: { component: p.component }, reportingComponent: p.component,
       firstTimestamp: now, lastTimestamp: now, count: 1,
     };
     try {
@@ -98,10 +116,11 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator,
+    client, registry, allocator, nodePortAllocator,
     async close() {
       registry.close();
       ledger.stop();
+      portLedger.stop();
     },
   };
 }
