@@ -141,7 +141,7 @@ async function detach(argv: string[], t: Target, kubeconfig: string): Promise<nu
 
 interface RunOptions {
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   apiPort: number;
   kubeconfig: string;
   serviceCIDR: string;

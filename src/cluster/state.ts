@@ -28,7 +28,7 @@ export interface ClusterRecord {
   kubeconfig: string;
   context: string;
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   startedAt?: string;

@@ -19,7 +19,7 @@ export interface ClusterNode {
 
 export interface ClusterView {
   name: string;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   clusterDomain: string;

@@ -101,7 +101,7 @@ export interface NodeRulesView {
   node: string;
   /** The node's network namespace (`ip netns exec <netns> nft list table ip clusterip`). */
   netns: string;
-  mode: 'nftables' | 'iptables';
+  mode: 'nftables' | 'iptables' | 'userspace';
   /** The rule, map and set lines that carry this Service, as `nft list` / `iptables-save -c` print them. */
   text: string;
   ports: KernelServicePort[];
@@ -184,7 +184,7 @@ export interface ServiceExplanation {
   kind: 'ServiceExplanation';
   /** When the facts were read (ISO). */
   readAt: string;
-  cluster: { name: string; proxyMode: 'nftables' | 'iptables'; clusterDomain: string; dnsServiceIP: string };
+  cluster: { name: string; proxyMode: 'nftables' | 'iptables' | 'userspace'; clusterDomain: string; dnsServiceIP: string };
   service: ServiceView;
   dns: DnsNameView[];
   vips: VipView[];
