@@ -28,6 +28,10 @@ import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './sta
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
+import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
+import { labelNodeZone } from './zones.js';
+import { startHostNodePorts } from './hostports.js';
 
 export interface ClusterOptions {
   name: string;
@@ -53,6 +57,16 @@ export interface ClusterOptions {
   store?: StoreOptions;
   /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
   observe?: boolean;
+  /** NodePort range. Default 30000-32767. */
+  nodePortRange?: string;
+  /** LoadBalancer address pool on the underlay. Default 172.31.255.200-172.31.255.254 (lbpool.ts). */
+  lbPool?: string;
+  /** Allow Services to set spec.externalIPs (default off: CVE-2020-8554). */
+  allowExternalIPs?: boolean;
+  /** Zones assigned to the nodes in turn (`topology.kubernetes.io/zone`). Default with several nodes: zone-a, zone-b. */
+  zones?: string[];
+  /** Forward each NodePort from 127.0.0.1 on this machine through the outside host (hostports.ts). Default off. */
+  hostNodePorts?: boolean;
 }
 
 export interface Cluster {
@@ -103,6 +117,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const serviceCIDR = opts.serviceCIDR ?? '10.96.0.0/12';
   const podCIDR = opts.podCIDR ?? '10.244.0.0/16';
   const proxyMode = opts.proxyMode ?? 'nftables';
+  const lbPoolText = opts.lbPool ?? DEFAULT_LB_POOL;
+  const lbPool = checkLbPool(lbPoolText);
+  const zones = opts.zones ?? (nodes > 1 ? ['zone-a', 'zone-b'] : []);
   const domain = opts.clusterDomain ?? 'cluster.local';
   const id = clusterId(opts.name);
   const names = topologyNames(id);
@@ -142,7 +159,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
-    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
+    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR, nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
@@ -164,6 +181,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
+      nodeIPs: Array.from({ length: nodes }, (_, n) => nodeUnderlayIP(n)), nodePortRange: opts.nodePortRange ?? '30000-32767', lbPool: lbPoolText,
     };
 
     await step('add-on objects present', async () => {
@@ -172,7 +190,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, obs ? { observer: obs.controllerObserver } : {}));
+    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, { loadBalancerPool: lbPool, ...(obs ? { observer: obs.controllerObserver } : {}) }));
     cleanups.push(() => controllers.stop());
 
     const netMs = await network;
@@ -191,6 +209,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
+      // Topology labels, as a cloud provider sets them: the proxies keep PreferClose traffic in a zone.
+      if (zones.length) await labelNodeZone(core.client, nodeName, zones[n % zones.length]!);
       await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
@@ -199,7 +219,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // Sync times and errors for `clusterip explain` / `diagnose`, which run as other processes.
       const statusFile = new ProxyStatusWriter(proxyStatusPath(opts.stateDir, nodeName));
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
-        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR, nodeIPs: [nodeUnderlayIP(n)],
         ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
         onStatus: (s) => statusFile.update(s),
       }));
@@ -208,6 +228,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
+      // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
+      const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
+      cleanups.push(() => announcer.stop());
+    }
+    if (opts.hostNodePorts) {
+      const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
+      cleanups.push(() => forward.stop());
     }
 
     if (obs) {

@@ -32,6 +32,11 @@ export interface ClusterRecord {
   serviceCIDR: string;
   podCIDR: string;
   startedAt?: string;
+  /** Each node's address on the underlay (NodePorts), in node order. */
+  nodeIPs?: string[];
+  /** NodePort range and LoadBalancer pool (`up --service-node-port-range`, `--lb-pool`). */
+  nodePortRange?: string;
+  lbPool?: string;
 }
 
 /**

@@ -14,11 +14,13 @@ import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
+import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
+import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
-export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace';
+export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace' | 'loadbalancer';
 
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace'];
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -29,6 +31,8 @@ export interface StartControllersOptions {
   maxEndpointsPerSlice?: number;
   /** Observer of the controllers' writes (the trace recorder). */
   observer?: ControllerObserver;
+  /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
+  loadBalancerPool?: AddressPool;
 }
 
 /** The running controllers. */
@@ -54,11 +58,12 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('scheduler')) controllers.push(new Scheduler(ctx));
   if (enable.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enable.has('namespace')) controllers.push(new NamespaceController(ctx));
+  if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
-    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler']) {
+    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler', LB_CONTROLLER]) {
       await ctx.recorder(comp).flush();
     }
   };
