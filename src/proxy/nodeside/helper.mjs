@@ -20,6 +20,12 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import readline from 'node:readline';
+import os from 'node:os';
+
+/** This namespace's IPv4 addresses (the node's: lo, its bridge, its underlay interface). */
+function localAddresses() {
+  return Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4').map((a) => a.address);
+}
 
 /** UDP "connections" (one upstream socket per client address) end after this much silence. */
 const UDP_IDLE_MS = Number(process.env.CLUSTERIP_UDP_IDLE_MS ?? 30_000);
@@ -152,41 +158,57 @@ class Portal {
     attempt();
   }
 
-  openUdp() {
-    /** "ip:port" of a client → { sock, timer } */
+  /**
+   * UDP: one socket per local address. A reply must leave from the address the client's datagram
+   * was redirected to (127.0.0.1, or the primary address of the interface it came in on), or
+   * conntrack cannot match it to the redirected flow and the client sees it come from the wrong
+   * place; Node's dgram cannot learn a datagram's destination address (no IP_PKTINFO), so each
+   * socket is bound to one address and answers from it.
+   */
+  async openUdp() {
+    /** "ip:port" of a client → { sock, ep, timer } */
     const flows = new Map();
     this.flows = flows;
-    const server = dgram.createSocket('udp4');
-    this.server = server;
-    server.on('message', (msg, rinfo) => {
+    this.udp = new Map();
+    const touch = (f) => {
+      clearTimeout(f.timer);
+      f.timer = setTimeout(() => end(f), UDP_IDLE_MS);
+      f.timer.unref();
+    };
+    const end = (f) => { clearTimeout(f.timer); if (flows.get(f.id) === f) flows.delete(f.id); try { f.sock.close(); } catch { /* closed */ } };
+    this.onDatagram = (server, msg, rinfo) => {
       const id = `${rinfo.address}:${rinfo.port}`;
       let flow = flows.get(id);
       if (!flow) {
         const ep = this.pick(rinfo.address);
         if (!ep) return;
         const sock = dgram.createSocket('udp4');
-        flow = { sock, ep: ep.id, timer: undefined };
-        flows.set(id, flow);
-        const f = flow;
+        const f = { id, sock, ep: ep.id, timer: undefined, connected: false };
+        flow = f;
+        flows.set(id, f);
         sock.on('message', (reply) => { server.send(reply, rinfo.port, rinfo.address); touch(f); });
-        sock.on('error', () => { end(id, f); });
-        sock.connect(ep.port, ep.ip);
+        sock.on('error', () => end(f));
+        sock.connect(ep.port, ep.ip, () => { f.connected = true; for (const m of f.queue ?? []) sock.send(m, () => {}); f.queue = undefined; });
       }
-      const f = flow;
-      touch(f);
-      const send = () => f.sock.send(msg, () => {});
-      if (f.connected) send(); else f.sock.once('connect', () => { f.connected = true; send(); });
-    });
-    const touch = (f) => {
-      clearTimeout(f.timer);
-      f.timer = setTimeout(() => { for (const [k, v] of flows) if (v === f) end(k, f); }, UDP_IDLE_MS);
-      f.timer.unref();
+      touch(flow);
+      if (flow.connected) flow.sock.send(msg, () => {});
+      else (flow.queue ??= []).push(msg);
     };
-    const end = (id, f) => { clearTimeout(f.timer); flows.delete(id); try { f.sock.close(); } catch { /* closed */ } };
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.bind(this.port, '0.0.0.0', () => { server.off('error', reject); resolve(); });
-    });
+    await this.bindUdp();
+  }
+
+  /** Binds a socket on every local IPv4 address not yet bound (called again on each sync: addresses may come later). */
+  async bindUdp() {
+    for (const addr of localAddresses()) {
+      if (this.udp.has(addr)) continue;
+      const server = dgram.createSocket('udp4');
+      server.on('message', (msg, rinfo) => this.onDatagram(server, msg, rinfo));
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.bind(this.port, addr, () => { server.off('error', reject); resolve(); });
+      });
+      this.udp.set(addr, server);
+    }
   }
 
   /** Drops UDP flows pinned to endpoints that went away (as the kernel modes' conntrack cleanup). */
@@ -198,6 +220,7 @@ class Portal {
 
   close() {
     try { this.server?.close(); } catch { /* closed */ }
+    for (const u of this.udp?.values() ?? []) { try { u.close(); } catch { /* closed */ } }
     for (const f of this.flows?.values() ?? []) { clearTimeout(f.timer); try { f.sock.close(); } catch { /* closed */ } }
   }
 }
@@ -214,7 +237,12 @@ async function setListeners(specs) {
   }
   for (const [key, s] of want) {
     const have = portals.get(key);
-    if (have) { have.update(s); have.pruneFlows(); continue; }
+    if (have) {
+      have.update(s);
+      have.pruneFlows();
+      if (have.udp) await have.bindUdp().catch((e) => errors.push(`listener ${s.port}/UDP for ${key}: ${e.message}`));
+      continue;
+    }
     const p = new Portal(s);
     try {
       await p.open();

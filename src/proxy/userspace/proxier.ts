@@ -41,7 +41,7 @@ export interface UserspaceOptions {
   portRange?: string;
 }
 
-interface Element { map: string; key: string; value?: string }
+interface Element { map: string; key: string; value?: string; comment?: string }
 
 /** What one Service contributes: redirect elements and listeners. */
 export interface UserspaceFragment {
@@ -106,8 +106,9 @@ export class UserspaceProxier implements ProxyBackend {
         key, protocol: sp.protocol as 'TCP' | 'UDP', port, endpoints: eps.map((e) => [e.ip, e.port]),
         ...(sp.affinityTimeoutSeconds !== undefined ? { affinitySeconds: sp.affinityTimeoutSeconds } : {}),
       });
-      for (const ip of [sp.clusterIP, ...(sp.externalIPs ?? [])]) f.elements.push({ map: 'portals', key: `${ip} . ${proto} . ${sp.port}`, value: String(port) });
-      if (sp.nodePort !== undefined) f.elements.push({ map: 'nodeport-portals', key: `${proto} . ${sp.nodePort}`, value: String(port) });
+      const comment = servicePortName(sp);
+      for (const ip of [sp.clusterIP, ...(sp.externalIPs ?? [])]) f.elements.push({ map: 'portals', key: `${ip} . ${proto} . ${sp.port}`, value: String(port), comment });
+      if (sp.nodePort !== undefined) f.elements.push({ map: 'nodeport-portals', key: `${proto} . ${sp.nodePort}`, value: String(port), comment });
     }
     return f;
   }
@@ -119,7 +120,7 @@ export class UserspaceProxier implements ProxyBackend {
     const del = new Map<string, string[]>();
     const add = new Map<string, string[]>();
     const note = (m: Map<string, string[]>, map: string, text: string): void => { let l = m.get(map); if (!l) m.set(map, l = []); l.push(text); };
-    const id = (e: Element): string => `${e.map}|${e.key}|${e.value}`;
+    const id = (e: Element): string => `${e.map}|${e.key}|${e.value}|${e.comment ?? ''}`;
     for (const key of keys.sort()) {
       const old = full ? undefined : this.written.get(key);
       const state = desired.get(key);
@@ -129,7 +130,7 @@ export class UserspaceProxier implements ProxyBackend {
       const before = new Map((old?.elements ?? []).map((e) => [id(e), e]));
       const after = new Map((frag?.elements ?? []).map((e) => [id(e), e]));
       for (const [k, e] of before) if (!after.has(k)) note(del, e.map, e.key);
-      for (const [k, e] of after) if (!before.has(k)) note(add, e.map, `${e.key} : ${e.value}`);
+      for (const [k, e] of after) if (!before.has(k)) note(add, e.map, `${e.key}${e.comment ? ` comment "${e.comment}"` : ''} : ${e.value}`);
     }
     const out: string[] = [];
     if (full) {
