@@ -18,7 +18,7 @@ export interface ResourceInfo {
   readonly shortNames: readonly string[];
   /** kubectl categories (e.g. "all" for `kubectl get all`). */
   readonly categories: readonly string[];
-  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding"). */
+  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "proxy"). */
   readonly subresources: readonly string[];
 }
 
@@ -42,9 +42,9 @@ export const R = {
   nodes: r('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: ['status'] }),
   pods: r('', 'v1', 'Pod', 'pods', true, {
     shortNames: ['po'], categories: ['all'],
-    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding'],
+    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding', 'proxy'],
   }),
-  services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] }),
   endpoints: r('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
   events: r('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   configmaps: r('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),

@@ -32,6 +32,7 @@ import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
 import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
 import { labelNodeZone } from './zones.js';
 import { startHostNodePorts } from './hostports.js';
+import { netnsDial } from './dial.js';
 
 export interface ClusterOptions {
   name: string;
@@ -169,6 +170,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}` }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+      // services/proxy, pods/proxy: from the node namespace that runs the endpoint (node 0 when unknown).
+      proxyDial: ({ nodeName, ip, port }) => {
+        const n = Math.max(0, agents.findIndex((a) => a.nodeName === nodeName));
+        return netnsDial(names.node(n), ip, port);
+      },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
       ...(obs ? { handlers: obs.handlers, onWrite: obs.onWrite } : {}),

@@ -2,20 +2,19 @@
  * `clusterip up --host-nodeports` (opt-in): every TCP NodePort also answers on 127.0.0.1:<nodePort>
  * of this machine, the way `kubectl port-forward` gives a local port, so a browser or curl on the
  * machine reaches a NodePort Service without `clusterip outside`. Each accepted connection is
- * carried by a `busybox nc <node0>:<nodePort>` started in the cluster's outside host namespace: the
+ * carried by a connection made from the cluster's outside host namespace (dial.ts): the
  * packets to the node are sent from there, never from the machine's own namespace, and they take
  * the NodePort path a host on the underlay takes (the node's rules pick the endpoint, load
  * balancing included). Nothing is added to the host's namespace but these loopback listeners.
  *
  * A port already in use on 127.0.0.1 is skipped and said once. UDP NodePorts are not forwarded.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { R } from '../api/resources.js';
-import { netnsArgv } from '../sys/netns.js';
+import { netnsDial } from './dial.js';
 
 export interface HostNodePortsOptions {
   client: Client;
@@ -48,14 +47,12 @@ export async function startHostNodePorts(opts: HostNodePortsOptions): Promise<Ho
 
   const carry = (port: number, c: Socket): void => {
     open.add(c);
-    const [cmd, ...args] = netnsArgv(opts.outsideNetns, ['busybox', 'nc', opts.nodeIP, String(port)]);
-    const nc = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'ignore'] });
-    nc.stdin.on('error', () => undefined);
-    c.pipe(nc.stdin);
-    nc.stdout.pipe(c);
-    const end = (): void => { open.delete(c); c.destroy(); if (nc.exitCode === null) nc.kill('SIGKILL'); };
-    nc.on('close', end);
-    nc.on('error', end);
+    const up = netnsDial(opts.outsideNetns, opts.nodeIP, port);
+    c.pipe(up);
+    up.pipe(c);
+    const end = (): void => { open.delete(c); c.destroy(); up.destroy(); };
+    up.on('error', end);
+    up.on('close', end);
     c.on('error', end);
     c.on('close', end);
   };

@@ -178,6 +178,45 @@ for (const mode of ['nftables', 'iptables', 'userspace'] as const) {
       assert.match(rules, /default\/web-np/, 'while the NodePort Service has rules');
     });
 
+    if (mode === 'nftables') {
+      test('kubectl proxy reaches a Service and a Pod through services/proxy and pods/proxy; kubectl port-forward svc/ still works', async () => {
+        await ok(['create', 'service', 'clusterip', 'named', '--tcp=80:8080']);
+        await ok(['set', 'selector', 'svc', 'named', 'app=web']);
+        await ok(['patch', 'svc', 'named', '--type=json', '-p', '[{"op":"add","path":"/spec/ports/0/name","value":"http"}]']);
+        let port = 0;
+        const proxied = c.kubectl(['proxy', '--port=0'], { timeoutMs: 60_000, onStdout: (out) => {
+          const m = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) port = Number(m[1]);
+          return false;
+        } });
+        await until('kubectl proxy', async () => port);
+        try {
+          for (const id of ['web-cip:80', 'named:http', 'named:80']) {
+            const body = await until(`services/${id}/proxy`, () => localGet(port, `/api/v1/namespaces/default/services/${id}/proxy/hostname`));
+            assert.match(body, /^web-/, id);
+          }
+          const pod = (await ok(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+          assert.equal(await localGet(port, `/api/v1/namespaces/default/pods/${pod}:8080/proxy/hostname`), pod);
+        } finally {
+          c.kubectl.killAll();
+          await proxied;
+        }
+        let fwd = 0;
+        const pf = c.kubectl(['port-forward', 'svc/web-cip', ':80'], { timeoutMs: 60_000, onStdout: (out) => {
+          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) fwd = Number(m[1]);
+          return false;
+        } });
+        try {
+          await until('kubectl port-forward', async () => fwd);
+          assert.match(await localGet(fwd, '/hostname'), /^web-/);
+        } finally {
+          c.kubectl.killAll();
+          await pf;
+        }
+      });
+    }
+
     if (mode === 'userspace') {
       test('--host-nodeports: the NodePort answers on 127.0.0.1 of this machine, forwarded through the outside host', async () => {
         const np = await nodePortOf('web-np');

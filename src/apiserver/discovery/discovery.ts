@@ -48,6 +48,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   portforward: { kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
   binding: { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
   finalize: { verbs: ['update'] },
+  proxy: { kind: (r) => ({ group: '', version: 'v1', kind: r.kind === 'Pod' ? 'PodProxyOptions' : 'ServiceProxyOptions' }), verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };
 
 function subresourceOf(r: ResourceInfo, name: string): APISubresourceDiscovery {

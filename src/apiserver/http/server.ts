@@ -28,6 +28,7 @@ import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceRoute } from './route.js';
+import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
 
 /**
  * An extra non-resource path served to authenticated users (the daemon's debug endpoints: trace,
@@ -81,6 +82,11 @@ export interface ApiServerOptions {
   handlers?: readonly ExtraHandler[];
   /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
   onWrite?: (w: WriteRecord) => void;
+  /**
+   * Connects to an address of the cluster network from inside it, for services/proxy and
+   * pods/proxy (proxy.ts). Without it those subresources answer 503.
+   */
+  proxyDial?: ProxyDial;
 }
 
 /** A running API server. */
@@ -106,6 +112,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
   const authenticate = createAuthenticator(tokens);
   const upgrades = createUpgradeHandler(ctx, lookup);
+  const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
   const metrics = new ApiServerMetrics();
   const handlers = opts.handlers ?? [];
@@ -134,6 +141,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const method = req.method ?? 'GET';
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user }); return; }
+    // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
+    const proxyPath = parseProxyPath(url.pathname);
+    if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
@@ -180,6 +190,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const url = new URL(req.url ?? '/', 'http://x');
       try {
         if (!authenticate(req)) throw unauthorized();
+        const proxyPath = parseProxyPath(url.pathname);
+        if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false);
         if (!route) throw notFoundPath();
         await upgrades.handle(route, req, socket, head, url.searchParams);
