@@ -15,6 +15,8 @@ export interface ClusterNode {
   name: string;
   /** Its network namespace (where the proxy's rules live). */
   netns: string;
+  /** Its address on the underlay (where NodePorts answer), when known. */
+  ip?: string;
 }
 
 export interface ClusterView {
