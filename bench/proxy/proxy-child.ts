@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       if (m === 'start') {
         const t0 = performance.now();
         proxy = await startProxy({
-          client, nodeName: 'bench', netns, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16',
+          client, nodeName: 'bench', netns, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16', nodeIPs: ['172.31.255.10'],
           onSync: (report) => log.push(report),
           onError: (e) => console.error('proxy-child: sync failed:', e),
         });
