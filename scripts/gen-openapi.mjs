@@ -28,23 +28,35 @@ const MODULES = {
   'discovery/v1': 'io.k8s.api.discovery.v1',
   'coordination/v1': 'io.k8s.api.coordination.v1',
   'autoscaling/v1': 'io.k8s.api.autoscaling.v1',
+  'autoscaling/v2': 'io.k8s.api.autoscaling.v2',
+  'batch/v1': 'io.k8s.api.batch.v1',
+  'policy/v1': 'io.k8s.api.policy.v1',
+  'apiextensions/v1': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
   'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'runtime': 'io.k8s.apimachinery.pkg.runtime',
   'api/resource': 'io.k8s.apimachinery.pkg.api.resource',
 };
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
-/** Roots: every served kind, its list, and the meta types the API answers with. */
-const ROOTS = [
+/** Served kinds: each is a root together with its List. */
+const KINDS = [
   'io.k8s.api.core.v1.Namespace', 'io.k8s.api.core.v1.Node', 'io.k8s.api.core.v1.Pod', 'io.k8s.api.core.v1.Service',
   'io.k8s.api.core.v1.Endpoints', 'io.k8s.api.core.v1.Event', 'io.k8s.api.core.v1.ConfigMap',
-  'io.k8s.api.apps.v1.Deployment', 'io.k8s.api.apps.v1.ReplicaSet', 'io.k8s.api.apps.v1.StatefulSet',
-  'io.k8s.api.discovery.v1.EndpointSlice', 'io.k8s.api.coordination.v1.Lease', 'io.k8s.api.autoscaling.v1.Scale',
-  'io.k8s.api.core.v1.Binding',
+  'io.k8s.api.apps.v1.Deployment', 'io.k8s.api.apps.v1.ReplicaSet', 'io.k8s.api.apps.v1.StatefulSet', 'io.k8s.api.apps.v1.DaemonSet',
+  'io.k8s.api.discovery.v1.EndpointSlice', 'io.k8s.api.coordination.v1.Lease',
+  'io.k8s.api.batch.v1.Job', 'io.k8s.api.batch.v1.CronJob', 'io.k8s.api.policy.v1.PodDisruptionBudget',
+  'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', 'io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
+  'io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics',
+];
+/** Roots: every served kind, its list, and the other types the API answers with or takes. */
+const ROOTS = [
+  ...KINDS,
+  'io.k8s.api.autoscaling.v1.Scale', 'io.k8s.api.core.v1.Binding', 'io.k8s.api.policy.v1.Eviction',
   'io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions',
   'io.k8s.apimachinery.pkg.apis.meta.v1.Patch',
 ];
-const LIST_ROOTS = ROOTS.slice(0, 12).map((n) => `${n}List`);
+const LIST_ROOTS = KINDS.map((n) => `${n}List`);
 
 /** Strategic-merge metadata (Go struct tags patchStrategy/patchMergeKey), "Definition.field" → extensions. */
 const PATCH = {
@@ -75,7 +87,16 @@ const PATCH = {
   'io.k8s.api.apps.v1.StatefulSetStatus.conditions': { key: 'type', strategy: 'merge' },
   'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta.ownerReferences': { key: 'uid', strategy: 'merge' },
   'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta.finalizers': { strategy: 'merge' },
+  'io.k8s.api.apps.v1.DaemonSetSpec.updateStrategy': { strategy: 'retainKeys' },
+  'io.k8s.api.apps.v1.DaemonSetStatus.conditions': { key: 'type', strategy: 'merge' },
+  'io.k8s.api.batch.v1.JobStatus.conditions': { key: 'type', strategy: 'merge' },
+  'io.k8s.api.policy.v1.PodDisruptionBudgetStatus.conditions': { key: 'type', strategy: 'merge' },
 };
+
+/** Fields Kubernetes declares float64. */
+const DOUBLE = new Set(['io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps.maximum',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps.minimum',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps.multipleOf']);
 
 /** Fields Kubernetes declares int64 (everything else numeric is int32). */
 const INT64 = new Set(['generation', 'observedGeneration', 'deletionGracePeriodSeconds', 'activeDeadlineSeconds',
@@ -87,6 +108,10 @@ const ALIAS_FORMATS = {
   'io.k8s.apimachinery.pkg.apis.meta.v1.Time': { type: 'string', format: 'date-time' },
   'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime': { type: 'string', format: 'date-time' },
   'io.k8s.apimachinery.pkg.api.resource.Quantity': { type: 'string' },
+  // Any JSON value: Kubernetes publishes these without a type.
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray': {},
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool': {},
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray': {},
 };
 
 const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
@@ -171,6 +196,7 @@ function parseModule(mod) {
     if (field) {
       let p = typeOf(field[3]);
       if (p.format === 'int32' && INT64.has(field[1])) p = { ...p, format: 'int64' };
+      if (DOUBLE.has(`${cur.name}.${field[1]}`)) p = { type: 'number', format: 'double' };
       addProp(cur, field[1], field[2] === '?', doc, p);
       doc = null;
       const gv = /^"(.+)"$/.exec(field[3]);
@@ -206,6 +232,51 @@ const all = {
   },
 };
 for (const mod of Object.keys(MODULES)) Object.assign(all, parseModule(mod));
+
+// apiextensions: `JSON` is any value; JSONSchemaProps carries the x-kubernetes-* extensions the .d.ts
+// files leave out (their names are not identifiers). Descriptions are Kubernetes' own.
+const AX = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1';
+all[`${AX}.JSON`] = { description: all[`${AX}.JSON`].description };
+Object.assign(all[`${AX}.JSONSchemaProps`].properties, {
+  'x-kubernetes-embedded-resource': { description: 'x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes runtime.Object, with TypeMeta and ObjectMeta. The type must be object. It is allowed to further restrict the embedded object. kind, apiVersion and metadata are validated automatically. x-kubernetes-preserve-unknown-fields is allowed to be true, but does not have to be if the object is fully specified (up to kind, apiVersion, metadata).', type: 'boolean' },
+  'x-kubernetes-int-or-string': { description: 'x-kubernetes-int-or-string specifies that this value is either an integer or a string. If this is true, an empty type is allowed and type as child of anyOf is permitted if following one of the following patterns:\n\n1) anyOf:\n   - type: integer\n   - type: string\n2) allOf:\n   - anyOf:\n     - type: integer\n     - type: string\n   - ... zero or more', type: 'boolean' },
+  'x-kubernetes-list-map-keys': { description: 'x-kubernetes-list-map-keys annotates an array with the x-kubernetes-list-type `map` by specifying the keys used as the index of the map.\n\nThis tag MUST only be used on lists that have the "x-kubernetes-list-type" extension set to "map". Also, the values specified for this attribute must be a scalar typed field of the child structure (no nesting is supported).\n\nThe properties specified must either be required or have a default value, to ensure those properties are present for all list items.', type: 'array', items: { type: 'string' } },
+  'x-kubernetes-list-type': { description: 'x-kubernetes-list-type annotates an array to further describe its topology. This extension must only be used on lists and may have 3 possible values:\n\n1) `atomic`: the list is treated as a single entity, like a scalar.\n     Atomic lists will be entirely replaced when updated. This extension\n     may be used on any type of list (struct, scalar, ...).\n2) `set`:\n     Sets are lists that must not have multiple items with the same value. Each\n     value must be a scalar, an object with x-kubernetes-map-type `atomic` or an\n     array with x-kubernetes-list-type `atomic`.\n3) `map`:\n     These lists are like maps in that their elements have a non-index key\n     used to identify them. Order is preserved upon merge. The map tag\n     must only be used on a list with elements of type object.\nDefaults to atomic for arrays.', type: 'string' },
+  'x-kubernetes-map-type': { description: 'x-kubernetes-map-type annotates an object to further describe its topology. This extension must only be used when type is object and may have 2 possible values:\n\n1) `granular`:\n     These maps are actual maps (key-value pairs) and each fields are independent\n     from each other (they can each be manipulated by separate actors). This is\n     the default behaviour for all maps.\n2) `atomic`: the list is treated as a single entity, like a scalar.\n     Atomic maps will be entirely replaced when updated.', type: 'string' },
+  'x-kubernetes-preserve-unknown-fields': { description: 'x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation schema. This affects fields recursively, but switches back to normal pruning behaviour if nested properties or additionalProperties are specified in the schema. This can either be true or undefined. False is forbidden.', type: 'boolean' },
+  'x-kubernetes-validations': { description: 'x-kubernetes-validations describes a list of validation rules written in the CEL expression language.', type: 'array', items: ref(`${AX}.ValidationRule`), 'x-kubernetes-list-map-keys': ['rule'], 'x-kubernetes-list-type': 'map', 'x-kubernetes-patch-merge-key': 'rule', 'x-kubernetes-patch-strategy': 'merge' },
+});
+
+// metrics.k8s.io/v1beta1 (k8s.io/metrics): not in kubernetes-types; written from its Go types and docs.
+const MX = 'io.k8s.metrics.pkg.apis.metrics.v1beta1';
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+const usage = { description: 'The memory and CPU usage.', type: 'object', additionalProperties: ref('io.k8s.apimachinery.pkg.api.resource.Quantity') };
+const typeMeta = (kind) => ({
+  apiVersion: { description: all[`io.k8s.api.core.v1.Pod`].properties.apiVersion.description, type: 'string' },
+  kind: { description: all[`io.k8s.api.core.v1.Pod`].properties.kind.description, type: 'string' },
+  metadata: { allOf: [ref(`${META}.ObjectMeta`)], description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" },
+  timestamp: { allOf: [ref(`${META}.Time`)], description: 'The following fields define time interval from which metrics were collected from the interval [Timestamp-Window, Timestamp].' },
+  window: { description: 'Duration of the interval the usage was measured over (a Go duration string such as "15s").', type: 'string' },
+  _kind: kind,
+});
+const withGvk = (kind, props, required, description) => {
+  const { _kind, ...p } = props;
+  return { description, type: 'object', properties: p, required, 'x-kubernetes-group-version-kind': [{ group: 'metrics.k8s.io', kind, version: 'v1beta1' }] };
+};
+all[`${MX}.NodeMetrics`] = withGvk('NodeMetrics', { ...typeMeta('NodeMetrics'), usage }, ['timestamp', 'window', 'usage'], 'NodeMetrics sets resource usage metrics of a node.');
+all[`${MX}.ContainerMetrics`] = { description: 'ContainerMetrics sets resource usage metrics of a container.', type: 'object', properties: { name: { description: 'Container name corresponding to the one from pod.spec.containers.', type: 'string' }, usage }, required: ['name', 'usage'] };
+all[`${MX}.PodMetrics`] = withGvk('PodMetrics', { ...typeMeta('PodMetrics'), containers: { description: 'Metrics for all containers are collected within the same time window.', type: 'array', items: ref(`${MX}.ContainerMetrics`), 'x-kubernetes-list-type': 'atomic' } }, ['timestamp', 'window', 'containers'], 'PodMetrics sets resource usage metrics of a pod.');
+for (const k of ['NodeMetrics', 'PodMetrics']) {
+  all[`${MX}.${k}List`] = {
+    description: `${k}List is a list of ${k}.`, type: 'object', required: ['items'],
+    properties: {
+      apiVersion: typeMeta(k).apiVersion, kind: typeMeta(k).kind,
+      items: { description: `List of ${k === 'NodeMetrics' ? 'node' : 'pod'} metrics.`, type: 'array', items: ref(`${MX}.${k}`) },
+      metadata: { allOf: [ref(`${META}.ListMeta`)], description: 'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds' },
+    },
+    'x-kubernetes-group-version-kind': [{ group: 'metrics.k8s.io', kind: `${k}List`, version: 'v1beta1' }],
+  };
+}
 
 // Keep what the served kinds reach, so the committed file stays small.
 const keep = {};

@@ -18,8 +18,15 @@ export interface ResourceInfo {
   readonly shortNames: readonly string[];
   /** kubectl categories (e.g. "all" for `kubectl get all`). */
   readonly categories: readonly string[];
-  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "proxy"). */
+  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers", "proxy"). */
   readonly subresources: readonly string[];
+  /** Verbs served; absent = all of VERBS. Read-only resources (metrics.k8s.io) serve get and list. */
+  readonly verbs?: readonly string[];
+  /**
+   * The version objects are stored at, when the resource is served at several versions (absent: this
+   * one). Requests at another version are converted (src/apiserver/registry/versions.ts).
+   */
+  readonly storageVersion?: string;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -28,12 +35,23 @@ export const VERBS: readonly string[] = ALL_VERBS;
 
 function r(
   group: string, version: string, kind: string, plural: string, namespaced: boolean,
-  opts: { shortNames?: string[]; categories?: string[]; subresources?: string[] } = {},
+  opts: { shortNames?: string[]; categories?: string[]; subresources?: string[]; verbs?: string[]; storageVersion?: string; singular?: string } = {},
 ): ResourceInfo {
   return {
-    group, version, kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), namespaced,
+    group, version, kind, listKind: `${kind}List`, plural, singular: opts.singular ?? kind.toLowerCase(), namespaced,
     shortNames: opts.shortNames ?? [], categories: opts.categories ?? [], subresources: opts.subresources ?? [],
+    ...(opts.verbs ? { verbs: opts.verbs } : {}), ...(opts.storageVersion ? { storageVersion: opts.storageVersion } : {}),
   };
+}
+
+/** Verbs of `info` (all of VERBS unless it says otherwise). */
+export function verbsOf(info: ResourceInfo): readonly string[] {
+  return info.verbs ?? VERBS;
+}
+
+/** Whether objects of `info` live in storage (false for read-only views such as metrics.k8s.io). */
+export function isStored(info: ResourceInfo): boolean {
+  return verbsOf(info).includes('create');
 }
 
 /** All served resources. Keys are stable identifiers used across the code base. */
@@ -42,7 +60,7 @@ export const R = {
   nodes: r('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: ['status'] }),
   pods: r('', 'v1', 'Pod', 'pods', true, {
     shortNames: ['po'], categories: ['all'],
-    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding', 'proxy'],
+    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding', 'eviction', 'ephemeralcontainers', 'proxy'],
   }),
   services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] }),
   endpoints: r('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
@@ -57,8 +75,27 @@ export const R = {
   statefulsets: r('apps', 'v1', 'StatefulSet', 'statefulsets', true, {
     shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'],
   }),
+  daemonsets: r('apps', 'v1', 'DaemonSet', 'daemonsets', true, {
+    shortNames: ['ds'], categories: ['all'], subresources: ['status'],
+  }),
   endpointslices: r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   leases: r('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
+  jobs: r('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: ['status'] }),
+  cronjobs: r('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'] }),
+  poddisruptionbudgets: r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, { shortNames: ['pdb'], subresources: ['status'] }),
+  // autoscaling/v2 first: the preferred version discovery reports; v1 objects are converted (registry/versions.ts).
+  horizontalpodautoscalers: r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'], categories: ['all'], subresources: ['status'],
+  }),
+  horizontalpodautoscalersV1: r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'], categories: ['all'], subresources: ['status'], storageVersion: 'v2',
+  }),
+  customresourcedefinitions: r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
+    shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'],
+  }),
+  // metrics.k8s.io is served from the nodes' resource accounting (src/metrics), not from storage.
+  nodemetrics: r('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'nodes', false, { verbs: ['get', 'list'], singular: '' }),
+  podmetrics: r('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'pods', true, { verbs: ['get', 'list'], singular: '' }),
 } as const satisfies Record<string, ResourceInfo>;
 
 /** Identifier of a catalog entry, e.g. "services". */
@@ -70,6 +107,11 @@ export const ALL_RESOURCES: readonly ResourceInfo[] = Object.values(R);
 /** "apps/v1" or "v1" for the core group. */
 export function groupVersion(info: ResourceInfo): string {
   return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+/** The version objects of `info` are stored at. */
+export function storageVersionOf(info: ResourceInfo): string {
+  return info.storageVersion ?? info.version;
 }
 
 /** Finds a resource by group + plural name (the form URLs use); undefined when not served. */

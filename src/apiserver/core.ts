@@ -22,6 +22,8 @@ import { NodePortAllocator } from './portallocator/allocator.js';
 import { NodePortLedger } from './portallocator/claims.js';
 import { ServiceNodePorts } from './portallocator/service.js';
 import { Registry } from './registry/registry.js';
+import { ResourceCatalog } from './catalog.js';
+import { CrdController } from './crd/controller.js';
 
 export interface ApiCoreOptions {
   storage: Storage;
@@ -43,6 +45,10 @@ export interface ApiCore {
   /** In-process Client (no HTTP). */
   client: Client & InProcessClient;
   registry: Registry;
+  /** What is served now: built-ins plus the custom resources of established CRDs. */
+  catalog: ResourceCatalog;
+  /** apiextensions' controllers (naming, establishing, finalizing CRDs); `whenIdle()` for tests. */
+  crds: CrdController;
   /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
   allocator: ServiceIPAllocator;
   /** The NodePort allocator (read-only use: `has(port)`, `usedCount`, `range`). */
@@ -75,11 +81,14 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const portLedger = new NodePortLedger(opts.storage, nodePortAllocator, clock);
   await portLedger.start();
   const serviceNodePorts = new ServiceNodePorts(nodePortAllocator, portLedger);
+  const catalog = new ResourceCatalog();
   const registry = new Registry({
-    storage: opts.storage, clock, serviceIPs, serviceNodePorts, allowExternalIPs: opts.allowExternalIPs,
+    storage: opts.storage, clock, serviceIPs, serviceNodePorts, allowExternalIPs: opts.allowExternalIPs, catalog,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
+  const crds = new CrdController(registry, catalog, clock);
+  await crds.start();
   const client = new InProcessClient(registry);
 
   for (const name of SYSTEM_NAMESPACES) {
@@ -116,8 +125,9 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator, nodePortAllocator,
+    client, registry, allocator, nodePortAllocator, catalog, crds,
     async close() {
+      crds.stop();
       registry.close();
       ledger.stop();
       portLedger.stop();

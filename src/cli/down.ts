@@ -13,6 +13,7 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
 import { killProcessesIn } from '../node/network.js';
 import { removeAllNamespaces } from '../cluster/topology.js';
+import { removeUsageGroups } from '../node/usage.js';
 import { stateDirHolder } from '../cluster/lock.js';
 import { stopLeftoverEmbeddedEtcd } from '../cluster/store.js';
 import { entryAlive, readEntry, removeEntry, writeEntry } from '../cluster/machineindex.js';
@@ -81,6 +82,8 @@ export async function down(t: Target, opts: { purge?: boolean } = {}): Promise<D
   const id = t.record?.id ?? t.entry?.id ?? clusterId(t.name);
   await killProcessesInCluster(id);
   const namespaces = await removeAllNamespaces(id);
+  // The node agents' accounting groups (src/node/usage.ts), empty once the killed processes are gone.
+  for (let i = 0; i < 40 && !removeUsageGroups(`cip-${id}`); i++) await new Promise((r) => setTimeout(r, 50));
   if (opts.purge) {
     if (t.record) removeKubeconfigContext(t.record.kubeconfig, t.record.context);
     rmSync(t.stateDir, { recursive: true, force: true });

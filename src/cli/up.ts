@@ -43,6 +43,8 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   kubeconfig: { type: 'string', description: 'kubeconfig to write (default: $KUBECONFIG or ~/.kube/config, merged)' },
   'dns-upstream': { type: 'string', description: 'resolver (ip[:port]) for names outside cluster.local; default: answer REFUSED' },
   detach: { type: 'boolean', description: 'return once the cluster is ready, leaving it running in the background' },
+  'metric-resolution': { type: 'number', description: 'seconds between samples of the nodes\' resource use (metrics.k8s.io, kubectl top, autoscaling)', default: 15 },
+  'hpa-sync-period': { type: 'number', description: 'seconds between HorizontalPodAutoscaler evaluations', default: 15 },
   store: { type: 'string', description: 'where objects are stored: sqlite (a file in the state dir) or etcd', default: 'sqlite' },
   'etcd-endpoints': { type: 'string', description: 'with --store etcd: comma-separated etcd URLs, e.g. https://h1:2379,https://h2:2379' },
   'etcd-cafile': { type: 'string', description: 'CA bundle that signed the etcd servers\' certificates' },
@@ -111,6 +113,10 @@ export async function run(argv: string[]): Promise<number> {
   const apiPort = Number(flags['api-port']);
   if (!(apiPort >= 0 && apiPort <= 65535)) throw new UsageError('--api-port must be between 0 and 65535');
   const store = storeOptions(flags);
+  const metricResolution = Number(flags['metric-resolution']);
+  if (!(metricResolution >= 1 && metricResolution <= 3600)) throw new UsageError('--metric-resolution must be between 1 and 3600 seconds');
+  const hpaSyncPeriod = Number(flags['hpa-sync-period']);
+  if (!(hpaSyncPeriod >= 1 && hpaSyncPeriod <= 3600)) throw new UsageError('--hpa-sync-period must be between 1 and 3600 seconds');
   preflight(mode);
   refuseIfRunning(t);
   if (!(await portFree(apiPort))) {
@@ -122,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     nodes, proxyMode: mode, apiPort, kubeconfig, nodePortRange, lbPool, zones,
     allowExternalIPs: flags['allow-external-ips'] === true, hostNodePorts: flags['host-nodeports'] === true,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
-    dnsUpstream: flags['dns-upstream'] as string | undefined, store,
+    dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
   });
 }
 
@@ -169,6 +175,8 @@ interface RunOptions {
   podCIDR: string;
   dnsUpstream?: string;
   store: StoreOptions;
+  metricResolution: number;
+  hpaSyncPeriod: number;
 }
 
 /** The reporter to the `up --detach` that started this daemon (or nothing in the foreground). */
@@ -235,6 +243,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
       name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
       serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
       nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
+      metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
       log: (l) => say(`  ${l}`),
     });
     if (pendingSignal) { await stop(pendingSignal); return 0; }

@@ -24,15 +24,19 @@ import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
 import { UNDERLAY_PREFIX, attachNode, createUnderlay, nodeName as nodeNameOf, nodeUnderlayIP, removeAllNamespaces, topologyNames } from './topology.js';
-import { STATE_VERSION, clusterId, writeRecord, type ClusterRecord } from './state.js';
+import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord } from './state.js';
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
+import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
 import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
 import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
 import { labelNodeZone } from './zones.js';
 import { startHostNodePorts } from './hostports.js';
 import { netnsDial } from './dial.js';
+import { MetricsServer } from '../metrics/server.js';
+import { removeUsageGroups } from '../node/usage.js';
+import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
 
 export interface ClusterOptions {
   name: string;
@@ -68,6 +72,10 @@ export interface ClusterOptions {
   zones?: string[];
   /** Forward each NodePort from 127.0.0.1 on this machine through the outside host (hostports.ts). Default off. */
   hostNodePorts?: boolean;
+  /** Sampling period of the nodes' resource use (metrics.k8s.io). Default 15 000 ms. */
+  metricResolutionMs?: number;
+  /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface Cluster {
@@ -146,13 +154,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
   let network: Promise<number> | undefined;
   try {
-    // Leftovers of a crashed earlier run of this cluster would collide with the new namespaces.
-    await removeAllNamespaces(id);
+    // What an earlier run of this cluster left (it was killed, or crashed): namespaces and Pods of
+    // the same shape are adopted, everything else is emptied and removed (leftovers.ts).
+    let previous: ClusterRecord | undefined;
+    try { previous = readRecord(opts.stateDir); } catch { /* unreadable: nothing to adopt */ }
+    await step(`leftovers of an earlier run`, async () => {
+      const plan = await removeLeftovers({ id, stateDir: opts.stateDir, previous, current: { nodes, proxyMode, serviceCIDR, podCIDR } });
+      if (plan.reason !== 'none') log(`  leftovers of an earlier run: ${plan.reason}`);
+    });
     // Certificates too (key generation and signing run on the thread pool): started now, awaited
     // when the API server needs them.
     const pkiReady = ensurePki(opts.stateDir);
     pkiReady.catch(() => undefined);
-    cleanups.push(async () => { await removeAllNamespaces(id); });
+    cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
     network.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
@@ -168,7 +182,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
       unixSocket: socketPath,
-      extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}` }),
+      extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
       // services/proxy, pods/proxy: from the node namespace that runs the endpoint (node 0 when unknown).
       proxyDial: ({ nodeName, ip, port }) => {
@@ -177,7 +191,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      ...(obs ? { handlers: obs.handlers, onWrite: obs.onWrite } : {}),
+      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
@@ -196,8 +211,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, { loadBalancerPool: lbPool, ...(obs ? { observer: obs.controllerObserver } : {}) }));
+    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
+      loadBalancerPool: lbPool,
+      ...(obs ? { observer: obs.controllerObserver } : {}),
+      ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
+      ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
+    }));
     cleanups.push(() => controllers.stop());
+    // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).
+    const metrics = new MetricsServer({ client: core.client, sources: () => agents, resolutionMs: opts.metricResolutionMs });
+    core.registry.setProvider(R.podmetrics, metrics.pods);
+    core.registry.setProvider(R.nodemetrics, metrics.nodes);
+    metrics.start();
+    cleanups.push(() => metrics.stop());
 
     const netMs = await network;
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);

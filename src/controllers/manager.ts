@@ -8,19 +8,27 @@ import { makeContext, type Controller, type ControllerObserver } from './context
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
+import { EndpointSliceMirroringController, MIRRORING_COMPONENT } from './endpointslicemirroring/controller.js';
 import { GarbageCollector } from './gc/gc.js';
 import { SharedInformers } from './informers.js';
 import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
+import { JobController } from './job/controller.js';
+import { CronJobController } from './cronjob/controller.js';
+import { DaemonSetController } from './daemonset/controller.js';
+import { DisruptionController } from './disruption/controller.js';
+import { HpaController } from './hpa/controller.js';
 import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
 import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
-export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace' | 'loadbalancer';
+export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'loadbalancer';
 
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace', 'loadbalancer'];
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
+  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -31,6 +39,10 @@ export interface StartControllersOptions {
   maxEndpointsPerSlice?: number;
   /** Observer of the controllers' writes (the trace recorder). */
   observer?: ControllerObserver;
+  /** Job replacement-Pod backoff base in ms (Kubernetes: 10 000, doubling, capped at 6 min). */
+  jobBackoffBaseMs?: number;
+  /** HPA sync period in ms (kube-controller-manager's --horizontal-pod-autoscaler-sync-period, 15 s). */
+  hpaSyncPeriodMs?: number;
   /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
   loadBalancerPool?: AddressPool;
 }
@@ -51,6 +63,7 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   const enable = new Set(opts.enable ?? ALL_CONTROLLERS);
   const controllers: Controller[] = [];
   if (enable.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: opts.maxEndpointsPerSlice }));
+  if (enable.has('endpointslicemirroring')) controllers.push(new EndpointSliceMirroringController(ctx));
   if (enable.has('endpoints')) controllers.push(new EndpointsController(ctx));
   if (enable.has('replicaset')) controllers.push(new ReplicaSetController(ctx));
   if (enable.has('deployment')) controllers.push(new DeploymentController(ctx));
@@ -58,12 +71,18 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('scheduler')) controllers.push(new Scheduler(ctx));
   if (enable.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enable.has('namespace')) controllers.push(new NamespaceController(ctx));
+  if (enable.has('job')) controllers.push(new JobController(ctx, { backoffBaseMs: opts.jobBackoffBaseMs }));
+  if (enable.has('cronjob')) controllers.push(new CronJobController(ctx));
+  if (enable.has('daemonset')) controllers.push(new DaemonSetController(ctx));
+  if (enable.has('disruption')) controllers.push(new DisruptionController(ctx));
+  if (enable.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }));
   if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
-    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler', LB_CONTROLLER]) {
+    for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER]) {
       await ctx.recorder(comp).flush();
     }
   };

@@ -17,11 +17,16 @@ import { WorkQueue } from '../client/workqueue.js';
 import { ImageCatalog, type UserImageEntry } from './images/catalog.js';
 import { Ipam, gatewayOf } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork } from './network.js';
-import { cleanupOrphan, PodWorker, type WorkerContext } from './podworker.js';
-import { ProbeHelper } from './prober.js';
+import { cleanupOrphan, PodWorker, realClock, type Clock, type WorkerContext } from './podworker.js';
+import { PodEvents } from './events.js';
+import { NodeProber } from './prober.js';
+import { CatalogRuntime } from './runtime/catalog.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
 import { registerNode, renewLease, setNodeStatus } from './registration.js';
 import type { SandboxEnv } from './sandbox.js';
 import { NodeStreams } from './streams.js';
+import type { NodeUsageSample, UsageSource } from '../api/usage.js';
+import { UsageAccountant } from './usage.js';
 
 /** Options of `startNodeAgent`. */
 export interface NodeAgentOptions {
@@ -52,12 +57,21 @@ export interface NodeAgentOptions {
   leaseRenewMs?: number;
   /** Length of a probe "second" in ms (tests shorten). Default 1000. */
   probeSecondMs?: number;
+  /**
+   * Every Pod is synced again this often even without a change (the kubelet's sync frequency),
+   * which notices what sends no event, e.g. a sandbox holder that died. Default 10 000 ms.
+   */
+  resyncMs?: number;
+  /** The container runtime. Default: the catalog runtime over the built-ins and images.json. */
+  runtime?: ContainerRuntime;
+  /** Time source for the Pod workers' decisions. Default: the real clock. */
+  clock?: Clock;
   /** Skip Node/Lease registration (unit tests against clients without those resources). */
   register?: boolean;
 }
 
 /** A running agent. */
-export interface NodeAgent extends PodStreamProvider {
+export interface NodeAgent extends PodStreamProvider, UsageSource {
   readonly nodeName: string;
   /** Stops the agent. Default: every Pod process, netns and veth it made is removed; Node → NotReady. */
   stop(opts?: { keepPods?: boolean }): Promise<void>;
@@ -82,20 +96,19 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     nodeNetns: opts.netns, podCIDR: opts.podCIDR, idPrefix: opts.idPrefix, ipam: new Ipam(opts.stateDir, opts.podCIDR),
     dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain },
   };
-  const helper = new ProbeHelper(opts.netns);
+  const runtime = opts.runtime ?? new CatalogRuntime(new ImageCatalog(opts.stateDir, opts.images));
   const pods = new Informer<Pod>(client, R.pods);
   const services = new Informer<Service>(client, R.services);
   const workers = new Map<string, PodWorker>();
   let stopping = false;
 
   const ctx: WorkerContext = {
-    client, nodeName, hostIP: internalIP, sandboxEnv, helper,
-    catalog: new ImageCatalog(opts.stateDir, opts.images),
+    client, nodeName, hostIP: internalIP, sandboxEnv, runtime, prober: new NodeProber(opts.netns), events: new PodEvents(client, nodeName),
     services: () => services.list(),
     enqueue: (key) => queue.add(key),
-    backoffBaseMs: opts.backoffBaseMs ?? 10_000,
-    backoffMaxMs: opts.backoffMaxMs ?? 300_000,
+    backoff: { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 },
     probeSecondMs: opts.probeSecondMs ?? 1000,
+    clock: opts.clock ?? realClock,
   };
 
   const queue = new WorkQueue(async (key) => {
@@ -146,9 +159,25 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   // adopted by their worker's first sync; the rest are orphans.
   const live = new Set(pods.list().filter((p) => p.spec?.nodeName === nodeName).map((p) => p.metadata?.uid));
   for (const uid of fs.readdirSync(podsDir)) {
-    if (!live.has(uid)) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+    if (!live.has(uid)) await cleanupOrphan(sandboxEnv, runtime, path.join(podsDir, uid));
   }
   for (const uid of sandboxEnv.ipam.holders()) if (!live.has(uid)) sandboxEnv.ipam.release(uid);
+  const resync = setInterval(() => { for (const k of workers.keys()) queue.add(k); }, opts.resyncMs ?? 10_000);
+  resync.unref();
+  // The kubelet's PLEG relists containers every second; container exits reach the workers on
+  // their own (exit events), so the relist here only looks for sandboxes whose holder died.
+  const relist = setInterval(() => { for (const w of workers.values()) if (w.sandboxDied()) queue.add(w.key); }, 1000);
+  relist.unref();
+
+  // Resource accounting of the containers this agent runs (/metrics/resource, metrics.k8s.io).
+  const accountant = new UsageAccountant(`${opts.idPrefix}/${nodeName}`);
+  const resourceUsage = async (): Promise<NodeUsageSample> => accountant.sample(nodeName, [...workers.values()].filter((w) => !w.done).map((w) => ({
+    namespace: w.pod.metadata?.namespace ?? '', name: w.pod.metadata?.name ?? '', uid: w.uid,
+    containers: (w.pod.spec?.containers ?? []).flatMap((c) => {
+      const pid = w.container(c.name)?.pid;
+      return pid ? [{ name: c.name, pid }] : [];
+    }),
+  })));
 
   const streams = new NodeStreams((ns, name) => {
     const w = workers.get(`${ns}/${name}`);
@@ -157,6 +186,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
 
   return {
     nodeName,
+    resourceUsage,
     worker: (ns, name) => workers.get(`${ns}/${name}`),
     idle: () => queue.whenIdle(),
     logs: (ns: string, pod: string, o: LogOptions, signal: AbortSignal): Promise<Readable> => streams.logs(ns, pod, o, signal),
@@ -166,6 +196,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     async stop(o: { keepPods?: boolean } = {}): Promise<void> {
       stopping = true;
       if (leaseTimer) clearInterval(leaseTimer);
+      clearInterval(resync);
+      clearInterval(relist);
       pods.stop();
       services.stop();
       queue.stop();
@@ -176,10 +208,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         // Syncs already under way finish (they see the worker terminating and start nothing).
         await queue.whenIdle();
         await Promise.all([...workers.values()].map((w) => w.terminate(0)));
-        for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, path.join(podsDir, uid));
+        for (const uid of fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []) await cleanupOrphan(sandboxEnv, runtime, path.join(podsDir, uid));
       }
       workers.clear();
-      helper.close();
+      if (!o.keepPods) accountant.close();
+      await ctx.events.flush();
       if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
       if (!o.keepPods && createdNetns) {
         await deleteNetns(opts.netns);

@@ -1,28 +1,39 @@
 /**
- * One Pod on this node: builds its sandbox, runs its init containers then its containers with the
- * restart policy and Kubernetes' crash-loop backoff, runs probes, stops everything gracefully on
- * deletion, and reports status. The agent calls `sync(pod)` from its keyed work queue whenever the
- * Pod changes or something of the Pod's own happens (exit, probe flip, backoff timer); `sync` is the
- * only place that acts, so actions for one Pod never interleave.
+ * One Pod on this node: the executor of `computePodActions` (podactions.ts). The agent calls
+ * `sync(pod)` from its keyed work queue whenever the Pod changes or something of the Pod's own
+ * happens (a container exit, a probe flip, a backoff timer, the periodic resync); `sync` observes
+ * (sandbox, container processes, probe results, backoff state), asks the pure decision function
+ * what to do now, carries that out — sandbox, container runtime, Events — and writes status. It is
+ * the only place that acts, so actions for one Pod never interleave.
  *
- * State that must outlive the agent (sandbox record, container pids, restart counts, backoff) is in
- * `<podDir>/state.json`, so a restarted agent re-adopts running Pods instead of restarting them.
+ * Containers run through a `ContainerRuntime` (runtime/runtime.ts): nothing here knows how a
+ * container process is made. State that must outlive the agent (sandbox record, container records,
+ * restart counts, backoff) is in `<podDir>/state.json`, so a restarted agent re-adopts running
+ * Pods instead of restarting them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
+import type { Container, EphemeralContainer, Pod, PodStatus, Probe, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { containerEnv, expandVars } from './env.js';
-import { pidAlive, pidStartTime, run } from './exec.js';
-import { recordPodEvent } from './events.js';
-import { containerArgv, type ImageCatalog, type ResolvedImage } from './images/catalog.js';
+import { run } from './exec.js';
+import type { PodEvents } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
-import { ProbeWorker, runProbe, type ProbeHelper } from './prober.js';
-import { signalTree, startProcess, stopProcess, watchAdopted, type ContainerProcess } from './process.js';
-import { createSandbox, destroySandbox, holderAlive, nsenterArgs, type SandboxEnv, type SandboxRecord } from './sandbox.js';
+import { computePodActions, nextBackoff, type BackoffPolicy, type ContainerAction, type ObservedPod } from './podactions.js';
+import { ProbeWorker, runProbe, type NodeProber, type ProbeKind, type ProbeResult } from './prober.js';
+import type { ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
+import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
+
+/** The time source of the agent (injected so decisions are testable without sleeping). */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const realClock: Clock = { now: () => Date.now() };
 
 /** What every Pod worker of one agent shares. */
 export interface WorkerContext {
@@ -30,52 +41,81 @@ export interface WorkerContext {
   nodeName: string;
   hostIP: string;
   sandboxEnv: SandboxEnv;
-  catalog: ImageCatalog;
-  helper: ProbeHelper;
+  runtime: ContainerRuntime;
+  prober: NodeProber;
+  /** Events about Pods (repeats aggregated into one Event's count). */
+  events: PodEvents;
   services(): Service[];
   /** Asks the agent to call sync for this Pod key soon. */
   enqueue(key: string): void;
-  /** Crash-loop / image-pull backoff: first delay and cap (Kubernetes: 10 s and 300 s). */
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  /** Crash-loop, image-pull and sandbox backoff (Kubernetes: 10 s doubling to 300 s). */
+  backoff: BackoffPolicy;
   /** Length of one probe "second" (tests shorten it). */
   probeSecondMs: number;
+  clock: Clock;
 }
 
-interface ContainerRuntime {
+/** The worker's state of one container (init, regular or ephemeral). */
+interface ContainerState {
   spec: Container;
   init: boolean;
+  /** An ephemeral container (kubectl debug): started once, never restarted, never Ready. */
+  ephemeral: boolean;
+  /** What status shows. */
   view: ContainerView;
-  proc?: ContainerProcess;
-  pidStart?: string;
-  unwatch?: () => void;
+  running?: RunningContainer;
+  /** Epoch ms of the running instance's start, and of the last termination (exact; status has seconds). */
+  startedAtMs?: number;
+  lastTimes?: { startedAtMs: number; finishedAtMs: number };
+  /** Crash-loop backoff step (see podactions.ts). */
   backoffMs: number;
-  nextStartAt: number;
-  image?: ResolvedImage;
+  /** Image pull backoff: the step and the earliest next pull. */
+  pullBackoffMs: number;
+  pullRetryAt: number;
+  image?: ImageInfo;
   probes: ProbeWorker[];
-  readyProbeOk: boolean;
-  /** The stdin FIFO writer kept open by the agent for stdinOnce containers. */
-  stdinHold?: number;
+  probeFailure?: 'liveness' | 'startup';
+  /** A kill of the running instance is under way. */
+  killing: boolean;
   /** Records when the running instance's log lines are written (logs --timestamps). */
   logTimes?: LogTimeRecorder;
-  /** Set by liveness/startup failure handling while the kill is under way. */
-  killing?: boolean;
 }
 
+/** The record of one container in state.json. */
 interface PersistedContainer {
+  /** The running instance: runtime id and what the runtime needs to find it again. */
+  id?: string;
   pid?: number;
   pidStart?: string;
+  startedAtMs?: number;
   restartCount: number;
   backoffMs: number;
+  pullBackoffMs?: number;
+  /** Earliest next image pull (epoch ms). */
   nextStartAt: number;
   running?: ContainerView['running'];
   last?: Termination;
+  lastTimes?: { startedAtMs: number; finishedAtMs: number };
   previous?: Termination;
+  /** The running instance's probe state (kept across an agent restart). */
+  ready?: boolean;
+  started?: boolean;
 }
 
-/** The files of one container under the Pod dir. */
+interface PersistedPod {
+  initialized: boolean;
+  startTime?: string;
+  containers: Record<string, PersistedContainer>;
+}
+
+/** The log file of one container instance under the Pod dir. */
 export function containerLogPath(podDir: string, container: string, restartCount: number): string {
   return path.join(podDir, 'logs', container, `${restartCount}.log`);
+}
+
+/** API time format (seconds). */
+function apiTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export class PodWorker {
@@ -85,10 +125,12 @@ export class PodWorker {
   private sandboxError?: string;
   private sandboxRetryAt = 0;
   private sandboxBackoff = 0;
-  private readonly containers = new Map<string, ContainerRuntime>();
+  private readonly containers = new Map<string, ContainerState>();
   private initialized = false;
   private startTime?: string;
   private lastWritten = '';
+  /** The state.json text last written. */
+  private persisted = '';
   private timers = new Set<NodeJS.Timeout>();
   private terminating?: Promise<void>;
   /** Termination deadline (epoch ms); a later, shorter terminate() call pulls it in. */
@@ -106,66 +148,107 @@ export class PodWorker {
     this.uid = pod.metadata?.uid ?? '';
     this.key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     fs.mkdirSync(dir, { recursive: true });
-    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newRuntime(c, true));
-    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newRuntime(c, false));
+    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
+    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
+    this.addEphemeral(pod);
     if (!pod.spec?.initContainers?.length) this.initialized = true;
+    // What the API already shows (a restarted agent adopting a Pod often computes the same status).
+    if (pod.status) this.lastWritten = statusFingerprint(pod.status);
   }
 
-  private newRuntime(c: Container, init: boolean): ContainerRuntime {
+  /** States for the ephemeral containers of `pod` not known yet (they are only ever added). */
+  private addEphemeral(pod: Pod): void {
+    for (const ec of pod.spec?.ephemeralContainers ?? []) {
+      if (!this.containers.has(ec.name)) this.containers.set(ec.name, this.newState(ec as Container, false, true));
+    }
+  }
+
+  private newState(c: Container, init: boolean, ephemeral = false): ContainerState {
     return {
-      spec: c, init, backoffMs: 0, nextStartAt: 0, probes: [], readyProbeOk: false,
+      spec: c, init, ephemeral, backoffMs: 0, pullBackoffMs: 0, pullRetryAt: 0, probes: [], killing: false,
       view: { name: c.name, image: c.image ?? '', imageID: '', restartCount: 0, ready: false, started: false },
     };
   }
 
-  /** Re-adopts a sandbox and processes recorded by a previous agent. Returns false if not adoptable. */
+  private now(): number {
+    return this.ctx.clock.now();
+  }
+
+  /**
+   * Takes over what a previous agent recorded for this Pod (state.json, sandbox.json): restart
+   * counts, last terminations and backoff always; the sandbox and its running containers when the
+   * sandbox's holder is still alive (the same processes go on, with their readiness). Returns true
+   * when the sandbox was adopted. Otherwise the recorded containers are ended and count as
+   * terminated (exit 137: nobody saw their real exit), so restartCount goes up when they start again,
+   * and the first sync replaces the sandbox under the same names.
+   */
   adopt(): boolean {
+    let st: PersistedPod | undefined;
+    let sb: SandboxRecord | undefined;
     try {
-      const sb = JSON.parse(fs.readFileSync(path.join(this.dir, 'sandbox.json'), 'utf8')) as SandboxRecord;
-      if (sb.uid !== this.uid || !holderAlive(sb)) return false;
-      this.sandbox = sb;
-      const st = JSON.parse(fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8')) as {
-        initialized: boolean; startTime?: string; containers: Record<string, PersistedContainer>;
-      };
-      this.initialized = st.initialized;
-      this.startTime = st.startTime;
-      for (const [name, pc] of Object.entries(st.containers)) {
-        const rt = this.containers.get(name);
-        if (!rt) continue;
-        rt.view.restartCount = pc.restartCount;
-        rt.view.last = pc.last;
-        rt.view.previous = pc.previous;
-        rt.backoffMs = pc.backoffMs;
-        rt.nextStartAt = pc.nextStartAt;
-        try { rt.image = this.ctx.catalog.resolve(rt.spec.image ?? ''); rt.view.imageID = rt.image.imageID; } catch { /* resolved again on start */ }
-        if (pc.pid && pidAlive(pc.pid) && pidStartTime(pc.pid) === pc.pidStart) {
-          rt.proc = { pid: pc.pid };
-          rt.pidStart = pc.pidStart;
-          rt.view.running = pc.running;
-          rt.view.started = !rt.spec.startupProbe;
-          rt.unwatch = watchAdopted(pc.pid, (code) => this.onExit(rt, pc.pid!, code));
-          this.recordLogTimes(rt, containerLogPath(this.dir, name, rt.view.restartCount));
-          this.startProbes(rt);
-          if (!rt.spec.readinessProbe && rt.view.started) rt.view.ready = true;
-        }
+      const text = fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8');
+      st = JSON.parse(text) as PersistedPod;
+      this.persisted = text;
+    } catch { /* none */ }
+    try { sb = JSON.parse(fs.readFileSync(path.join(this.dir, 'sandbox.json'), 'utf8')) as SandboxRecord; } catch { /* none */ }
+    if (!st) return false;
+    const live = sb && sb.uid === this.uid && holderAlive(sb) ? sb : undefined;
+    this.sandbox = live;
+    this.initialized = st.initialized;
+    this.startTime = st.startTime;
+    for (const [name, pc] of Object.entries(st.containers)) {
+      const cs = this.containers.get(name);
+      if (!cs) continue;
+      cs.view.restartCount = pc.restartCount;
+      cs.view.last = pc.last;
+      cs.view.previous = pc.previous;
+      cs.lastTimes = pc.lastTimes ?? (pc.last ? { startedAtMs: Date.parse(pc.last.startedAt), finishedAtMs: Date.parse(pc.last.finishedAt) } : undefined);
+      cs.backoffMs = pc.backoffMs;
+      cs.pullBackoffMs = pc.pullBackoffMs ?? 0;
+      cs.pullRetryAt = pc.nextStartAt;
+      if (!pc.pid || !pc.running) continue;
+      const id = pc.id ?? pc.running.containerID.replace(/^[a-z]+:\/\//, '');
+      cs.view.running = pc.running;
+      const startedAtMs = pc.startedAtMs ?? Date.parse(pc.running.startedAt);
+      const where = live ?? sb;
+      const running = where && this.ctx.runtime.adoptContainer(where, id, { pid: pc.pid, pidStart: pc.pidStart }, (exit) => this.onExit(cs, running!, exit.exitCode, exit.signal));
+      if (!running || !live) {
+        // Gone while no agent watched, or its sandbox is: a termination whose exit code nobody
+        // saw (137), so the restart policy applies and restartCount goes up.
+        if (running) { this.ctx.runtime.release(running); void this.ctx.runtime.stopContainer(running, () => 0); }
+        this.recordExit(cs, 137, undefined, startedAtMs, this.now());
+        continue;
       }
-      return true;
-    } catch {
-      return false;
+      cs.running = running;
+      cs.startedAtMs = startedAtMs;
+      cs.view.started = pc.started ?? !cs.spec.startupProbe;
+      cs.view.ready = pc.ready ?? (!cs.spec.readinessProbe && cs.view.started && !cs.init);
+      void this.ctx.runtime.pullImage(cs.spec.image ?? '').then((img) => { cs.image = img; cs.view.imageID = img.imageID; }, () => undefined);
+      this.recordLogTimes(cs, containerLogPath(this.dir, name, cs.view.restartCount));
+      // Probes go on from the recorded results: a Ready container stays Ready (and in its
+      // Services' endpoints) unless its readiness probe now fails failureThreshold times.
+      if (cs.view.started) this.startAfterStartup(cs, true);
+      else this.startProbes(cs);
     }
+    return !!live;
   }
 
   private persist(): void {
     const containers: Record<string, PersistedContainer> = {};
-    for (const [name, rt] of this.containers) {
+    for (const [name, cs] of this.containers) {
       containers[name] = {
-        pid: rt.proc?.pid, pidStart: rt.pidStart, restartCount: rt.view.restartCount, backoffMs: rt.backoffMs,
-        nextStartAt: rt.nextStartAt, running: rt.view.running, last: rt.view.last, previous: rt.view.previous,
+        id: cs.running?.id, pid: cs.running?.record.pid, pidStart: cs.running?.record.pidStart, startedAtMs: cs.startedAtMs,
+        restartCount: cs.view.restartCount, backoffMs: cs.backoffMs, pullBackoffMs: cs.pullBackoffMs, nextStartAt: cs.pullRetryAt,
+        running: cs.view.running, last: cs.view.last, lastTimes: cs.lastTimes, previous: cs.view.previous,
+        ready: cs.view.ready, started: cs.view.started,
       };
     }
+    const text = JSON.stringify({ initialized: this.initialized, startTime: this.startTime, containers } satisfies PersistedPod);
+    if (text === this.persisted) return; // a resync that changed nothing writes nothing
     try {
-      fs.writeFileSync(path.join(this.dir, 'state.json.tmp'), JSON.stringify({ initialized: this.initialized, startTime: this.startTime, containers }));
+      fs.writeFileSync(path.join(this.dir, 'state.json.tmp'), text);
       fs.renameSync(path.join(this.dir, 'state.json.tmp'), path.join(this.dir, 'state.json'));
+      this.persisted = text;
     } catch { /* the dir is being removed */ }
   }
 
@@ -175,8 +258,9 @@ export class PodWorker {
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void {
-    const fp = container ? `spec.${this.containers.get(container)?.init ? 'initContainers' : 'containers'}{${container}}` : undefined;
-    void recordPodEvent(this.ctx.client, this.ctx.nodeName, this.pod, type, reason, message, fp);
+    const cs = container ? this.containers.get(container) : undefined;
+    const fp = container ? `spec.${cs?.init ? 'initContainers' : cs?.ephemeral ? 'ephemeralContainers' : 'containers'}{${container}}` : undefined;
+    this.ctx.events.record(this.pod, type, reason, message, fp);
   }
 
   /**
@@ -184,10 +268,28 @@ export class PodWorker {
    * container's stdin has been closed (after its first attach), or when it has no stdin.
    */
   container(name?: string): { spec: Container; view: ContainerView; pid?: number; stdinFifo: string; stdinOpen: boolean } | undefined {
-    const rt = name ? this.containers.get(name) : [...this.containers.values()].find((c) => !c.init);
-    if (!rt) return undefined;
-    const stdinOpen = !!rt.spec.stdin && (!rt.spec.stdinOnce || rt.stdinHold !== undefined);
-    return { spec: rt.spec, view: rt.view, pid: rt.proc?.pid, stdinFifo: path.join(this.dir, `stdin-${rt.spec.name}`), stdinOpen };
+    const cs = name ? this.containers.get(name) : [...this.containers.values()].find((c) => !c.init && !c.ephemeral);
+    if (!cs) return undefined;
+    const stdinOpen = !!cs.spec.stdin && (!cs.spec.stdinOnce || cs.running?.stdinHold !== undefined);
+    return { spec: cs.spec, view: cs.view, pid: cs.running?.pid, stdinFifo: path.join(this.dir, `stdin-${cs.spec.name}`), stdinOpen };
+  }
+
+  /** True when the Pod has a sandbox whose holder process is gone (the agent's relist checks this). */
+  sandboxDied(): boolean {
+    return !!this.sandbox && !this.done && !this.terminating && !holderAlive(this.sandbox);
+  }
+
+  /** argv that runs `command` inside container `name` (kubectl exec), or undefined if it is not running. */
+  execArgv(name: string, command: string[]): string[] | undefined {
+    const cs = this.containers.get(name);
+    if (!cs?.running || !this.sandbox) return undefined;
+    return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command);
+  }
+
+  /** The environment of running container `name` (what exec sees). */
+  containerEnv(name: string): Record<string, string> {
+    const cs = this.containers.get(name);
+    return cs?.running ? this.ctx.runtime.containerEnv(cs.running) : {};
   }
 
   /** Makes the write times of everything logged so far readable (pods/log calls it first). */
@@ -195,15 +297,15 @@ export class PodWorker {
     this.containers.get(name)?.logTimes?.flush();
   }
 
-  private recordLogTimes(rt: ContainerRuntime, logPath: string): void {
-    rt.logTimes?.stop();
-    rt.logTimes = new LogTimeRecorder(logPath);
-    rt.logTimes.start();
+  private recordLogTimes(cs: ContainerState, logPath: string): void {
+    cs.logTimes?.stop();
+    cs.logTimes = new LogTimeRecorder(logPath);
+    cs.logTimes.start();
   }
 
-  private stopLogTimes(rt: ContainerRuntime): void {
-    rt.logTimes?.stop();
-    rt.logTimes = undefined;
+  private stopLogTimes(cs: ContainerState): void {
+    cs.logTimes?.stop();
+    cs.logTimes = undefined;
   }
 
   /**
@@ -211,10 +313,10 @@ export class PodWorker {
    * container instance; a restart gets a fresh stdin). No-op for other containers.
    */
   closeStdin(name: string): void {
-    const rt = this.containers.get(name);
-    if (rt?.stdinHold === undefined) return;
-    try { fs.closeSync(rt.stdinHold); } catch { /* closed */ }
-    rt.stdinHold = undefined;
+    const r = this.containers.get(name)?.running;
+    if (r?.stdinHold === undefined) return;
+    try { fs.closeSync(r.stdinHold); } catch { /* closed */ }
+    r.stdinHold = undefined;
   }
 
   /** Names of all containers (init first). */
@@ -222,238 +324,303 @@ export class PodWorker {
     return [...this.containers.keys()];
   }
 
-  /** Reconciles the Pod's processes with its spec, then writes status if it changed. */
+  /** What the decision function sees. */
+  private observe(): ObservedPod {
+    return {
+      sandbox: this.sandbox ? (holderAlive(this.sandbox) ? 'ready' : 'dead') : 'none',
+      sandboxRetryAt: this.sandboxRetryAt,
+      initialized: this.initialized,
+      containers: [...this.containers.values()].map((cs) => ({
+        name: cs.spec.name, init: cs.init, ephemeral: cs.ephemeral, running: !!cs.running, killing: cs.killing, probeFailure: cs.probeFailure,
+        last: cs.view.last && cs.lastTimes ? { exitCode: cs.view.last.exitCode, ...cs.lastTimes } : undefined,
+        restartCount: cs.view.restartCount, backoffMs: cs.backoffMs, pullRetryAt: cs.pullRetryAt,
+      })),
+    };
+  }
+
+  /** Reconciles the Pod's processes with its spec (decide, then act), then writes status if it changed. */
   async sync(pod: Pod): Promise<void> {
     if (this.done || this.terminating) return;
     this.pod = pod;
-    if (pod.metadata?.deletionTimestamp) {
-      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      await this.terminate(grace);
-      try {
-        await this.ctx.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
-      } catch (e) {
-        if (!isNotFound(e) && !isConflict(e)) throw e;
-      }
-      return;
-    }
-    if (!this.startTime) this.startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    if (!this.sandbox) {
-      if (Date.now() < this.sandboxRetryAt) { await this.writeStatus(); return; }
-      try {
-        this.creating = createSandbox(this.ctx.sandboxEnv, pod, this.dir);
-        this.sandbox = await this.creating;
-        this.sandboxError = undefined;
-        if (this.terminating) return; // terminate() waits for `creating` and removes it
-        this.persist();
-      } catch (e) {
-        this.sandboxError = e instanceof Error ? e.message : String(e);
-        this.sandboxBackoff = Math.min(this.sandboxBackoff ? this.sandboxBackoff * 2 : this.ctx.backoffBaseMs, this.ctx.backoffMaxMs);
-        this.sandboxRetryAt = Date.now() + this.sandboxBackoff;
-        this.later(this.sandboxBackoff);
-        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${this.sandboxError}`);
-        for (const rt of this.containers.values()) rt.view.waiting = { reason: 'ContainerCreating' };
-        await this.writeStatus();
+    this.addEphemeral(pod);
+    // A round that changed the sandbox is followed by another, so a new sandbox gets its
+    // containers in the same sync.
+    for (let round = 0; round < 3; round++) {
+      const actions = computePodActions(pod, this.observe(), this.now(), this.ctx.backoff);
+      if (actions.terminate) {
+        await this.terminate(actions.terminate.graceSeconds);
+        try {
+          await this.ctx.client.delete(R.pods, pod.metadata!.namespace, pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+        } catch (e) {
+          if (!isNotFound(e) && !isConflict(e)) throw e;
+        }
         return;
       }
-    }
-    if (!this.initialized) {
-      for (const rt of this.containers.values()) {
-        if (!rt.init) continue;
-        if (rt.view.last?.exitCode === 0 && !rt.proc) continue;
-        await this.ensureRunning(rt);
-        break;
+      if (!this.startTime) this.startTime = apiTime(this.now());
+      if (actions.killPod) {
+        await this.killPod();
+        continue;
       }
-      const inits = [...this.containers.values()].filter((c) => c.init);
-      if (inits.every((c) => c.view.last?.exitCode === 0 && !c.proc)) this.initialized = true;
-    }
-    if (this.initialized) {
-      for (const rt of this.containers.values()) if (!rt.init) await this.ensureRunning(rt);
+      if (actions.createSandbox) {
+        if (!(await this.createSandbox(pod))) break;
+        if (this.terminating) return; // terminate() waits for `creating` and removes it
+        continue;
+      }
+      if (actions.sandboxWaitUntil !== undefined) {
+        for (const cs of this.containers.values()) if (!cs.running) cs.view.waiting = { reason: 'ContainerCreating' };
+      }
+      this.initialized = actions.initialized;
+      for (const a of actions.containers) await this.act(a);
+      if (actions.requeueAt !== undefined) this.later(actions.requeueAt - this.now());
+      break;
     }
     this.persist();
     await this.writeStatus();
   }
 
-  private shouldRestart(rt: ContainerRuntime): boolean {
-    const policy = this.pod.spec?.restartPolicy ?? 'Always';
-    if (rt.init) return rt.view.last!.exitCode !== 0 && policy !== 'Never';
-    if (policy === 'Always') return true;
-    if (policy === 'OnFailure') return rt.view.last!.exitCode !== 0;
-    return false;
+  private async act(a: ContainerAction): Promise<void> {
+    const cs = this.containers.get(a.name)!;
+    switch (a.kind) {
+      case 'finished':
+        cs.view.waiting = undefined;
+        return;
+      case 'wait':
+        cs.view.waiting = { reason: a.reason, message: a.message };
+        if (a.reason === 'CrashLoopBackOff') {
+          const m = this.pod.metadata ?? {};
+          this.event('Warning', 'BackOff', `Back-off restarting failed container ${a.name} in pod ${m.name}_${m.namespace}(${this.uid})`, a.name);
+        }
+        return;
+      case 'kill':
+        this.kill(cs, a.message);
+        return;
+      case 'start':
+        await this.start(cs, a.restart, a.backoffMs);
+        return;
+    }
   }
 
-  private async ensureRunning(rt: ContainerRuntime): Promise<void> {
-    if (rt.proc) return;
-    if (rt.view.last && !this.shouldRestart(rt)) { rt.view.waiting = undefined; return; }
-    const now = Date.now();
-    if (now < rt.nextStartAt) {
-      if (rt.view.waiting?.reason === 'ErrImagePull' || rt.view.waiting?.reason === 'ImagePullBackOff') {
-        rt.view.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${rt.spec.image}"` };
-      }
-      this.later(rt.nextStartAt - now);
-      return;
-    }
-    // Image
+  /** Builds the sandbox; on failure records the error and its backoff. True when it exists. */
+  private async createSandbox(pod: Pod): Promise<boolean> {
     try {
-      rt.image = this.ctx.catalog.resolve(rt.spec.image ?? '');
-      rt.view.imageID = rt.image.imageID;
+      this.creating = createSandbox(this.ctx.sandboxEnv, pod, this.dir);
+      this.sandbox = await this.creating;
+      this.sandboxError = undefined;
+      this.sandboxBackoff = 0;
+      if (!this.terminating) this.persist();
+      return true;
+    } catch (e) {
+      this.sandboxError = e instanceof Error ? e.message : String(e);
+      this.sandboxBackoff = nextBackoff(this.sandboxBackoff, this.ctx.backoff);
+      this.sandboxRetryAt = this.now() + this.sandboxBackoff;
+      this.later(this.sandboxBackoff);
+      this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${this.sandboxError}`);
+      for (const cs of this.containers.values()) cs.view.waiting = { reason: 'ContainerCreating' };
+      return false;
+    } finally {
+      this.creating = undefined;
+    }
+  }
+
+  /**
+   * The sandbox died (its holder is gone): every container is stopped at once and the sandbox's
+   * remains removed; the next round builds a new one and restarts the containers.
+   */
+  private async killPod(): Promise<void> {
+    const sb = this.sandbox!;
+    this.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    await Promise.all([...this.containers.values()].map(async (cs) => {
+      const r = cs.running;
+      if (!r) return;
+      this.stopProbes(cs);
+      await this.ctx.runtime.stopContainer(r, () => 0);
+      // The exit callback may not have fired yet (or never, for an adopted process): record it here.
+      if (cs.running === r) this.onExit(cs, r, 137, 9);
+    }));
+    await destroySandbox(this.ctx.sandboxEnv, sb, { keepAddress: true });
+    this.sandbox = undefined;
+    this.persist();
+  }
+
+  private async start(cs: ContainerState, restart: boolean, backoffMs: number): Promise<void> {
+    if (this.terminating || this.done || !this.sandbox) return;
+    const c = cs.spec;
+    let image: ImageInfo;
+    try {
+      image = await this.ctx.runtime.pullImage(c.image ?? '');
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      rt.view.waiting = { reason: 'ErrImagePull', message: msg };
-      rt.backoffMs = Math.min(rt.backoffMs ? rt.backoffMs * 2 : this.ctx.backoffBaseMs, this.ctx.backoffMaxMs);
-      rt.nextStartAt = now + rt.backoffMs;
-      this.event('Warning', 'Failed', `Failed to pull image "${rt.spec.image}": ${msg}`, rt.spec.name);
-      this.event('Warning', 'Failed', 'Error: ErrImagePull', rt.spec.name);
+      cs.view.waiting = { reason: 'ErrImagePull', message: msg };
+      cs.pullBackoffMs = nextBackoff(cs.pullBackoffMs, this.ctx.backoff);
+      cs.pullRetryAt = this.now() + cs.pullBackoffMs;
+      this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${msg}`, c.name);
+      this.event('Warning', 'Failed', 'Error: ErrImagePull', c.name);
       // Show ErrImagePull briefly, then ImagePullBackOff until the retry (as the kubelet does).
-      this.later(Math.min(1000, rt.backoffMs / 2));
-      this.later(rt.backoffMs);
+      this.later(Math.min(1000, cs.pullBackoffMs / 2));
+      this.later(cs.pullBackoffMs);
       return;
     }
-    if (rt.view.waiting?.reason === 'ImagePullBackOff' || rt.view.waiting?.reason === 'ErrImagePull') rt.backoffMs = 0;
-    if (rt.view.last) {
-      // A restart: the kubelet's backoff — first restart at once, then base doubling to the cap;
-      // a container that ran longer than twice the cap starts its backoff afresh.
-      const ranMs = Date.parse(rt.view.last.finishedAt) - Date.parse(rt.view.last.startedAt);
-      if (ranMs > 2 * this.ctx.backoffMaxMs) rt.backoffMs = 0;
-      if (rt.backoffMs > 0 && now < Date.parse(rt.view.last.finishedAt) + rt.backoffMs) {
-        rt.nextStartAt = Date.parse(rt.view.last.finishedAt) + rt.backoffMs;
-        rt.view.waiting = {
-          reason: 'CrashLoopBackOff',
-          message: `back-off ${fmtDuration(rt.backoffMs)} restarting failed container=${rt.spec.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`,
-        };
-        this.event('Warning', 'BackOff', `Back-off restarting failed container ${rt.spec.name} in pod ${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`, rt.spec.name);
-        this.later(rt.nextStartAt - now);
-        return;
-      }
-      rt.backoffMs = rt.backoffMs ? Math.min(rt.backoffMs * 2, this.ctx.backoffMaxMs) : this.ctx.backoffBaseMs;
-      rt.view.restartCount++;
-    }
-    this.start(rt);
-  }
-
-  private start(rt: ContainerRuntime): void {
-    if (this.terminating || this.done) return;
-    const sb = this.sandbox!;
-    const img = rt.image!;
-    const c = rt.spec;
-    const env = containerEnv(this.pod, c, {
-      podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: img.env,
-    });
-    const expand = (xs?: string[]): string[] | undefined => xs?.map((x) => expandVars(x, env));
-    let argv = containerArgv(img, expand(c.command), expand(c.args));
-    const cdir = path.join(this.dir, 'containers', c.name);
-    fs.mkdirSync(cdir, { recursive: true });
-    if (img.prepare) argv = img.prepare(cdir, argv);
-    const logPath = containerLogPath(this.dir, c.name, rt.view.restartCount);
-    fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    if (rt.view.restartCount === 0 && !rt.view.last) {
+    cs.image = image;
+    cs.view.imageID = image.imageID;
+    cs.pullBackoffMs = 0;
+    cs.pullRetryAt = 0;
+    if (restart) {
+      cs.backoffMs = backoffMs;
+      cs.view.restartCount++;
+    } else if (!cs.view.last) {
       this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c.name);
     }
-    const stdinFifo = c.stdin ? path.join(this.dir, `stdin-${c.name}`) : undefined;
+    const sb = this.sandbox;
+    const env = containerEnv(this.pod, c, {
+      podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
+    });
+    const expand = (xs?: string[]): string[] | undefined => xs?.map((x) => expandVars(x, env));
+    const containerDir = path.join(this.dir, 'containers', c.name);
+    const logPath = containerLogPath(this.dir, c.name, cs.view.restartCount);
     try {
+      fs.mkdirSync(containerDir, { recursive: true });
+      fs.mkdirSync(path.dirname(logPath), { recursive: true });
       // The log file exists and is watched before the process can write its first line.
       fs.closeSync(fs.openSync(logPath, 'a'));
-      this.recordLogTimes(rt, logPath);
-      const startedAt = new Date();
-      const proc = startProcess(sb, { argv, env, workingDir: c.workingDir, logPath, stdinFifo, stdinOnce: !!c.stdinOnce, tty: !!c.tty }, (code, sig) => this.onExit(rt, proc.pid, code, sig));
-      rt.proc = proc;
-      rt.stdinHold = proc.stdinHold;
-      rt.pidStart = pidStartTime(proc.pid);
-      rt.view.running = { startedAt: startedAt.toISOString().replace(/\.\d+Z$/, 'Z'), containerID: `clusterip://${this.uid}/${c.name}/${rt.view.restartCount}` };
-      rt.view.waiting = undefined;
-      rt.view.started = !c.startupProbe;
-      rt.view.ready = !c.readinessProbe && !c.startupProbe && !rt.init;
-      rt.readyProbeOk = false;
+      this.recordLogTimes(cs, logPath);
+      const startedAtMs = this.now();
+      const target = cs.ephemeral ? this.containers.get((c as EphemeralContainer).targetContainerName ?? '')?.running : undefined;
+      const running: RunningContainer = await this.ctx.runtime.startContainer({
+        sandbox: sb, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
+        containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
+      }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal));
+      cs.running = running;
+      cs.startedAtMs = startedAtMs;
+      cs.probeFailure = undefined;
+      cs.killing = false;
+      cs.view.running = { startedAt: apiTime(startedAtMs), containerID: `${this.ctx.runtime.scheme}://${running.id}` };
+      cs.view.waiting = undefined;
+      cs.view.started = !c.startupProbe;
+      cs.view.ready = !c.readinessProbe && !c.startupProbe && !cs.init && !cs.ephemeral;
       this.event('Normal', 'Created', `Created container ${c.name}`, c.name);
       this.event('Normal', 'Started', `Started container ${c.name}`, c.name);
-      this.startProbes(rt);
-      if (c.lifecycle?.postStart?.exec?.command) void run([...nsenterArgs(sb), ...c.lifecycle.postStart.exec.command], { timeoutMs: 30_000 });
+      this.startProbes(cs);
+      const post = c.lifecycle?.postStart?.exec?.command;
+      if (post) void run(this.ctx.runtime.execArgv(sb, c, post), { timeoutMs: 30_000 });
     } catch (e) {
-      this.stopLogTimes(rt);
+      this.stopLogTimes(cs);
       const msg = e instanceof Error ? e.message : String(e);
-      const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      rt.view.previous = rt.view.last;
-      rt.view.last = { exitCode: 128, reason: 'StartError', message: msg, startedAt: t, finishedAt: t, containerID: '' };
+      const t = this.now();
+      cs.view.previous = cs.view.last;
+      cs.view.last = { exitCode: 128, reason: 'StartError', message: msg, startedAt: apiTime(t), finishedAt: apiTime(t), containerID: '' };
+      cs.lastTimes = { startedAtMs: t, finishedAtMs: t };
       this.event('Warning', 'Failed', `Error: ${msg}`, c.name);
       this.later(0);
     }
   }
 
-  private startProbes(rt: ContainerRuntime): void {
-    const c = rt.spec;
-    const sb = this.sandbox!;
-    const attempt = (p: NonNullable<Container['readinessProbe']>) => () => runProbe(p, c, sb, this.ctx.helper);
+  private probeArgv(cs: ContainerState): (cmd: string[]) => string[] {
+    return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd);
+  }
+
+  /**
+   * One attempt of a probe of `cs`. Every failed attempt is a Warning `Unhealthy` Event with the
+   * kubelet's message (`Readiness probe failed: HTTP probe failed with statuscode: 404`), as the
+   * kubelet records each; the recorder aggregates repeats into the Event's count, so `kubectl
+   * describe pod` shows why a Pod is not Ready (or was restarted) and how often.
+   */
+  private probeAttempt(cs: ContainerState, kind: ProbeKind, p: Probe): () => Promise<ProbeResult> {
+    const c = cs.spec;
+    const podIP = this.sandbox!.ip;
+    const title = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    return async () => {
+      const r = await runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs));
+      if (!r.ok) this.event('Warning', 'Unhealthy', `${title} probe failed: ${r.message}`, c.name);
+      return r;
+    };
+  }
+
+  private startProbes(cs: ContainerState): void {
+    const c = cs.spec;
     const secondMs = this.ctx.probeSecondMs;
     if (c.startupProbe) {
-      const w = new ProbeWorker('startup', c.startupProbe, attempt(c.startupProbe), (ok, msg) => {
-        if (!ok) { this.event('Warning', 'Unhealthy', `Startup probe failed: ${msg}`, c.name); this.kill(rt, 'failed startup probe'); return; }
-        rt.view.started = true;
-        rt.view.ready = !c.readinessProbe;
-        this.startAfterStartup(rt);
+      const w = new ProbeWorker('startup', c.startupProbe, this.probeAttempt(cs, 'startup', c.startupProbe), (ok) => {
+        if (!ok) {
+          cs.probeFailure = 'startup';
+          this.ctx.enqueue(this.key);
+          return;
+        }
+        cs.view.started = true;
+        cs.view.ready = !c.readinessProbe;
+        this.startAfterStartup(cs);
         this.ctx.enqueue(this.key);
       }, secondMs);
-      rt.probes.push(w);
+      cs.probes.push(w);
       w.start();
     } else {
-      this.startAfterStartup(rt);
+      this.startAfterStartup(cs);
     }
   }
 
-  private startAfterStartup(rt: ContainerRuntime): void {
-    const c = rt.spec;
-    const sb = this.sandbox!;
+  /** Readiness and liveness probes (after startup). `resumed`: they go on from the recorded state. */
+  private startAfterStartup(cs: ContainerState, resumed = false): void {
+    const c = cs.spec;
     const secondMs = this.ctx.probeSecondMs;
     if (c.readinessProbe) {
-      const p = c.readinessProbe;
-      const w = new ProbeWorker('readiness', p, () => runProbe(p, c, sb, this.ctx.helper), (ok, msg) => {
-        rt.readyProbeOk = ok;
-        rt.view.ready = ok && rt.view.started && !!rt.proc;
-        if (!ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${msg}`, c.name);
+      const w = new ProbeWorker('readiness', c.readinessProbe, this.probeAttempt(cs, 'readiness', c.readinessProbe), (ok) => {
+        cs.view.ready = ok && cs.view.started && !!cs.running;
         this.ctx.enqueue(this.key);
-      }, secondMs);
-      rt.probes.push(w);
+      }, secondMs, resumed ? { initial: cs.view.ready } : undefined);
+      cs.probes.push(w);
       w.start();
     }
     if (c.livenessProbe) {
-      const p = c.livenessProbe;
-      const w = new ProbeWorker('liveness', p, () => runProbe(p, c, sb, this.ctx.helper), (ok, msg) => {
+      const w = new ProbeWorker('liveness', c.livenessProbe, this.probeAttempt(cs, 'liveness', c.livenessProbe), (ok) => {
         if (ok) return;
-        this.event('Warning', 'Unhealthy', `Liveness probe failed: ${msg}`, c.name);
-        this.kill(rt, 'failed liveness probe');
-      }, secondMs);
-      rt.probes.push(w);
+        cs.probeFailure = 'liveness';
+        this.ctx.enqueue(this.key);
+      }, secondMs, resumed ? { initial: true } : undefined);
+      cs.probes.push(w);
       w.start();
     }
   }
 
-  private kill(rt: ContainerRuntime, why: string): void {
-    if (!rt.proc || rt.killing) return;
-    rt.killing = true;
-    this.event('Normal', 'Killing', `Container ${rt.spec.name} ${why}, will be restarted`, rt.spec.name);
-    const grace = (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    void stopProcess(rt.proc.pid, grace);
+  private stopProbes(cs: ContainerState): void {
+    for (const p of cs.probes) p.stop();
+    cs.probes = [];
   }
 
-  private onExit(rt: ContainerRuntime, pid: number, code: number, signal?: number): void {
-    if (rt.proc?.pid !== pid) return;
-    rt.unwatch?.();
-    rt.unwatch = undefined;
-    for (const p of rt.probes) p.stop();
-    rt.probes = [];
-    rt.proc = undefined;
-    rt.killing = false;
-    this.closeStdin(rt.spec.name);
-    this.stopLogTimes(rt);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    rt.view.previous = rt.view.last;
-    rt.view.last = {
-      exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: rt.view.running?.startedAt ?? now, finishedAt: now,
-      containerID: rt.view.running?.containerID ?? '', ...(signal ? { signal } : {}),
-    };
-    rt.view.running = undefined;
-    rt.view.ready = false;
-    rt.view.started = false;
+  /** Kills the running instance (failed probe) within the Pod's grace period; its exit restarts it. */
+  private kill(cs: ContainerState, message: string): void {
+    const r = cs.running;
+    if (!r || cs.killing) return;
+    cs.killing = true;
+    this.event('Normal', 'Killing', message, cs.spec.name);
+    const grace = (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const deadline = this.now() + grace;
+    void this.ctx.runtime.stopContainer(r, () => deadline);
+  }
+
+  private onExit(cs: ContainerState, r: RunningContainer, code: number, signal?: number): void {
+    if (cs.running !== r) return;
+    this.ctx.runtime.release(r);
+    this.stopProbes(cs);
+    cs.running = undefined;
+    cs.killing = false;
+    cs.probeFailure = undefined;
+    if (r.stdinHold !== undefined) { try { fs.closeSync(r.stdinHold); } catch { /* closed */ } }
+    this.stopLogTimes(cs);
+    this.recordExit(cs, code, signal, cs.startedAtMs ?? this.now(), this.now());
     this.persist();
     this.ctx.enqueue(this.key);
+  }
+
+  private recordExit(cs: ContainerState, code: number, signal: number | undefined, startedAtMs: number, finishedAtMs: number): void {
+    cs.view.previous = cs.view.last;
+    cs.view.last = {
+      exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: cs.view.running?.startedAt ?? apiTime(startedAtMs), finishedAt: apiTime(finishedAtMs),
+      containerID: cs.view.running?.containerID ?? '', ...(signal ? { signal } : {}),
+    };
+    cs.lastTimes = { startedAtMs, finishedAtMs };
+    cs.startedAtMs = undefined;
+    cs.view.running = undefined;
+    cs.view.ready = false;
+    cs.view.started = false;
   }
 
   /** Writes status via the status subresource when it differs from what was last written. */
@@ -463,9 +630,10 @@ export class PodWorker {
       podIP: this.sandbox?.ip, hostIP: this.ctx.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox,
       sandboxError: this.sandboxError, initialized: this.initialized,
       initContainers: [...this.containers.values()].filter((c) => c.init).map((c) => c.view),
-      containers: [...this.containers.values()].filter((c) => !c.init).map((c) => c.view),
+      containers: [...this.containers.values()].filter((c) => !c.init && !c.ephemeral).map((c) => c.view),
+      ephemeralContainers: [...this.containers.values()].filter((c) => c.ephemeral).map((c) => c.view),
     };
-    const status = podStatus(this.pod, view, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    const status = podStatus(this.pod, view, apiTime(this.now()));
     const fp = statusFingerprint(status);
     if (fp === this.lastWritten) return;
     await this.putStatus(status);
@@ -494,7 +662,7 @@ export class PodWorker {
    * Pod's files. Idempotent; a second call waits for the first.
    */
   terminate(graceSeconds: number): Promise<void> {
-    this.deadline = Math.min(this.deadline, Date.now() + graceSeconds * 1000);
+    this.deadline = Math.min(this.deadline, this.now() + graceSeconds * 1000);
     if (!this.terminating) this.terminating = this.doTerminate(graceSeconds);
     return this.terminating;
   }
@@ -504,23 +672,23 @@ export class PodWorker {
     this.timers.clear();
     await this.creating?.catch(() => undefined);
     const deadlineOf = (): number => this.deadline;
-    await Promise.all([...this.containers.values()].map(async (rt) => {
-      for (const p of rt.probes) p.stop();
-      rt.unwatch?.();
-      const proc = rt.proc;
-      if (!proc) return;
-      const pre = rt.spec.lifecycle?.preStop;
+    await Promise.all([...this.containers.values()].map(async (cs) => {
+      this.stopProbes(cs);
+      const r = cs.running;
+      if (!r) return;
+      const pre = cs.spec.lifecycle?.preStop;
       if (graceSeconds > 0 && pre && this.sandbox) {
-        const budget = Math.max(0, deadlineOf() - Date.now());
-        if (pre.exec?.command?.length) await run([...nsenterArgs(this.sandbox), ...pre.exec.command], { timeoutMs: budget });
-        else if (pre.sleep?.seconds) await new Promise((r) => setTimeout(r, Math.min(budget, pre.sleep!.seconds * 1000)));
+        const budget = Math.max(0, deadlineOf() - this.now());
+        if (pre.exec?.command?.length) await run(this.ctx.runtime.execArgv(this.sandbox, cs.spec, pre.exec.command), { timeoutMs: budget });
+        else if (pre.sleep?.seconds) await new Promise((res) => setTimeout(res, Math.min(budget, pre.sleep!.seconds * 1000)));
       }
-      await stopProcess(proc.pid, deadlineOf);
-      this.closeStdin(rt.spec.name);
-      this.stopLogTimes(rt);
+      await this.ctx.runtime.stopContainer(r, deadlineOf);
+      this.ctx.runtime.release(r);
+      this.closeStdin(cs.spec.name);
+      this.stopLogTimes(cs);
     }));
     if (this.sandbox) await destroySandbox(this.ctx.sandboxEnv, this.sandbox);
-    else this.ctx.sandboxEnv.ipam.release(this.uid);
+    else await destroySandbox(this.ctx.sandboxEnv, { uid: this.uid });
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.done = true;
   }
@@ -529,35 +697,32 @@ export class PodWorker {
   detach(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const rt of this.containers.values()) {
-      for (const p of rt.probes) p.stop();
-      rt.unwatch?.();
-      this.stopLogTimes(rt);
-      rt.proc?.child?.removeAllListeners('exit');
+    for (const cs of this.containers.values()) {
+      this.stopProbes(cs);
+      this.stopLogTimes(cs);
+      if (cs.running) this.ctx.runtime.release(cs.running);
     }
     this.done = true;
   }
 }
 
-function fmtDuration(ms: number): string {
-  if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return s ? `${m}m${s}s` : `${m}m0s`;
-}
-
-/** Kills every process recorded in an orphaned Pod dir, then removes its sandbox. */
-export async function cleanupOrphan(env: SandboxEnv, dir: string): Promise<void> {
+/**
+ * Removes what an orphaned Pod dir describes (its Pod is gone from the API, or was never
+ * adoptable): every process the records name, then the sandbox under the names derived from the
+ * Pod's UID — also one whose creation was cut short before it was recorded.
+ */
+export async function cleanupOrphan(env: SandboxEnv, runtime: ContainerRuntime, dir: string): Promise<void> {
+  const uid = path.basename(dir);
+  let sb: SandboxRecord | undefined;
+  try { sb = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxRecord; } catch { /* not recorded */ }
   try {
-    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as { containers: Record<string, PersistedContainer> };
+    const st = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as PersistedPod;
     for (const pc of Object.values(st.containers)) {
-      if (pc.pid && pidAlive(pc.pid) && pidStartTime(pc.pid) === pc.pidStart) signalTree(pc.pid, 'SIGKILL');
+      if (!pc.pid || !sb) continue;
+      const r = runtime.adoptContainer(sb, pc.id ?? '', { pid: pc.pid, pidStart: pc.pidStart }, () => undefined);
+      if (r) { runtime.release(r); await runtime.stopContainer(r, () => 0); }
     }
   } catch { /* no state */ }
-  try {
-    const sb = JSON.parse(fs.readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxRecord;
-    await destroySandbox(env, sb);
-  } catch { /* no sandbox */ }
+  await destroySandbox(env, sb ?? { uid });
   fs.rmSync(dir, { recursive: true, force: true });
 }
-

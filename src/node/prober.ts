@@ -1,16 +1,15 @@
 /**
- * Probes (readiness, liveness, startup) as the kubelet runs them. httpGet and tcpSocket traffic
- * originates in the NODE network namespace — through one long-lived helper process started with
- * `ip netns exec <node-ns>` that the agent asks over stdio — never from the host namespace; exec
- * probes run inside the Pod's namespaces. A ProbeWorker applies initialDelaySeconds, periodSeconds,
- * timeoutSeconds, failureThreshold and successThreshold and reports only result changes.
+ * Probes (readiness, liveness, startup) as the kubelet runs them. httpGet and tcpSocket connections
+ * originate in the NODE network namespace, like the kubelet's, never from the host namespace: each
+ * attempt is one short-lived busybox `nc` entered into the node namespace (`nsenter --net`), so no
+ * process stays resident for probing (a Node.js helper kept there cost ~44 MB of RSS per node;
+ * one attempt costs ~3 ms of process start). exec probes run inside the container (the runtime's
+ * exec entry). A ProbeWorker applies initialDelaySeconds, periodSeconds, timeoutSeconds,
+ * failureThreshold and successThreshold and reports only result changes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as readline from 'node:readline';
+import { spawn } from 'node:child_process';
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
 import { run } from './exec.js';
-import { assetPath } from './images/catalog.js';
-import { nsenterArgs, type SandboxRecord } from './sandbox.js';
 
 /** One probe outcome. */
 export interface ProbeResult {
@@ -18,49 +17,97 @@ export interface ProbeResult {
   message: string;
 }
 
-/** The helper in the node namespace that makes HTTP/TCP probe connections (and nothing else). */
-export class ProbeHelper {
-  private child?: ChildProcess;
-  private seq = 0;
-  private readonly waiting = new Map<number, (r: ProbeResult) => void>();
+/** One HTTP GET or TCP connect made from the node namespace. */
+export interface NetworkProbe {
+  kind: 'http' | 'tcp';
+  host: string;
+  port: number;
+  path?: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+}
 
+/** The User-Agent the kubelet sends (kube-probe/<major.minor>). */
+const USER_AGENT = 'kube-probe/1.32';
+
+/** The HTTP/1.1 request the kubelet sends for an httpGet probe (keep-alive off). */
+export function probeRequest(q: NetworkProbe): string {
+  const headers: Record<string, string> = { Host: `${q.host}:${q.port}`, 'User-Agent': USER_AGENT, Accept: '*/*', Connection: 'close' };
+  for (const [k, v] of Object.entries(q.headers ?? {})) {
+    const same = Object.keys(headers).find((h) => h.toLowerCase() === k.toLowerCase());
+    if (same) delete headers[same];
+    headers[k] = v;
+  }
+  const lines = [`GET ${q.path || '/'} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * The kubelet's verdict on an HTTP answer's status line, with its messages: 200 <= code < 400 is
+ * success; anything else (or no HTTP answer) fails.
+ */
+export function httpVerdict(q: NetworkProbe, statusLine: string): ProbeResult {
+  const m = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(statusLine);
+  if (!m) return { ok: false, message: `Get "${probeURL(q)}": malformed HTTP response ${JSON.stringify(statusLine.slice(0, 40))}` };
+  const code = Number(m[1]);
+  return code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` };
+}
+
+function probeURL(q: NetworkProbe): string {
+  return `http://${q.host}:${q.port}${q.path || '/'}`;
+}
+
+/** busybox nc's "can't connect to remote host (ip): Connection refused" → Go's "connect: connection refused". */
+function dialError(q: NetworkProbe, stderr: string): string {
+  const why = /: ([^:\n]+)\s*$/.exec(stderr.trim())?.[1]?.toLowerCase() ?? (stderr.trim() || 'connection failed');
+  return `dial tcp ${q.host}:${q.port}: connect: ${why}`;
+}
+
+/** Makes probe connections from inside one node's network namespace. */
+export class NodeProber {
   constructor(private readonly nodeNetns: string) {}
 
-  private ensure(): ChildProcess {
-    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
-    const child = spawn('ip', ['netns', 'exec', this.nodeNetns, process.execPath, assetPath('probehelper.mjs')], { stdio: ['pipe', 'pipe', 'ignore'] });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const r = JSON.parse(line) as { id: number; ok: boolean; message: string };
-        this.waiting.get(r.id)?.({ ok: r.ok, message: r.message });
-        this.waiting.delete(r.id);
-      } catch { /* ignore */ }
-    });
-    child.on('exit', () => {
-      for (const w of this.waiting.values()) w({ ok: false, message: 'probe helper exited' });
-      this.waiting.clear();
-    });
-    child.stdin!.on('error', () => undefined);
-    this.child = child;
-    return child;
-  }
-
   /** One HTTP GET or TCP connect from the node namespace. */
-  probe(q: { kind: 'http' | 'tcp'; host: string; port: number; path?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<ProbeResult> {
-    const child = this.ensure();
-    const id = ++this.seq;
+  probe(q: NetworkProbe): Promise<ProbeResult> {
+    // nc's own connect timeout (whole seconds, at least 1); the timer below enforces the real one.
+    const connectSecs = String(Math.max(1, Math.ceil(q.timeoutMs / 1000)));
+    const argv = q.kind === 'tcp'
+      // -e runs a program once connected (true: close at once): exit 0 iff the connect succeeded.
+      ? ['busybox', 'nc', '-w', connectSecs, q.host, String(q.port), '-e', 'true']
+      : ['busybox', 'nc', '-w', connectSecs, q.host, String(q.port)];
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.waiting.delete(id); resolve({ ok: false, message: 'probe timed out' }); }, q.timeoutMs + 2000);
-      this.waiting.set(id, (r) => { clearTimeout(t); resolve(r); });
-      child.stdin!.write(JSON.stringify({ id, ...q }) + '\n');
+      let settled = false;
+      let stdout = '';
+      let stderr = '';
+      const child = spawn('nsenter', [`--net=/run/netns/${this.nodeNetns}`, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const done = (r: ProbeResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        resolve(r);
+      };
+      const timer = setTimeout(() => done(q.kind === 'tcp'
+        ? { ok: false, message: `dial tcp ${q.host}:${q.port}: i/o timeout` }
+        : { ok: false, message: `Get "${probeURL(q)}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` }), q.timeoutMs);
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (s: string) => {
+        stdout += s;
+        // The status line is all an HTTP probe needs; the rest of the answer is not read.
+        const nl = stdout.indexOf('\n');
+        if (q.kind === 'http' && nl >= 0) done(httpVerdict(q, stdout.slice(0, nl).replace(/\r$/, '')));
+      });
+      child.stderr.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
+      child.stdin.on('error', () => undefined);
+      child.on('error', (e) => done({ ok: false, message: `probe could not run nc in ${this.nodeNetns}: ${e.message}` }));
+      child.on('close', (code) => {
+        if (q.kind === 'tcp') { done(code === 0 ? { ok: true, message: '' } : { ok: false, message: dialError(q, stderr) }); return; }
+        if (code !== 0 && !stdout) { done({ ok: false, message: `Get "${probeURL(q)}": ${dialError(q, stderr)}` }); return; }
+        if (!stdout) { done({ ok: false, message: `Get "${probeURL(q)}": EOF` }); return; }
+        done(httpVerdict(q, stdout.split('\n')[0]!.replace(/\r$/, '')));
+      });
+      child.stdin.end(q.kind === 'http' ? probeRequest(q) : '');
     });
-  }
-
-  /** Stops the helper. */
-  close(): void {
-    const c = this.child;
-    this.child = undefined;
-    if (c?.pid && c.exitCode === null) c.kill('SIGKILL');
   }
 }
 
@@ -71,20 +118,20 @@ export function probePort(port: number | string | undefined, c: Container): numb
   return c.ports?.find((p) => p.name === port)?.containerPort ?? 0;
 }
 
-/** Runs one probe attempt. */
-export async function runProbe(probe: Probe, c: Container, sb: SandboxRecord, helper: ProbeHelper): Promise<ProbeResult> {
+/** Runs one probe attempt. `execArgv` runs a command inside the container (exec probes). */
+export async function runProbe(probe: Probe, c: Container, podIP: string, prober: NodeProber, execArgv: (cmd: string[]) => string[]): Promise<ProbeResult> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.exec?.command?.length) {
-    const r = await run([...nsenterArgs(sb), ...probe.exec.command], { timeoutMs });
+    const r = await run(execArgv(probe.exec.command), { timeoutMs });
     return r.code === 0 ? { ok: true, message: '' } : { ok: false, message: (r.stdout + r.stderr).trim() || `command exited ${r.code}` };
   }
   if (probe.httpGet) {
     const headers: Record<string, string> = {};
     for (const h of probe.httpGet.httpHeaders ?? []) headers[h.name] = h.value;
-    return helper.probe({ kind: 'http', host: probe.httpGet.host ?? sb.ip, port: probePort(probe.httpGet.port, c), path: probe.httpGet.path ?? '/', headers, timeoutMs });
+    return prober.probe({ kind: 'http', host: probe.httpGet.host ?? podIP, port: probePort(probe.httpGet.port, c), path: probe.httpGet.path ?? '/', headers, timeoutMs });
   }
   if (probe.tcpSocket) {
-    return helper.probe({ kind: 'tcp', host: probe.tcpSocket.host ?? sb.ip, port: probePort(probe.tcpSocket.port, c), timeoutMs });
+    return prober.probe({ kind: 'tcp', host: probe.tcpSocket.host ?? podIP, port: probePort(probe.tcpSocket.port, c), timeoutMs });
   }
   return { ok: true, message: '' };
 }
@@ -110,13 +157,18 @@ export class ProbeWorker {
     private readonly onChange: (ok: boolean, message: string) => void,
     /** Test hook: scales every delay (1 = real seconds). */
     private readonly secondMs = 1000,
+    /**
+     * Resuming a container that was already probed (an agent restart): start from this result, and
+     * without initialDelaySeconds (measured from the container's start, long past).
+     */
+    private readonly resume?: { initial: boolean },
   ) {
-    this.result = kind !== 'readiness' && kind !== 'startup' ? true : false;
+    this.result = resume ? resume.initial : kind !== 'readiness' && kind !== 'startup';
   }
 
   /** Starts probing after initialDelaySeconds. */
   start(): void {
-    this.schedule((this.probe.initialDelaySeconds ?? 0) * this.secondMs);
+    this.schedule(this.resume ? 0 : (this.probe.initialDelaySeconds ?? 0) * this.secondMs);
   }
 
   /** Stops for good. */

@@ -60,6 +60,10 @@ export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Pro
   if (pod.spec?.hostNetwork) return createHostNetworkSandbox(env, pod, dir);
   try {
     if (!netnsExists(env.nodeNetns)) throw new NodeError('SANDBOX_FAILED', `node namespace ${env.nodeNetns} does not exist`);
+    // Names derive from the Pod UID: anything already under them is this Pod's own leftover (an
+    // earlier sandbox whose holder died, a creation cut short by a crash). Replace it, never
+    // leave it beside the new one.
+    if (netnsExists(netns)) await destroySandboxParts(env, { uid, netns, veth }, true);
     ip = env.ipam.allocate(uid);
     await runOk(['ip', 'netns', 'add', netns]);
     // Both ends are created directly in their namespaces: the host namespace never sees them.
@@ -166,21 +170,29 @@ export function macForIP(ip: string): string {
   return ['0a', '58', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
 
-/** Tears the sandbox down: holder, namespace (with eth0), node-side veth, address. Idempotent. */
-export async function destroySandbox(env: SandboxEnv, rec: SandboxRecord): Promise<void> {
-  if (holderAlive(rec)) {
+/**
+ * Tears the sandbox down: holder, namespace (every process still in it, eth0), node-side veth,
+ * address (unless `keepAddress`: the Pod gets a new sandbox and keeps its IP). Idempotent. Takes a
+ * full record or just the Pod UID (names derive from it), so a sandbox whose record was never
+ * written is removed too.
+ */
+export async function destroySandbox(env: SandboxEnv, rec: SandboxRecord | { uid: string }, opts: { keepAddress?: boolean } = {}): Promise<void> {
+  if ('holderPid' in rec && holderAlive(rec)) {
     try { process.kill(-rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
     try { process.kill(rec.holderPid, 'SIGKILL'); } catch { /* gone */ }
   }
-  if (rec.hostNetwork) return; // the node namespace is not the Pod's to remove
-  await destroySandboxParts(env, rec);
+  if ('hostNetwork' in rec && rec.hostNetwork) {
+    if (!opts.keepAddress) env.ipam.release(rec.uid);
+    return; // the node namespace is not the Pod's to remove
+  }
+  await destroySandboxParts(env, { uid: rec.uid, netns: podNetnsName(env.idPrefix, rec.uid), veth: podVethName(rec.uid) }, opts.keepAddress);
 }
 
-async function destroySandboxParts(env: SandboxEnv, rec: { uid: string; netns: string; veth: string }): Promise<void> {
+async function destroySandboxParts(env: SandboxEnv, rec: { uid: string; netns: string; veth: string }, keepAddress = false): Promise<void> {
   await deleteNetns(rec.netns).catch(() => undefined);
   // Deleting the Pod namespace removes eth0 and with it the peer; this catches a half-built pair.
   if (netnsExists(env.nodeNetns)) await run(['ip', '-n', env.nodeNetns, 'link', 'del', rec.veth]);
-  env.ipam.release(rec.uid);
+  if (!keepAddress) env.ipam.release(rec.uid);
 }
 
 /** argv prefix that runs a command inside the Pod's namespaces. */

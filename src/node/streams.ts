@@ -2,7 +2,8 @@
  * The node side of pods/log, pods/exec, pods/attach and pods/portforward (PodStreamProvider from
  * src/api/streams.ts). The API server owns the wire; this owns the processes:
  * - logs read the per-container log files (one file per restart, so `previous` is the file before);
- * - exec runs `nsenter -t <holder> -n -u -m -- cmd` (under `script` for a real pseudo-terminal);
+ * - exec runs the command through the container runtime's exec entry (catalog runtime: `nsenter -t
+ *   <holder> -n -u -m -- cmd`), under `script` for a real pseudo-terminal;
  * - attach writes to the container's stdin FIFO (closing it after the first attach for stdinOnce)
  *   and follows its log file;
  * - portForward runs busybox `nc 127.0.0.1 <port>` inside the Pod's network namespace, so the bytes
@@ -18,7 +19,6 @@ import { LogTimesReader } from './logtimes.js';
 import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
 import { shellQuote } from './process.js';
-import { nsenterArgs } from './sandbox.js';
 
 /** Finds the worker running a Pod on this node. */
 export type WorkerLookup = (namespace: string, name: string) => PodWorker | undefined;
@@ -124,14 +124,14 @@ export class NodeStreams implements PodStreamProvider {
   async exec(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession> {
     const w = worker(this.lookup, namespace, pod);
     const c = pick(w, opts.container);
-    if (!w.sandbox || !c.view.running) {
+    const cmd = opts.command?.length ? opts.command : ['sh'];
+    const full = w.execArgv(c.spec.name, opts.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd);
+    if (!full || !c.view.running) {
       throw badRequest(`unable to upgrade connection: container not found ("${c.spec.name}")`);
     }
-    const cmd = opts.command?.length ? opts.command : ['sh'];
-    const argv = opts.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd;
-    const env = { ...process.env, ...this.containerEnv(c.pid) };
+    const env = { ...process.env, ...w.containerEnv(c.spec.name) };
     if (opts.tty) { env.SHELL = '/bin/sh'; env.TERM = env.TERM ?? 'xterm'; }
-    const child = spawn('nsenter', [...nsenterArgs(w.sandbox, c.spec.workingDir).slice(1), ...argv], {
+    const child = spawn(full[0]!, full.slice(1), {
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', opts.tty ? 'pipe' : 'pipe'], env, detached: true,
     });
     const stdout = new PassThrough();
@@ -228,19 +228,6 @@ export class NodeStreams implements PodStreamProvider {
     });
     child.on('error', (e) => d.destroy(e));
     return d;
-  }
-
-  private containerEnv(pid?: number): Record<string, string> {
-    // exec sees the container's environment (as docker exec / CRI exec do).
-    if (!pid) return {};
-    try {
-      const raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
-      const env: Record<string, string> = {};
-      for (const kv of raw.split('\0')) { const i = kv.indexOf('='); if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1); }
-      return env;
-    } catch {
-      return {};
-    }
   }
 }
 

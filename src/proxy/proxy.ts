@@ -26,6 +26,8 @@ import { trimEndpointSlice, trimService } from './trim.js';
 import { ProxyMetrics } from './metrics.js';
 import { clearStaleFlows, staleUdpFlows } from './conntrack.js';
 import { ProxyError } from './errors.js';
+import { recordEvent, sessionRestartEvent } from './events.js';
+import type { SessionRestart } from './session.js';
 
 export type ProxyMode = 'nftables' | 'iptables' | 'userspace';
 
@@ -193,7 +195,14 @@ class ServiceProxy implements Proxy {
     if (spawn) this.helper = new NodeHelper(spawn);
     this.node = { nodeIPs: [...(opts.nodeIPs ?? [])] };
     this.epTracker = new EndpointsChangeTracker(opts.nodeName);
-    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec, nodeIPs: this.node.nodeIPs };
+    // The session is supervised: restarted with backoff when it dies on its own, with an Event.
+    const supervise = {
+      onRestart: (r: SessionRestart) => {
+        console.error(`proxy ${opts.nodeName}: ${r.tool} ${r.why}; restart ${r.restarts} in ${r.delayMs} ms`);
+        void recordEvent(opts.client, sessionRestartEvent(opts.nodeName, opts.netns, r, new Date(this.clock.now()).toISOString()));
+      },
+    };
+    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec, nodeIPs: this.node.nodeIPs, supervise };
     this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn })
       : opts.mode === 'iptables' ? new IptablesProxier({ ...common, spawn })
         : new UserspaceProxier({ exec: this.exec, helper: this.helper, nodeIPs: this.node.nodeIPs, portRange: opts.userspacePortRange });

@@ -38,6 +38,33 @@ export interface SessionOptions {
   timeoutMs?: number;
   /** After this much input the process is replaced (tools keep history or caches in memory). */
   recycleBytes: number;
+  /** Restart the process when it exits on its own (see `SessionSupervision`). */
+  supervise?: SessionSupervision;
+}
+
+/**
+ * Supervision, as the kubelet does it for containers: a process that exits when nobody asked it to
+ * (killed, crashed) is started again at once the first time, then after a delay doubling from
+ * `baseMs` to `maxMs`; a process that ran for `resetAfterMs` starts the sequence afresh. Each
+ * restart is reported through `onRestart` (the proxy records it as an Event on its Node).
+ */
+export interface SessionSupervision {
+  baseMs?: number;
+  maxMs?: number;
+  resetAfterMs?: number;
+  onRestart?(e: SessionRestart): void;
+}
+
+/** One supervised restart. */
+export interface SessionRestart {
+  /** The tool's name (`nft -i`, `iptables-restore`). */
+  tool: string;
+  /** How the process ended, e.g. `exited (SIGKILL)`. */
+  why: string;
+  /** When it is started again. */
+  delayMs: number;
+  /** Restarts in the current backoff sequence (1 for the first). */
+  restarts: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -53,6 +80,11 @@ export class KernelSession {
   private closed = false;
   /** Bytes written to the current process (for recycling it). */
   private written = 0;
+  /** Supervision: when the current process started, the current backoff step, restarts so far. */
+  private startedAt = 0;
+  private restartDelay = 0;
+  private restarts = 0;
+  private restartTimer?: NodeJS.Timeout;
   /**
    * False once a started process did not answer the marker input: the tool cannot be driven this
    * way here (a missing table, a tool variant without the command), so the caller should stop
@@ -90,6 +122,7 @@ export class KernelSession {
   /** Ends the process (stdin closed, then SIGKILL if it has not exited within 2 s). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.queue;
     await this.stopChild();
   }
@@ -116,6 +149,7 @@ export class KernelSession {
     const { name } = this.protocol;
     const child = this.spawn(this.protocol.argv);
     this.child = child;
+    this.startedAt = Date.now();
     this.written = 0;
     this.buffered = '';
     this.marker = undefined;
@@ -123,9 +157,14 @@ export class KernelSession {
     child.stdout.on('data', (s: string) => { this.buffered += s; this.deliver(); });
     child.stdin.on('error', () => { /* the process died; 'close' reports it */ });
     const gone = (why: string): void => {
+      // A process this session ended itself (recycle, close, a stuck transaction) was unset first.
       if (this.child !== child) return;
       this.child = undefined;
+      // iptables-restore exits after refusing a transaction: that exit was asked for by our input,
+      // not a failure of the process (the next transaction starts a new one, as always).
+      const refused = this.buffered !== '' && this.protocol.failure(this.buffered) !== undefined;
       this.fail(new ProxyError('KERNEL_COMMAND_FAILED', `${name} ${why}${this.buffered ? `: ${this.buffered.trim().slice(0, 2000)}` : ''}`));
+      if (!refused) this.restartLater(why);
     };
     child.on('error', (e) => gone(`could not start: ${e.message}`));
     child.on('close', (code, signal) => gone(`exited (${signal ?? code})`));
@@ -144,6 +183,27 @@ export class KernelSession {
       throw new ProxyError('KERNEL_COMMAND_FAILED', `${name} did not answer its marker input: ${first.trim().slice(0, 500)}`);
     }
     this.marker = line;
+  }
+
+  /** Supervision: starts a process that exited on its own again, with backoff (see SessionSupervision). */
+  private restartLater(why: string): void {
+    const sup = this.opts.supervise;
+    if (!sup || this.closed || !this.usable || this.marker === undefined) return;
+    const base = sup.baseMs ?? 1000;
+    const max = sup.maxMs ?? 30_000;
+    if (Date.now() - this.startedAt > (sup.resetAfterMs ?? 60_000)) { this.restartDelay = 0; this.restarts = 0; }
+    const delayMs = this.restartDelay;
+    this.restartDelay = delayMs ? Math.min(delayMs * 2, max) : base;
+    this.restarts++;
+    try {
+      sup.onRestart?.({ tool: this.protocol.name, why, delayMs, restarts: this.restarts });
+    } catch { /* an observer's failure must not stop the restart */ }
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.closed && !this.child) this.warm();
+    }, delayMs);
+    this.restartTimer.unref();
   }
 
   /** Writes `input` followed by the marker input; resolves with the output before the marker. */

@@ -205,10 +205,10 @@ test('errors on bad input read as against Kubernetes: an unserved kind (OpenAPI 
   const n = await ns('wording');
   // kubectl validates a kind the OpenAPI v3 documents lack against /openapi/v2, which it asks for in
   // protobuf; once that parses, it finds no mapping for the kind and says so, as with Kubernetes.
-  const job = await c.file(`job-${n}.yaml`, `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  namespace: ${n}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n`);
-  let r = await c.kubectl(['apply', '-f', job]);
+  const ing = await c.file(`ing-${n}.yaml`, `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: j\n  namespace: ${n}\nspec:\n  defaultBackend:\n    service:\n      name: x\n      port:\n        number: 80\n`);
+  let r = await c.kubectl(['apply', '-f', ing]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `error: resource mapping not found for name: "j" namespace: "${n}" from "${job}": no matches for kind "Job" in version "batch/v1"\nensure CRDs are installed first\n`);
+  assert.equal(r.stderr, `error: resource mapping not found for name: "j" namespace: "${n}" from "${ing}": no matches for kind "Ingress" in version "networking.k8s.io/v1"\nensure CRDs are installed first\n`);
   // Patching spec.clusterIP alone: clusterIPs[0] follows it (NormalizeClusterIPs), so the error shows the new address.
   r = await c.kubectl(['create', 'service', 'clusterip', 'fixed', '--tcp=80:80', '-n', n]);
   assert.equal(r.code, 0, r.stderr);

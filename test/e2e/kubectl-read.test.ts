@@ -82,7 +82,7 @@ test('api-resources lists short names, groups, namespaced and kinds from aggrega
   assert.deepEqual(find('deployments'), ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
   assert.deepEqual(find('endpointslices'), ['endpointslices', 'discovery.k8s.io/v1', 'true', 'EndpointSlice']);
   const all = await k(['api-resources', '--categories=all', '-o', 'name']);
-  assert.deepEqual(all.trim().split('\n').sort(), ['deployments.apps', 'pods', 'replicasets.apps', 'services', 'statefulsets.apps']);
+  assert.deepEqual(all.trim().split('\n').sort(), ['cronjobs.batch', 'daemonsets.apps', 'deployments.apps', 'horizontalpodautoscalers.autoscaling', 'jobs.batch', 'pods', 'replicasets.apps', 'services', 'statefulsets.apps']);
 });
 
 test('get svc: server-side table, -o wide, --show-labels, -l, -A', async () => {

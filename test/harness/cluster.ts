@@ -85,7 +85,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const pki = await ensurePki(dir);
     const server = await startApiServer({
       client: core.client, pki, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
-      streams: opts.streams, extensions: standardExtensions(), log: () => { /* tests assert on Status, not logs */ },
+      streams: opts.streams, extensions: standardExtensions({ catalog: core.catalog }), log: () => { /* tests assert on Status, not logs */ },
       ...(opts.proxyDial ? { proxyDial: opts.proxyDial } : {}),
     });
     cleanups.push(() => server.close());

@@ -6,6 +6,7 @@
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,11 @@ export interface UpCluster {
   file(name: string, content: string): Promise<string>;
   /** `clusterip down` (objects kept) then `clusterip up` again with the same name and state. */
   restart(): Promise<void>;
+  /**
+   * `clusterip up` again with the same flags and no `down` first (after the daemon was killed);
+   * resolves with the new cluster record once the CLI says the cluster is ready.
+   */
+  upAgain(): Promise<ClusterRecord>;
   down(): Promise<void>;
 }
 
@@ -79,6 +85,8 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
     for (const p of procs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     await rm(dir, { recursive: true, force: true });
     if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
+    const groups = `/sys/fs/cgroup/cpuacct/clusterip/${prefix.slice(0, -1)}`;
+    if (existsSync(groups)) throw new Error(`clusterip down left cpuacct groups behind: ${groups}`);
     if (procs.length) throw new Error(`clusterip down left processes behind: ${procs.join(', ')}`);
   };
   let record: ClusterRecord | undefined;
@@ -96,6 +104,7 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
   const names = topologyNames(record!.id);
   return {
     name, dir, stateDir, record: record!, kubectl, down,
+    upAgain: async () => { await start(); return record!; },
     restart: async () => {
       const d = await runCli(['down', ...base]);
       if (d.code !== 0) throw new Error(`clusterip down failed: ${d.stdout}${d.stderr}`);

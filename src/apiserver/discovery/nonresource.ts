@@ -3,6 +3,7 @@
  * their group-version children) and OpenAPI (/openapi/v2, /openapi/v3[/<gv>]). This is the function
  * the HTTP front door plugs in as `ServerExtensions.nonResource`.
  */
+import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import type { NonResourceAnswer } from '../http/extensions.js';
 import { openapiV2Document } from '../openapi/v2.js';
 import { openapiV2Protobuf } from '../openapi/v2proto.js';
@@ -56,28 +57,28 @@ export function openapiV2Format(accept: string | undefined): 'json' | 'protobuf'
  * The answer for `path` (no query string), or undefined when the path is not a discovery/OpenAPI
  * path this server serves (the caller answers 404). `serverAddress` is reported in legacy /api.
  */
-export function nonResource(path: string, _query: URLSearchParams, accept: string | undefined, serverAddress?: string): NonResourceAnswer | undefined {
+export function nonResource(path: string, _query: URLSearchParams, accept: string | undefined, serverAddress?: string, catalog: ResourceCatalog = BUILTIN_CATALOG): NonResourceAnswer | undefined {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (p === '/api' || p === '/apis') {
     if (acceptsAggregatedDiscovery(accept)) {
-      return { contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE, body: JSON.stringify(aggregatedDiscovery(p === '/api' ? 'api' : 'apis')) };
+      return { contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE, body: JSON.stringify(aggregatedDiscovery(p === '/api' ? 'api' : 'apis', catalog)) };
     }
-    return json(p === '/api' ? apiVersions(serverAddress) : apiGroupList());
+    return json(p === '/api' ? apiVersions(serverAddress, catalog) : apiGroupList(catalog));
   }
   let m = /^\/api\/([^/]+)$/.exec(p);
-  if (m) { const l = apiResourceList('', m[1]!); return l && json(l); }
+  if (m) { const l = apiResourceList('', m[1]!, catalog); return l && json(l); }
   m = /^\/apis\/([^/]+)$/.exec(p);
-  if (m) { const g = apiGroup(m[1]!); return g && json(g); }
+  if (m) { const g = apiGroup(m[1]!, catalog); return g && json(g); }
   m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
-  if (m) { const l = apiResourceList(m[1]!, m[2]!); return l && json(l); }
+  if (m) { const l = apiResourceList(m[1]!, m[2]!, catalog); return l && json(l); }
   if (p === '/openapi/v2') {
     const format = openapiV2Format(accept);
-    if (format === 'json') return { contentType: JSON_TYPE, body: openapiV2Document() };
-    if (format === 'protobuf') return { contentType: OPENAPI_V2_PROTOBUF_TYPE, body: openapiV2Protobuf() };
+    if (format === 'json') return { contentType: JSON_TYPE, body: openapiV2Document(catalog) };
+    if (format === 'protobuf') return { contentType: OPENAPI_V2_PROTOBUF_TYPE, body: openapiV2Protobuf(catalog) };
     return { status: 406, contentType: 'text/plain; charset=utf-8', body: '' };
   }
-  if (p === '/openapi/v3') return json(openapiV3Index());
+  if (p === '/openapi/v3') return json(openapiV3Index(catalog));
   m = /^\/openapi\/v3\/(.+)$/.exec(p);
-  if (m) { const d = openapiV3Document(m[1]!); return d === undefined ? undefined : { contentType: JSON_TYPE, body: d }; }
+  if (m) { const d = openapiV3Document(m[1]!, catalog); return d === undefined ? undefined : { contentType: JSON_TYPE, body: d }; }
   return undefined;
 }

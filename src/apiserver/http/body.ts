@@ -58,7 +58,10 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
     const errs = docs.flatMap((d) => d.errors ?? []);
     if (errs.length) throw badRequest(`the body of the request could not be decoded as YAML: ${errs[0].message}`);
     if (docs.length !== 1) throw badRequest('the body of the request must be exactly one YAML document');
-    return docs[0].toJS();
+    // Parsing accepts an alias whose anchor is missing (`*a`); resolving it is where it fails.
+    try { return docs[0].toJS(); } catch (e) {
+      throw badRequest(`the body of the request could not be decoded as YAML: ${(e as Error).message}`);
+    }
   }
   throw unsupportedMediaType(mt);
 }

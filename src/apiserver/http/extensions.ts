@@ -50,4 +50,9 @@ export interface ServerExtensions {
    * are not fields and must be ignored by the caller.
    */
   unknownFields?(res: ResourceInfo, obj: unknown): string[];
+  /**
+   * The resource a URL names (built-ins and the custom resources of established CRDs); absent: the
+   * built-in catalog only.
+   */
+  resourceFor?(group: string, version: string, plural: string): ResourceInfo | undefined;
 }

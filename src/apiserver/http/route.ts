@@ -7,8 +7,7 @@
  *   /apis/{group}/{version}[/watch][/namespaces/{ns}]/{plural}[/{name}[/{subresource}]]
  *   /api/v1/namespaces/{name}[/status|/finalize]       (the Namespace object itself)
  */
-import type { ResourceInfo } from '../../api/resources.js';
-import { resourceByPlural } from '../../api/resources.js';
+import { resourceByPlural, verbsOf, type ResourceInfo } from '../../api/resources.js';
 import { ApiError, badRequest, methodNotAllowed } from '../../api/errors.js';
 
 /** The REST verb a request maps to (Kubernetes' RBAC verb names, plus the streaming subresources). */
@@ -39,7 +38,8 @@ const STREAMING = new Set(['log', 'exec', 'attach', 'portforward']);
  * `watchParam` is the `?watch=` query flag: it turns a GET of a collection into a watch (a GET of a
  * named object stays a get, as in Kubernetes' RequestInfo; the /watch/ prefix watches one object).
  */
-export function parseResourcePath(method: string, pathname: string, watchParam = false): ResourceRoute | undefined {
+export function parseResourcePath(method: string, pathname: string, watchParam = false,
+  lookup: (group: string, version: string, plural: string) => ResourceInfo | undefined = resourceByPlural): ResourceRoute | undefined {
   let parts: string[];
   try { parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p)); } catch {
     throw badRequest(`invalid URL escape in path ${JSON.stringify(pathname)}`);
@@ -63,7 +63,7 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
     plural = rest[0]; name = rest[1]; subresource = rest[2];
     if (rest.length > 3) throw notFoundPath();
   }
-  const res = resourceByPlural(group, version, plural);
+  const res = lookup(group, version, plural);
   if (!res) throw notFoundPath();
   if (namespace !== undefined && !res.namespaced) throw notFoundPath();
   if (subresource !== undefined && !res.subresources.includes(subresource)) throw notFoundPath();
@@ -83,7 +83,7 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
   } else if (watchPrefix) {
     throw methodNotAllowed();
   } else if (m === 'POST') {
-    if (name !== undefined && subresource !== 'binding') throw methodNotAllowed();
+    if (name !== undefined && subresource !== 'binding' && subresource !== 'eviction') throw methodNotAllowed();
     verb = 'create';
   } else if (m === 'PUT') {
     if (name === undefined) throw methodNotAllowed();
@@ -97,5 +97,7 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
   } else {
     throw methodNotAllowed();
   }
+  // A resource that does not serve a verb (metrics.k8s.io is read-only) answers 405, as kube-apiserver.
+  if (!subresource && !verbsOf(res).includes(verb)) throw methodNotAllowed();
   return { res, verb, namespace, name, subresource };
 }

@@ -103,6 +103,7 @@ export interface RunningApiServer {
 /** Starts the listeners; resolves once they accept connections. */
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const ext: ServerExtensions = opts.extensions ?? {};
+  const resourceFor = ext.resourceFor ? ext.resourceFor.bind(ext) : undefined;
   const ctx: HandlerContext = { client: opts.client, ext, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT };
   const streams = opts.streams;
   const lookup: StreamLookup | undefined = streams === undefined ? undefined
@@ -144,7 +145,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
     const proxyPath = parseProxyPath(url.pathname);
     if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
-    const route = parseResourcePath(method, path, boolParam(q, 'watch') === true);
+    const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
       if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
@@ -192,7 +193,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         if (!authenticate(req)) throw unauthorized();
         const proxyPath = parseProxyPath(url.pathname);
         if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
-        const route = parseResourcePath(req.method ?? 'GET', url.pathname, false);
+        const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
         await upgrades.handle(route, req, socket, head, url.searchParams);
       } catch (e) {

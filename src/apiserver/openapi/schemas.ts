@@ -32,6 +32,9 @@ export const SCHEMAS: Readonly<Record<string, Schema>> = (generated as unknown a
 
 /** Kubernetes' definition-name prefix for an API group version ("io.k8s.api.apps.v1"). */
 export function definitionPrefix(group: string, version: string): string {
+  // Groups whose Go types live outside k8s.io/api keep their own package path.
+  if (group === 'apiextensions.k8s.io') return `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.${version}`;
+  if (group === 'metrics.k8s.io') return `io.k8s.metrics.pkg.apis.metrics.${version}`;
   const pkg = group === '' ? 'core' : group.split('.')[0]!;
   return `io.k8s.api.${pkg}.${version}`;
 }

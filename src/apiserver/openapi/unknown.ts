@@ -5,6 +5,8 @@
  */
 import { badRequest, type ApiError } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
+import type { CustomResourceVersion } from '../catalog.js';
+import { prune } from '../semantics/structural.js';
 import { definitionName, resolveSchema, SCHEMAS, type Schema } from './schemas.js';
 
 /**
@@ -14,7 +16,9 @@ import { definitionName, resolveSchema, SCHEMAS, type Schema } from './schemas.j
  * Values of the wrong JSON type are not reported here (that is validation's job). Returns [] for a
  * kind without a schema.
  */
-export function findUnknownFields(info: ResourceInfo, obj: unknown): string[] {
+export function findUnknownFields(info: ResourceInfo, obj: unknown, custom?: CustomResourceVersion): string[] {
+  // A custom resource's unknown fields are those its structural schema prunes.
+  if (custom) return custom.schema ? prune(structuredClone(obj), custom.schema) : [];
   const root = SCHEMAS[definitionName(info)];
   const out: string[] = [];
   if (root) walk(root, obj, '', out);

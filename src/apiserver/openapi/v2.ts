@@ -3,6 +3,7 @@
  * clients that do not speak v3) read it for `explain` and for the fieldValidation check. It is derived
  * mechanically from the v3 documents, the way kube-apiserver publishes both from one model.
  */
+import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import { openapiV3Document, OPENAPI_INFO, servedGroupVersionPaths } from './v3.js';
 
 type Json = Record<string, unknown>;
@@ -45,15 +46,16 @@ function operationV2(op: Json): Json {
   };
 }
 
-let cached: string | undefined;
+const cache = new WeakMap<ResourceCatalog, { generation: number; text: string }>();
 
-/** The Swagger 2.0 document as JSON text (built once). */
-export function openapiV2Document(): string {
-  if (cached) return cached;
+/** The Swagger 2.0 document as JSON text (built once per catalog generation). */
+export function openapiV2Document(catalog: ResourceCatalog = BUILTIN_CATALOG): string {
+  const hit = cache.get(catalog);
+  if (hit && hit.generation === catalog.generation) return hit.text;
   const paths: Json = {};
   const definitions: Json = {};
-  for (const gv of servedGroupVersionPaths()) {
-    const doc = JSON.parse(openapiV3Document(gv)!) as { paths: Record<string, Json>; components: { schemas: Json } };
+  for (const gv of servedGroupVersionPaths(catalog)) {
+    const doc = JSON.parse(openapiV3Document(gv, catalog)!) as { paths: Record<string, Json>; components: { schemas: Json } };
     for (const [name, s] of Object.entries(doc.components.schemas)) definitions[name] = schemaV2(s);
     for (const [path, item] of Object.entries(doc.paths)) {
       const out: Json = {};
@@ -61,6 +63,7 @@ export function openapiV2Document(): string {
       paths[path] = out;
     }
   }
-  cached = JSON.stringify({ swagger: '2.0', info: OPENAPI_INFO, paths, definitions });
-  return cached;
+  const text = JSON.stringify({ swagger: '2.0', info: OPENAPI_INFO, paths, definitions });
+  cache.set(catalog, { generation: catalog.generation, text });
+  return text;
 }

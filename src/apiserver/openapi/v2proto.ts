@@ -13,6 +13,7 @@
  * mapping plus a copy of the .proto; the other direction (decoding request bodies) is hand-written
  * the same way in ../http/protobuf.
  */
+import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import { openapiV2Document } from './v2.js';
 
 type Json = Record<string, unknown>;
@@ -158,9 +159,13 @@ export function encodeOpenApiV2(doc: Json): Buffer {
     .bytes();
 }
 
-let cached: Buffer | undefined;
+const cached = new WeakMap<ResourceCatalog, { generation: number; buf: Buffer }>();
 
 /** The served Swagger 2.0 document as an openapi.v2.Document (built once). */
-export function openapiV2Protobuf(): Buffer {
-  return (cached ??= encodeOpenApiV2(JSON.parse(openapiV2Document()) as Json));
+export function openapiV2Protobuf(catalog: ResourceCatalog = BUILTIN_CATALOG): Buffer {
+  const hit = cached.get(catalog);
+  if (hit && hit.generation === catalog.generation) return hit.buf;
+  const buf = encodeOpenApiV2(JSON.parse(openapiV2Document(catalog)) as Json);
+  cached.set(catalog, { generation: catalog.generation, buf });
+  return buf;
 }

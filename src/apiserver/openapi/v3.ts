@@ -5,7 +5,9 @@
  * `kubectl explain` (component schemas with descriptions).
  */
 import { createHash } from 'node:crypto';
-import { ALL_RESOURCES, type ResourceInfo } from '../../api/resources.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
+import { customDefinitionName, customSchemas } from './custom.js';
 import { definitionName, schemaClosure, SCHEMAS, V3_REF_PREFIX, type Schema } from './schemas.js';
 
 /** The Kubernetes version the documents claim (kubectl does not check it; humans reading them do). */
@@ -74,11 +76,11 @@ function op(action: string, opId: string, description: string, gvk: Gvk, params:
   };
 }
 
-/** The paths of one resource (collection, item, all-namespaces list, status and scale subresources). */
-function resourcePaths(info: ResourceInfo): Record<string, unknown> {
+/** The paths of one resource (collection, item, all-namespaces list, status, scale and ephemeralcontainers subresources). */
+function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown> {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
   const gvk: Gvk = { group: info.group, version: info.version, kind: info.kind };
-  const def = definitionName(info);
+  const verbs = new Set(info.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']);
   const ns = info.namespaced ? 'Namespaced' : '';
   const id = opInfix(info.group, info.version);
   const coll = info.namespaced ? `${base}/namespaces/{namespace}/${info.plural}` : `${base}/${info.plural}`;
@@ -96,7 +98,7 @@ function resourcePaths(info: ResourceInfo): Record<string, unknown> {
   };
   const item = (path: string, what: string, sub: string, schema: string, g: Gvk): void => {
     what = what ? `${what} of` : '';
-    const suffix = sub === 'status' ? 'Status' : sub === 'scale' ? 'Scale' : '';
+    const suffix = sub === 'status' ? 'Status' : sub === 'scale' ? 'Scale' : sub === 'ephemeralcontainers' ? 'Ephemeralcontainers' : '';
     paths[path] = {
       get: op('get', `read${id}${ns}${info.kind}${suffix}`, `read ${what}${what ? ' ' : ''}the specified ${info.kind}`, g, [], ok(ref(schema))),
       put: op('put', `replace${id}${ns}${info.kind}${suffix}`, `replace ${what}${what ? ' ' : ''}the specified ${info.kind}`, g, writeParams, ok(ref(schema), ['200', '201']), ref(schema)),
@@ -112,8 +114,16 @@ function resourcePaths(info: ResourceInfo): Record<string, unknown> {
   };
   item(`${coll}/{name}`, '', '', def, gvk);
   if (info.subresources.includes('status')) item(`${coll}/{name}/status`, 'status', 'status', def, gvk);
+  if (info.subresources.includes('ephemeralcontainers')) item(`${coll}/{name}/ephemeralcontainers`, 'ephemeralcontainers', 'ephemeralcontainers', def, gvk);
   if (info.subresources.includes('scale')) {
     item(`${coll}/{name}/scale`, 'scale', 'scale', 'io.k8s.api.autoscaling.v1.Scale', { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+  }
+  if (info.subresources.includes('eviction')) {
+    paths[`${coll}/{name}/eviction`] = {
+      post: op('post', `create${id}${ns}${info.kind}Eviction`, `create eviction of ${article(info.kind)} ${info.kind}`,
+        { group: 'policy', version: 'v1', kind: 'Eviction' }, writeParams, ok(ref('io.k8s.api.policy.v1.Eviction'), ['200', '201', '202']), ref('io.k8s.api.policy.v1.Eviction')),
+      parameters: [P.name('Eviction'), ...nsParam, P.pretty],
+    };
   }
   if (info.namespaced) {
     paths[`${base}/${info.plural}`] = {
@@ -121,49 +131,80 @@ function resourcePaths(info: ResourceInfo): Record<string, unknown> {
       parameters: [P.pretty],
     };
   }
+  // Read-only resources (metrics.k8s.io) publish only the operations of their verbs.
+  if (info.verbs) {
+    for (const item of Object.values(paths) as Record<string, Record<string, unknown> | undefined>[]) {
+      for (const m of ['post', 'put', 'patch', 'delete']) {
+        const verb = VERB_OF_ACTION[String(item[m]?.['x-kubernetes-action'])];
+        if (verb && !verbs.has(verb)) delete item[m];
+      }
+    }
+  }
   return paths;
 }
+
+const VERB_OF_ACTION: Record<string, string> = { post: 'create', put: 'update', patch: 'patch', delete: 'delete', deletecollection: 'deletecollection' };
 
 function article(kind: string): string { return /^[AEIOU]/.test(kind) ? 'an' : 'a'; }
 
 /** Group versions served, as OpenAPI paths ("api/v1", "apis/apps/v1", ...), in catalog order. */
-export function servedGroupVersionPaths(): string[] {
-  return [...new Set(ALL_RESOURCES.map((r) => groupVersionPath(r.group, r.version)))];
+export function servedGroupVersionPaths(catalog: ResourceCatalog = BUILTIN_CATALOG): string[] {
+  return [...new Set(catalog.all().map((r) => groupVersionPath(r.group, r.version)))];
 }
 
-const docCache = new Map<string, { body: string; hash: string }>();
+/** Built documents; an entry is reused while its group version serves the very same resources. */
+const docCache = new WeakMap<ResourceCatalog, Map<string, { body: string; hash: string; inputs: readonly unknown[] }>>();
 
-function build(gvPath: string): { body: string; hash: string } | undefined {
-  const cached = docCache.get(gvPath);
-  if (cached) return cached;
-  const resources = ALL_RESOURCES.filter((r) => groupVersionPath(r.group, r.version) === gvPath);
+function build(gvPath: string, catalog: ResourceCatalog): { body: string; hash: string } | undefined {
+  const resources = catalog.all().filter((r) => groupVersionPath(r.group, r.version) === gvPath);
   if (!resources.length) return undefined;
-  const roots = resources.flatMap((r) => [definitionName(r), `${definitionName(r)}List`]);
+  // What the document depends on: the resources and, for custom ones, their CRD's version.
+  const inputs = resources.flatMap((r) => [r, catalog.customOf(r)]);
+  let byPath = docCache.get(catalog);
+  if (!byPath) docCache.set(catalog, byPath = new Map());
+  const cached = byPath.get(gvPath);
+  if (cached && cached.inputs.length === inputs.length && cached.inputs.every((x, i) => x === inputs[i])) return cached;
+  const roots: string[] = [];
+  const custom: Record<string, Schema> = {};
+  const defs = new Map<ResourceInfo, string>();
+  for (const r of resources) {
+    const cv = catalog.customOf(r);
+    if (cv) {
+      Object.assign(custom, customSchemas(cv));
+      defs.set(r, customDefinitionName(r));
+    } else {
+      roots.push(definitionName(r), `${definitionName(r)}List`);
+      defs.set(r, definitionName(r));
+    }
+  }
   roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
+  if (Object.keys(custom).length) roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta');
   if (resources.some((r) => r.subresources.includes('scale'))) roots.push('io.k8s.api.autoscaling.v1.Scale');
-  const schemas = Object.fromEntries(schemaClosure(roots).sort().map((n) => [n, SCHEMAS[n]]));
+  if (resources.some((r) => r.subresources.includes('eviction'))) roots.push('io.k8s.api.policy.v1.Eviction');
+  const schemas = Object.fromEntries([...schemaClosure(roots).map((n) => [n, SCHEMAS[n]] as const), ...Object.entries(custom)]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const paths: Record<string, unknown> = {};
-  for (const r of resources) Object.assign(paths, resourcePaths(r));
+  for (const r of resources) Object.assign(paths, resourcePaths(r, defs.get(r)!));
   const doc = { openapi: '3.0.0', info: OPENAPI_INFO, paths, components: { schemas } };
   const body = JSON.stringify(doc);
   const hash = createHash('sha512').update(body).digest('hex').toUpperCase();
-  const built = { body, hash };
-  docCache.set(gvPath, built);
+  const built = { body, hash, inputs };
+  byPath.set(gvPath, built);
   return built;
 }
 
 /** The /openapi/v3 index: `{"paths":{"api/v1":{"serverRelativeURL":"/openapi/v3/api/v1?hash=..."},...}}`. */
-export function openapiV3Index(): { paths: Record<string, { serverRelativeURL: string }> } {
+export function openapiV3Index(catalog: ResourceCatalog = BUILTIN_CATALOG): { paths: Record<string, { serverRelativeURL: string }> } {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of servedGroupVersionPaths()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${build(gv)!.hash}` };
+  for (const gv of servedGroupVersionPaths(catalog)) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${build(gv, catalog)!.hash}` };
   return { paths };
 }
 
 /**
  * The OpenAPI 3.0 document of one group version as JSON text, for `gvPath` like "api/v1" or
  * "apis/apps/v1" (the part after /openapi/v3/); undefined when that group version is not served.
- * Built once and cached (the catalog is static).
+ * Cached until the resources of that group version change (a CRD created, updated or deleted).
  */
-export function openapiV3Document(gvPath: string): string | undefined {
-  return build(gvPath.replace(/^\/+|\/+$/g, ''))?.body;
+export function openapiV3Document(gvPath: string, catalog: ResourceCatalog = BUILTIN_CATALOG): string | undefined {
+  return build(gvPath.replace(/^\/+|\/+$/g, ''), catalog)?.body;
 }

@@ -6,13 +6,17 @@
  */
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
+import type { CustomResourceVersion } from '../catalog.js';
+import { customPrinter } from './custom.js';
 import { endpointSlicePrinter, endpointsPrinter } from './endpoints.js';
 import { namespacePrinter, nodePrinter } from './cluster.js';
 import { configMapPrinter, eventPrinter, leasePrinter } from './misc.js';
 import { podPrinter } from './pod.js';
 import { col, doc, NAME_COLUMN, type ColumnDefinition, type Printer, type RowCondition } from './printer.js';
 import { servicePrinter } from './service.js';
-import { deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
+import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
+import { cronJobPrinter, jobPrinter } from './batch.js';
+import { hpaPrinter, pdbPrinter } from './policy.js';
 
 /** `includeObject` query parameter: what each row's `object` holds (Kubernetes' default: Metadata). */
 export type IncludeObject = 'Metadata' | 'Object' | 'None';
@@ -27,6 +31,8 @@ export interface ToTableOptions {
   noColumns?: boolean;
   /** List metadata (resourceVersion, continue, remainingItemCount) copied onto the Table. */
   listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  /** The CRD version of a custom resource: its additionalPrinterColumns are the columns. */
+  custom?: CustomResourceVersion;
 }
 
 /** A meta.k8s.io/v1 Table. */
@@ -52,6 +58,11 @@ const PRINTERS: Record<string, Printer<never>> = {
   'apps/statefulsets': statefulSetPrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
   'coordination.k8s.io/leases': leasePrinter,
+  'apps/daemonsets': daemonSetPrinter,
+  'batch/jobs': jobPrinter,
+  'batch/cronjobs': cronJobPrinter,
+  'policy/poddisruptionbudgets': pdbPrinter,
+  'autoscaling/horizontalpodautoscalers': hpaPrinter,
 };
 
 /** kube-apiserver's DefaultTableConvertor: NAME and CREATED AT (the creation timestamp itself). */
@@ -63,6 +74,15 @@ export const defaultPrinter: Printer<KubeObject> = {
 /** The printer for a resource (the default printer when it has none of its own). */
 export function printerFor(info: ResourceInfo): Printer<KubeObject> {
   return (PRINTERS[`${info.group}/${info.plural}`] as Printer<KubeObject> | undefined) ?? defaultPrinter;
+}
+
+const customPrinters = new WeakMap<CustomResourceVersion, Printer<KubeObject>>();
+
+/** The printer of a custom resource version (made once per CRD version). */
+function customPrinterOf(cv: CustomResourceVersion): Printer<KubeObject> {
+  let p = customPrinters.get(cv);
+  if (!p) customPrinters.set(cv, p = customPrinter(cv.columns));
+  return p;
 }
 
 /** Row `object` as Kubernetes sends it: PartialObjectMetadata unless includeObject says otherwise. */
@@ -79,7 +99,7 @@ function rowObject(o: KubeObject, include: IncludeObject): unknown {
 export function toTable(info: ResourceInfo, objects: readonly KubeObject[], opts: ToTableOptions = {}): Table {
   const now = typeof opts.now === 'function' ? opts.now() : opts.now ?? Date.now();
   const include = opts.includeObject ?? 'Metadata';
-  const printer = printerFor(info);
+  const printer = opts.custom ? customPrinterOf(opts.custom) : printerFor(info);
   const rows = objects.map((o) => {
     const r = printer.row(o, now);
     const row: Table['rows'][number] = { cells: r.cells, object: rowObject(o, include) };

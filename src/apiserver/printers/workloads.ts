@@ -2,9 +2,9 @@
  * `kubectl get deployments|replicasets|statefulsets`, with CONTAINERS IMAGES (SELECTOR) on -o wide.
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
-import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import { ageSince } from './duration.js';
-import { formatLabelSelector } from './labels.js';
+import { formatLabels, formatLabelSelector } from './labels.js';
 import { AGE_COLUMN, col, doc, NAME_COLUMN, type Printer } from './printer.js';
 
 /** printers.go layoutContainerCells: container names and images, comma-separated. */
@@ -67,6 +67,30 @@ export const statefulSetPrinter: Printer<StatefulSet> = {
     const [names, images] = containerCells(s.spec?.template?.spec?.containers);
     return {
       cells: [s.metadata?.name ?? '', `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 0}`, ageSince(s.metadata?.creationTimestamp, now), names, images],
+    };
+  },
+};
+
+/** Printer for apps/v1 DaemonSet: NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE. */
+export const daemonSetPrinter: Printer<DaemonSet> = {
+  columns: [
+    NAME_COLUMN,
+    col('Desired', 'integer', doc('io.k8s.api.apps.v1.DaemonSetStatus', 'desiredNumberScheduled')),
+    col('Current', 'integer', doc('io.k8s.api.apps.v1.DaemonSetStatus', 'currentNumberScheduled')),
+    col('Ready', 'integer', doc('io.k8s.api.apps.v1.DaemonSetStatus', 'numberReady')),
+    col('Up-to-date', 'integer', doc('io.k8s.api.apps.v1.DaemonSetStatus', 'updatedNumberScheduled')),
+    col('Available', 'integer', doc('io.k8s.api.apps.v1.DaemonSetStatus', 'numberAvailable')),
+    col('Node Selector', 'string', doc('io.k8s.api.core.v1.PodSpec', 'nodeSelector')),
+    AGE_COLUMN, CONTAINERS, IMAGES,
+    col('Selector', 'string', doc('io.k8s.api.apps.v1.DaemonSetSpec', 'selector'), 1),
+  ],
+  row(d, now) {
+    const st = d.status ?? { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+    const [names, images] = containerCells(d.spec?.template?.spec?.containers);
+    return {
+      cells: [d.metadata?.name ?? '', st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0,
+        st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, formatLabels(d.spec?.template?.spec?.nodeSelector),
+        ageSince(d.metadata?.creationTimestamp, now), names, images, formatLabelSelector(d.spec?.selector)],
     };
   },
 };

@@ -6,6 +6,8 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
 import type { ServiceNodePorts } from '../portallocator/service.js';
 import { workloadStrategy } from './strategies/apps.js';
+import { crdStrategy } from './strategies/crds.js';
+import { jobStrategy } from './strategies/jobs.js';
 import { eventStrategy } from './strategies/events.js';
 import { namespaceStrategy } from './strategies/namespaces.js';
 import { nodeStrategy } from './strategies/nodes.js';
@@ -20,6 +22,8 @@ export interface StrategyDeps {
   serviceNodePorts?: ServiceNodePorts;
   /** Allow Services to set spec.externalIPs (default false: DenyServiceExternalIPs). */
   allowExternalIPs?: boolean;
+  /** Strategies installed at run time (custom resources), by `group/plural`; consulted first. */
+  custom?: ReadonlyMap<string, Strategy>;
 }
 
 type Factory = (info: ResourceInfo, deps: StrategyDeps) => Strategy;
@@ -34,6 +38,12 @@ const KINDS: Record<string, Factory> = {
   'apps/deployments': (info) => workloadStrategy(info),
   'apps/replicasets': (info) => workloadStrategy(info, ['status.replicas']),
   'apps/statefulsets': (info) => workloadStrategy(info),
+  'apps/daemonsets': (info) => workloadStrategy(info),
+  'batch/jobs': (info) => jobStrategy(info),
+  'batch/cronjobs': (info) => workloadStrategy(info),
+  'policy/poddisruptionbudgets': (info) => workloadStrategy(info),
+  'autoscaling/horizontalpodautoscalers': (info) => workloadStrategy(info),
+  'apiextensions.k8s.io/customresourcedefinitions': (info) => crdStrategy(info),
 };
 
 /** Returns the lookup `info → Strategy` for one registry. */
@@ -45,6 +55,8 @@ export function strategies(deps: StrategyDeps): (info: ResourceInfo) => Strategy
     let s = byInfo.get(info);
     if (s) return s;
     const key = `${info.group}/${info.plural}`;
+    const custom = deps.custom?.get(key);
+    if (custom) { byInfo.set(info, custom); return custom; }
     s = byKey.get(key);
     if (!s) byKey.set(key, s = (KINDS[key] ?? genericStrategy)(info, deps));
     byInfo.set(info, s);

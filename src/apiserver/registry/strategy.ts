@@ -63,6 +63,18 @@ export interface Strategy {
   bind?(cur: KubeObject, target: { name: string }, now: Date): KubeObject;
   /** PUT <plural>/NAME/finalize: the new object. Absent: the kind has no finalize subresource. */
   finalize?(cur: KubeObject, input: KubeObject): KubeObject;
+  /**
+   * Defaulting and validation of a write (422 with every field error). Absent: the built-in
+   * semantics (admission.ts `admitObject`); custom resources bring their CRD's schema.
+   */
+  admit?(obj: KubeObject, old?: KubeObject): void;
+  /** The status subresource writes only status; absent: copy `input`'s status over `cur`. */
+  statusUpdate?(cur: KubeObject, input: KubeObject): KubeObject;
+  /**
+   * PUT/PATCH pods/NAME/ephemeralcontainers: the current object with only the input's
+   * spec.ephemeralContainers taken, defaulted and validated (422 ApiError). Absent: not served.
+   */
+  ephemeralContainers?(cur: KubeObject, input: KubeObject): KubeObject;
 }
 
 /** A private, mutable copy. */

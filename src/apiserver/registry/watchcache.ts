@@ -199,16 +199,40 @@ export class WatchCaches {
 
   /** Loads each resource's cache from storage and starts its storage watch. */
   async start(resources: readonly ResourceInfo[]): Promise<void> {
-    await Promise.all(resources.map(async (info) => {
-      const c = new WatchCache(info, this.storage, this.capacity);
+    await Promise.all(resources.map((info) => this.add(info)));
+  }
+
+  /**
+   * Starts the cache of one more resource (a custom resource whose CRD was established); a resource
+   * already cached (another version of it) shares that cache.
+   */
+  async add(info: ResourceInfo): Promise<void> {
+    if (this.find(info)) return;
+    const c = new WatchCache(info, this.storage, this.capacity);
+    this.caches.set(info, c);
+    try {
       await c.start();
-      this.caches.set(info, c);
-    }));
+    } catch (e) {
+      this.caches.delete(info);
+      c.stop();
+      throw e;
+    }
+  }
+
+  /** Stops and forgets the cache of `info` (every version of it). */
+  remove(info: ResourceInfo): void {
+    for (const [k, c] of [...this.caches]) {
+      if (k.plural === info.plural && k.group === info.group) { c.stop(); this.caches.delete(k); }
+    }
+  }
+
+  private find(info: ResourceInfo): WatchCache | undefined {
+    return this.caches.get(info) ?? [...this.caches.entries()].find(([k]) => k.plural === info.plural && k.group === info.group)?.[1];
   }
 
   /** The cache of `info` (matched by identity, else by group and plural); 404 when it is not served. */
   of(info: ResourceInfo): WatchCache {
-    const c = this.caches.get(info) ?? [...this.caches.entries()].find(([k]) => k.plural === info.plural && k.group === info.group)?.[1];
+    const c = this.find(info);
     if (!c) throw notFound({ group: info.group, plural: info.plural }, '');
     return c;
   }

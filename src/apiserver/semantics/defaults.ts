@@ -14,6 +14,12 @@ import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isIPv4 } from './service.js';
 import { checkTypes, normalizeNulls } from './typecheck.js';
+import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import { defaultCrd } from './crd.js';
+import { defaultCronJob, defaultDaemonSet, defaultHpa, defaultJob } from './workloads.js';
 
 /** Default ClientIP session affinity timeout (3 hours), as v1.DefaultClientIPServiceAffinitySeconds. */
 export const DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800;
@@ -216,6 +222,11 @@ export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T):
     case 'apps/ReplicaSet': defaultReplicaSet(obj as ReplicaSet); break;
     case 'apps/StatefulSet': defaultStatefulSet(obj as StatefulSet); break;
     case 'discovery.k8s.io/EndpointSlice': defaultEndpointSlice(obj as unknown as EndpointSlice); break;
+    case 'batch/Job': defaultJob(obj as Job); break;
+    case 'batch/CronJob': defaultCronJob(obj as CronJob); break;
+    case 'apps/DaemonSet': defaultDaemonSet(obj as DaemonSet); break;
+    case 'autoscaling/HorizontalPodAutoscaler': defaultHpa(obj as unknown as HorizontalPodAutoscaler); break;
+    case 'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd(obj as unknown as CustomResourceDefinition); break;
     default: break;
   }
   return obj;

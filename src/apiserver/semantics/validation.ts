@@ -19,6 +19,14 @@ import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } f
 import { validatePod, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { checkTypes, normalizeNulls } from './typecheck.js';
+import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { checkSchedule } from '../../api/schedule.js';
+import { validateCrd } from './crd.js';
+import { validateCronJob, validateDaemonSet, validateHpa, validateJob, validatePdb } from './workloads.js';
 
 function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(ns.metadata, old.metadata, path('metadata')) : [];
@@ -91,6 +99,12 @@ export function validateDefaulted(info: ResourceInfo, obj: KubeObject, prev?: Ku
     case 'apps/ReplicaSet': return validateReplicaSet(obj as ReplicaSet, old as ReplicaSet | undefined);
     case 'apps/StatefulSet': return validateStatefulSet(obj as StatefulSet, old as StatefulSet | undefined);
     case 'discovery.k8s.io/EndpointSlice': return validateEndpointSlice(obj as EndpointSlice, old as EndpointSlice | undefined);
+    case 'batch/Job': return validateJob(obj as Job, old as Job | undefined);
+    case 'batch/CronJob': return validateCronJob(obj as CronJob, old as CronJob | undefined, checkSchedule);
+    case 'apps/DaemonSet': return validateDaemonSet(obj as DaemonSet, old as DaemonSet | undefined);
+    case 'policy/PodDisruptionBudget': return validatePdb(obj as PodDisruptionBudget, old as PodDisruptionBudget | undefined);
+    case 'autoscaling/HorizontalPodAutoscaler': return validateHpa(obj as unknown as HorizontalPodAutoscaler, old as unknown as HorizontalPodAutoscaler | undefined);
+    case 'apiextensions.k8s.io/CustomResourceDefinition': return validateCrd(obj as unknown as CustomResourceDefinition, old as unknown as CustomResourceDefinition | undefined);
     default: return validateGeneric(info, obj, old);
   }
 }

@@ -19,7 +19,8 @@ export const FINALIZER_FOREGROUND = 'foregroundDeletion';
 export const FINALIZER_ORPHAN = 'orphan';
 
 /** Resources the collector watches (as dependents and as owners). */
-export const GC_RESOURCES: ResourceInfo[] = [R.pods, R.replicasets, R.deployments, R.statefulsets, R.endpointslices, R.endpoints, R.services, R.configmaps];
+export const GC_RESOURCES: ResourceInfo[] = [R.pods, R.replicasets, R.deployments, R.statefulsets, R.endpointslices, R.endpoints, R.services, R.configmaps,
+  R.daemonsets, R.jobs, R.cronjobs];
 
 type OwnerRef = NonNullable<NonNullable<KubeObject['metadata']>['ownerReferences']>[number];
 

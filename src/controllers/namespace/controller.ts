@@ -7,7 +7,8 @@
 import type { Namespace } from 'kubernetes-types/core/v1.js';
 import { deepCopy } from '../../api/object.js';
 import { isNotFound } from '../../api/errors.js';
-import { ALL_RESOURCES, R, type ResourceInfo } from '../../api/resources.js';
+import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1.js';
+import { ALL_RESOURCES, isStored, R, type ResourceInfo } from '../../api/resources.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../context.js';
 
@@ -52,8 +53,16 @@ export class NamespaceController implements Controller {
     let remaining = 0;
     // Workloads first so their controllers stop recreating Pods; events last.
     const order = (r: ResourceInfo) => (r.group === 'apps' ? 0 : r === R.events ? 2 : 1);
-    for (const res of [...ALL_RESOURCES].filter((r) => r.namespaced).sort((a, b) => order(a) - order(b))) {
-      const list = await c.list(res, name);
+    // Custom resources too: the namespaced resources of every CRD, at its storage version.
+    const crds = await c.list<CustomResourceDefinition>(R.customresourcedefinitions, undefined).catch(() => ({ items: [] as CustomResourceDefinition[] }));
+    const custom: ResourceInfo[] = crds.items.filter((d) => d.spec?.scope === 'Namespaced' && d.status?.acceptedNames?.plural).map((d) => ({
+      group: d.spec.group, version: d.spec.versions.find((v) => v.storage)?.name ?? d.spec.versions[0]!.name, kind: d.spec.names.kind,
+      listKind: `${d.spec.names.kind}List`, plural: d.spec.names.plural, singular: d.spec.names.singular ?? '', namespaced: true,
+      shortNames: [], categories: [], subresources: [],
+    }));
+    for (const res of [...ALL_RESOURCES, ...custom].filter((r) => r.namespaced && isStored(r) && r.storageVersion === undefined).sort((a, b) => order(a) - order(b))) {
+      let list;
+      try { list = await c.list(res, name); } catch (e) { if (isNotFound(e)) continue; throw e; }
       for (const o of list.items) {
         remaining++;
         if (o.metadata?.deletionTimestamp) continue;

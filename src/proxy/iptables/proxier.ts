@@ -28,6 +28,7 @@ import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { PendingMap } from '../pending.js';
 import { IptablesRestoreSession } from './session.js';
+import type { SessionSupervision } from '../session.js';
 
 /**
  * Transactions up to this size go through the long-lived session; larger ones (full syncs, big
@@ -48,6 +49,8 @@ export interface IptablesOptions {
   spawn?: NetnsSpawn;
   /** The node's addresses that accept NodePorts (also settable later with setNode). */
   nodeIPs?: string[];
+  /** Restart the session when it dies on its own (see ../session.ts). */
+  supervise?: SessionSupervision;
 }
 
 /** What one Service contributes. */
@@ -134,7 +137,7 @@ export class IptablesProxier implements ProxyBackend {
   private nodeIPs: string[];
 
   constructor(private readonly opts: IptablesOptions) {
-    if (opts.spawn) this.session = new IptablesRestoreSession(opts.spawn);
+    if (opts.spawn) this.session = new IptablesRestoreSession(opts.spawn, { supervise: opts.supervise });
     this.nodeIPs = [...(opts.nodeIPs ?? [])];
   }
 

@@ -16,14 +16,14 @@
  * Full syncs do not go through the session: iptables-restore's memory grows with the input (~700 MB
  * for a 10k-Service full sync) and a long-lived process would keep it.
  */
-import { KernelSession } from '../session.js';
+import { KernelSession, type SessionSupervision } from '../session.js';
 import type { NetnsSpawn } from '../exec.js';
 
 /** iptables-nft keeps a cache of the chains it has read; a fresh process after this much input. */
 const DEFAULT_RECYCLE_BYTES = 16 << 20;
 
 export class IptablesRestoreSession extends KernelSession {
-  constructor(spawn: NetnsSpawn, opts: { timeoutMs?: number; recycleBytes?: number } = {}) {
+  constructor(spawn: NetnsSpawn, opts: { timeoutMs?: number; recycleBytes?: number; supervise?: SessionSupervision } = {}) {
     super(spawn, {
       name: 'iptables-restore',
       argv: ['sh', '-c', 'exec stdbuf -oL iptables-restore --noflush -w 2>&1'],
@@ -31,6 +31,6 @@ export class IptablesRestoreSession extends KernelSession {
       frame: (text) => (text.trim() ? (text.endsWith('\n') ? text : `${text}\n`) : ''),
       // On success nothing is printed; a refused line is reported, then the process exits.
       failure: (out) => (/\bline \d+ failed\b|Error occurred at line/.test(out) ? out : undefined),
-    }, { timeoutMs: opts.timeoutMs, recycleBytes: opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES });
+    }, { timeoutMs: opts.timeoutMs, recycleBytes: opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES, supervise: opts.supervise });
   }
 }

@@ -45,6 +45,7 @@ import { nftAffinitySet, nftEndpointChain, nftServiceChain, nftExternalChain, nf
 import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { NftSession } from './session.js';
+import type { SessionSupervision } from '../session.js';
 import { PendingCounts, PendingMap } from '../pending.js';
 
 /** The table the proxy owns in the node namespace. */
@@ -71,6 +72,8 @@ export interface NftablesOptions {
   spawn?: NetnsSpawn;
   /** The node's addresses that accept NodePorts (also settable later with setNode). */
   nodeIPs?: string[];
+  /** Restart the session when it dies on its own (see ../session.ts). */
+  supervise?: SessionSupervision;
 }
 
 /** One map/set element. `value` is a verdict for maps, undefined for sets. */
@@ -222,7 +225,7 @@ export class NftablesProxier implements ProxyBackend {
   private readonly t = `ip ${NFT_TABLE}`;
 
   constructor(private readonly opts: NftablesOptions) {
-    if (opts.spawn) this.session = new NftSession(opts.spawn);
+    if (opts.spawn) this.session = new NftSession(opts.spawn, { supervise: opts.supervise });
     this.nodeIPs = [...(opts.nodeIPs ?? [])];
   }
 

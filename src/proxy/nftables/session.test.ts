@@ -72,3 +72,24 @@ test('empty text sends nothing; after close, runs are refused', async () => {
   await s.close();
   await assert.rejects(s.run('add element ip t a { 1 }\n'), (e: unknown) => e instanceof ProxyError && e.code === 'PROXY_STOPPED');
 });
+
+test('supervised: a process that dies on its own is started again at once, then with backoff, each restart reported', async (t) => {
+  const started: string[][] = [];
+  const restarts: { tool: string; why: string; delayMs: number; restarts: number }[] = [];
+  const s = new NftSession(fakeSpawn(started), { supervise: { baseMs: 50, maxMs: 200, onRestart: (e) => restarts.push(e) } });
+  t.after(() => s.close());
+  await s.run('add element ip t a { 1 }\n');
+  const waitFor = async (n: number): Promise<void> => {
+    for (let i = 0; i < 200 && started.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(started.length, n);
+  };
+  await assert.rejects(s.run('die\n'));
+  await waitFor(2); // restarted without waiting for a transaction
+  await assert.rejects(s.run('die\n'));
+  await waitFor(3);
+  assert.deepEqual(restarts.map((r) => [r.tool, r.why, r.delayMs, r.restarts]), [['nft -i', 'exited (3)', 0, 1], ['nft -i', 'exited (3)', 50, 2]]);
+  await s.run('add element ip t a { 2 }\n');
+  assert.equal(started.length, 3, 'the restarted process takes the next transaction');
+  await s.close();
+  assert.equal(restarts.length, 2, 'closing is not a failure');
+});

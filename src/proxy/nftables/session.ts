@@ -9,7 +9,7 @@
  * location prefix ("internal:0:0-0: Error: …", "<cmdline>:1:5-9: Error: …"); an `Error:` before the
  * marker means nft or the kernel rejected the whole transaction.
  */
-import { KernelSession } from '../session.js';
+import { KernelSession, type SessionSupervision } from '../session.js';
 import type { NetnsSpawn } from '../exec.js';
 
 /**
@@ -25,7 +25,7 @@ const NFT_INTERACTIVE = 'HOME=/dev/null exec nft -i 2>&1';
 
 export class NftSession extends KernelSession {
   /** `spawn` starts argv in the node namespace; `timeoutMs` bounds one transaction (default 60 s). */
-  constructor(spawn: NetnsSpawn, opts: { timeoutMs?: number; recycleBytes?: number } = {}) {
+  constructor(spawn: NetnsSpawn, opts: { timeoutMs?: number; recycleBytes?: number; supervise?: SessionSupervision } = {}) {
     super(spawn, {
       name: 'nft -i',
       argv: ['sh', '-c', NFT_INTERACTIVE],
@@ -35,6 +35,6 @@ export class NftSession extends KernelSession {
         return lines.length ? `${lines.join(' ; ')}\n` : '';
       },
       failure: (out) => (/\bError:/.test(out) ? out : undefined),
-    }, { timeoutMs: opts.timeoutMs, recycleBytes: opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES });
+    }, { timeoutMs: opts.timeoutMs, recycleBytes: opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES, supervise: opts.supervise });
   }
 }

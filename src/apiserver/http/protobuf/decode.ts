@@ -24,7 +24,7 @@ export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 const GROUP_PACKAGES: Record<string, string> = {
   '': 'k8s.io.api.core', apps: 'k8s.io.api.apps', 'discovery.k8s.io': 'k8s.io.api.discovery',
-  'coordination.k8s.io': 'k8s.io.api.coordination', autoscaling: 'k8s.io.api.autoscaling',
+  'coordination.k8s.io': 'k8s.io.api.coordination', autoscaling: 'k8s.io.api.autoscaling', batch: 'k8s.io.api.batch', policy: 'k8s.io.api.policy',
 };
 
 /** Go pointer fields whose zero value must survive decoding (JSON keeps them when set): `field` or `Message.field`. */
