@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Node } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists } from '../api/errors.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, isAlreadyExists } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { createApiCore, type ApiCore } from '../apiserver/core.js';
@@ -20,6 +20,11 @@ import { startControllers, type RunningControllers } from '../controllers/manage
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
+import type { ClusterView } from '../inspect/cluster-view.js';
+import { diagnoseService } from '../inspect/diagnose.js';
+import { explainService } from '../inspect/explain.js';
+import { podNetnsName } from '../node/names.js';
+import { WebUi } from '../ui/web-ui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -178,6 +183,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
+    // The web view (/ui/ on this listener): its watches start on the first page load.
+    // Explain and diagnose for the page: the functions the CLI runs, with this daemon's view of the cluster (set once the nodes exist).
+    let view: ClusterView | undefined;
+    const viewNow = (): ClusterView => {
+      if (!view) throw new ApiError(503, 'ServiceUnavailable', 'the cluster is still starting');
+      return view;
+    };
+    const ui = new WebUi({
+      client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}),
+      inspect: {
+        explain: (ns, name, signal) => explainService(core.client, viewNow(), ns, name, { signal }),
+        diagnose: (ns, name, signal) => diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
+      },
+    });
+    cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
       listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
@@ -191,7 +211,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
@@ -282,6 +302,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
     }
 
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n), ip: nodeUnderlayIP(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
@@ -322,3 +343,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
 }
 
+/**
+ * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * proxy's status read live instead of from its status file.
+ */
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {
+  const names = topologyNames(rec.id);
+  const byName = new Map(nodes.map((n) => [n.name, n.netns]));
+  return {
+    name: rec.name, proxyMode: rec.proxyMode, serviceCIDR: rec.serviceCIDR, podCIDR: rec.podCIDR, clusterDomain,
+    dnsServiceIP: nthAddress(rec.serviceCIDR, 10), nodes,
+    outside: { netns: names.outside, ip: `${UNDERLAY_PREFIX}.2` },
+    podNetns(pod: Pod) {
+      if (pod.spec?.hostNetwork) return pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
+      const uid = pod.metadata?.uid;
+      return uid && pod.spec?.nodeName ? podNetnsName(`cip-${rec.id}`, uid) : undefined;
+    },
+    sandboxNetns: (uid) => podNetnsName(`cip-${rec.id}`, uid),
+    proxyStatus: (node) => proxies[nodes.findIndex((n) => n.name === node)]?.status(),
+  };
+}

@@ -36,7 +36,14 @@ import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
  */
 export interface ExtraHandler {
   match(path: string, method: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user: UserInfo }): void | Promise<void>;
+  /**
+   * Also called for requests without credentials (`ctx.user` undefined then): the handler
+   * authenticates them itself and must answer them with nothing but a login page or a 401 (the web
+   * view, src/ui, with its session cookie). Default false: anonymous requests get 401 first.
+   */
+  anonymous?: boolean;
+  /** `ctx.user` is always set unless the handler is `anonymous`. */
+  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user?: UserInfo }): void | Promise<void>;
 }
 
 /** One successful write made over HTTP (dry runs excluded), as `onWrite` observers see it. */
@@ -137,11 +144,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const user = authenticate(req);
+    const method = req.method ?? 'GET';
+    const extra = handlers.find((h) => (user !== undefined || h.anonymous === true) && h.match(path, method));
+    if (extra) { await extra.handle(req, res, { url, ...(user ? { user } : {}) }); return; }
     if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
-    const method = req.method ?? 'GET';
-    const extra = user && handlers.find((h) => h.match(path, method));
-    if (extra) { await extra.handle(req, res, { url, user }); return; }
     // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
     const proxyPath = parseProxyPath(url.pathname);
     if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
