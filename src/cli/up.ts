@@ -26,6 +26,7 @@ import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
 import { DEFAULT_LB_POOL, checkLbPool } from '../cluster/lbpool.js';
 import { parsePortRange } from '../apiserver/portallocator/allocator.js';
 import { ipvsUnavailable } from './ipvs.js';
+import { IMAGE_MODES, type ImageMode } from '../node/runtime/select.js';
 
 export const UP_FLAGS: Record<string, FlagSpec> = {
   name: NAME_FLAG,
@@ -53,6 +54,10 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   'etcd-prefix': { type: 'string', description: 'key prefix in etcd, for several clusters on one etcd', default: '' },
   'etcd-compaction-interval': { type: 'number', description: 'seconds between compactions of etcd history (0 = never)', default: 300 },
   'embedded-etcd': { type: 'boolean', description: 'store in an etcd this daemon runs (Debian etcd-server, loopback, data in <state-dir>/etcd)' },
+  images: { type: 'string', description: 'what runs an image: auto (the catalog when it has the image, else pull it and run it with runc), catalog (never pull), oci (pull every image)', default: 'auto' },
+  'image-store': { type: 'string', description: 'where pulled images are kept, shared by every cluster on the machine', default: '/var/lib/clusterip/images' },
+  'insecure-registry': { type: 'string', description: 'comma-separated registries (host:port) to pull from over plain HTTP (loopback ones always may)' },
+  'pod-max-pids': { type: 'number', description: 'pids limit of each pulled container (the kubelet\'s --pod-max-pids); -1 = none', default: -1 },
   help: HELP_FLAG,
 };
 
@@ -117,6 +122,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!(metricResolution >= 1 && metricResolution <= 3600)) throw new UsageError('--metric-resolution must be between 1 and 3600 seconds');
   const hpaSyncPeriod = Number(flags['hpa-sync-period']);
   if (!(hpaSyncPeriod >= 1 && hpaSyncPeriod <= 3600)) throw new UsageError('--hpa-sync-period must be between 1 and 3600 seconds');
+  const images = String(flags.images);
+  if (!IMAGE_MODES.includes(images as ImageMode)) throw new UsageError(`--images must be auto, catalog or oci, not ${JSON.stringify(images)}`);
+  const insecure = String(flags['insecure-registry'] ?? '').split(',').map((r) => r.trim()).filter(Boolean);
   preflight(mode);
   refuseIfRunning(t);
   if (!(await portFree(apiPort))) {
@@ -129,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     allowExternalIPs: flags['allow-external-ips'] === true, hostNodePorts: flags['host-nodeports'] === true,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
     dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
+    images: images as ImageMode, imageStore: String(flags['image-store']), insecureRegistries: insecure, podPidsLimit: Number(flags['pod-max-pids']),
   });
 }
 
@@ -177,6 +186,10 @@ interface RunOptions {
   store: StoreOptions;
   metricResolution: number;
   hpaSyncPeriod: number;
+  images: ImageMode;
+  imageStore: string;
+  insecureRegistries: string[];
+  podPidsLimit: number;
 }
 
 /** The reporter to the `up --detach` that started this daemon (or nothing in the foreground). */
@@ -244,6 +257,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
       serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
       nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
       metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
+      images: o.images, imageStore: o.imageStore, insecureRegistries: o.insecureRegistries, podPidsLimit: o.podPidsLimit,
       log: (l) => say(`  ${l}`),
     });
     if (pendingSignal) { await stop(pendingSignal); return 0; }

@@ -18,6 +18,7 @@ import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
 import type { ClusterView } from '../inspect/cluster-view.js';
@@ -81,6 +82,14 @@ export interface ClusterOptions {
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
   hpaSyncPeriodMs?: number;
+  /** Images: `catalog` (default here), `auto` or `oci` (src/node/runtime/select.ts); `clusterip up` defaults to auto. */
+  images?: ImageMode;
+  /** The machine's image store (default /var/lib/clusterip/images, shared by every cluster). */
+  imageStore?: string;
+  /** Registries pulled from over plain HTTP besides loopback ones. */
+  insecureRegistries?: string[];
+  /** The kubelet's podPidsLimit for OCI containers (default none). */
+  podPidsLimit?: number;
 }
 
 export interface Cluster {
@@ -258,6 +267,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
+        imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
