@@ -18,6 +18,9 @@ import { intToIp, parseCidr } from './ipallocator/cidr.js';
 import { IPAddressLedger } from './ipallocator/ipaddresses.js';
 import { ServiceIPs } from './ipallocator/service.js';
 import { rfc3339 } from './registry/meta.js';
+import { NodePortAllocator } from './portallocator/allocator.js';
+import { NodePortLedger } from './portallocator/claims.js';
+import { ServiceNodePorts } from './portallocator/service.js';
 import { Registry } from './registry/registry.js';
 import { ResourceCatalog } from './catalog.js';
 import { CrdController } from './crd/controller.js';
@@ -46,6 +49,10 @@ export interface ApiCoreOptions {
   serviceAccountIssuer?: string;
   /** Mutating admission plugins on create (e.g. src/apiserver/admission/serviceaccount.ts). Default none. */
   admission?: readonly AdmissionPlugin[];
+  /** NodePort range (`--service-node-port-range`). Default 30000-32767. */
+  nodePortRange?: string;
+  /** Allow spec.externalIPs (default false: DenyServiceExternalIPs, CVE-2020-8554). */
+  allowExternalIPs?: boolean;
 }
 
 /** Identity and access of the API core: what the HTTP front door authenticates and authorizes with. */
@@ -70,6 +77,8 @@ export interface ApiCore {
   allocator: ServiceIPAllocator;
   /** Tokens and authorization (pass to startApiServer as `auth`). */
   auth: ApiAuth;
+  /** The NodePort allocator (read-only use: `has(port)`, `usedCount`, `range`). */
+  nodePortAllocator: NodePortAllocator;
   /** Ends all watches. Does not close the storage (its owner does). */
   close(): Promise<void>;
 }
@@ -93,12 +102,18 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const ledger = new IPAddressLedger(opts.storage, allocator, clock);
   await ledger.start();
   const serviceIPs = new ServiceIPs(allocator, ledger);
+  // NodePort claims likewise (one key per port): a NodePort is unique across API servers too.
+  const nodePortAllocator = new NodePortAllocator(opts.nodePortRange);
+  const portLedger = new NodePortLedger(opts.storage, nodePortAllocator, clock);
+  await portLedger.start();
+  const serviceNodePorts = new ServiceNodePorts(nodePortAllocator, portLedger);
   const catalog = new ResourceCatalog();
   const tokens = new ServiceAccountTokens({ key: opts.serviceAccountKey ?? generateServiceAccountKey(), issuer: opts.serviceAccountIssuer, clock });
   // Reads from the registry's watch caches (the registry is made just below; this is only called later).
   const objects: ObjectGetter = { get: (info, ns, name) => registry.cache(info).get(ns, name)?.obj };
   const registry: Registry = new Registry({
     storage: opts.storage, clock, serviceIPs, tokenRequests: new TokenRequests(tokens, objects, clock), admission: opts.admission, catalog,
+    serviceNodePorts, allowExternalIPs: opts.allowExternalIPs,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
@@ -124,7 +139,11 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
 
   // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
   const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
-  for (const p of await serviceIPs.repair(services, { now: clock() })) {
+  const problems = [
+    ...(await serviceIPs.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'ipallocator-repair-controller' })),
+    ...(await serviceNodePorts.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'portallocator-repair-controller' })),
+  ];
+  for (const p of problems) {
     const md = p.service.metadata ?? {};
     const now = rfc3339(clock());
     const ev: KubeEvent = {
@@ -132,7 +151,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       metadata: { generateName: `${md.name}.`, namespace: md.namespace },
       involvedObject: { kind: 'Service', apiVersion: 'v1', namespace: md.namespace, name: md.name, uid: md.uid, resourceVersion: md.resourceVersion },
       reason: p.reason, message: p.message, type: 'Warning',
-      source: { component: 'ipallocator-repair-controller' }, reportingComponent: 'ipallocator-repair-controller',
+      source: { component: p.component }, reportingComponent: p.component,
       firstTimestamp: now, lastTimestamp: now, count: 1,
     };
     try {
@@ -143,11 +162,12 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator, catalog, crds, auth: { tokens, objects, authorizer },
+    client, registry, allocator, nodePortAllocator, catalog, crds, auth: { tokens, objects, authorizer },
     async close() {
       crds.stop();
       registry.close();
       ledger.stop();
+      portLedger.stop();
     },
   };
 }

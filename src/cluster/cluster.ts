@@ -37,6 +37,11 @@ import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
+import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
+import { labelNodeZone } from './zones.js';
+import { startHostNodePorts } from './hostports.js';
+import { netnsDial } from './dial.js';
 import { MetricsServer } from '../metrics/server.js';
 import { removeUsageGroups } from '../node/usage.js';
 import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
@@ -65,6 +70,16 @@ export interface ClusterOptions {
   store?: StoreOptions;
   /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
   observe?: boolean;
+  /** NodePort range. Default 30000-32767. */
+  nodePortRange?: string;
+  /** LoadBalancer address pool on the underlay. Default 172.31.255.200-172.31.255.254 (lbpool.ts). */
+  lbPool?: string;
+  /** Allow Services to set spec.externalIPs (default off: CVE-2020-8554). */
+  allowExternalIPs?: boolean;
+  /** Zones assigned to the nodes in turn (`topology.kubernetes.io/zone`). Default with several nodes: zone-a, zone-b. */
+  zones?: string[];
+  /** Forward each NodePort from 127.0.0.1 on this machine through the outside host (hostports.ts). Default off. */
+  hostNodePorts?: boolean;
   /** Sampling period of the nodes' resource use (metrics.k8s.io). Default 15 000 ms. */
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
@@ -127,6 +142,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const serviceCIDR = opts.serviceCIDR ?? '10.96.0.0/12';
   const podCIDR = opts.podCIDR ?? '10.244.0.0/16';
   const proxyMode = opts.proxyMode ?? 'nftables';
+  const lbPoolText = opts.lbPool ?? DEFAULT_LB_POOL;
+  const lbPool = checkLbPool(lbPoolText);
+  const zones = opts.zones ?? (nodes > 1 ? ['zone-a', 'zone-b'] : []);
   const domain = opts.clusterDomain ?? 'cluster.local';
   const id = clusterId(opts.name);
   const names = topologyNames(id);
@@ -177,7 +195,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const serviceAccountKey = await saKeyReady;
     const core: ApiCore = await step('API core loaded', () => createApiCore({
       storage, serviceCIDR, serviceAccountKey, serviceAccountIssuer: `https://kubernetes.default.svc.${domain}`,
-      admission: [serviceAccountAdmission()],
+      admission: [serviceAccountAdmission()], nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs,
     }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
@@ -203,6 +221,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+      // services/proxy, pods/proxy: from the node namespace that runs the endpoint (node 0 when unknown).
+      proxyDial: ({ nodeName, ip, port }) => {
+        const n = Math.max(0, agents.findIndex((a) => a.nodeName === nodeName));
+        return netnsDial(names.node(n), ip, port);
+      },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
       handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
@@ -216,6 +239,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
+      nodeIPs: Array.from({ length: nodes }, (_, n) => nodeUnderlayIP(n)), nodePortRange: opts.nodePortRange ?? '30000-32767', lbPool: lbPoolText,
     };
 
     await step('add-on objects present', async () => {
@@ -225,6 +249,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
 
     const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
+      loadBalancerPool: lbPool,
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
@@ -255,6 +280,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
+      // Topology labels, as a cloud provider sets them: the proxies keep PreferClose traffic in a zone.
+      if (zones.length) await labelNodeZone(core.client, nodeName, zones[n % zones.length]!);
       await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
@@ -263,7 +290,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // Sync times and errors for `clusterip explain` / `diagnose`, which run as other processes.
       const statusFile = new ProxyStatusWriter(proxyStatusPath(opts.stateDir, nodeName));
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
-        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR, nodeIPs: [nodeUnderlayIP(n)],
         ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
         onStatus: (s) => statusFile.update(s),
       }));
@@ -272,6 +299,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
+      // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
+      const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
+      cleanups.push(() => announcer.stop());
+    }
+    if (opts.hostNodePorts) {
+      const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
+      cleanups.push(() => forward.stop());
     }
 
     if (obs) {
@@ -287,7 +321,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
     }
 
-    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) })), proxies);
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n), ip: nodeUnderlayIP(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
@@ -333,7 +367,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
  * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
  * proxy's status read live instead of from its status file.
  */
-function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string }[], proxies: readonly Proxy[]): ClusterView {
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {
   const names = topologyNames(rec.id);
   const byName = new Map(nodes.map((n) => [n.name, n.netns]));
   return {

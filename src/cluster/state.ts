@@ -28,10 +28,15 @@ export interface ClusterRecord {
   kubeconfig: string;
   context: string;
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   startedAt?: string;
+  /** Each node's address on the underlay (NodePorts), in node order. */
+  nodeIPs?: string[];
+  /** NodePort range and LoadBalancer pool (`up --service-node-port-range`, `--lb-pool`). */
+  nodePortRange?: string;
+  lbPool?: string;
 }
 
 /**

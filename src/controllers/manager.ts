@@ -24,15 +24,17 @@ import { ClusterRoleAggregationController } from './clusterroleaggregation/contr
 import { RootCACertPublisher } from './rootcacert/controller.js';
 import { ServiceAccountsController } from './serviceaccount/controller.js';
 import { TokensController, type LegacyTokenSigner } from './serviceaccount/tokens.js';
+import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
+import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
   | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling'
-  | 'serviceaccount' | 'serviceaccount-token' | 'root-ca-cert-publisher' | 'clusterrole-aggregation';
+  | 'serviceaccount' | 'serviceaccount-token' | 'root-ca-cert-publisher' | 'clusterrole-aggregation' | 'loadbalancer';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
   'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling',
-  'serviceaccount', 'serviceaccount-token', 'root-ca-cert-publisher', 'clusterrole-aggregation'];
+  'serviceaccount', 'serviceaccount-token', 'root-ca-cert-publisher', 'clusterrole-aggregation', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -52,6 +54,8 @@ export interface StartControllersOptions {
    * every namespace) and serviceaccount-token (token Secrets); without them those two do not run.
    */
   serviceAccounts?: { caCert: string; signLegacyToken: LegacyTokenSigner };
+  /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
+  loadBalancerPool?: AddressPool;
 }
 
 /** The running controllers. */
@@ -88,12 +92,13 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   const sa = opts.serviceAccounts;
   if (sa && enable.has('root-ca-cert-publisher')) controllers.push(new RootCACertPublisher(ctx, sa.caCert));
   if (sa && enable.has('serviceaccount-token')) controllers.push(new TokensController(ctx, sa.signLegacyToken, sa.caCert));
+  if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
     for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
-      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler']) {
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER]) {
       await ctx.recorder(comp).flush();
     }
   };

@@ -52,6 +52,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   finalize: { verbs: ['update'] },
   token: { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] },
   ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
+  proxy: { kind: (r) => ({ group: '', version: 'v1', kind: r.kind === 'Pod' ? 'PodProxyOptions' : 'ServiceProxyOptions' }), verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };
 
 function subresourceOf(r: ResourceInfo, name: string): APISubresourceDiscovery {

@@ -34,6 +34,7 @@ import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceRoute } from './route.js';
+import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
 
 /**
  * An extra non-resource path served to authenticated users (the daemon's debug endpoints: trace,
@@ -111,6 +112,11 @@ export interface ApiServerOptions {
   handlers?: readonly ExtraHandler[];
   /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
   onWrite?: (w: WriteRecord) => void;
+  /**
+   * Connects to an address of the cluster network from inside it, for services/proxy and
+   * pods/proxy (proxy.ts). Without it those subresources answer 503.
+   */
+  proxyDial?: ProxyDial;
 }
 
 /** A running API server. */
@@ -159,6 +165,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return user;
   }
   const upgrades = createUpgradeHandler(ctx, lookup);
+  const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
   const metrics = new ApiServerMetrics();
   const handlers = opts.handlers ?? [];
@@ -196,6 +203,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const user = await admit(req, method, path, q);
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user, authorizer }); return; }
+    // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
+    const proxyPath = parseProxyPath(url.pathname);
+    if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
@@ -248,6 +258,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const url = new URL(req.url ?? '/', 'http://x');
       try {
         await admit(req, req.method ?? 'GET', url.pathname, url.searchParams);
+        const proxyPath = parseProxyPath(url.pathname);
+        if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
         await upgrades.handle(route, req, socket, head, url.searchParams);
