@@ -32,6 +32,8 @@ import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
 import { MetricsServer } from '../metrics/server.js';
 import { removeUsageGroups } from '../node/usage.js';
 import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
+import { gatewayOf } from '../node/ipam.js';
+import { apiServerId, publishApiServer, type PublishedApiServer } from './apiforwarder.js';
 
 export interface ClusterOptions {
   name: string;
@@ -61,6 +63,8 @@ export interface ClusterOptions {
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
   hpaSyncPeriodMs?: number;
+  /** Duration of this API server's Lease, which keeps it in the `kubernetes` endpoints (s). Default 15. */
+  apiServerLeaseSeconds?: number;
 }
 
 export interface Cluster {
@@ -135,6 +139,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // The underlay and the outside host are only `ip` commands, so they are built while this process
   // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
   let network: Promise<number> | undefined;
+  let published: Promise<PublishedApiServer> | undefined;
   try {
     // What an earlier run of this cluster left (it was killed, or crashed): namespaces and Pods of
     // the same shape are adopted, everything else is emptied and removed (leftovers.ts).
@@ -172,6 +177,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
+    const startPublishing = (netns: string, address: string): Promise<PublishedApiServer> => {
+      const p = publishApiServer({
+        server, client: core.client, netns, address, id: apiServerId(opts.stateDir),
+        leaseDurationSeconds: opts.apiServerLeaseSeconds,
+        onError: (e) => log(`! kubernetes endpoints: ${(e as Error).message}`),
+      });
+      p.catch(() => undefined); // awaited below
+      return p;
+    };
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
 
     const record: ClusterRecord = {
@@ -216,6 +230,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
+      // Node 0's namespace now has its Pod bridge: the API server listens on its gateway there.
+      if (n === 0) published = startPublishing(netns, gatewayOf(nodePodCIDR(podCIDR, 0)));
       await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
@@ -247,6 +263,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const hub = await step('flow collectors started', () => obs.startFlows(core.client, nodeList, hosts));
       for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
     }
+    // The API server on the cluster network and in the `kubernetes` Service (apiforwarder.ts).
+    const publication = await step('API server on the cluster network', () => published!);
+    cleanups.push(() => publication.stop({ release: true }));
 
     writeRecord(opts.stateDir, record);
 
@@ -283,6 +302,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
   } catch (err) {
     await network?.catch(() => undefined); // let it finish before its namespaces are removed
+    await published?.then((p) => p.stop(), () => undefined);
     await stopAll();
     throw err;
   }

@@ -7,6 +7,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { chmod, rm } from 'node:fs/promises';
 import type { Client } from '../../client/client.js';
@@ -81,6 +82,12 @@ export interface ApiServerOptions {
   handlers?: readonly ExtraHandler[];
   /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
   onWrite?: (w: WriteRecord) => void;
+  /**
+   * Endpoints outside the Kubernetes API, asked first and before authentication (they
+   * authenticate on their own, e.g. the node-join API with bootstrap tokens, or are public like
+   * `/cacerts`): resolves true when it answered the request.
+   */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 /** A running API server. */
@@ -90,6 +97,12 @@ export interface RunningApiServer {
   /** https://127.0.0.1:<port> */
   url: string;
   socketPath?: string;
+  /**
+   * Serves the connections another listener accepts with this server's HTTPS (same certificate,
+   * authentication and handlers), e.g. one listening inside a node's network namespace
+   * (src/cluster/apiforwarder.ts). The listener is closed with the server.
+   */
+  serveOn(listener: NetServer): void;
   /** Stops listening, ends watches and streams, and removes the unix socket. */
   close(): Promise<void>;
 }
@@ -130,6 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const user = authenticate(req);
+    if (opts.extraRoutes && await opts.extraRoutes(req, res, path)) return;
     if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
     const method = req.method ?? 'GET';
@@ -207,12 +221,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return s;
   };
 
+  const https = setup(createHttpsServer({
+    key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
+    requestCert: true, rejectUnauthorized: false,
+  }));
+  const extraListeners: NetServer[] = [];
   let port = 0;
   if (opts.listen !== null) {
-    const https = setup(createHttpsServer({
-      key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
-      requestCert: true, rejectUnauthorized: false,
-    }));
     const host = opts.listen?.host ?? '127.0.0.1';
     await listen(https, () => https.listen(opts.listen?.port ?? 6443, host));
     port = (https.address() as { port: number }).port;
@@ -229,7 +244,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   let closing: Promise<void> | undefined;
   return {
     port, url: `https://127.0.0.1:${port}`, socketPath: opts.unixSocket,
+    serveOn(listener) {
+      extraListeners.push(listener);
+      listener.on('connection', (socket) => https.emit('connection', socket));
+      listener.on('error', () => { /* a failed accept; the listener goes on */ });
+    },
     close: () => closing ??= (async () => {
+      for (const l of extraListeners) l.close();
       upgrades.close();
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       if (opts.unixSocket) await rm(opts.unixSocket, { force: true });
