@@ -87,7 +87,7 @@ export interface ApiServerOptions {
    * authenticate on their own, e.g. the node-join API with bootstrap tokens, or are public like
    * `/cacerts`): resolves true when it answered the request.
    */
-  extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string, user: UserInfo | undefined) => Promise<boolean>;
 }
 
 /** A running API server. */
@@ -143,7 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const user = authenticate(req);
-    if (opts.extraRoutes && await opts.extraRoutes(req, res, path)) return;
+    if (opts.extraRoutes && await opts.extraRoutes(req, res, path, user)) return;
     if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
     const method = req.method ?? 'GET';
