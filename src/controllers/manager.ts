@@ -11,6 +11,8 @@ import { EndpointSliceController } from './endpointslice/controller.js';
 import { GarbageCollector } from './gc/gc.js';
 import { SharedInformers } from './informers.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/controller.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
@@ -22,8 +24,13 @@ import { HpaController } from './hpa/controller.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
-  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling';
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'nodeipam' | 'nodelifecycle';
 
+/**
+ * The controllers started by default. Node IPAM and node lifecycle are asked for explicitly
+ * (`enable`), as `--allocate-node-cidrs` is in Kubernetes: they need the cluster's CIDR and
+ * heartbeating node agents, which tests of the other controllers do not have.
+ */
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
   'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling'];
 
@@ -40,6 +47,10 @@ export interface StartControllersOptions {
   jobBackoffBaseMs?: number;
   /** HPA sync period in ms (kube-controller-manager's --horizontal-pod-autoscaler-sync-period, 15 s). */
   hpaSyncPeriodMs?: number;
+  /** Node IPAM (with 'nodeipam'): the cluster's Pod CIDR and the size of each node's block. */
+  nodeIpam?: NodeIpamOptions;
+  /** Node lifecycle (with 'nodelifecycle'): grace period, eviction timeout. */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 /** The running controllers. */
@@ -70,12 +81,17 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('daemonset')) controllers.push(new DaemonSetController(ctx));
   if (enable.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enable.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }));
+  if (enable.has('nodeipam')) {
+    if (!opts.nodeIpam) throw new TypeError('the nodeipam controller needs nodeIpam.clusterCIDR');
+    controllers.push(new NodeIpamController(ctx, opts.nodeIpam));
+  }
+  if (enable.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, opts.nodeLifecycle));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
     for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
-      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler']) {
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', 'node-ipam-controller', 'node-controller']) {
       await ctx.recorder(comp).flush();
     }
   };
