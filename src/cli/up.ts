@@ -45,6 +45,10 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   'etcd-prefix': { type: 'string', description: 'key prefix in etcd, for several clusters on one etcd', default: '' },
   'etcd-compaction-interval': { type: 'number', description: 'seconds between compactions of etcd history (0 = never)', default: 300 },
   'embedded-etcd': { type: 'boolean', description: 'store in an etcd this daemon runs (Debian etcd-server, loopback, data in <state-dir>/etcd)' },
+  'advertise-address': { type: 'string', description: 'this machine\'s IPv4 address other machines reach: accept nodes from them (clusterip join), VXLAN between machines' },
+  'bind-address': { type: 'string', description: 'address the API server listens on (default 127.0.0.1, or 0.0.0.0 with --advertise-address)' },
+  'node-monitor-grace-period': { type: 'number', description: 'seconds without a heartbeat after which a node is NotReady (agents renew every quarter of it)', default: 40 },
+  'pod-eviction-timeout': { type: 'number', description: 'seconds Pods stay on a NotReady node before they are replaced elsewhere', default: 300 },
   help: HELP_FLAG,
 };
 
@@ -69,7 +73,7 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** Refuses to start a cluster that runs already (by name, by record, by lock holder). */
-function refuseIfRunning(t: Target): void {
+export function refuseIfRunning(t: Target): void {
   const entry = readEntry(t.name);
   if (entry && entry.stateDir !== t.stateDir && entryAlive(entry) && entry.pid !== process.pid) {
     throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.name}" is already running (pid ${entry.pid}, state dir ${entry.stateDir}); ` +
@@ -102,31 +106,41 @@ export async function run(argv: string[]): Promise<number> {
   if (!(metricResolution >= 1 && metricResolution <= 3600)) throw new UsageError('--metric-resolution must be between 1 and 3600 seconds');
   const hpaSyncPeriod = Number(flags['hpa-sync-period']);
   if (!(hpaSyncPeriod >= 1 && hpaSyncPeriod <= 3600)) throw new UsageError('--hpa-sync-period must be between 1 and 3600 seconds');
+  const advertise = flags['advertise-address'] as string | undefined;
+  const bind = flags['bind-address'] as string | undefined;
+  for (const [flag, v] of [['advertise-address', advertise], ['bind-address', bind]] as const) {
+    if (v !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(v)) throw new UsageError(`--${flag} ${JSON.stringify(v)} is not an IPv4 address`);
+  }
+  const grace = Number(flags['node-monitor-grace-period']);
+  const eviction = Number(flags['pod-eviction-timeout']);
+  if (!(grace >= 1)) throw new UsageError('--node-monitor-grace-period must be at least 1 second');
+  if (!(eviction >= 0)) throw new UsageError('--pod-eviction-timeout must be 0 or more seconds');
   preflight(mode);
   refuseIfRunning(t);
   if (!(await portFree(apiPort))) {
     throw new StateError('PORT_IN_USE', `port ${apiPort} on 127.0.0.1 is in use; choose another with --api-port (e.g. --api-port 6444) or stop what uses it`);
   }
   const kubeconfig = kubeconfigPath(flags.kubeconfig as string | undefined);
-  if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach(argv, t, kubeconfig);
+  if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach('up', argv, t, ['--kubeconfig', kubeconfig]);
   return runCluster(t, {
     nodes, proxyMode: mode, apiPort, kubeconfig,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
     dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
+    advertiseAddress: advertise, bindAddress: bind, nodeMonitorGracePeriodSeconds: grace, podEvictionTimeoutSeconds: eviction,
   });
 }
 
 /**
- * Re-runs `up` as a detached daemon (output to `<stateDir>/daemon.log`) and waits for its report on
- * a pipe: every progress line is printed here as it comes, and the special ready line ends the wait
- * at once (no polling). A daemon that dies or fails closes the pipe without it.
+ * Re-runs `command` (up, join) as a detached daemon (output to `<stateDir>/daemon.log`) and waits
+ * for its report on a pipe: every progress line is printed here as it comes, and the special ready
+ * line ends the wait at once (no polling). A daemon that dies or fails closes the pipe without it.
  */
-async function detach(argv: string[], t: Target, kubeconfig: string): Promise<number> {
+export async function detach(command: string, argv: string[], t: Target, extraArgs: string[] = []): Promise<number> {
   mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
   const logPath = join(t.stateDir, 'daemon.log');
   const fd = openSync(logPath, 'w');
-  const args = [...process.execArgv, process.argv[1]!, 'up', ...argv.filter((a) => a !== '--detach'),
-    '--kubeconfig', kubeconfig, '--state-dir', t.stateDir, '--name', t.name];
+  const args = [...process.execArgv, process.argv[1]!, command, ...argv.filter((a) => a !== '--detach'),
+    ...extraArgs, '--state-dir', t.stateDir, '--name', t.name];
   const child = spawn(process.execPath, args, {
     detached: true, stdio: ['ignore', fd, fd, 'pipe'],
     env: { ...process.env, CLUSTERIP_DAEMON: '1', CLUSTERIP_NOTIFY_FD: String(NOTIFY_FD) },
@@ -141,7 +155,7 @@ async function detach(argv: string[], t: Target, kubeconfig: string): Promise<nu
     else console.log(line);
   }
   if (ready) return 0;
-  console.error(`clusterip up failed; the daemon log is ${logPath}`);
+  console.error(`clusterip ${command} failed; the daemon log is ${logPath}`);
   return 1;
 }
 
@@ -156,10 +170,14 @@ interface RunOptions {
   store: StoreOptions;
   metricResolution: number;
   hpaSyncPeriod: number;
+  advertiseAddress?: string;
+  bindAddress?: string;
+  nodeMonitorGracePeriodSeconds: number;
+  podEvictionTimeoutSeconds: number;
 }
 
-/** The reporter to the `up --detach` that started this daemon (or nothing in the foreground). */
-function notifier(): { line(text: string): void; done(ok: boolean): void } {
+/** The reporter to the `up --detach` (or `join --detach`) that started this daemon (or nothing in the foreground). */
+export function notifier(): { line(text: string): void; done(ok: boolean): void } {
   const fd = Number(process.env.CLUSTERIP_NOTIFY_FD);
   let open = false;
   if (process.env.CLUSTERIP_DAEMON && Number.isInteger(fd)) {
@@ -222,6 +240,8 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
       name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
       serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
       metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
+      advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
+      nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
       log: (l) => say(`  ${l}`),
     });
     if (pendingSignal) { await stop(pendingSignal); return 0; }
@@ -239,6 +259,8 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
   registerRunning(t.stateDir, r);
   say(`cluster "${t.name}" is ready in ${Math.round(performance.now() - t0)} ms: API ${r.apiURL}, context ${r.context} in ${r.kubeconfig}`);
   say('  try: kubectl get nodes; kubectl get svc -A');
+  if (o.advertiseAddress) say(`  to add a node on another machine, run there:\n    ${cluster.joinCommand}`);
+  else say(`  nodes on other machines can join when started with --advertise-address <this machine's IP> (join token: ${join(t.stateDir, 'pki', 'node-token')})`);
   notify.done(true);
   if (pendingSignal) await stop(pendingSignal);
   if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the cluster)');

@@ -16,7 +16,11 @@ import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
 import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
-import { startControllers, type RunningControllers } from '../controllers/manager.js';
+import { ALL_CONTROLLERS, startControllers, type RunningControllers } from '../controllers/manager.js';
+import { startOverlay } from '../overlay/vxlan.js';
+import type { ClusterInfo } from './join/service.js';
+import { CONTROL_PLANE_LABELS, servingSans, setUpJoining, type Joining } from './joining.js';
+import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
@@ -65,10 +69,25 @@ export interface ClusterOptions {
   hpaSyncPeriodMs?: number;
   /** Duration of this API server's Lease, which keeps it in the `kubernetes` endpoints (s). Default 15. */
   apiServerLeaseSeconds?: number;
+  /**
+   * This machine's address that other machines reach (kube-apiserver's --advertise-address). With
+   * it the cluster accepts nodes from other machines: the API server also listens there (see
+   * `bindAddress`), its certificate names it, `up` prints the join command, and this machine's
+   * nodes join the VXLAN overlay with it as their public address.
+   */
+  advertiseAddress?: string;
+  /** Address the API server's HTTPS port listens on. Default 127.0.0.1, or 0.0.0.0 with `advertiseAddress`. */
+  bindAddress?: string;
+  /** Silence after which a node is unreachable (`--node-monitor-grace-period`, s). Default 40; node agents renew their Lease every quarter of it. */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** How long Pods stay on an unreachable node before they are evicted (`--pod-eviction-timeout`, s). Default 300. */
+  podEvictionTimeoutSeconds?: number;
 }
 
 export interface Cluster {
   readonly record: ClusterRecord;
+  /** `clusterip join --server ... --token ...` for another machine's node. */
+  readonly joinCommand: string;
   /** In-process client of the API core. */
   readonly client: Client;
   readonly agents: readonly NodeAgent[];
@@ -151,7 +170,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     // Certificates too (key generation and signing run on the thread pool): started now, awaited
     // when the API server needs them.
-    const pkiReady = ensurePki(opts.stateDir);
+    const pkiReady = ensurePki(opts.stateDir, { sans: servingSans(opts.advertiseAddress, serviceCIDR) });
     pkiReady.catch(() => undefined);
     cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
@@ -165,21 +184,37 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
+    let joining: Joining | undefined;
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
-      listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
+      listen: { host: opts.bindAddress ?? (opts.advertiseAddress ? '0.0.0.0' : '127.0.0.1'), port: opts.apiPort ?? 6443 },
+      // /cacerts and the join API (src/cluster/join/service.ts), once the join token is ready.
+      extraRoutes: async (req, res, path, user) => (joining ? joining.routes(req, res, path, user) : false),
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+      // Pods of nodes joined from other machines: passed on to their node's stream server (kubelet-style).
+      remoteStreams: async (_ns, _pod, nodeName) => {
+        const url = (await core.client.get<Node>(R.nodes, undefined, nodeName).catch(() => undefined))?.metadata?.annotations?.[ANNOTATION_NODE_API];
+        const p = await pkiReady;
+        return url ? { url, cert: p.adminCert, key: p.adminKey } : undefined;
+      },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
       handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
+    const serverURL = opts.advertiseAddress ? `https://${opts.advertiseAddress}:${server.port}` : server.url;
+    const graceSeconds = opts.nodeMonitorGracePeriodSeconds ?? 40;
+    const clusterInfo: ClusterInfo = {
+      name: opts.name, serviceCIDR, podCIDR, clusterDNS: nthAddress(serviceCIDR, 10), clusterDomain: domain, proxyMode,
+      nodeLeaseDurationSeconds: graceSeconds,
+    };
+    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo }));
     const startPublishing = (netns: string, address: string): Promise<PublishedApiServer> => {
       const p = publishApiServer({
-        server, client: core.client, netns, address, id: apiServerId(opts.stateDir),
+        server, client: core.client, netns, address, id: apiServerId(opts.stateDir), serverURL,
         leaseDurationSeconds: opts.apiServerLeaseSeconds,
         onError: (e) => log(`! kubernetes endpoints: ${(e as Error).message}`),
       });
@@ -193,18 +228,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
+      role: 'server', joinCommand: joining.joinCommand,
     };
 
     await step('add-on objects present', async () => {
       await ensureObject(core.client, R.services, kubernetesService(serviceCIDR));
       await ensureObject(core.client, R.services, kubeDnsService(serviceCIDR));
-      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
+      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream, nodeSelector: CONTROL_PLANE_LABELS }));
     });
 
     const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
+      enable: [...ALL_CONTROLLERS, 'nodeipam', 'nodelifecycle'],
+      nodeIpam: { clusterCIDR: podCIDR, nodeCIDRMaskSize: 24 },
+      nodeLifecycle: { gracePeriodMs: graceSeconds * 1000, podEvictionTimeoutMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000 },
     }));
     cleanups.push(() => controllers.stop());
     // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).
@@ -226,6 +265,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodePodCIDR(podCIDR, n),
         stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
+        labels: { ...CONTROL_PLANE_LABELS }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
       }));
       agents.push(agent);
@@ -246,6 +286,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }));
       proxies.push(proxy);
       obs?.addProxy(nodeName, proxy);
+      if (opts.advertiseAddress) {
+        // Nodes of other machines are reached over VXLAN from this machine's advertised address.
+        const overlay = await step(`node ${nodeName} overlay (VXLAN from ${opts.advertiseAddress})`, () => startOverlay({
+          client: core.client, nodeName, netns, podCIDR: nodePodCIDR(podCIDR, n), clusterCIDR: podCIDR, publicIP: opts.advertiseAddress!,
+          onError: (e) => log(`! overlay ${nodeName}: ${(e as Error).message}`),
+        }));
+        cleanups.push(() => overlay.stop());
+      }
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
@@ -270,7 +318,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     writeRecord(opts.stateDir, record);
 
     return {
-      record, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
+      record, joinCommand: joining.joinCommand, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
       async waitReady(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         await step('nodes Ready', async () => {

@@ -67,6 +67,8 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** Skip Node/Lease registration (unit tests against clients without those resources). */
   register?: boolean;
+  /** Extra labels on the Node object. */
+  labels?: Record<string, string>;
 }
 
 /** A running agent. */
@@ -141,7 +143,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     onDelete: (p) => { queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
   });
 
-  const identity = { nodeName, podCIDR: opts.podCIDR, internalIP };
+  const identity = { nodeName, podCIDR: opts.podCIDR, internalIP, labels: opts.labels };
   let nodeUid: string | undefined;
   if (opts.register !== false) {
     const node = await registerNode(client, identity, true);

@@ -17,6 +17,8 @@ export interface NodeIdentity {
   podCIDR: string;
   internalIP: string;
   maxPods?: number;
+  /** Extra labels (e.g. node-role.kubernetes.io/control-plane on the API server machine's nodes). */
+  labels?: Record<string, string>;
 }
 
 function conditions(ready: boolean, now: string): NodeCondition[] {
@@ -47,6 +49,7 @@ export function nodeObject(id: NodeIdentity, ready: boolean, now = new Date().to
       labels: {
         'kubernetes.io/hostname': id.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': os.arch() === 'x64' ? 'amd64' : os.arch(),
         'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': os.arch() === 'x64' ? 'amd64' : os.arch(),
+        ...id.labels,
       },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },

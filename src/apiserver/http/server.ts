@@ -16,6 +16,9 @@ import { ApiError, unauthorized } from '../../api/errors.js';
 import type { Pki } from '../pki/pki.js';
 import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.js';
 import { parseResourcePath, notFoundPath } from './route.js';
+import { proxyRequest, proxyUpgrade, type RemoteStreamTarget } from './remotestreams.js';
+import { R } from '../../api/resources.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
 import { boolParam } from './query.js';
@@ -88,6 +91,14 @@ export interface ApiServerOptions {
    * `/cacerts`): resolves true when it answered the request.
    */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string, user: UserInfo | undefined) => Promise<boolean>;
+  /**
+   * Where the stream server of a node is when no local provider serves it (a node joined from
+   * another machine): pods/log, exec, attach and portforward are then passed on to it
+   * (remotestreams.ts). Undefined: 503 as before.
+   */
+  remoteStreams?: (namespace: string, pod: string, nodeName: string) => Promise<RemoteStreamTarget | undefined>;
+  /** Refuses an authenticated request with 403 when it returns a message (e.g. a node's stream server admits only the API server). */
+  authorize?: (user: UserInfo, req: IncomingMessage) => string | undefined;
 }
 
 /** A running API server. */
@@ -145,6 +156,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const user = authenticate(req);
     if (opts.extraRoutes && await opts.extraRoutes(req, res, path, user)) return;
     if (!isPublicPath(path) && !user) throw unauthorized();
+    const denied = user && opts.authorize?.(user, req);
+    if (denied) throw new ApiError(403, 'Forbidden', denied);
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const extra = user && handlers.find((h) => h.match(path, method));
@@ -152,7 +165,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
-      if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
+      if (route.verb === 'log') {
+        const remote = await remoteTarget(route);
+        if (remote) { await proxyRequest(remote, req, res); return; }
+        await handleLog(ctx, lookup, route, req, res, q);
+        return;
+      }
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
@@ -194,9 +212,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       try {
-        if (!authenticate(req)) throw unauthorized();
+        const user = authenticate(req);
+        if (!user) throw unauthorized();
+        const denied = opts.authorize?.(user, req);
+        if (denied) throw new ApiError(403, 'Forbidden', denied);
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
+        const remote = route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward' ? await remoteTarget(route) : undefined;
+        if (remote) { await proxyUpgrade(remote, req, socket, head); return; }
         await upgrades.handle(route, req, socket, head, url.searchParams);
       } catch (e) {
         const st = toApiError(e).toStatus();
@@ -205,6 +228,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
     })();
   };
+
+  /** The node stream server to pass a Pod's streams on to, when its node is not served here. */
+  async function remoteTarget(route: ResourceRoute): Promise<RemoteStreamTarget | undefined> {
+    if (!opts.remoteStreams || route.namespace === undefined || route.name === undefined) return undefined;
+    const pod = await opts.client.get<Pod>(R.pods, route.namespace, route.name);
+    const node = pod.spec?.nodeName;
+    if (!node || lookup?.(route.namespace, route.name, node)) return undefined;
+    return opts.remoteStreams(route.namespace, route.name, node);
+  }
 
   const servers: Server[] = [];
   const setup = (s: Server): Server => {
