@@ -13,6 +13,7 @@
  */
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -161,10 +162,11 @@ export async function createMachines(t: Pick<TestContext, 'after'>, count: numbe
     async kill(s) {
       const pid = s.record().pid!;
       process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 100; i++) {
-        try { process.kill(pid, 0); } catch { return; }
-        await sleep(20);
-      }
+      // Gone, or a zombie waiting to be reaped by whoever adopted it (it runs nothing any more).
+      const dead = (): boolean => {
+        try { return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').startsWith('Z'); } catch { return true; }
+      };
+      for (let i = 0; i < 100 && !dead(); i++) await sleep(20);
     },
   };
 }
