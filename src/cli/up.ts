@@ -49,6 +49,11 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   'bind-address': { type: 'string', description: 'address the API server listens on (default 127.0.0.1, or 0.0.0.0 with --advertise-address)' },
   'node-monitor-grace-period': { type: 'number', description: 'seconds without a heartbeat after which a node is NotReady (agents renew every quarter of it)', default: 40 },
   'pod-eviction-timeout': { type: 'number', description: 'seconds Pods stay on a NotReady node before they are replaced elsewhere', default: 300 },
+  server: { type: 'string', description: 'start another API server of the cluster at this URL (https://host:port): CA, settings and store come from it' },
+  token: { type: 'string', description: 'with --server: a token with the join-server usage (clusterip token create --usages join-node,join-server)' },
+  'discovery-token-ca-cert-hash': { type: 'string', description: 'with --server and a bare bootstrap token: sha256:<hex> of the cluster CA\'s public key' },
+  'apiserver-lease-duration': { type: 'number', description: 'seconds after which a dead API server leaves the kubernetes Service\'s endpoints', default: 15 },
+  'leader-elect-lease-duration': { type: 'number', description: 'seconds a dead API server keeps the controllers\' leadership (several API servers on one etcd)', default: 15 },
   help: HELP_FLAG,
 };
 
@@ -115,6 +120,14 @@ export async function run(argv: string[]): Promise<number> {
   const eviction = Number(flags['pod-eviction-timeout']);
   if (!(grace >= 1)) throw new UsageError('--node-monitor-grace-period must be at least 1 second');
   if (!(eviction >= 0)) throw new UsageError('--pod-eviction-timeout must be 0 or more seconds');
+  const serverURLs = String(flags.server ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (serverURLs.length && !flags.token) throw new UsageError('--server needs --token (a token with the join-server usage)');
+  if (!serverURLs.length && flags.token) throw new UsageError('--token goes with --server (joining another API server\'s cluster)');
+  if (serverURLs.length && store.kind === 'embedded-etcd') throw new UsageError('--server and --embedded-etcd exclude each other: the second API server uses the first one\'s store');
+  const apiLeaseSeconds = Number(flags['apiserver-lease-duration']);
+  if (!(apiLeaseSeconds >= 1)) throw new UsageError('--apiserver-lease-duration must be at least 1 second');
+  const leaseSeconds = Number(flags['leader-elect-lease-duration']);
+  if (!(leaseSeconds >= 1)) throw new UsageError('--leader-elect-lease-duration must be at least 1 second');
   preflight(mode);
   refuseIfRunning(t);
   if (!(await portFree(apiPort))) {
@@ -127,6 +140,8 @@ export async function run(argv: string[]): Promise<number> {
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
     dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
     advertiseAddress: advertise, bindAddress: bind, nodeMonitorGracePeriodSeconds: grace, podEvictionTimeoutSeconds: eviction,
+    leaderElectLeaseMs: leaseSeconds * 1000, apiServerLeaseSeconds: apiLeaseSeconds,
+    joinServer: serverURLs.length ? { servers: serverURLs, token: String(flags.token), caCertHash: flags['discovery-token-ca-cert-hash'] as string | undefined } : undefined,
   });
 }
 
@@ -174,6 +189,9 @@ interface RunOptions {
   bindAddress?: string;
   nodeMonitorGracePeriodSeconds: number;
   podEvictionTimeoutSeconds: number;
+  leaderElectLeaseMs: number;
+  apiServerLeaseSeconds: number;
+  joinServer?: { servers: string[]; token: string; caCertHash?: string };
 }
 
 /** The reporter to the `up --detach` (or `join --detach`) that started this daemon (or nothing in the foreground). */
@@ -242,6 +260,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
       metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
       advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
       nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
+      leaderElectLeaseMs: o.leaderElectLeaseMs, apiServerLeaseSeconds: o.apiServerLeaseSeconds, joinServer: o.joinServer,
       log: (l) => say(`  ${l}`),
     });
     if (pendingSignal) { await stop(pendingSignal); return 0; }

@@ -76,7 +76,7 @@ export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?
         metadata: { labels: { 'k8s-app': 'kube-dns' } },
         spec: {
           dnsPolicy: 'Default',
-          // It reads the API over the API server's unix socket, a file of the API server's machine:
+          // It reads the API over the API server's unix socket, a file of that API server's machine:
           // it must run on one of that machine's nodes (until it can use a service-account token).
           ...(opts.nodeSelector ? { nodeSelector: { ...opts.nodeSelector } } : {}),
           containers: [{

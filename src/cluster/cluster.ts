@@ -19,7 +19,10 @@ import type { Client } from '../client/client.js';
 import { ALL_CONTROLLERS, startControllers, type RunningControllers } from '../controllers/manager.js';
 import { startOverlay } from '../overlay/vxlan.js';
 import type { ClusterInfo } from './join/service.js';
-import { CONTROL_PLANE_LABELS, servingSans, setUpJoining, type Joining } from './joining.js';
+import { CONTROL_PLANE_LABELS, LABEL_APISERVER, servingSans, setUpJoining, type Joining } from './joining.js';
+import { electedControllers, ipamNodeCIDRs, storeFromShared } from './ha.js';
+import { fetchServerBootstrap } from './join/client.js';
+import { parseJoinCredentials } from './join/token.js';
 import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
@@ -82,6 +85,14 @@ export interface ClusterOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** How long Pods stay on an unreachable node before they are evicted (`--pod-eviction-timeout`, s). Default 300. */
   podEvictionTimeoutSeconds?: number;
+  /**
+   * Start another API server of an existing cluster (k3s's `server --server URL --token T`): the CA,
+   * admin token, settings and (when shared) the etcd come from the first server (ha.ts); this
+   * server's nodes get their Pod CIDRs from node IPAM. The token needs the `join-server` usage.
+   */
+  joinServer?: { servers: string[]; token: string; caCertHash?: string };
+  /** Duration of the controller manager's leader Lease when the store is shared (ms). Default 15 000. */
+  leaderElectLeaseMs?: number;
 }
 
 export interface Cluster {
@@ -131,10 +142,21 @@ async function ensureObject(client: Client, res: ResourceInfo, obj: KubeObject):
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => undefined);
   const nodes = opts.nodes ?? 1;
-  const serviceCIDR = opts.serviceCIDR ?? '10.96.0.0/12';
-  const podCIDR = opts.podCIDR ?? '10.244.0.0/16';
-  const proxyMode = opts.proxyMode ?? 'nftables';
-  const domain = opts.clusterDomain ?? 'cluster.local';
+  // A second API server takes the cluster's CA, settings and store from the first one (ha.ts).
+  const boot = opts.joinServer
+    ? await fetchServerBootstrap(opts.joinServer.servers[0]!, parseJoinCredentials(opts.joinServer.token, opts.joinServer.caCertHash))
+    : undefined;
+  if (boot && !boot.etcd && opts.store?.kind !== 'etcd') {
+    throw new Error(`the API server at ${opts.joinServer!.servers[0]} does not share its store with other machines: start it with --embedded-etcd and --advertise-address, or give both servers the same --store etcd`);
+  }
+  const serviceCIDR = boot?.cluster.serviceCIDR ?? opts.serviceCIDR ?? '10.96.0.0/12';
+  const podCIDR = boot?.cluster.podCIDR ?? opts.podCIDR ?? '10.244.0.0/16';
+  const proxyMode = boot?.cluster.proxyMode ?? opts.proxyMode ?? 'nftables';
+  const domain = boot?.cluster.clusterDomain ?? opts.clusterDomain ?? 'cluster.local';
+  const storeOptions: StoreOptions = opts.store?.kind === 'etcd' ? opts.store
+    : boot?.etcd ? storeFromShared(opts.stateDir, boot.etcd)
+      : opts.store?.kind === 'embedded-etcd' ? { ...opts.store, listenAddress: opts.advertiseAddress }
+        : opts.store ?? { kind: 'sqlite' };
   const id = clusterId(opts.name);
   const names = topologyNames(id);
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -170,13 +192,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     // Certificates too (key generation and signing run on the thread pool): started now, awaited
     // when the API server needs them.
-    const pkiReady = ensurePki(opts.stateDir, { sans: servingSans(opts.advertiseAddress, serviceCIDR) });
+    const pkiReady = ensurePki(opts.stateDir, {
+      sans: servingSans(opts.advertiseAddress, serviceCIDR),
+      ...(boot ? { shared: { ca: { cert: boot.caCertificate, key: boot.caKey }, adminToken: boot.adminToken } } : {}),
+    });
     pkiReady.catch(() => undefined);
     cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
     network.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-    const store = await step('storage opened', () => openStore(opts.store ?? { kind: 'sqlite' }, opts.stateDir, log));
+    const store = await step('storage opened', () => openStore(storeOptions, opts.stateDir, log));
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
@@ -211,7 +236,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       name: opts.name, serviceCIDR, podCIDR, clusterDNS: nthAddress(serviceCIDR, 10), clusterDomain: domain, proxyMode,
       nodeLeaseDurationSeconds: graceSeconds,
     };
-    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo }));
+    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo, sharedStore: store.shared }));
     const startPublishing = (netns: string, address: string): Promise<PublishedApiServer> => {
       const p = publishApiServer({
         server, client: core.client, netns, address, id: apiServerId(opts.stateDir), serverURL,
@@ -234,17 +259,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await step('add-on objects present', async () => {
       await ensureObject(core.client, R.services, kubernetesService(serviceCIDR));
       await ensureObject(core.client, R.services, kubeDnsService(serviceCIDR));
-      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream, nodeSelector: CONTROL_PLANE_LABELS }));
+      // The DNS Pod reads the API over this server's unix socket: it runs on this server's nodes.
+      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream, nodeSelector: { [LABEL_APISERVER]: apiServerId(opts.stateDir) } }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
+    const runControllers = (): Promise<RunningControllers> => startControllers(core.client, {
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
       enable: [...ALL_CONTROLLERS, 'nodeipam', 'nodelifecycle'],
       nodeIpam: { clusterCIDR: podCIDR, nodeCIDRMaskSize: 24 },
       nodeLifecycle: { gracePeriodMs: graceSeconds * 1000, podEvictionTimeoutMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000 },
-    }));
+    });
+    // A store other API servers may share (etcd): the controllers run only while this server leads.
+    const controllers: RunningControllers = storeOptions.kind === 'sqlite'
+      ? await step('controllers running', runControllers)
+      : await step('controllers under leader election', () => electedControllers({
+        client: core.client, identity: apiServerId(opts.stateDir), leaseDurationMs: opts.leaderElectLeaseMs, start: runControllers, log,
+      }));
     cleanups.push(() => controllers.stop());
     // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).
     const metrics = new MetricsServer({ client: core.client, sources: () => agents, resolutionMs: opts.metricResolutionMs });
@@ -256,23 +288,28 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const netMs = await network;
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);
 
+    const nodeNames = Array.from({ length: nodes }, (_, n) => nodeNameOf(opts.name, n, nodes));
+    // The first API server's nodes have the fixed N-th blocks; another server's come from node IPAM.
+    const nodeCIDRs = boot
+      ? await step('Pod CIDRs from node IPAM', () => ipamNodeCIDRs(core.client, nodeNames, { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }))
+      : nodeNames.map((_, n) => nodePodCIDR(podCIDR, n));
     for (let n = 0; n < nodes; n++) {
-      const nodeName = nodeNameOf(opts.name, n, nodes);
+      const nodeName = nodeNames[n]!;
       const netns = names.node(n);
       const nodeDir = join(opts.stateDir, 'nodes', nodeName);
       linkImageCatalog(opts.stateDir, nodeDir);
       const agent = await step(`node ${nodeName} agent started`, () => startNodeAgent({
-        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodePodCIDR(podCIDR, n),
+        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodeCIDRs[n]!,
         stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
-        labels: { ...CONTROL_PLANE_LABELS }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
+        labels: { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
       // Node 0's namespace now has its Pod bridge: the API server listens on its gateway there.
-      if (n === 0) published = startPublishing(netns, gatewayOf(nodePodCIDR(podCIDR, 0)));
-      await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
+      if (n === 0) published = startPublishing(netns, gatewayOf(nodeCIDRs[0]!));
+      await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, nodeCIDRs));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
       // output hook can DNAT them. Service IPs are on no interface, so route them as local.
@@ -289,7 +326,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       if (opts.advertiseAddress) {
         // Nodes of other machines are reached over VXLAN from this machine's advertised address.
         const overlay = await step(`node ${nodeName} overlay (VXLAN from ${opts.advertiseAddress})`, () => startOverlay({
-          client: core.client, nodeName, netns, podCIDR: nodePodCIDR(podCIDR, n), clusterCIDR: podCIDR, publicIP: opts.advertiseAddress!,
+          client: core.client, nodeName, netns, podCIDR: nodeCIDRs[n]!, clusterCIDR: podCIDR, publicIP: opts.advertiseAddress!,
           onError: (e) => log(`! overlay ${nodeName}: ${(e as Error).message}`),
         }));
         cleanups.push(() => overlay.stop());
@@ -303,7 +340,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const nodeList = agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) }));
       const hosts = new Map<string, string>([[`${UNDERLAY_PREFIX}.2`, 'outside']]);
       agents.forEach((a, n) => {
-        hosts.set(nodePodCIDR(podCIDR, n).replace(/\.0\/24$/, '.1'), `node ${a.nodeName}`);
+        hosts.set(gatewayOf(nodeCIDRs[n]!), `node ${a.nodeName}`);
         hosts.set(nodeUnderlayIP(n), `node ${a.nodeName}`);
       });
       // Stopped before the node namespaces go (cleanups run in reverse order).

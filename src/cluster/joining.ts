@@ -13,6 +13,7 @@ import type { Pki } from '../apiserver/pki/pki.js';
 import type { Client } from '../client/client.js';
 import { ANNOTATION_SERVER_URL, IDENTITY_VALUE, LABEL_IDENTITY, LEASE_NAMESPACE, leaseLive } from '../controllers/kubernetesservice/reconcile.js';
 import type { Storage } from '../storage/storage.js';
+import type { SharedEtcd } from './store.js';
 import { nthAddress } from './addons.js';
 import { joinRoutes, type ClusterInfo } from './join/service.js';
 import { formatK10, generateBootstrapToken, parseJoinCredentials } from './join/token.js';
@@ -20,6 +21,12 @@ import { BootstrapTokens } from './join/tokenstore.js';
 
 /** Labels of the nodes of an API server's machine (k3s labels its servers the same way). */
 export const CONTROL_PLANE_LABELS: Readonly<Record<string, string>> = { 'node-role.kubernetes.io/control-plane': 'true' };
+
+/**
+ * Label on the nodes of an API server's machine naming that API server (its Lease id): the DNS Pod,
+ * which reads the API over that server's unix socket, is pinned to them.
+ */
+export const LABEL_APISERVER = 'clusterip.dev/apiserver';
 
 /** Serving-certificate names beyond the fixed ones: the advertised address, and the first Service IP of a non-default Service CIDR. */
 export function servingSans(advertiseAddress: string | undefined, serviceCIDR: string): string[] {
@@ -49,7 +56,7 @@ export interface Joining {
  * Makes sure the default join token exists (in the store, and in `<stateDir>/pki/node-token`) and
  * returns the join routes for the API server.
  */
-export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Client; stateDir: string; serverURL: string; cluster: ClusterInfo }): Promise<Joining> {
+export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Client; stateDir: string; serverURL: string; cluster: ClusterInfo; sharedStore?: SharedEtcd }): Promise<Joining> {
   const tokens = new BootstrapTokens(o.storage);
   const file = join(o.stateDir, 'pki', 'node-token');
   let k10 = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
@@ -67,7 +74,7 @@ export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Clie
     await tokens.add(creds.token, { usages: ['join-node'], description: 'default node-token (clusterip up)' });
   }
   return {
-    routes: joinRoutes({ pki: o.pki, client: o.client, tokens, cluster: o.cluster, servers: () => serverURLs(o.client, o.serverURL) }),
+    routes: joinRoutes({ pki: o.pki, client: o.client, tokens, cluster: o.cluster, servers: () => serverURLs(o.client, o.serverURL), sharedStore: o.sharedStore }),
     joinCommand: `clusterip join --server ${o.serverURL} --token ${k10}`,
     token: k10,
   };

@@ -33,6 +33,7 @@ import { signCsr, spkiHash } from '../../certs/x509.js';
 import type { Client } from '../../client/client.js';
 import { formatK10, generateBootstrapToken, parseBootstrapToken, TokenFormatError } from './token.js';
 import type { BootstrapTokens, TokenRecord, TokenUsage } from './tokenstore.js';
+import type { SharedEtcd } from '../store.js';
 
 /** Annotation on a joined Node: `sha256:<hex>` of its machine's node password. */
 export const ANNOTATION_NODE_PASSWORD = 'clusterip.dev/node-password';
@@ -74,6 +75,8 @@ export interface ServerBootstrapResponse {
   adminToken: string;
   cluster: ClusterInfo;
   servers: string[];
+  /** The etcd the API servers share, when other machines can reach it. */
+  etcd?: SharedEtcd;
 }
 
 /** Options of {@link joinRoutes}. */
@@ -85,6 +88,8 @@ export interface JoinServiceOptions {
   cluster: ClusterInfo;
   /** The URLs of the cluster's API servers (from their Leases), this one first. */
   servers: () => Promise<string[]>;
+  /** The store, for a second API server (absent: the store cannot be shared, e.g. SQLite). */
+  sharedStore?: SharedEtcd;
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -233,6 +238,7 @@ export function joinRoutes(o: JoinServiceOptions): (req: IncomingMessage, res: S
         const answer: ServerBootstrapResponse = {
           apiVersion: 'clusterip.dev/v1', kind: 'ServerBootstrap', caCertificate: o.pki.caCert, caKey: o.pki.caKey,
           adminToken: o.pki.adminToken, cluster: o.cluster, servers: await o.servers(),
+          ...(o.sharedStore ? { etcd: o.sharedStore } : {}),
         };
         sendJson(res, 200, answer);
       } else if (path === '/v1-clusterip/tokens' && method === 'POST') {
