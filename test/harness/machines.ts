@@ -78,8 +78,13 @@ function runIn(netns: string, argv: string[], env: Record<string, string>, timeo
   });
 }
 
-/** Creates `count` machines (1-based: machine 1 is 192.168.77.1). */
-export async function createMachines(t: Pick<TestContext, 'after'>, count: number): Promise<Machines> {
+/**
+ * Creates `count` machines (1-based: machine 1 is 192.168.77.1). `cli` is how the clusterip CLI is
+ * started (default `node --import tsx src/cli/main.ts`, as the e2e harness does; benches pass the
+ * built `dist/cli/main.js`).
+ */
+export async function createMachines(t: Pick<TestContext, 'after'>, count: number, opts: { cli?: string[] } = {}): Promise<Machines> {
+  const cliArgv = opts.cli ?? [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
   const tag = randomBytes(3).toString('hex');
   const prefix = `cip-m${tag}`;
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
@@ -123,7 +128,7 @@ export async function createMachines(t: Pick<TestContext, 'after'>, count: numbe
     const env = { CLUSTERIP_STATE_ROOT: root };
     list.push({
       index: i, netns, ip, root,
-      cli: (args, o) => runIn(netns, [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], env, o?.timeoutMs ?? 90_000),
+      cli: (args, o) => runIn(netns, [...cliArgv, ...args], env, o?.timeoutMs ?? 90_000),
       exec: (argv, o) => runIn(netns, argv, env, o?.timeoutMs ?? 30_000),
     });
   }
