@@ -20,6 +20,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { createMachines } from '../harness/machines.js';
 import { clusterId } from '../../src/cluster/state.js';
 import { listNetns } from '../../src/sys/netns.js';
+import { run as runCmd } from '../../src/sys/command.js';
+import { podHash } from '../../src/node/names.js';
 import type { KubectlRunner } from '../harness/kubectl.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -191,8 +193,25 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
     return ready(p) ? p : undefined;
   });
   // Ready means started (no readiness probe): the server may take a moment to bind its port.
-  await until('m2 → the new Pod on m3', 15_000, async () => (await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`)).stdout.trim() === 'web-3b');
+  await until('m2 → the new Pod on m3', 30_000, async () => (await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`)).stdout.trim() === 'web-3b')
+    .catch(async (e: unknown) => { await dumpState(t, k, [j2.record().id, j3.record().id], web3b); throw e; });
   // kubectl logs of a Pod on a joined node: passed on to that node's stream server.
   const logs = await k(['logs', 'client-m2']);
   assert.equal(logs.code, 0, logs.stderr);
 });
+
+/** What the kernel and the API show, for a failure that is hard to reproduce (printed as test diagnostics). */
+async function dumpState(t: { diagnostic(msg: string): void }, k: KubectlRunner, nodeIds: string[], pod: Pod): Promise<void> {
+  const cmds: string[][] = [];
+  for (const id of nodeIds) {
+    const ns = `cip-${id}-n0`;
+    cmds.push(['ip', '-n', ns, 'addr'], ['ip', '-n', ns, 'route'], ['ip', '-n', ns, 'neigh'], ['bridge', '-n', ns, 'fdb', 'show', 'dev', 'vxlan0']);
+  }
+  const podNs = `cip-${nodeIds[nodeIds.length - 1]}-p${podHash(pod.metadata!.uid!)}`;
+  cmds.push(['ip', 'netns', 'exec', podNs, 'ss', '-ltnp'], ['ip', 'netns', 'pids', podNs]);
+  for (const c of cmds) {
+    const r = await runCmd(c);
+    t.diagnostic(`${c.join(' ')} → ${r.code}\n${r.stdout}${r.stderr}`);
+  }
+  for (const a of [['get', 'pods', '-o', 'wide'], ['logs', pod.metadata!.name!], ['get', 'pod', pod.metadata!.name!, '-o', 'yaml']]) t.diagnostic((await k(a)).stdout);
+}

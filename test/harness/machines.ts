@@ -13,7 +13,7 @@
  */
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { readRecord, type ClusterRecord } from '../../src/cluster/state.js';
 import { run, runOk } from '../../src/sys/command.js';
 import { listNetns } from '../../src/sys/netns.js';
-import { netnsInode, processesInNetns } from '../../src/node/testing/harness.js';
+import { netnsInode } from '../../src/node/testing/harness.js';
 import { kubectlRunner, type KubectlRunner } from './kubectl.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -66,6 +66,7 @@ export interface Machines {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const readdirSyncSafe = (d: string): string[] => { try { return readdirSync(d); } catch { return []; } };
 
 function runIn(netns: string, argv: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
   return new Promise((res) => {
@@ -106,12 +107,28 @@ export async function createMachines(t: Pick<TestContext, 'after'>, count: numbe
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     for (const n of [...list.map((m) => m.netns), underlay]) await run(['ip', 'netns', 'delete', n]);
-    let procs = processesInNetns(inodes, 'cip-');
-    for (let i = 0; procs.length > 0 && i < 40; i++) { await sleep(50); procs = processesInNetns(inodes, 'cip-'); }
+    // Inodes of freed namespaces are reused: one that another test's namespace now has is not ours.
+    const mine = (n: string): boolean => n.startsWith(prefix) || ids.some((id) => n.startsWith(`cip-${id}-`));
+    const leftIn = (): number[] => {
+      const still = new Set(inodes);
+      for (const n of readdirSyncSafe('/run/netns')) if (!mine(n)) { const i = netnsInode(n); if (i !== undefined) still.delete(i); }
+      const out: number[] = [];
+      for (const d of readdirSyncSafe('/proc')) {
+        if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+        try {
+          const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${d}/ns/net`));
+          if (m && still.has(Number(m[1]))) out.push(Number(d));
+        } catch { /* gone */ }
+      }
+      return out;
+    };
+    let procs = leftIn();
+    for (let i = 0; procs.length > 0 && i < 40; i++) { await sleep(50); procs = leftIn(); }
+    const described = procs.map((p) => { try { return `${p} (${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 120)})`; } catch { return String(p); } });
     for (const p of procs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     await rm(dir, { recursive: true, force: true });
     if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
-    if (procs.length) throw new Error(`processes were left in the machines' namespaces: ${procs.join(', ')}`);
+    if (procs.length) throw new Error(`processes were left in the clusters' namespaces: ${described.join(', ')}`);
   });
 
   await runOk(['ip', 'netns', 'add', underlay]);
