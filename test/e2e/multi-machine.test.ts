@@ -9,6 +9,8 @@
  *   Service from a joined machine's Pod;
  * - bad joins (wrong token, wrong CA hash, a duplicate node name) are refused with the reason and
  *   register nothing;
+ * - a partition (machine 3's link down, then up): NotReady, its endpoints not ready, then Ready and
+ *   ready again without eviction;
  * - a node's death (its daemon SIGKILLed): NotReady after the grace period, its endpoints not ready
  *   at once, its Deployment Pod replaced on another node after --pod-eviction-timeout; and its
  *   return: Ready again, the evicted Pod's leftovers ended, traffic to it again.
@@ -58,7 +60,7 @@ function webPod(name: string, node: string): object {
 test('three machines: join, cross-machine Pod and Service traffic, DNS, bad joins refused, a node dies and returns', { timeout: 300_000 }, async (t) => {
   const ms = await createMachines(t, 3);
   const [m1, m2, m3] = ms.list as [typeof ms.list[0], typeof ms.list[0], typeof ms.list[0]];
-  const server = await ms.up(m1, ['--embedded-etcd', '--advertise-address', m1.ip, '--node-monitor-grace-period', '2', '--pod-eviction-timeout', '5']);
+  const server = await ms.up(m1, ['--embedded-etcd', '--advertise-address', m1.ip, '--node-monitor-grace-period', '2', '--pod-eviction-timeout', '8']);
   const k = server.kubectl;
   const joinCmd = server.record().joinCommand!;
   assert.match(joinCmd, new RegExp(`^clusterip join --server https://${m1.ip.replace(/\./g, '\\.')}:\\d+ --token K10[0-9a-f]{64}::[a-z0-9]{6}\\.[a-z0-9]{16}$`));
@@ -139,6 +141,22 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
   // The API server from a joined machine's Pod, through the kubernetes Service (401: reached, no token).
   const api = await inPod('client-m2', 'timeout 5 wget -S --no-check-certificate -qO- https://kubernetes.default.svc/api 2>&1; true');
   assert.match(api.stdout, /HTTP\/1\.1 401/, api.stdout);
+
+  // A network partition: machine 3's link goes down for a moment. m3 goes NotReady and its endpoint
+  // not ready; when the link returns (before the eviction timeout) the node posts Ready again and
+  // its agent writes its Pods' readiness back, so the endpoint is ready again.
+  const slices = async () => (await json<{ items: EndpointSlice[] }>(k, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web'])).items.flatMap((x) => x.endpoints);
+  await runCmd(['ip', '-n', m3.netns, 'link', 'set', 'eth0', 'down']);
+  await until('m3 unreachable while its link is down', 20_000, async () =>
+    (await json<Node>(k, ['get', 'node', 'm3'])).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown');
+  await until('web-3 not ready', 5_000, async () => (await slices()).find((e) => e.targetRef?.name === 'web-3')?.conditions?.ready === false);
+  await runCmd(['ip', '-n', m3.netns, 'link', 'set', 'eth0', 'up']);
+  await until('m3 Ready again after the partition', 20_000, async () => {
+    const n = await json<Node>(k, ['get', 'node', 'm3']);
+    return ready(n) && !(n.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/'));
+  });
+  await until('web-3 ready again in the EndpointSlice', 20_000, async () => (await slices()).find((e) => e.targetRef?.name === 'web-3')?.conditions?.ready === true);
+  assert.equal((await k(['get', 'pod', 'web-3', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).stdout, '', 'not evicted: back before the eviction timeout');
 
   // A Deployment whose Pod runs on m3 (the other nodes cordoned while it is placed).
   await k(['cordon', serverNode, 'm2']);
