@@ -29,11 +29,14 @@ const COMMANDS: Record<string, Command> = {
 /** `kubectl clusterip` when run as the kubectl plugin (src/cli/kubectl-clusterip.ts). */
 const PROG = process.env.CLUSTERIP_KUBECTL_PLUGIN === '1' ? 'kubectl clusterip' : 'clusterip';
 
+/** The usage column is as wide as the longest usage plus two spaces. */
+const USAGE_WIDTH = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length)) + 2;
+
 const USAGE = `${PROG} — a Kubernetes-API-compatible cluster on this machine, with real ClusterIP Services
 
 Usage:
 ${[...Object.values(COMMANDS).map((c) => [c.usage, c.summary]), ['help', 'this text']]
-    .map(([u, s]) => `  ${PROG} ${u!.padEnd(22)}${s}`).join('\n')}
+    .map(([u, s]) => `  ${PROG} ${u!.padEnd(USAGE_WIDTH)}${s}`).join('\n')}
 
 Run '${PROG} <command> --help' for the flags of a command.`;
 
