@@ -84,6 +84,22 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`nodes "${serverNode}" already exists: it was registered by another machine`));
 
+  // Token management on the API server's machine: create, list (never the secret), delete; a deleted token no longer joins.
+  const created = await m1.cli(['token', 'create', '--name', server.name, '--state-dir', server.stateDir, '--ttl', '30m', '--description', 'for the test', '--print-join-command']);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, new RegExp(`^clusterip join --server ${url!.replace(/\./g, '\\.')} --token K10[0-9a-f]{64}::([a-z0-9]{6})\\.[a-z0-9]{16}\n$`));
+  const [, extraId, extraSecret] = /::([a-z0-9]{6})\.([a-z0-9]{16})/.exec(created.stdout)!;
+  const listed = await m1.cli(['token', 'list', '--name', server.name, '--state-dir', server.stateDir]);
+  assert.match(listed.stdout, /^TOKEN\s+TTL\s+EXPIRES\s+USAGES\s+DESCRIPTION$/m);
+  assert.match(listed.stdout, new RegExp(`^${extraId}\\.<secret>\\s+1h\\s+\\S+\\s+join-node\\s+for the test$`, 'm'));
+  assert.match(listed.stdout, /<forever>\s+<never>\s+join-node\s+default node-token \(clusterip up\)/);
+  assert.ok(!listed.stdout.includes(extraSecret!), 'no secret listed');
+  assert.equal((await m1.cli(['token', 'delete', '--name', server.name, '--state-dir', server.stateDir, extraId!])).code, 0);
+  r = await ms.tryJoin(m2, ['--server', url!, '--token', /--token (\S+)/.exec(created.stdout)![1]!, '--node-name', 'deleted-token']);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the bootstrap token is not valid/);
+
   // Two good joins, timed as the user sees them.
   const t0 = Date.now();
   const j2 = await ms.join(m2, ['--server', url!, '--token', token!, '--node-name', 'm2']);
