@@ -25,6 +25,7 @@ import { signedBy } from '../certs/x509.js';
 import { HttpClient } from '../client/http.js';
 import { ANNOTATION_SERVER_URL, IDENTITY_VALUE, LABEL_IDENTITY, LEASE_NAMESPACE, leaseLive } from '../controllers/kubernetesservice/reconcile.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import { removeUsageGroups } from '../node/usage.js';
 import { startOverlay, type Overlay } from '../overlay/vxlan.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { runOk } from '../sys/command.js';
@@ -168,6 +169,8 @@ export async function startJoinedNode(opts: JoinedNodeOptions): Promise<JoinedNo
     });
     const cluster = saved!.cluster;
     const id = clusterId(opts.name);
+    // The agent's accounting groups (src/node/usage.ts), removed last (once the Pods are gone).
+    cleanups.push(async () => { removeUsageGroups(`cip-${id}`); });
     const netns = `cip-${id}-n0`;
     const nodeDir = join(opts.stateDir, 'node');
     mkdirSync(nodeDir, { recursive: true });

@@ -13,7 +13,7 @@
  */
 import type { TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -128,6 +128,8 @@ export async function createMachines(t: Pick<TestContext, 'after'>, count: numbe
     for (const p of procs) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     await rm(dir, { recursive: true, force: true });
     if (left.length) throw new Error(`clusterip down left network namespaces behind: ${left.join(', ')}`);
+    const groups = ids.map((id) => `/sys/fs/cgroup/cpuacct/clusterip/cip-${id}`).filter((g) => existsSync(g));
+    if (groups.length) throw new Error(`clusterip down left cpuacct groups behind: ${groups.join(', ')}`);
     if (procs.length) throw new Error(`processes were left in the clusters' namespaces: ${described.join(', ')}`);
   });
 
