@@ -65,8 +65,17 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** Subresources written through the generic verbs (status, scale, binding, finalize). */
-export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize';
+/** Subresources written through the generic verbs (status, scale, binding, finalize, ephemeralcontainers). */
+export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 'ephemeralcontainers';
 
-/** Subresources a PUT may name: status, scale (an autoscaling/v1 Scale), finalize (namespaces). */
-export type UpdateSubresource = 'status' | 'scale' | 'finalize';
+/**
+ * Subresources a PUT may name: status, scale (an autoscaling/v1 Scale), finalize (namespaces),
+ * ephemeralcontainers (pods: a Pod of which only spec.ephemeralContainers is taken).
+ */
+export type UpdateSubresource = 'status' | 'scale' | 'finalize' | 'ephemeralcontainers';
+
+/** Subresources a GET may name (ephemeralcontainers answers the Pod, as kube-apiserver does). */
+export type GetSubresource = 'status' | 'scale' | 'ephemeralcontainers';
+
+/** Subresources a PATCH may name. */
+export type PatchSubresource = 'status' | 'scale' | 'ephemeralcontainers';

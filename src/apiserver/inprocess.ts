@@ -9,7 +9,7 @@
  * wire semantics (ADDED for every current object first); "N" = changes after N (410 Gone when too old).
  */
 import type { KubeList, KubeObject } from '../api/object.js';
-import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
+import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Client, SharedReads } from '../client/client.js';
 import type { Registry } from './registry/registry.js';
@@ -17,7 +17,7 @@ import type { Registry } from './registry/registry.js';
 export class InProcessClient implements Client, SharedReads {
   constructor(private readonly registry: Registry) {}
 
-  get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
+  get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): Promise<T> {
     return this.registry.get<T>(res, namespace, name, subresource);
   }
 
@@ -39,7 +39,7 @@ export class InProcessClient implements Client, SharedReads {
     return this.registry.update<T>(res, namespace, obj, opts);
   }
 
-  patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T> {
+  patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: PatchSubresource }): Promise<T> {
     return this.registry.patch<T>(res, namespace, name, type, patch, opts);
   }
 

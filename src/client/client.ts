@@ -7,7 +7,7 @@
  * Errors are thrown as `ApiError` (src/api/errors.ts) in both implementations.
  */
 import type { KubeList, KubeObject } from '../api/object.js';
-import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
+import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
 
 // The request vocabulary lives in src/api/requests.ts (the API server speaks it too); it is
@@ -37,7 +37,7 @@ export function hasSharedReads(client: object): client is Client & SharedReads {
 }
 
 export interface Client {
-  get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T>;
+  get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;
   create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T>;
   /**
@@ -45,7 +45,7 @@ export interface Client {
    * 'finalize' (namespaces) writes only spec.finalizers.
    */
   update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: UpdateSubresource }): Promise<T>;
-  patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T>;
+  patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: PatchSubresource }): Promise<T>;
   /** Returns the deleted object (or the object with deletionTimestamp set when finalizers hold it). */
   delete<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<T>;
   /**

@@ -10,6 +10,7 @@ import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { ApiError } from '../api/errors.js';
 import type { Client, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
+import type { GetSubresource, PatchSubresource, UpdateSubresource } from '../api/requests.js';
 
 /** Where and how to connect. Give `server` (https URL) or `socketPath`. */
 export interface HttpClientOptions {
@@ -112,7 +113,7 @@ export class HttpClient implements Client {
     });
   }
 
-  async get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
+  async get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): Promise<T> {
     return this.request<T>('GET', resourcePath(res, namespace, name, subresource));
   }
 
@@ -128,12 +129,12 @@ export class HttpClient implements Client {
     return this.request<T>('POST', path + query(writeQuery(opts)), obj);
   }
 
-  async update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T> {
+  async update<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: UpdateSubresource }): Promise<T> {
     const ns = namespace ?? obj.metadata?.namespace;
     return this.request<T>('PUT', resourcePath(res, ns, obj.metadata?.name ?? '', opts?.subresource) + query(writeQuery(opts)), obj);
   }
 
-  async patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: 'status' | 'scale' }): Promise<T> {
+  async patch<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: WriteOptions & { subresource?: PatchSubresource }): Promise<T> {
     return this.request<T>('PATCH', resourcePath(res, namespace, name, opts?.subresource) + query(writeQuery(opts)), patch, type);
   }
 

@@ -8,6 +8,7 @@ import { makeContext, type Controller, type ControllerObserver } from './context
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
+import { EndpointSliceMirroringController, MIRRORING_COMPONENT } from './endpointslicemirroring/controller.js';
 import { GarbageCollector } from './gc/gc.js';
 import { SharedInformers } from './informers.js';
 import { NamespaceController } from './namespace/controller.js';
@@ -23,7 +24,7 @@ import { DisruptionController } from './disruption/controller.js';
 import { HpaController } from './hpa/controller.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
-export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
+export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
   | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'nodeipam' | 'nodelifecycle';
 
 /**
@@ -31,7 +32,7 @@ export type ControllerName = 'endpointslice' | 'endpoints' | 'replicaset' | 'dep
  * (`enable`), as `--allocate-node-cidrs` is in Kubernetes: they need the cluster's CIDR and
  * heartbeating node agents, which tests of the other controllers do not have.
  */
-export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
+export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
   'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling'];
 
 export interface StartControllersOptions {
@@ -69,6 +70,7 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   const enable = new Set(opts.enable ?? ALL_CONTROLLERS);
   const controllers: Controller[] = [];
   if (enable.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: opts.maxEndpointsPerSlice }));
+  if (enable.has('endpointslicemirroring')) controllers.push(new EndpointSliceMirroringController(ctx));
   if (enable.has('endpoints')) controllers.push(new EndpointsController(ctx));
   if (enable.has('replicaset')) controllers.push(new ReplicaSetController(ctx));
   if (enable.has('deployment')) controllers.push(new DeploymentController(ctx));
@@ -90,7 +92,7 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
-    for (const comp of ['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
+    for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
       'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', 'node-ipam-controller', 'node-controller']) {
       await ctx.recorder(comp).flush();
     }

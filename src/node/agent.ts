@@ -18,6 +18,7 @@ import { ImageCatalog, type UserImageEntry } from './images/catalog.js';
 import { Ipam, gatewayOf } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork } from './network.js';
 import { cleanupOrphan, PodWorker, realClock, type Clock, type WorkerContext } from './podworker.js';
+import { PodEvents } from './events.js';
 import { NodeProber } from './prober.js';
 import { CatalogRuntime } from './runtime/catalog.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
@@ -104,7 +105,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   let stopping = false;
 
   const ctx: WorkerContext = {
-    client, nodeName, hostIP: internalIP, sandboxEnv, runtime, prober: new NodeProber(opts.netns),
+    client, nodeName, hostIP: internalIP, sandboxEnv, runtime, prober: new NodeProber(opts.netns), events: new PodEvents(client, nodeName),
     services: () => services.list(),
     enqueue: (key) => queue.add(key),
     backoff: { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 },
@@ -221,6 +222,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       }
       workers.clear();
       if (!o.keepPods) accountant.close();
+      await ctx.events.flush();
       if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
       if (!o.keepPods && createdNetns) {
         await deleteNetns(opts.netns);

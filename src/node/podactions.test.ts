@@ -138,6 +138,29 @@ const rows: Row[] = [
     want: { ...none, requeueAt: T + 18_000, containers: [
       { kind: 'wait', name: 'b', until: T + 18_000, reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=b pod=p_ns(u1)' },
       { kind: 'start', name: 'd', restart: false, backoffMs: 0 }] } },
+  // Ephemeral containers (kubectl debug)
+  { name: 'ephemeral container added to a running Pod: started',
+    pod: pod(), observed: observed({ containers: [c('c', { running: true }), c('dbg', { ephemeral: true })] }),
+    want: { ...none, containers: [{ kind: 'start', name: 'dbg', restart: false, backoffMs: 0 }] } },
+  { name: 'ephemeral container starts before the init containers are done',
+    pod: pod({ inits: ['i1'] }), observed: observed({ initialized: false, containers: [c('i1', { init: true, running: true }), c('c'), c('dbg', { ephemeral: true })] }),
+    want: { ...none, initialized: false, containers: [{ kind: 'start', name: 'dbg', restart: false, backoffMs: 0 }] } },
+  { name: 'ephemeral container exited (even with an error, policy Always): never restarted',
+    pod: pod(), observed: observed({ containers: [c('c', { running: true }), c('dbg', { ephemeral: true, last: ran(1, 5) })] }),
+    want: { ...none, containers: [{ kind: 'finished', name: 'dbg' }] } },
+  { name: 'running ephemeral container: nothing to do (no probes)',
+    pod: pod(), observed: observed({ containers: [c('c', { running: true }), c('dbg', { ephemeral: true, running: true })] }), want: none },
+  { name: 'ephemeral image not pulled yet: ImagePullBackOff, pulled again later',
+    pod: pod(), observed: observed({ containers: [c('c', { running: true }), c('dbg', { ephemeral: true, pullRetryAt: T + 20_000 })] }),
+    want: { ...none, requeueAt: T + 20_000, containers: [{ kind: 'wait', name: 'dbg', until: T + 20_000, reason: 'ImagePullBackOff', message: 'Back-off pulling image ""' }] } },
+  { name: 'no sandbox yet: the ephemeral container waits for it',
+    pod: pod(), observed: observed({ sandbox: 'none', containers: [c('c'), c('dbg', { ephemeral: true })] }), want: { ...none, createSandbox: true } },
+  { name: 'restartPolicy Never Pod whose only ephemeral container ran and whose sandbox is gone: still a sandbox (the app never ran)',
+    pod: pod({ restartPolicy: 'Never' }), observed: observed({ sandbox: 'none', containers: [c('c'), c('dbg', { ephemeral: true, last: ran(0, 5) })] }),
+    want: { ...none, createSandbox: true } },
+  { name: 'finished Pod (restartPolicy Never, app done): an ephemeral container added now does not start',
+    pod: pod({ restartPolicy: 'Never' }), observed: observed({ containers: [c('c', { last: ran(0, 5) }), c('dbg', { ephemeral: true })] }),
+    want: { ...none, containers: [{ kind: 'finished', name: 'dbg' }, { kind: 'finished', name: 'c' }] } },
 ];
 
 for (const r of rows) {

@@ -20,6 +20,10 @@
  *   the crash-loop backoff: the first restart at once, then base doubling to max; a run longer
  *   than twice the max resets the backoff.
  * - An image that could not be pulled is not pulled again before its retry time (ImagePullBackOff).
+ * - Ephemeral containers (`kubectl debug`) start once the sandbox is ready, even before the init
+ *   containers are done, and are never restarted: once one has run, it stays finished. They have
+ *   no probes and are not part of readiness (status.ts). A finished Pod (every regular container
+ *   done for good) starts none.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 
@@ -27,6 +31,8 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 export interface ObservedContainer {
   name: string;
   init: boolean;
+  /** An ephemeral container (spec.ephemeralContainers). */
+  ephemeral?: boolean;
   /** A process of this container runs. */
   running: boolean;
   /** A kill of the running instance is already under way. */
@@ -50,7 +56,7 @@ export interface ObservedPod {
   sandboxRetryAt: number;
   /** Every init container has succeeded (stays true once true). */
   initialized: boolean;
-  /** Init containers first, in spec order, then regular containers in spec order. */
+  /** Init containers first, in spec order, then regular containers, then ephemeral ones, in spec order. */
   containers: ObservedContainer[];
 }
 
@@ -101,6 +107,7 @@ export function formatBackoff(ms: number): string {
 }
 
 function shouldRestart(pod: Pod, c: ObservedContainer): boolean {
+  if (c.ephemeral) return false;
   const policy = pod.spec?.restartPolicy ?? 'Always';
   const exit = c.last?.exitCode ?? 0;
   if (c.init) return exit !== 0 && policy !== 'Never';
@@ -112,7 +119,7 @@ function shouldRestart(pod: Pod, c: ObservedContainer): boolean {
 /** Start (first or restart) or wait, for a stopped container that should run. */
 function startOrWait(pod: Pod, c: ObservedContainer, now: number, policy: BackoffPolicy): ContainerAction {
   if (now < c.pullRetryAt) {
-    const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((s) => s.name === c.name)?.image ?? '';
+    const image = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].find((s) => s.name === c.name)?.image ?? '';
     return { kind: 'wait', name: c.name, until: c.pullRetryAt, reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
   }
   if (!c.last) return { kind: 'start', name: c.name, restart: false, backoffMs: c.backoffMs };
@@ -142,7 +149,7 @@ export function computePodActions(pod: Pod, observed: ObservedPod, now: number, 
     return actions;
   }
   if (observed.sandbox === 'none') {
-    const ran = observed.containers.some((c) => c.last || c.running);
+    const ran = observed.containers.some((c) => !c.ephemeral && (c.last || c.running));
     if (restartPolicy === 'Never' && ran) return actions;
     if (now < observed.sandboxRetryAt) {
       actions.sandboxWaitUntil = observed.sandboxRetryAt;
@@ -151,6 +158,15 @@ export function computePodActions(pod: Pod, observed: ObservedPod, now: number, 
     }
     actions.createSandbox = true;
     return actions;
+  }
+
+  // Ephemeral containers may start even if initialization is not complete (the kubelet's rule).
+  const regular = observed.containers.filter((c) => !c.init && !c.ephemeral);
+  const podFinished = regular.length > 0 && regular.every((c) => !c.running && c.last && !shouldRestart(pod, c));
+  for (const c of observed.containers) {
+    if (!c.ephemeral || c.running) continue;
+    if (c.last || podFinished) actions.containers.push({ kind: 'finished', name: c.name });
+    else actions.containers.push(startOrWait(pod, c, now, policy));
   }
 
   if (!observed.initialized) {
@@ -169,7 +185,7 @@ export function computePodActions(pod: Pod, observed: ObservedPod, now: number, 
   }
 
   for (const c of observed.containers) {
-    if (c.init) continue;
+    if (c.init || c.ephemeral) continue;
     if (c.running) {
       if (c.probeFailure && !c.killing) {
         const what = c.probeFailure === 'liveness' ? 'liveness' : 'startup';

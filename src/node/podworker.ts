@@ -13,16 +13,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1.js';
+import type { Container, EphemeralContainer, Pod, PodStatus, Probe, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { containerEnv, expandVars } from './env.js';
 import { run } from './exec.js';
-import { recordPodEvent } from './events.js';
+import type { PodEvents } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
 import { computePodActions, nextBackoff, type BackoffPolicy, type ContainerAction, type ObservedPod } from './podactions.js';
-import { ProbeWorker, runProbe, type NodeProber } from './prober.js';
+import { ProbeWorker, runProbe, type NodeProber, type ProbeKind, type ProbeResult } from './prober.js';
 import type { ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
@@ -43,6 +43,8 @@ export interface WorkerContext {
   sandboxEnv: SandboxEnv;
   runtime: ContainerRuntime;
   prober: NodeProber;
+  /** Events about Pods (repeats aggregated into one Event's count). */
+  events: PodEvents;
   services(): Service[];
   /** Asks the agent to call sync for this Pod key soon. */
   enqueue(key: string): void;
@@ -53,10 +55,12 @@ export interface WorkerContext {
   clock: Clock;
 }
 
-/** The worker's state of one container (init or regular). */
+/** The worker's state of one container (init, regular or ephemeral). */
 interface ContainerState {
   spec: Container;
   init: boolean;
+  /** An ephemeral container (kubectl debug): started once, never restarted, never Ready. */
+  ephemeral: boolean;
   /** What status shows. */
   view: ContainerView;
   running?: RunningContainer;
@@ -146,14 +150,22 @@ export class PodWorker {
     fs.mkdirSync(dir, { recursive: true });
     for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
     for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
+    this.addEphemeral(pod);
     if (!pod.spec?.initContainers?.length) this.initialized = true;
     // What the API already shows (a restarted agent adopting a Pod often computes the same status).
     if (pod.status) this.lastWritten = statusFingerprint(pod.status);
   }
 
-  private newState(c: Container, init: boolean): ContainerState {
+  /** States for the ephemeral containers of `pod` not known yet (they are only ever added). */
+  private addEphemeral(pod: Pod): void {
+    for (const ec of pod.spec?.ephemeralContainers ?? []) {
+      if (!this.containers.has(ec.name)) this.containers.set(ec.name, this.newState(ec as Container, false, true));
+    }
+  }
+
+  private newState(c: Container, init: boolean, ephemeral = false): ContainerState {
     return {
-      spec: c, init, backoffMs: 0, pullBackoffMs: 0, pullRetryAt: 0, probes: [], killing: false,
+      spec: c, init, ephemeral, backoffMs: 0, pullBackoffMs: 0, pullRetryAt: 0, probes: [], killing: false,
       view: { name: c.name, image: c.image ?? '', imageID: '', restartCount: 0, ready: false, started: false },
     };
   }
@@ -246,8 +258,9 @@ export class PodWorker {
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void {
-    const fp = container ? `spec.${this.containers.get(container)?.init ? 'initContainers' : 'containers'}{${container}}` : undefined;
-    void recordPodEvent(this.ctx.client, this.ctx.nodeName, this.pod, type, reason, message, fp);
+    const cs = container ? this.containers.get(container) : undefined;
+    const fp = container ? `spec.${cs?.init ? 'initContainers' : cs?.ephemeral ? 'ephemeralContainers' : 'containers'}{${container}}` : undefined;
+    this.ctx.events.record(this.pod, type, reason, message, fp);
   }
 
   /**
@@ -255,7 +268,7 @@ export class PodWorker {
    * container's stdin has been closed (after its first attach), or when it has no stdin.
    */
   container(name?: string): { spec: Container; view: ContainerView; pid?: number; stdinFifo: string; stdinOpen: boolean } | undefined {
-    const cs = name ? this.containers.get(name) : [...this.containers.values()].find((c) => !c.init);
+    const cs = name ? this.containers.get(name) : [...this.containers.values()].find((c) => !c.init && !c.ephemeral);
     if (!cs) return undefined;
     const stdinOpen = !!cs.spec.stdin && (!cs.spec.stdinOnce || cs.running?.stdinHold !== undefined);
     return { spec: cs.spec, view: cs.view, pid: cs.running?.pid, stdinFifo: path.join(this.dir, `stdin-${cs.spec.name}`), stdinOpen };
@@ -318,7 +331,7 @@ export class PodWorker {
       sandboxRetryAt: this.sandboxRetryAt,
       initialized: this.initialized,
       containers: [...this.containers.values()].map((cs) => ({
-        name: cs.spec.name, init: cs.init, running: !!cs.running, killing: cs.killing, probeFailure: cs.probeFailure,
+        name: cs.spec.name, init: cs.init, ephemeral: cs.ephemeral, running: !!cs.running, killing: cs.killing, probeFailure: cs.probeFailure,
         last: cs.view.last && cs.lastTimes ? { exitCode: cs.view.last.exitCode, ...cs.lastTimes } : undefined,
         restartCount: cs.view.restartCount, backoffMs: cs.backoffMs, pullRetryAt: cs.pullRetryAt,
       })),
@@ -329,6 +342,7 @@ export class PodWorker {
   async sync(pod: Pod): Promise<void> {
     if (this.done || this.terminating) return;
     this.pod = pod;
+    this.addEphemeral(pod);
     // A round that changed the sandbox is followed by another, so a new sandbox gets its
     // containers in the same sync.
     for (let round = 0; round < 3; round++) {
@@ -470,8 +484,9 @@ export class PodWorker {
       fs.closeSync(fs.openSync(logPath, 'a'));
       this.recordLogTimes(cs, logPath);
       const startedAtMs = this.now();
+      const target = cs.ephemeral ? this.containers.get((c as EphemeralContainer).targetContainerName ?? '')?.running : undefined;
       const running: RunningContainer = await this.ctx.runtime.startContainer({
-        sandbox: sb, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env,
+        sandbox: sb, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
         containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
       }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal));
       cs.running = running;
@@ -481,7 +496,7 @@ export class PodWorker {
       cs.view.running = { startedAt: apiTime(startedAtMs), containerID: `${this.ctx.runtime.scheme}://${running.id}` };
       cs.view.waiting = undefined;
       cs.view.started = !c.startupProbe;
-      cs.view.ready = !c.readinessProbe && !c.startupProbe && !cs.init;
+      cs.view.ready = !c.readinessProbe && !c.startupProbe && !cs.init && !cs.ephemeral;
       this.event('Normal', 'Created', `Created container ${c.name}`, c.name);
       this.event('Normal', 'Started', `Started container ${c.name}`, c.name);
       this.startProbes(cs);
@@ -503,15 +518,29 @@ export class PodWorker {
     return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd);
   }
 
-  private startProbes(cs: ContainerState): void {
+  /**
+   * One attempt of a probe of `cs`. Every failed attempt is a Warning `Unhealthy` Event with the
+   * kubelet's message (`Readiness probe failed: HTTP probe failed with statuscode: 404`), as the
+   * kubelet records each; the recorder aggregates repeats into the Event's count, so `kubectl
+   * describe pod` shows why a Pod is not Ready (or was restarted) and how often.
+   */
+  private probeAttempt(cs: ContainerState, kind: ProbeKind, p: Probe): () => Promise<ProbeResult> {
     const c = cs.spec;
     const podIP = this.sandbox!.ip;
-    const attempt = (p: NonNullable<Container['readinessProbe']>) => () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs));
+    const title = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    return async () => {
+      const r = await runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs));
+      if (!r.ok) this.event('Warning', 'Unhealthy', `${title} probe failed: ${r.message}`, c.name);
+      return r;
+    };
+  }
+
+  private startProbes(cs: ContainerState): void {
+    const c = cs.spec;
     const secondMs = this.ctx.probeSecondMs;
     if (c.startupProbe) {
-      const w = new ProbeWorker('startup', c.startupProbe, attempt(c.startupProbe), (ok, msg) => {
+      const w = new ProbeWorker('startup', c.startupProbe, this.probeAttempt(cs, 'startup', c.startupProbe), (ok) => {
         if (!ok) {
-          this.event('Warning', 'Unhealthy', `Startup probe failed: ${msg}`, c.name);
           cs.probeFailure = 'startup';
           this.ctx.enqueue(this.key);
           return;
@@ -531,23 +560,18 @@ export class PodWorker {
   /** Readiness and liveness probes (after startup). `resumed`: they go on from the recorded state. */
   private startAfterStartup(cs: ContainerState, resumed = false): void {
     const c = cs.spec;
-    const podIP = this.sandbox!.ip;
     const secondMs = this.ctx.probeSecondMs;
     if (c.readinessProbe) {
-      const p = c.readinessProbe;
-      const w = new ProbeWorker('readiness', p, () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs)), (ok, msg) => {
+      const w = new ProbeWorker('readiness', c.readinessProbe, this.probeAttempt(cs, 'readiness', c.readinessProbe), (ok) => {
         cs.view.ready = ok && cs.view.started && !!cs.running;
-        if (!ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${msg}`, c.name);
         this.ctx.enqueue(this.key);
       }, secondMs, resumed ? { initial: cs.view.ready } : undefined);
       cs.probes.push(w);
       w.start();
     }
     if (c.livenessProbe) {
-      const p = c.livenessProbe;
-      const w = new ProbeWorker('liveness', p, () => runProbe(p, c, podIP, this.ctx.prober, this.probeArgv(cs)), (ok, msg) => {
+      const w = new ProbeWorker('liveness', c.livenessProbe, this.probeAttempt(cs, 'liveness', c.livenessProbe), (ok) => {
         if (ok) return;
-        this.event('Warning', 'Unhealthy', `Liveness probe failed: ${msg}`, c.name);
         cs.probeFailure = 'liveness';
         this.ctx.enqueue(this.key);
       }, secondMs, resumed ? { initial: true } : undefined);
@@ -606,7 +630,8 @@ export class PodWorker {
       podIP: this.sandbox?.ip, hostIP: this.ctx.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox,
       sandboxError: this.sandboxError, initialized: this.initialized,
       initContainers: [...this.containers.values()].filter((c) => c.init).map((c) => c.view),
-      containers: [...this.containers.values()].filter((c) => !c.init).map((c) => c.view),
+      containers: [...this.containers.values()].filter((c) => !c.init && !c.ephemeral).map((c) => c.view),
+      ephemeralContainers: [...this.containers.values()].filter((c) => c.ephemeral).map((c) => c.view),
     };
     const status = podStatus(this.pod, view, apiTime(this.now()));
     const fp = statusFingerprint(status);

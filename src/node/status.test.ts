@@ -41,3 +41,17 @@ test('lastTransitionTime is kept while a condition does not change', () => {
   const later = podStatus(p, v, '2026-01-01T00:05:00Z');
   assert.equal(later.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime, T0);
 });
+
+test('ephemeral containers: in ephemeralContainerStatuses (never ready, no `started`), not in phase or readiness', () => {
+  const dbg: ContainerView = { name: 'debugger-x', image: 'busybox', imageID: 'b', restartCount: 0, ready: true, started: true, running: { startedAt: T0, containerID: 'clusterip://d' } };
+  const ready = podStatus(pod(), { ...view({ running: { startedAt: T0, containerID: 'i' }, ready: true, started: true }), ephemeralContainers: [dbg] }, T0);
+  assert.deepEqual(ready.ephemeralContainerStatuses, [{
+    name: 'debugger-x', image: 'busybox', imageID: 'b', ready: false, restartCount: 0, state: { running: { startedAt: T0 } }, lastState: {}, containerID: 'clusterip://d',
+  }]);
+  assert.equal(ready.conditions!.find((c) => c.type === 'Ready')!.status, 'True', 'a running (never ready) debug container does not make the Pod unready');
+  assert.deepEqual(ready.containerStatuses!.map((c) => c.name), ['c']);
+  // A debug container that exited does not end the Pod either.
+  const exited = podStatus(pod('Never'), { ...view({ running: { startedAt: T0, containerID: 'i' }, ready: true, started: true }), ephemeralContainers: [{ ...dbg, running: undefined, last: term(1) }] }, T0);
+  assert.equal(exited.phase, 'Running');
+  assert.equal(exited.ephemeralContainerStatuses![0]!.state!.terminated!.exitCode, 1);
+});

@@ -3,7 +3,7 @@
  * following the kubelet's rules (pkg/kubelet/kubelet_pods.go getPhase / generateAPIPodStatus):
  * phase, the conditions PodScheduled, PodReadyToStartContainers, Initialized, ContainersReady, Ready
  * (lastTransitionTime kept while a condition's status does not change), podIP/podIPs, hostIP,
- * startTime and containerStatuses.
+ * startTime, containerStatuses, initContainerStatuses and ephemeralContainerStatuses.
  */
 import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 
@@ -46,6 +46,8 @@ export interface PodView {
   sandboxError?: string;
   initContainers: ContainerView[];
   containers: ContainerView[];
+  /** Ephemeral containers (kubectl debug): in ephemeralContainerStatuses, never in phase or readiness. */
+  ephemeralContainers?: ContainerView[];
   /** True once every init container has succeeded. */
   initialized: boolean;
 }
@@ -131,6 +133,13 @@ export function podStatus(pod: Pod, v: PodView, now: string): PodStatus {
   if (v.podIP) { status.podIP = v.podIP; status.podIPs = [{ ip: v.podIP }]; }
   if (v.startTime) status.startTime = v.startTime;
   if (v.initContainers.length) status.initContainerStatuses = v.initContainers.map(containerStatus);
+  if (v.ephemeralContainers?.length) {
+    // As the kubelet reports them: never ready, and no `started` (they have no startup probe).
+    status.ephemeralContainerStatuses = v.ephemeralContainers.map((c) => {
+      const { started: _s, ...st } = containerStatus({ ...c, ready: false });
+      return st as ContainerStatus;
+    });
+  }
   return status;
 }
 

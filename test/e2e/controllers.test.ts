@@ -253,3 +253,48 @@ test('restart: new controllers over existing slices, endpoints and deployments w
   await again.idle();
   assert.deepEqual(await snapshot(), before);
 });
+
+test('EndpointSlice mirroring: a selectorless Service with hand-written Endpoints gets a mirrored slice that follows them', async (t) => {
+  const h = await setup(t);
+  const { client, ns } = h;
+  const managed = 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io';
+  const mirrored = async () => h.list<EndpointSlice>(R.endpointslices, `kubernetes.io/service-name=db,${managed}`);
+  await client.create<Service>(R.services, ns, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { ports: [{ port: 5432 }] } });
+  await client.create<Endpoints>(R.endpoints, ns, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', labels: { tier: 'db' } },
+    subsets: [{ addresses: [{ ip: '192.168.1.10' }], notReadyAddresses: [{ ip: '192.168.1.11' }], ports: [{ name: 'pg', port: 5432 }] }] });
+  const s = await h.waitFor('mirrored slice', async () => { const l = await mirrored(); return l.length === 1 && l[0]; });
+  assert.equal(s.addressType, 'IPv4');
+  assert.deepEqual(s.ports, [{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+  assert.deepEqual(s.endpoints, [{ addresses: ['192.168.1.10'], conditions: { ready: true } }, { addresses: ['192.168.1.11'], conditions: { ready: false } }]);
+  assert.equal(s.metadata?.labels?.tier, 'db');
+  assert.equal(s.metadata?.ownerReferences?.[0]?.kind, 'Endpoints');
+
+  // Steady state writes nothing; an edit of the Endpoints updates the same slice.
+  await h.controllers.idle();
+  const rv = (await client.get<EndpointSlice>(R.endpointslices, ns, s.metadata!.name!)).metadata?.resourceVersion;
+  await h.controllers.idle();
+  assert.equal((await client.get<EndpointSlice>(R.endpointslices, ns, s.metadata!.name!)).metadata?.resourceVersion, rv);
+  const ep = await client.get<Endpoints>(R.endpoints, ns, 'db');
+  await client.update<Endpoints>(R.endpoints, ns, { ...ep, subsets: [{ addresses: [{ ip: '192.168.1.12' }], ports: [{ name: 'pg', port: 5432 }] }] });
+  await h.waitFor('slice follows the edit', async () => {
+    const l = await mirrored();
+    return l.length === 1 && l[0].metadata?.name === s.metadata?.name && l[0].endpoints?.[0]?.addresses[0] === '192.168.1.12';
+  });
+
+  // A user deleting the mirrored slice gets it back.
+  await client.delete(R.endpointslices, ns, s.metadata!.name!);
+  await h.waitFor('slice re-created', async () => (await mirrored()).length === 1);
+
+  // The Endpoints controller's own Endpoints (a selector Service) are never mirrored.
+  await client.create<Service>(R.services, ns, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
+  await h.waitFor('controller Endpoints of web', async () => {
+    try { return (await client.get<Endpoints>(R.endpoints, ns, 'web')).metadata?.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true'; } catch { return false; }
+  });
+  await h.controllers.idle();
+  assert.deepEqual(await h.list<EndpointSlice>(R.endpointslices, `kubernetes.io/service-name=web,${managed}`), []);
+
+  // The Service gets a selector: the mirrored slices go.
+  const svc = await client.get<Service>(R.services, ns, 'db');
+  await client.update<Service>(R.services, ns, { ...svc, spec: { ...svc.spec, selector: { app: 'db' } } });
+  await h.waitFor('mirrored slices removed', async () => (await mirrored()).length === 0);
+});

@@ -131,6 +131,37 @@ test('no false alarm: a selectorless Service with a hand-written EndpointSlice t
   assert.equal(code, 0);
 });
 
+test('a selectorless Service with hand-written Endpoints only: mirrored into an EndpointSlice, carries traffic from a Pod, no alarm', async () => {
+  await ok(['create', 'namespace', 'c-mirror']);
+  await ok(['run', 'backend', '-n', 'c-mirror', '--image=nginx:1.27', '--restart=Never']);
+  await ok(['run', 'client', '-n', 'c-mirror', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+  const ip = await until('backend IP', async () => (await ok(['get', 'pod', 'backend', '-n', 'c-mirror', '-o', 'jsonpath={.status.podIP}'])).trim());
+  await ok(['apply', '-f', '-'], { input: yamlDocs(
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'c-mirror' }, spec: { ports: [{ port: 8080, targetPort: 80 }] } },
+    { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'legacy', namespace: 'c-mirror' }, subsets: [{ addresses: [{ ip }], ports: [{ port: 80 }] }] },
+  ) });
+  // The mirroring controller's slice, and traffic through the ClusterIP from another Pod.
+  const slice = await until('mirrored slice', async () => {
+    const l = JSON.parse(await ok(['get', 'endpointslices', '-n', 'c-mirror', '-l', 'kubernetes.io/service-name=legacy,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io', '-o', 'json'])) as { items: { endpoints?: { addresses: string[] }[] }[] };
+    return l.items.length === 1 && l.items[0]!.endpoints?.[0]?.addresses[0] === ip && l.items[0];
+  });
+  assert.ok(slice);
+  await until('client running', async () => (await ok(['get', 'pod', 'client', '-n', 'c-mirror', '-o', 'jsonpath={.status.phase}'])) === 'Running');
+  const page = await until('nginx through the Service', async () => {
+    const r = await c.kubectl(['exec', 'client', '-n', 'c-mirror', '--', 'wget', '-qO-', 'http://legacy:8080/']);
+    return r.code === 0 && /Welcome to nginx!/.test(r.stdout) && r.stdout;
+  });
+  assert.match(page, /Welcome to nginx!/);
+  const { code, d } = await until('rules for the mirrored slice', async () => {
+    const r = await diagnose(['svc/legacy', '-n', 'c-mirror']);
+    return r.d.findings.some((f) => f.code === 'Reachable') && r;
+  });
+  assertExpect(d.findings, { code: 'Selectorless', verdict: 'info' }, 'mirrored');
+  assertExpect(d.findings, { code: 'EndpointsAgree', verdict: 'pass' }, 'mirrored');
+  assert.deepEqual(d.findings.filter((f) => f.verdict === 'fail' || f.verdict === 'warn').map((f) => `${f.code}: ${f.title}`), []);
+  assert.equal(code, 0);
+});
+
 test('every Service at once: one probe per namespace, failing ones named, exit 1, nothing left', async () => {
   const r = await c.cli(['diagnose', '-A', '-o', 'json'], { timeoutMs: 120_000 });
   const all = JSON.parse(r.stdout) as ClusterDiagnosis;

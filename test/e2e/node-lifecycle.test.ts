@@ -31,7 +31,12 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
     livenessProbe: { httpGet: { path: '/ok', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 },
   }] });
   await n.waitPod('live', isReady);
-  const rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  // Ready (no readiness probe) as soon as the shell starts, maybe before it touched the file: wait for it.
+  let rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  for (let i = 0; i < 50 && rm.code !== 0 && /No such file/.test(rm.stderr); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rm = await n.exec('live', ['rm', `${n.opts.stateDir}/m/www/ok`]);
+  }
   assert.equal(rm.code, 0, `rm in the container: ${rm.stdout}${rm.stderr}`);
   p = await n.waitPod('live', (x) => (cstatus(x, 'c')?.restartCount ?? 0) >= 1, 10_000);
   assert.equal(cstatus(p, 'c')?.lastState?.terminated?.reason, 'Error');
@@ -49,6 +54,33 @@ test('readiness gates Ready; liveness failure restarts the container; crash loop
   const prev: Buffer[] = [];
   for await (const c of await n.agent.logs('default', 'crash', { previous: true }, new AbortController().signal)) prev.push(Buffer.from(c));
   assert.equal(Buffer.concat(prev).toString(), 'boom\n');
+});
+
+test('every failed probe is a Warning Unhealthy Event with the kubelet message; repeats raise its count', async (t) => {
+  const n = await startTestNode(t);
+  // nginx answers 404 for /nope: the readiness probe fails at every attempt (periodSeconds 1 = 200 ms here).
+  await n.createPod('notready', { containers: [{
+    name: 'web', image: 'nginx', ports: [{ containerPort: 80 }],
+    readinessProbe: { httpGet: { path: '/nope', port: 80 }, periodSeconds: 1, failureThreshold: 3 },
+  }] });
+  await n.waitPod('notready', (x) => x.status?.phase === 'Running');
+  // (A first attempt may race nginx's start and fail with "connection refused": its own Event.)
+  const msg = 'Readiness probe failed: HTTP probe failed with statuscode: 404';
+  const unhealthy = async () => (await n.client.list<Event>(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'notready' && e.reason === 'Unhealthy' && e.message === msg);
+  const deadline = Date.now() + 15_000;
+  let evs = await unhealthy();
+  while (!(evs.length === 1 && (evs[0]!.count ?? 0) >= 4) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    evs = await unhealthy();
+  }
+  assert.equal(evs.length, 1, `one aggregated event per message, got ${JSON.stringify(evs.map((e) => [e.message, e.count]))}`);
+  const ev = evs[0]!;
+  assert.equal(ev.type, 'Warning');
+  assert.ok((ev.count ?? 0) >= 4, `count grows with every failed attempt (got ${ev.count})`);
+  assert.equal(ev.involvedObject.fieldPath, 'spec.containers{web}');
+  assert.equal(ev.source?.component, 'kubelet');
+  assert.ok(ev.firstTimestamp && ev.lastTimestamp && ev.lastTimestamp >= ev.firstTimestamp);
+  assert.equal(isReady(await n.waitPod('notready', () => true)), false);
 });
 
 test('unknown image: ErrImagePull then ImagePullBackOff, with an Event saying how to add it', async (t) => {

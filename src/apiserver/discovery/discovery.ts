@@ -50,6 +50,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   binding: { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
   eviction: { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
   finalize: { verbs: ['update'] },
+  ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
 };
 
 function subresourceOf(r: ResourceInfo, name: string): APISubresourceDiscovery {

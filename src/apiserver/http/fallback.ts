@@ -9,7 +9,7 @@ import { AGGREGATED_DISCOVERY_CONTENT_TYPE, wantsAggregatedDiscovery } from './n
 import type { NonResourceAnswer } from './extensions.js';
 
 const SUB_VERBS: Record<string, string[]> = {
-  status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], finalize: ['update'], binding: ['create'],
+  status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], finalize: ['update'], binding: ['create'], ephemeralcontainers: ['get', 'patch', 'update'],
   log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'],
 };
 const SUB_KIND: Record<string, (r: ResourceInfo) => { group: string; version: string; kind: string }> = {

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
 import { ApiError, badRequest } from '../../api/errors.js';
-import { PATCH_TYPES, type DeleteOptions, type PatchType, type UpdateSubresource } from '../../api/requests.js';
+import { PATCH_TYPES, type DeleteOptions, type PatchSubresource, type PatchType, type UpdateSubresource } from '../../api/requests.js';
 import type { Client } from '../../client/client.js';
 import { deleteOptions, listOptions, patchOptions, prettyParam, writeOptions } from './query.js';
 import type { ResourceRoute } from './route.js';
@@ -124,7 +124,7 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
       if (ct === 'application/json-patch+json' ? !Array.isArray(patch) : (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
         throw badRequest(ct === 'application/json-patch+json' ? 'the JSON patch must be an array of operations' : 'the patch must be a JSON object');
       }
-      const sub = route.subresource as 'status' | 'scale' | undefined;
+      const sub = route.subresource as PatchSubresource | undefined;
       const wo = patchOptions(q, ct as PatchType);
       if (ct !== 'application/json-patch+json') checkUnknownFields(ctx, route, patch, wo.fieldValidation, res);
       const out = await client.patch(route.res, ns, route.name!, ct as PatchType, patch, { ...wo, subresource: sub });

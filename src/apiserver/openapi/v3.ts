@@ -76,7 +76,7 @@ function op(action: string, opId: string, description: string, gvk: Gvk, params:
   };
 }
 
-/** The paths of one resource (collection, item, all-namespaces list, status and scale subresources). */
+/** The paths of one resource (collection, item, all-namespaces list, status, scale and ephemeralcontainers subresources). */
 function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown> {
   const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
   const gvk: Gvk = { group: info.group, version: info.version, kind: info.kind };
@@ -98,7 +98,7 @@ function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown>
   };
   const item = (path: string, what: string, sub: string, schema: string, g: Gvk): void => {
     what = what ? `${what} of` : '';
-    const suffix = sub === 'status' ? 'Status' : sub === 'scale' ? 'Scale' : '';
+    const suffix = sub === 'status' ? 'Status' : sub === 'scale' ? 'Scale' : sub === 'ephemeralcontainers' ? 'Ephemeralcontainers' : '';
     paths[path] = {
       get: op('get', `read${id}${ns}${info.kind}${suffix}`, `read ${what}${what ? ' ' : ''}the specified ${info.kind}`, g, [], ok(ref(schema))),
       put: op('put', `replace${id}${ns}${info.kind}${suffix}`, `replace ${what}${what ? ' ' : ''}the specified ${info.kind}`, g, writeParams, ok(ref(schema), ['200', '201']), ref(schema)),
@@ -114,6 +114,7 @@ function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown>
   };
   item(`${coll}/{name}`, '', '', def, gvk);
   if (info.subresources.includes('status')) item(`${coll}/{name}/status`, 'status', 'status', def, gvk);
+  if (info.subresources.includes('ephemeralcontainers')) item(`${coll}/{name}/ephemeralcontainers`, 'ephemeralcontainers', 'ephemeralcontainers', def, gvk);
   if (info.subresources.includes('scale')) {
     item(`${coll}/{name}/scale`, 'scale', 'scale', 'io.k8s.api.autoscaling.v1.Scale', { group: 'autoscaling', version: 'v1', kind: 'Scale' });
   }

@@ -5,7 +5,7 @@
  */
 import { badRequest, gone, notFound, serviceUnavailable } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
-import type { ListOptions, WatchEvent, WatchOptions } from '../../api/requests.js';
+import type { GetSubresource, ListOptions, WatchEvent, WatchOptions } from '../../api/requests.js';
 import { groupVersion, type ResourceInfo } from '../../api/resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../../api/selectors.js';
 import type { Storage } from '../../storage/storage.js';
@@ -57,7 +57,7 @@ export class Reads {
     if (why !== undefined) throw serviceUnavailable(`storage is unavailable: ${why}`);
   }
 
-  get(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): KubeObject {
+  get(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): KubeObject {
     this.checkAvailable();
     if (info.namespaced && !namespace) throw badRequest('a namespace must be specified to get a namespaced resource');
     const cur = this.opts.caches.of(info).get(this.nsOf(info, namespace), name);

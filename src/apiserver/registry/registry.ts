@@ -10,7 +10,7 @@
 import { ApiError, badRequest, invalid, isAlreadyExists, isNotFound, methodNotAllowed, notFound } from '../../api/errors.js';
 import { generateName } from '../../api/generatename.js';
 import { fieldsOf, type KubeList, type KubeObject } from '../../api/object.js';
-import type { DeleteOptions, ListOptions, PatchType, UpdateSubresource, WatchEvent, WatchOptions, WriteOptions } from '../../api/requests.js';
+import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchOptions, WriteOptions } from '../../api/requests.js';
 import { groupVersion, isStored, R, storageVersionOf, type ResourceInfo } from '../../api/resources.js';
 import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import type { Storage } from '../../storage/storage.js';
@@ -148,7 +148,7 @@ export class Registry {
 
   // ---------------------------------------------------------------- reads
 
-  async get<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<T> {
+  async get<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): Promise<T> {
     try {
       const p = this.providerOf(info);
       if (p) return await p.get(this.nsOf(info, namespace), name) as T;
@@ -281,7 +281,7 @@ export class Registry {
     }
   }
 
-  async patch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' | 'scale' } = {}): Promise<T> {
+  async patch<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: PatchSubresource } = {}): Promise<T> {
     try {
         const ns = this.nsOf(info, namespace);
         const sub = opts.subresource;

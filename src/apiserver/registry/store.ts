@@ -35,9 +35,10 @@ export type Change =
   /**
    * A client's new version (PUT, PATCH, scale), checked against the resourceVersion it carries.
    * Of the main resource: full update semantics, admission included. Of the status subresource:
-   * only its status is taken; of finalize: only spec.finalizers (the kind's strategy).
+   * only its status is taken; of finalize: only spec.finalizers; of ephemeralcontainers: only
+   * spec.ephemeralContainers, with their own validation (the kind's strategy).
    */
-  | { kind: 'update'; obj: KubeObject; subresource?: 'status' | 'finalize' }
+  | { kind: 'update'; obj: KubeObject; subresource?: 'status' | 'finalize' | 'ephemeralcontainers' }
   /** A version the server built from the current one (binding, a deletion mark): stored as is. */
   | { kind: 'set'; obj: KubeObject }
   /** Remove the object now. */
@@ -203,7 +204,7 @@ export class Store {
    * resource gets server-owned metadata from the stored object, PrepareForUpdate, BeginUpdate,
    * admission and generation; a subresource write takes only its part of the input.
    */
-  private async update(req: WriteRequest, strategy: Strategy, cur: CachedObject, input: KubeObject, sub: 'status' | 'finalize' | undefined): Promise<KubeObject> {
+  private async update(req: WriteRequest, strategy: Strategy, cur: CachedObject, input: KubeObject, sub: 'status' | 'finalize' | 'ephemeralcontainers' | undefined): Promise<KubeObject> {
     const { info, ns, name } = req;
     const wanted = input.metadata?.resourceVersion;
     if (wanted && wanted !== String(cur.rv)) throw conflict(info, name);
@@ -217,6 +218,12 @@ export class Store {
     if (sub === 'finalize') {
       if (!strategy.finalize) throw notFound(info, name);
       return this.store(req, strategy, cur, strategy.finalize(old, input), NO_FINISH);
+    }
+    if (sub === 'ephemeralcontainers') {
+      if (!strategy.ephemeralContainers) throw notFound(info, name);
+      const next = strategy.ephemeralContainers(old, input);
+      if (strategy.tracksGeneration && specFingerprint(next) !== specFingerprint(old)) metaOf(next).generation = (old.metadata?.generation ?? 1) + 1;
+      return this.store(req, strategy, cur, next, NO_FINISH);
     }
     const next = copyOf(input);
     const o = next as { apiVersion?: string; kind?: string };

@@ -70,6 +70,11 @@ export interface Strategy {
   admit?(obj: KubeObject, old?: KubeObject): void;
   /** The status subresource writes only status; absent: copy `input`'s status over `cur`. */
   statusUpdate?(cur: KubeObject, input: KubeObject): KubeObject;
+  /**
+   * PUT/PATCH pods/NAME/ephemeralcontainers: the current object with only the input's
+   * spec.ephemeralContainers taken, defaulted and validated (422 ApiError). Absent: not served.
+   */
+  ephemeralContainers?(cur: KubeObject, input: KubeObject): KubeObject;
 }
 
 /** A private, mutable copy. */

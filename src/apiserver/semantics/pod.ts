@@ -122,6 +122,53 @@ function validateContainerCommon(c: Container, volumes: Set<string>, p: FieldPat
   return errs;
 }
 
+/**
+ * The fields an ephemeral container may set (validation.go's allowedEphemeralContainerFields), in
+ * EphemeralContainerCommon's field order: the others (ports, resources, resizePolicy,
+ * restartPolicy, probes, lifecycle) are `Forbidden: cannot be set for an Ephemeral Container`.
+ */
+const EPHEMERAL_FIELDS: readonly [string, boolean][] = [
+  ['name', true], ['image', true], ['command', true], ['args', true], ['workingDir', true], ['ports', false], ['envFrom', true],
+  ['env', true], ['resources', false], ['resizePolicy', false], ['restartPolicy', false], ['volumeMounts', true], ['volumeDevices', true],
+  ['livenessProbe', false], ['readinessProbe', false], ['startupProbe', false], ['lifecycle', false], ['terminationMessagePath', true],
+  ['terminationMessagePolicy', true], ['imagePullPolicy', true], ['securityContext', true], ['stdin', true], ['stdinOnce', true], ['tty', true],
+];
+
+/** Go's "is this field its zero value": unset, null, "", 0, false, an empty list, an object of zero values (kubectl sends `resources: {}`). */
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === 0 || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v as Record<string, unknown>).every(isZero);
+  return false;
+}
+
+/**
+ * validateEphemeralContainers: each is a valid container (common rules), named uniquely across
+ * containers, init and ephemeral containers, with a targetContainerName that names a container
+ * or init container, and none of the fields an ephemeral container may not set.
+ */
+function validateEphemeralContainers(s: PodSpec, vols: Set<string>, p: FieldPath): FieldError[] {
+  const list = s.ephemeralContainers ?? [];
+  if (list.length === 0) return [];
+  const errs: FieldError[] = [];
+  const others = new Set([...(s.containers ?? []), ...(s.initContainers ?? [])].map((c) => c.name));
+  const all = new Set(others);
+  list.forEach((ec, i) => {
+    const ip = p.index(i);
+    errs.push(...validateContainerCommon(ec as Container, vols, ip));
+    if (all.has(ec.name)) errs.push(duplicate(ip.child('name'), ec.name));
+    else all.add(ec.name);
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) errs.push(notFoundField(ip.child('targetContainerName'), ec.targetContainerName));
+    const fields = ec as unknown as Record<string, unknown>;
+    for (const [f, allowed] of EPHEMERAL_FIELDS) if (!allowed && !isZero(fields[f])) errs.push(forbidden(ip.child(f), 'cannot be set for an Ephemeral Container'));
+    (ec.volumeMounts ?? []).forEach((m, j) => {
+      if (m.subPath) errs.push(forbidden(ip.child('volumeMounts').index(j).child('subPath'), 'cannot be set for an Ephemeral Container'));
+      if (m.subPathExpr) errs.push(forbidden(ip.child('volumeMounts').index(j).child('subPathExpr'), 'cannot be set for an Ephemeral Container'));
+    });
+  });
+  return errs;
+}
+
 /** ValidatePodSpec: containers, volumes, policies and names of a Pod or a pod template. */
 export function validatePodSpec(spec: PodSpec | undefined, p: FieldPath): FieldError[] {
   const s = spec ?? ({} as PodSpec);
@@ -159,6 +206,7 @@ export function validatePodSpec(spec: PodSpec | undefined, p: FieldPath): FieldE
       }
     }
   });
+  errs.push(...validateEphemeralContainers(s, vols, p.child('ephemeralContainers')));
   const rp = s.restartPolicy;
   if (!rp) errs.push(required(p.child('restartPolicy')));
   else if (!['Always', 'OnFailure', 'Never'].includes(rp)) errs.push(notSupported(p.child('restartPolicy'), rp, ['Always', 'OnFailure', 'Never']));
@@ -201,6 +249,7 @@ function podOnly(pod: Pod): FieldError[] {
   });
   check(pod.spec?.containers, 'containers');
   check(pod.spec?.initContainers, 'initContainers');
+  check(pod.spec?.ephemeralContainers as Container[] | undefined, 'ephemeralContainers');
   return errs;
 }
 
@@ -293,6 +342,31 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
   const b = clean(munged);
   if (stableJSON(a) !== stableJSON(b)) {
     errs.push(forbidden(path('spec'), `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS.join(',')}\n${specDiff(a, b)}`));
+  }
+  return errs;
+}
+
+/**
+ * ValidatePodEphemeralContainersUpdate (pods/NAME/ephemeralcontainers): the Pod as a whole must be
+ * valid, and ephemeral containers may only be added — an existing one may not be removed or
+ * changed (compared by name: a patch does not keep their order). `pod` differs from `old` only in
+ * spec.ephemeralContainers (the strategy took nothing else from the request).
+ */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  const errs = [
+    ...validateObjectMetaUpdate(pod.metadata, old.metadata, path('metadata')),
+    ...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain, path('metadata')),
+    ...validatePodSpec(pod.spec, path('spec')),
+    ...podOnly(pod),
+  ];
+  const sp = path('spec', 'ephemeralContainers');
+  const byName = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  const clean = (x: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(x)) as Record<string, unknown>;
+  for (const was of old.spec?.ephemeralContainers ?? []) {
+    const now = byName.get(was.name);
+    if (!now) { errs.push(forbidden(sp, `existing ephemeral containers ${JSON.stringify(was.name)} may not be removed\n`)); continue; }
+    const a = clean(was); const b = clean(now);
+    if (stableJSON(a) !== stableJSON(b)) errs.push(forbidden(sp, `existing ephemeral containers ${JSON.stringify(was.name)} may not be changed\n${specDiff(a, b)}`));
   }
   return errs;
 }

@@ -24,3 +24,13 @@ test('stale until the cache shows our write; own events recognised; foreign even
   assert.equal(t.isStale('ns/svc', lookup), false);
   assert.equal(t.isOwnWrite('ns/svc', 'x', '1'), false);
 });
+
+test('an object we wrote and someone else deleted is not stale (the cache will never show our version again)', () => {
+  const t = new WriteTracker();
+  const lookup = () => undefined;
+  t.begin('ns/svc', 'a');
+  t.record('ns/svc', 'a', '10');
+  // Deleted before the cache ever showed version 10 to a sync: without forgetting, every sync would be "stale".
+  assert.equal(t.isOwnWrite('ns/svc', 'a', null), false, 'a foreign delete needs a sync');
+  assert.equal(t.isStale('ns/svc', lookup), false);
+});

@@ -51,7 +51,11 @@ export class WriteTracker {
     const inflight = this.pending.get(key)?.get(name);
     if (inflight) { inflight.push(resourceVersion); return true; }
     const m = this.written.get(key);
-    return m !== undefined && m.has(name) && m.get(name) === resourceVersion;
+    if (m !== undefined && m.has(name) && m.get(name) === resourceVersion) return true;
+    // Someone else deleted an object we wrote: the cache will never show our version of it again,
+    // so it must not count as stale (EndpointSliceTracker.HandleDeletion).
+    if (resourceVersion === null) m?.delete(name);
+    return false;
   }
 
   /** True when the cache (looked up by name) has not yet seen every write recorded for `key`. */

@@ -76,7 +76,8 @@ test('target ports: swapped, not listening, named port missing, loopback only, w
   assert.deepEqual(s.fix, [`kubectl patch svc web -n shop --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":80}]'`]);
 
   const other = runChecks(facts({ svc: service('web', { selector: { app: 'web' }, ports: [{ port: 8080, targetPort: 8080 }] }), pods: web(), slices: [webSlice(8080)] }));
-  assert.deepEqual(one(other, 'TargetPortNotListening').fix, [`kubectl patch svc web -n shop --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":80}]'`]);
+  assert.deepEqual(one(other, 'TargetPortNotListening').fix, [`kubectl patch svc web -n shop --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":80}]'`,
+    'kubectl debug -q -i web-1 -n shop --image=busybox --profile=general --target=app -- netstat -tlnu   # what listens inside the Pod, seen from its own network namespace']);
 
   const named = runChecks(facts({ svc: service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'web' }] }), pods: web() }));
   assert.match(one(named, 'NamedPortMissing').evidence[0]!, /no container of web-1 has a port named "web"/);
@@ -84,6 +85,7 @@ test('target ports: swapped, not listening, named port missing, loopback only, w
   const lo = runChecks(facts({ svc: service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }), pods: web(), slices: [webSlice(8080)],
     listeners: { 'web-1': [{ protocol: 'TCP', address: '127.0.0.1', port: 8080 }], 'web-2': [{ protocol: 'TCP', address: '127.0.0.1', port: 8080 }] } }));
   assert.equal(one(lo, 'ListensOnLoopbackOnly').verdict, 'fail');
+  assert.match(one(lo, 'ListensOnLoopbackOnly').fix.at(-1)!, /^kubectl debug -q -i web-1 -n shop --image=busybox --profile=general( --target=\w+)? -- netstat -tlnu /);
 
   const udp = runChecks(facts({ svc: service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80, protocol: 'UDP' }] }), pods: web() }));
   assert.match(one(udp, 'ProtocolMismatch').fix[0]!, /"path":"\/spec\/ports\/0\/protocol","value":"TCP"/);
@@ -148,6 +150,35 @@ test('a selectorless Service whose Endpoints no EndpointSlice carries: the cause
   const f = one(runChecks(facts({ svc: service('db', { ports: [{ port: 5432, targetPort: 5432 }] }), endpoints: endpointsObject('db', ['192.168.1.10'], 5432) })), 'EndpointsNotMirrored');
   assert.equal(f.verdict, 'fail');
   assert.match(f.fix[0]!, /"kind":"EndpointSlice".*"kubernetes\.io\/service-name":"db".*"endpoints":\[\{"addresses":\["192\.168\.1\.10"\]\}\]/);
+});
+
+test('hand-written Endpoints the mirroring controller copied into a slice: they agree, no EndpointsNotMirrored', () => {
+  const fs = runChecks(facts({ svc: service('db', { ports: [{ port: 5432, targetPort: 5432 }] }), endpoints: endpointsObject('db', ['192.168.1.10'], 5432),
+    slices: [slice('db', [{ port: 5432 }], [{ ip: '192.168.1.10' }])] }));
+  assert.equal(one(fs, 'EndpointsAgree').verdict, 'pass');
+  assert.equal(fs.find((f) => f.code === 'EndpointsNotMirrored'), undefined);
+});
+
+test('Endpoints labelled skip-mirror and no slice: not mirrored, and the label is named with the command that removes it', () => {
+  const ep = endpointsObject('db', ['192.168.1.10'], 5432);
+  const labelled = { ...ep, metadata: { ...ep.metadata, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } } };
+  const f = one(runChecks(facts({ svc: service('db', { ports: [{ port: 5432, targetPort: 5432 }] }), endpoints: labelled })), 'EndpointsNotMirrored');
+  assert.equal(f.verdict, 'fail');
+  assert.match(f.evidence[0]!, /labelled endpointslice\.kubernetes\.io\/skip-mirror=true/);
+  assert.equal(f.fix[0], 'kubectl label endpoints db -n shop endpointslice.kubernetes.io/skip-mirror-   # let the mirroring controller copy them');
+  // The same label with a slice the user wrote for the same addresses: that is how it is meant to be used, no alarm.
+  const own = runChecks(facts({ svc: service('db', { ports: [{ port: 5432, targetPort: 5432 }] }), endpoints: labelled, slices: [slice('db', [{ port: 5432 }], [{ ip: '192.168.1.10' }])] }));
+  assert.equal(own.find((x) => x.code === 'EndpointsNotMirrored'), undefined);
+});
+
+test('more than 1000 addresses in a subset: the ones beyond are not mirrored (warn, with how many)', () => {
+  const ips = Array.from({ length: 1003 }, (_, i) => `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const fs = runChecks(facts({ svc: service('big', { ports: [{ port: 80, targetPort: 80 }] }), endpoints: endpointsObject('big', ips, 80),
+    slices: [slice('big', [{ port: 80 }], ips.slice(0, 1000).map((ip) => ({ ip })))] }));
+  const f = one(fs, 'EndpointsNotMirrored');
+  assert.equal(f.verdict, 'warn');
+  assert.match(f.title, /^3 hand-written endpoints of big are in no EndpointSlice/);
+  assert.match(f.evidence[0]!, /3 addresses beyond the 1000 per subset the mirroring controller copies: 3 of 1003/);
 });
 
 test('no false alarm: a headless Service resolves to its Pods and has no rules by design', () => {

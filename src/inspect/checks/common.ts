@@ -32,3 +32,13 @@ export function serviceKind(v: ServiceView): string {
   if (v.headless) return 'headless (clusterIP: None: DNS answers with the Pod IPs)';
   return `${v.type} ${v.clusterIP ?? ''}`.trim();
 }
+
+/**
+ * The `kubectl debug` command that lists what listens inside a Pod, from a debug container in the
+ * Pod's own network namespace (pods/ephemeralcontainers): the by-hand version of the socket read
+ * diagnose does, for a learner to see for themselves. `--target` names the container the port
+ * belongs to, when known.
+ */
+export function debugListenersCommand(pod: string, namespace: string, container?: string): string {
+  return `kubectl debug -q -i ${pod} -n ${namespace} --image=busybox --profile=general${container ? ` --target=${container}` : ''} -- netstat -tlnu   # what listens inside the Pod, seen from its own network namespace`;
+}

@@ -4,12 +4,13 @@
  * in the Pod's network namespace, not from `containerPort` declarations (informational in
  * Kubernetes: an undeclared number that is served is fine — popeye's POP-1106 alarm is not).
  * Names: a named targetPort no container defines; port/targetPort swapped; another port served;
- * the wrong protocol; loopback only.
+ * the wrong protocol; loopback only. Nothing listening (or loopback only) also gets the `kubectl
+ * debug` command that shows the Pod's sockets from inside it.
  */
 import type { DiagnoseFacts } from '../diagnose-facts.js';
 import { isLoopback } from '../sockets.js';
 import type { Finding, ListenerView, PodView, ServicePortView } from '../types.js';
-import { finding, patchTargetPort, portLabel } from './common.js';
+import { debugListenersCommand, finding, patchTargetPort, portLabel } from './common.js';
 
 function served(listeners: readonly ListenerView[], protocol: string): ListenerView[] {
   return listeners.filter((l) => l.protocol === protocol && !isLoopback(l.address));
@@ -28,7 +29,7 @@ export function checkTargetPort(f: DiagnoseFacts): Finding[] {
   const out: Finding[] = [];
   v.ports.forEach((sp: ServicePortView, index) => {
     const label = portLabel(sp);
-    const problems: { pod: PodView; code: string; text: string; fix?: string }[] = [];
+    const problems: { pod: PodView; code: string; text: string; fix?: string; inspect?: string }[] = [];
     const good: string[] = [];
     for (const pod of pods) {
       const pp = pod.ports[index]!;
@@ -43,7 +44,7 @@ export function checkTargetPort(f: DiagnoseFacts): Finding[] {
       if (pp.listening === 'yes') { good.push(`${pod.name}: ${listenText(pp.listeners)}`); continue; }
       if (pp.listening === 'loopback') {
         problems.push({ pod, code: 'ListensOnLoopbackOnly', text: `${pod.name} listens on ${listenText(pp.listeners)} only: connections to the Pod IP ${pod.ip ?? ''} are refused`,
-          fix: `# make the program in ${pod.name} listen on 0.0.0.0:${pp.resolved} (all addresses), not 127.0.0.1` });
+          fix: `# make the program in ${pod.name} listen on 0.0.0.0:${pp.resolved} (all addresses), not 127.0.0.1`, inspect: debugListenersCommand(pod.name, pod.namespace, pp.container) });
         continue;
       }
       // Nothing on resolved/protocol: which mistake is it?
@@ -58,7 +59,8 @@ export function checkTargetPort(f: DiagnoseFacts): Finding[] {
           fix: patchTargetPort(v, index, sp.port) });
       } else {
         problems.push({ pod, code: 'TargetPortNotListening', text: `nothing listens on targetPort ${pp.resolved}/${proto} in ${pod.name} (it listens on ${listenText(all)})`,
-          fix: sameProto.length === 1 ? patchTargetPort(v, index, sameProto[0]!.port) : `kubectl logs ${pod.name} -n ${pod.namespace}   # did the app start, and on which port?` });
+          fix: sameProto.length === 1 ? patchTargetPort(v, index, sameProto[0]!.port) : `kubectl logs ${pod.name} -n ${pod.namespace}   # did the app start, and on which port?`,
+          inspect: debugListenersCommand(pod.name, pod.namespace, pp.container) });
       }
     }
     if (problems.length === 0) {
@@ -74,7 +76,8 @@ export function checkTargetPort(f: DiagnoseFacts): Finding[] {
       PortTargetPortSwapped: `${label}: port/targetPort confusion: nothing listens on targetPort ${sp.targetPort}; the Pods listen on ${sp.port}`,
       TargetPortNotListening: `${label}: nothing listens on targetPort ${sp.targetPort} in ${problems.length === pods.length ? 'the' : `${problems.length} of ${pods.length}`} Pods`,
     }[code] ?? `${label}: target port problem`;
-    const fixes = [...new Set(problems.map((p) => p.fix).filter((x): x is string => x !== undefined))];
+    // The fix first, then (once) the command that shows the sockets by hand, in the first such Pod.
+    const fixes = [...new Set([...problems.map((p) => p.fix), problems.find((p) => p.inspect)?.inspect].filter((x): x is string => x !== undefined))];
     out.push(finding('target-port', verdict, code, title, problems.slice(0, 5).map((p) => p.text), fixes.length ? fixes : [`kubectl describe svc ${v.name} -n ${v.namespace}`]));
   });
   return out;

@@ -52,6 +52,13 @@ export interface StartRequest {
   containerDir: string;
   /** Where stdout and stderr go (appended). */
   logPath: string;
+  /**
+   * For an ephemeral container with a targetContainerName (`kubectl debug --target`): the running
+   * target. A runtime that gives each container its own PID namespace runs this one in the
+   * target's (CRI's `NamespaceMode_TARGET`). The catalog runtime has no PID namespaces (every
+   * container sees the machine's processes, the target's included) and ignores it.
+   */
+  target?: RunningContainer;
   /** spec.stdin: a FIFO to read from; `once` = spec.stdinOnce. */
   stdin?: { fifo: string; once: boolean };
   tty: boolean;

@@ -1,12 +1,15 @@
 /**
  * Pods: the status a new Pod starts with (Pending + QoS class), graceful deletion of a Pod a node
  * runs (marked with a deletionTimestamp; the node agent deletes it with grace 0 once its containers
- * are gone), binding to a node, and the Pod field selectors.
+ * are gone), binding to a node, the ephemeralcontainers subresource (`kubectl debug`), and the Pod
+ * field selectors.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { conflict } from '../../../api/errors.js';
+import { conflict, invalid } from '../../../api/errors.js';
 import { fieldsOf, type KubeObject } from '../../../api/object.js';
 import type { ResourceInfo } from '../../../api/resources.js';
+import { applyDefaults } from '../../semantics/defaults.js';
+import { validatePodEphemeralContainersUpdate } from '../../semantics/pod.js';
 import { rfc3339 } from '../meta.js';
 import { copyOf, deletionWithFinalizers, dig, genericStrategy, propagationFinalizers, type Strategy } from '../strategy.js';
 
@@ -57,6 +60,22 @@ export function podStrategy(info: ResourceInfo): Strategy {
         ...(fin.length ? { finalizers: fin } : {}),
       };
       return { kind: 'mark', obj: next };
+    },
+    ephemeralContainers(cur, input): KubeObject {
+      // podEphemeralContainersStrategy.PrepareForUpdate: everything but spec.ephemeralContainers
+      // (metadata and status included) stays as stored; then defaults, then
+      // ValidatePodEphemeralContainersUpdate (only additions).
+      const old = cur as Pod;
+      const next = copyOf(old) as { -readonly [K in keyof Pod]: Pod[K] };
+      const wanted = (input as Pod).spec?.ephemeralContainers;
+      const spec = { ...next.spec! } as NonNullable<Pod['spec']> & { ephemeralContainers?: unknown };
+      if (wanted === undefined || wanted === null) delete spec.ephemeralContainers;
+      else spec.ephemeralContainers = copyOf(wanted);
+      next.spec = spec;
+      applyDefaults(info, next);
+      const errs = validatePodEphemeralContainersUpdate(next, old);
+      if (errs.length) throw invalid(info.kind, info.group, old.metadata?.name ?? '', errs);
+      return next;
     },
     bind(cur, target, now): KubeObject {
       const pod = cur as Pod;
