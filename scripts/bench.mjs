@@ -26,7 +26,8 @@ const rows = [];
 for (const f of files) {
   console.error(`== ${f}`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', f], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+  // 15 minutes: the longest bench (bench/ui/soak: the page under 10 minutes of live updates) must fit.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', f], { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
   process.stderr.write(r.stderr ?? '');
   let n = 0;
   for (const line of (r.stdout ?? '').split('\n')) {

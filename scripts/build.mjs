@@ -7,7 +7,7 @@
 // dist/chunks/, so `--help` or the parent of `up --detach` never loads the API server.
 // Type checking is `npm run typecheck` (tsc); this only transforms. Runs at `npm ci` (prepare).
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -34,6 +34,34 @@ const importMetaUrl = {
   },
 };
 
+/**
+ * The web view (src/ui/web) for the browser: dist/ui/{index,login}.html and dist/ui/assets/ — the
+ * page's script (Preact, TanStack Virtual; elkjs's API split into a chunk loaded on first use), the
+ * login script, the styles and ELK's layout worker. Everything the page loads is here: no CDN.
+ */
+async function buildUi() {
+  const ui = join(OUT, 'ui');
+  await rm(ui, { recursive: true, force: true });
+  await build({
+    entryPoints: { app: join(ROOT, 'src/ui/web/app.tsx'), login: join(ROOT, 'src/ui/web/login.ts'), 'app-style': join(ROOT, 'src/ui/web/app.css'), 'login-style': join(ROOT, 'src/ui/web/login.css') },
+    outdir: join(ui, 'assets'),
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true, splitting: true, format: 'esm', platform: 'browser', target: ['chrome110', 'firefox110', 'safari16'],
+    jsx: 'automatic', jsxImportSource: 'preact', minify: true, sourcemap: true, legalComments: 'linked', logLevel: 'warning',
+  });
+  await rename(join(ui, 'assets', 'app-style.css'), join(ui, 'assets', 'app.css'));
+  await rename(join(ui, 'assets', 'login-style.css'), join(ui, 'assets', 'login.css'));
+  await copyFile(join(ROOT, 'node_modules/elkjs/lib/elk-worker.min.js'), join(ui, 'assets', 'elk-worker.js'));
+  for (const f of ['index.html', 'login.html']) await copyFile(join(ROOT, 'src/ui/web', f), join(ui, f));
+}
+
+// `--ui-only` rebuilds only dist/ui (the web view's browser tests and bench run it first).
+if (process.argv.includes('--ui-only')) {
+  await buildUi();
+  process.exit(0);
+}
+
 await rm(OUT, { recursive: true, force: true });
 await build({
   entryPoints: {
@@ -58,3 +86,4 @@ await build({
   plugins: [importMetaUrl],
   logLevel: 'warning',
 });
+await buildUi();

@@ -9,6 +9,7 @@
  * the holder of the state directory's kernel lock. A re-used pid is never signalled.
  */
 import { rmSync } from 'node:fs';
+import { removeOciLeftovers } from '../node/runtime/oci.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
 import { killProcessesIn } from '../node/network.js';
@@ -81,6 +82,8 @@ export async function down(t: Target, opts: { purge?: boolean } = {}): Promise<D
   await stopLeftoverEmbeddedEtcd(t.stateDir);
   const id = t.record?.id ?? t.entry?.id ?? clusterId(t.name);
   await killProcessesInCluster(id);
+  // Pulled-image containers of a killed daemon: runc state, cgroups and rootfs mounts.
+  await removeOciLeftovers(t.stateDir);
   const namespaces = await removeAllNamespaces(id);
   // The node agents' accounting groups (src/node/usage.ts), empty once the killed processes are gone.
   for (let i = 0; i < 40 && !removeUsageGroups(`cip-${id}`); i++) await new Promise((r) => setTimeout(r, 50));

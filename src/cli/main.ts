@@ -21,9 +21,11 @@ const COMMANDS: Record<string, Command> = {
   trace: { usage: 'trace svc/NAME [-f]', summary: 'how each change of a Service travelled: API → slice → rules → DNS → traffic', load: () => import('./trace.js') },
   flows: { usage: 'flows [svc/NAME] [-f]', summary: 'connections through Services: client → ClusterIP → Pod, from conntrack', load: () => import('./flows.js') },
   explain: { usage: 'explain svc/NAME', summary: "a Service's path from the live system: DNS, VIP, rules with counters, endpoints, Pods", load: () => import('./explain.js') },
+  image: { usage: 'image load|ls|rm|pull', summary: "the machine's image store: load an archive, list, remove, pull", load: () => import('./image.js') },
   diagnose: { usage: 'diagnose [svc/NAME]', summary: 'the "Debug Services" checklist with real probes; a fix for each failure', load: () => import('./diagnose.js') },
   join: { usage: 'join --server URL --token T', summary: 'run this machine\'s node in a cluster whose API server runs elsewhere', load: () => import('./join.js') },
   token: { usage: 'token create|list|delete', summary: 'manage the bootstrap tokens machines join with', load: () => import('./token.js') },
+  ui: { usage: 'ui [--open]', summary: 'the web view: URL with a one-time login (topology, packet path, trace, flows, live)', load: () => import('./ui.js') },
 };
 
 /** `kubectl clusterip` when run as the kubectl plugin (src/cli/kubectl-clusterip.ts). */

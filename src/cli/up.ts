@@ -23,6 +23,7 @@ import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from
 import { lockStateDir, stateDirHolder } from '../cluster/lock.js';
 import { entryAlive, readEntry, registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
 import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
+import { IMAGE_MODES, type ImageMode } from '../node/runtime/select.js';
 
 export const UP_FLAGS: Record<string, FlagSpec> = {
   name: NAME_FLAG,
@@ -54,6 +55,10 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   'discovery-token-ca-cert-hash': { type: 'string', description: 'with --server and a bare bootstrap token: sha256:<hex> of the cluster CA\'s public key' },
   'apiserver-lease-duration': { type: 'number', description: 'seconds after which a dead API server leaves the kubernetes Service\'s endpoints', default: 15 },
   'leader-elect-lease-duration': { type: 'number', description: 'seconds a dead API server keeps the controllers\' leadership (several API servers on one etcd)', default: 15 },
+  images: { type: 'string', description: 'what runs an image: auto (the catalog when it has the image, else pull it and run it with runc), catalog (never pull), oci (pull every image)', default: 'auto' },
+  'image-store': { type: 'string', description: 'where pulled images are kept, shared by every cluster on the machine', default: '/var/lib/clusterip/images' },
+  'insecure-registry': { type: 'string', description: 'comma-separated registries (host:port) to pull from over plain HTTP (loopback ones always may)' },
+  'pod-max-pids': { type: 'number', description: 'pids limit of each pulled container (the kubelet\'s --pod-max-pids); -1 = none', default: -1 },
   help: HELP_FLAG,
 };
 
@@ -128,6 +133,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!(apiLeaseSeconds >= 1)) throw new UsageError('--apiserver-lease-duration must be at least 1 second');
   const leaseSeconds = Number(flags['leader-elect-lease-duration']);
   if (!(leaseSeconds >= 1)) throw new UsageError('--leader-elect-lease-duration must be at least 1 second');
+  const images = String(flags.images);
+  if (!IMAGE_MODES.includes(images as ImageMode)) throw new UsageError(`--images must be auto, catalog or oci, not ${JSON.stringify(images)}`);
+  const insecure = String(flags['insecure-registry'] ?? '').split(',').map((r) => r.trim()).filter(Boolean);
   preflight(mode);
   refuseIfRunning(t);
   if (!(await portFree(apiPort))) {
@@ -142,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
     advertiseAddress: advertise, bindAddress: bind, nodeMonitorGracePeriodSeconds: grace, podEvictionTimeoutSeconds: eviction,
     leaderElectLeaseMs: leaseSeconds * 1000, apiServerLeaseSeconds: apiLeaseSeconds,
     joinServer: serverURLs.length ? { servers: serverURLs, token: String(flags.token), caCertHash: flags['discovery-token-ca-cert-hash'] as string | undefined } : undefined,
+    images: images as ImageMode, imageStore: String(flags['image-store']), insecureRegistries: insecure, podPidsLimit: Number(flags['pod-max-pids']),
   });
 }
 
@@ -192,6 +201,10 @@ interface RunOptions {
   leaderElectLeaseMs: number;
   apiServerLeaseSeconds: number;
   joinServer?: { servers: string[]; token: string; caCertHash?: string };
+  images: ImageMode;
+  imageStore: string;
+  insecureRegistries: string[];
+  podPidsLimit: number;
 }
 
 /** The reporter to the `up --detach` (or `join --detach`) that started this daemon (or nothing in the foreground). */
@@ -261,6 +274,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
       advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
       nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
       leaderElectLeaseMs: o.leaderElectLeaseMs, apiServerLeaseSeconds: o.apiServerLeaseSeconds, joinServer: o.joinServer,
+      images: o.images, imageStore: o.imageStore, insecureRegistries: o.insecureRegistries, podPidsLimit: o.podPidsLimit,
       log: (l) => say(`  ${l}`),
     });
     if (pendingSignal) { await stop(pendingSignal); return 0; }

@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Node } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists } from '../api/errors.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiError, isAlreadyExists } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R, type ResourceInfo } from '../api/resources.js';
 import { createApiCore, type ApiCore } from '../apiserver/core.js';
@@ -25,8 +25,14 @@ import { fetchServerBootstrap } from './join/client.js';
 import { parseJoinCredentials } from './join/token.js';
 import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
+import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
+import type { ClusterView } from '../inspect/cluster-view.js';
+import { diagnoseService } from '../inspect/diagnose.js';
+import { explainService } from '../inspect/explain.js';
+import { podNetnsName } from '../node/names.js';
+import { WebUi } from '../ui/web-ui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -93,6 +99,14 @@ export interface ClusterOptions {
   joinServer?: { servers: string[]; token: string; caCertHash?: string };
   /** Duration of the controller manager's leader Lease when the store is shared (ms). Default 15 000. */
   leaderElectLeaseMs?: number;
+  /** Images: `catalog` (default here), `auto` or `oci` (src/node/runtime/select.ts); `clusterip up` defaults to auto. */
+  images?: ImageMode;
+  /** The machine's image store (default /var/lib/clusterip/images, shared by every cluster). */
+  imageStore?: string;
+  /** Registries pulled from over plain HTTP besides loopback ones. */
+  insecureRegistries?: string[];
+  /** The kubelet's podPidsLimit for OCI containers (default none). */
+  podPidsLimit?: number;
 }
 
 export interface Cluster {
@@ -210,6 +224,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
     let joining: Joining | undefined;
+    // The web view (/ui/ on this listener): its watches start on the first page load.
+    // Explain and diagnose for the page: the functions the CLI runs, with this daemon's view of the cluster (set once the nodes exist).
+    let view: ClusterView | undefined;
+    const viewNow = (): ClusterView => {
+      if (!view) throw new ApiError(503, 'ServiceUnavailable', 'the cluster is still starting');
+      return view;
+    };
+    const ui = new WebUi({
+      client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}),
+      inspect: {
+        explain: (ns, name, signal) => explainService(core.client, viewNow(), ns, name, { signal }),
+        diagnose: (ns, name, signal) => diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
+      },
+    });
+    cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
       listen: { host: opts.bindAddress ?? (opts.advertiseAddress ? '0.0.0.0' : '127.0.0.1'), port: opts.apiPort ?? 6443 },
@@ -226,7 +255,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
-      handlers: [...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
+      handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
@@ -304,6 +333,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
         labels: { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
+        imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
@@ -352,6 +382,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const publication = await step('API server on the cluster network', () => published!);
     cleanups.push(() => publication.stop({ release: true }));
 
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
@@ -393,3 +424,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
 }
 
+/**
+ * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * proxy's status read live instead of from its status file.
+ */
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string }[], proxies: readonly Proxy[]): ClusterView {
+  const names = topologyNames(rec.id);
+  const byName = new Map(nodes.map((n) => [n.name, n.netns]));
+  return {
+    name: rec.name, proxyMode: rec.proxyMode, serviceCIDR: rec.serviceCIDR, podCIDR: rec.podCIDR, clusterDomain,
+    dnsServiceIP: nthAddress(rec.serviceCIDR, 10), nodes,
+    outside: { netns: names.outside, ip: `${UNDERLAY_PREFIX}.2` },
+    podNetns(pod: Pod) {
+      if (pod.spec?.hostNetwork) return pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
+      const uid = pod.metadata?.uid;
+      return uid && pod.spec?.nodeName ? podNetnsName(`cip-${rec.id}`, uid) : undefined;
+    },
+    sandboxNetns: (uid) => podNetnsName(`cip-${rec.id}`, uid),
+    proxyStatus: (node) => proxies[nodes.findIndex((n) => n.name === node)]?.status(),
+  };
+}

@@ -172,17 +172,22 @@ export class NodeFlowCollector {
 
   /** Sets up the table and starts both tools; resolves once they run (or with ok=false and what is missing). */
   async start(): Promise<void> {
-    for (const tool of ['conntrack', 'nft'] as const) {
-      const r = await run([tool, '--version']);
-      if (r.code !== 0) { this.setStatus(false, missingFrom(tool, r.stderr, r.code)); return; }
-    }
-    const acct = await run(this.netns(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1']));
+    // Independent steps run side by side: this start is on the path of `clusterip up` (and of the
+    // recovery after a crash), and one after another they took about a second.
+    const tools = ['conntrack', 'nft'] as const;
+    const [versions, acct] = await Promise.all([
+      Promise.all(tools.map((tool) => run([tool, '--version']))),
+      run(this.netns(['sysctl', '-qw', 'net.netfilter.nf_conntrack_acct=1'])),
+    ]);
+    const absent = versions.findIndex((r) => r.code !== 0);
+    if (absent >= 0) { this.setStatus(false, missingFrom(tools[absent]!, versions[absent]!.stderr, versions[absent]!.code)); return; }
     if (acct.code !== 0) { this.setStatus(false, `cannot enable conntrack accounting in ${this.opts.netns}: ${acct.stderr.trim()}`); return; }
-    await run(this.netns(['nft', 'delete', 'table', 'ip', FLOWS_TABLE]));
-    const table = await run(this.netns(['nft', '-f', '-']), flowsTable(this.opts.serviceCIDR));
+    // One transaction replaces the table an earlier run may have left (add, then delete, then the
+    // table again: a delete of a table that does not exist would fail the whole transaction).
+    const table = await run(this.netns(['nft', '-f', '-']), `add table ip ${FLOWS_TABLE}\ndelete table ip ${FLOWS_TABLE}\n${flowsTable(this.opts.serviceCIDR)}`);
     if (table.code !== 0) { this.setStatus(false, missingFrom('nft', table.stderr, table.code)); return; }
-    const ct = await this.spawnTool('conntrack');
-    const tr = ct ? await this.spawnTool('nft') : false;
+    // Both tools start together; each is given its first 300 ms to fail.
+    const [ct, tr] = await Promise.all([this.spawnTool('conntrack'), this.spawnTool('nft')]);
     if (ct && tr) this.setStatus(true);
   }
 

@@ -82,8 +82,8 @@ export class FlowHub {
 
   /** Starts the name tables and every node's collector (a collector that cannot start reports what is missing). */
   async start(): Promise<void> {
-    await this.names.start?.();
-    await Promise.all(this.collectors.map((c) => c.start()));
+    // The name informers and the event tools start side by side (both are on `up`'s path).
+    await Promise.all([this.names.start?.(), ...this.collectors.map((c) => c.start())]);
     // Baselines for the loss accounting, taken once the event tools run.
     await this.reconcile(true);
   }

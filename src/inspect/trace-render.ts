@@ -96,19 +96,27 @@ function cell(state: TraceState, row: string): string {
 
 /** The status tracker: one row per variable, a column for the start and after each step that changed something. */
 export function statusTracker(c: TraceChange): string {
-  const states: { label: string; s: TraceState }[] = [{ label: 'start', s: c.before }];
+  return table(trackerRows(c).map((r) => r.map((x) => x.text)));
+}
+
+/**
+ * The status tracker's cells (header row first); each column names the step it shows the state
+ * after (`step`: 0 = start), so the web view can replay it step by step.
+ */
+export function trackerRows(c: TraceChange): { text: string; step: number }[][] {
+  const states: { label: string; s: TraceState; step: number }[] = [{ label: 'start', s: c.before, step: 0 }];
   let s = c.before;
   c.steps.forEach((step, i) => {
     s = applyStep(s, step);
-    states.push({ label: `after ${i + 1}`, s });
+    states.push({ label: `after ${i + 1}`, s, step: i + 1 });
   });
   const nodes = [...new Set(states.flatMap((x) => Object.keys(x.s.rules)))].sort();
   const rows = ['Service object', 'ClusterIP', 'Ready endpoints', ...nodes.map((n) => `Rules on ${n}`), 'DNS', 'Served by'];
   // Keep the start, every step that changed a cell, and the final state (as the seed's tracker does).
   const keep = states.filter((x, i) => i === 0 || i === states.length - 1 || rows.some((r) => cell(x.s, r) !== cell(states[i - 1]!.s, r)));
-  const out = [['variable', ...keep.map((k, i) => (i === keep.length - 1 && keep.length > 1 ? `${k.label} (final)` : k.label))]];
-  for (const r of rows) out.push([r, ...keep.map((k) => cell(k.s, r))]);
-  return table(out);
+  const out = [[{ text: 'variable', step: -1 }, ...keep.map((k, i) => ({ text: i === keep.length - 1 && keep.length > 1 ? `${k.label} (final)` : k.label, step: k.step }))]];
+  for (const r of rows) out.push([{ text: r, step: -1 }, ...keep.map((k) => ({ text: cell(k.s, r), step: k.step }))]);
+  return out;
 }
 
 /** The process table rows of a change (header included), numbered from 1. */

@@ -21,7 +21,11 @@ import { cleanupOrphan, PodWorker, realClock, type Clock, type WorkerContext } f
 import { PodEvents } from './events.js';
 import { NodeProber } from './prober.js';
 import { CatalogRuntime } from './runtime/catalog.js';
+import { OciRuntime } from './runtime/oci.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { SelectingRuntime, type ImageMode } from './runtime/select.js';
+import { DEFAULT_IMAGE_STORE, ImageStore, KUBELET_GC_POLICY } from '../images/store.js';
+import type { GCPolicy } from '../images/gc.js';
 import { registerNode, renewLease, setNodeStatus } from './registration.js';
 import type { SandboxEnv } from './sandbox.js';
 import { NodeStreams } from './streams.js';
@@ -62,7 +66,23 @@ export interface NodeAgentOptions {
    * which notices what sends no event, e.g. a sandbox holder that died. Default 10 000 ms.
    */
   resyncMs?: number;
-  /** The container runtime. Default: the catalog runtime over the built-ins and images.json. */
+  /**
+   * Which runtime runs an image (runtime/select.ts): `catalog` (default here: no registry is ever
+   * contacted), `auto` (the catalog when it has an entry, else pulled and run with runc), `oci`
+   * (everything pulled, except the cluster's own `clusterip/*` images). `clusterip up` defaults
+   * to `auto`.
+   */
+  imageMode?: ImageMode;
+  /** The image store (shared by every cluster on the machine). Default /var/lib/clusterip/images. */
+  imageStoreDir?: string;
+  /** Registries pulled from over plain HTTP besides loopback ones. */
+  insecureRegistries?: string[];
+  /** The kubelet's podPidsLimit, applied to each OCI container's pids cgroup (default: none). */
+  podPidsLimit?: number;
+  /** Image GC thresholds (kubelet defaults 85 % / 80 % / 2 min), checked every `imageGCPeriodMs` (5 min). */
+  imageGC?: GCPolicy;
+  imageGCPeriodMs?: number;
+  /** The container runtime. Default: chosen by `imageMode`. */
   runtime?: ContainerRuntime;
   /** Time source for the Pod workers' decisions. Default: the real clock. */
   clock?: Clock;
@@ -98,7 +118,20 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     nodeNetns: opts.netns, podCIDR: opts.podCIDR, idPrefix: opts.idPrefix, ipam: new Ipam(opts.stateDir, opts.podCIDR),
     dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain },
   };
-  const runtime = opts.runtime ?? new CatalogRuntime(new ImageCatalog(opts.stateDir, opts.images));
+  let store: ImageStore | undefined;
+  let oci: OciRuntime | undefined;
+  let runtime = opts.runtime;
+  if (!runtime) {
+    const mode = opts.imageMode ?? 'catalog';
+    if (mode !== 'catalog') {
+      store = ImageStore.open(opts.imageStoreDir ?? DEFAULT_IMAGE_STORE);
+      oci = new OciRuntime({ store, stateDir: opts.stateDir, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit });
+    }
+    runtime = new SelectingRuntime(mode, new CatalogRuntime(new ImageCatalog(opts.stateDir, opts.images)), oci);
+  }
+  // The kubelet's image GC: every 5 minutes, unused images go when the disk is above the threshold.
+  const gcTimer = store && setInterval(() => { try { store!.gc(opts.imageGC ?? KUBELET_GC_POLICY); } catch { /* next round */ } }, opts.imageGCPeriodMs ?? 300_000);
+  gcTimer?.unref();
   const pods = new Informer<Pod>(client, R.pods);
   const services = new Informer<Service>(client, R.services);
   const workers = new Map<string, PodWorker>();
@@ -185,7 +218,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     namespace: w.pod.metadata?.namespace ?? '', name: w.pod.metadata?.name ?? '', uid: w.uid,
     containers: (w.pod.spec?.containers ?? []).flatMap((c) => {
       const pid = w.container(c.name)?.pid;
-      return pid ? [{ name: c.name, pid }] : [];
+      const stats = w.containerStats(c.name);
+      return pid ? [{ name: c.name, pid, ...(stats ? { stats } : {}) }] : [];
     }),
   })));
 
@@ -222,6 +256,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       }
       workers.clear();
       if (!o.keepPods) accountant.close();
+      if (gcTimer) clearInterval(gcTimer);
+      oci?.close();
+      store?.close();
       await ctx.events.flush();
       if (opts.register !== false) await setNodeStatus(client, identity, false).catch(() => undefined);
       if (!o.keepPods && createdNetns) {

@@ -10,13 +10,16 @@ export type NodeErrorCode =
   | 'SANDBOX_FAILED' // the Pod sandbox (netns, veth, IP, /etc files, holder) could not be built
   | 'IPAM_EXHAUSTED' // no free address in the node's Pod CIDR
   | 'IMAGE_NOT_FOUND' // the image has no catalog entry
+  | 'IMAGE_PULL_FAILED' // a registry pull failed (the message says why: not found, unauthorized, digest)
+  | 'IMAGE_NEVER_PULL' // imagePullPolicy Never and the image is not in the store
+  | 'RUNTIME_UNAVAILABLE' // the OCI runtime's programs (runc, conmon) are missing
   | 'CONTAINER_NOT_FOUND'
   | 'POD_NOT_FOUND';
 
 /** Base class of every node-agent error. */
 export class NodeError extends Error {
-  constructor(readonly code: NodeErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: NodeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'NodeError';
   }
 }

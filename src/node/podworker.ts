@@ -23,7 +23,9 @@ import type { PodEvents } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
 import { computePodActions, nextBackoff, type BackoffPolicy, type ContainerAction, type ObservedPod } from './podactions.js';
 import { ProbeWorker, runProbe, type NodeProber, type ProbeKind, type ProbeResult } from './prober.js';
-import type { ContainerRuntime, ImageInfo, RunningContainer } from './runtime/runtime.js';
+import { pullSecretConfigs } from './pullsecrets.js';
+import { NodeError } from './errors.js';
+import type { ContainerExit, ContainerRuntime, ContainerStats, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
 
@@ -211,7 +213,7 @@ export class PodWorker {
       cs.view.running = pc.running;
       const startedAtMs = pc.startedAtMs ?? Date.parse(pc.running.startedAt);
       const where = live ?? sb;
-      const running = where && this.ctx.runtime.adoptContainer(where, id, { pid: pc.pid, pidStart: pc.pidStart }, (exit) => this.onExit(cs, running!, exit.exitCode, exit.signal));
+      const running = where && this.ctx.runtime.adoptContainer(where, id, { pid: pc.pid, pidStart: pc.pidStart }, (exit) => this.onExit(cs, running!, exit.exitCode, exit.signal, exit));
       if (!running || !live) {
         // Gone while no agent watched, or its sandbox is: a termination whose exit code nobody
         // saw (137), so the restart policy applies and restartCount goes up.
@@ -223,7 +225,7 @@ export class PodWorker {
       cs.startedAtMs = startedAtMs;
       cs.view.started = pc.started ?? !cs.spec.startupProbe;
       cs.view.ready = pc.ready ?? (!cs.spec.readinessProbe && cs.view.started && !cs.init);
-      void this.ctx.runtime.pullImage(cs.spec.image ?? '').then((img) => { cs.image = img; cs.view.imageID = img.imageID; }, () => undefined);
+      void this.ctx.runtime.pullImage(cs.spec.image ?? '', { policy: 'Never' }).then((img) => { cs.image = img; cs.view.imageID = img.imageID; }, () => undefined);
       this.recordLogTimes(cs, containerLogPath(this.dir, name, cs.view.restartCount));
       // Probes go on from the recorded results: a Ready container stays Ready (and in its
       // Services' endpoints) unless its readiness probe now fails failureThreshold times.
@@ -280,10 +282,16 @@ export class PodWorker {
   }
 
   /** argv that runs `command` inside container `name` (kubectl exec), or undefined if it is not running. */
-  execArgv(name: string, command: string[]): string[] | undefined {
+  execArgv(name: string, command: string[], opts?: { tty?: boolean }): string[] | undefined {
     const cs = this.containers.get(name);
     if (!cs?.running || !this.sandbox) return undefined;
-    return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command);
+    return this.ctx.runtime.execArgv(this.sandbox, cs.spec, command, cs.running, opts);
+  }
+
+  /** CPU and memory counters of running container `name`, when its runtime keeps them (cgroups). */
+  containerStats(name: string): ContainerStats | undefined {
+    const r = this.containers.get(name)?.running;
+    return r ? this.ctx.runtime.stats?.(r) : undefined;
   }
 
   /** The environment of running container `name` (what exec sees). */
@@ -447,9 +455,23 @@ export class PodWorker {
     const c = cs.spec;
     let image: ImageInfo;
     try {
-      image = await this.ctx.runtime.pullImage(c.image ?? '');
+      const secrets = this.pod.spec?.imagePullSecrets?.length ? await pullSecretConfigs(this.ctx.client, this.pod) : { configs: [], missing: [] };
+      if (secrets.missing.length) {
+        this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${secrets.missing.join(', ')}); attempting to pull the image may not succeed.`);
+      }
+      image = await this.ctx.runtime.pullImage(c.image ?? '', {
+        policy: c.imagePullPolicy as 'Always' | 'IfNotPresent' | 'Never' | undefined, dockerConfigs: secrets.configs,
+        onPulling: () => this.event('Normal', 'Pulling', `Pulling image "${c.image}"`, c.name),
+      });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof NodeError && e.code === 'IMAGE_NEVER_PULL') {
+        // The kubelet's ErrImageNeverPull: no pull and no pull backoff, just the message until it appears.
+        cs.view.waiting = { reason: 'ErrImageNeverPull', message: msg };
+        this.event('Warning', 'ErrImageNeverPull', msg, c.name);
+        this.later(this.ctx.backoff.baseMs);
+        return;
+      }
       cs.view.waiting = { reason: 'ErrImagePull', message: msg };
       cs.pullBackoffMs = nextBackoff(cs.pullBackoffMs, this.ctx.backoff);
       cs.pullRetryAt = this.now() + cs.pullBackoffMs;
@@ -467,8 +489,12 @@ export class PodWorker {
     if (restart) {
       cs.backoffMs = backoffMs;
       cs.view.restartCount++;
-    } else if (!cs.view.last) {
-      this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, c.name);
+    }
+    if (image.pulled) {
+      const secs = `${(image.pulled.ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+      this.event('Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${secs} (${secs} including waiting). Image size: ${image.pulled.bytes} bytes.`, c.name);
+    } else if (!restart && !cs.view.last) {
+      this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine${image.note ? ` (${image.note})` : ''}`, c.name);
     }
     const sb = this.sandbox;
     const env = containerEnv(this.pod, c, {
@@ -486,14 +512,14 @@ export class PodWorker {
       const startedAtMs = this.now();
       const target = cs.ephemeral ? this.containers.get((c as EphemeralContainer).targetContainerName ?? '')?.running : undefined;
       const running: RunningContainer = await this.ctx.runtime.startContainer({
-        sandbox: sb, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
+        sandbox: sb, pod: this.pod, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
         containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
-      }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal));
+      }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal, exit));
       cs.running = running;
       cs.startedAtMs = startedAtMs;
       cs.probeFailure = undefined;
       cs.killing = false;
-      cs.view.running = { startedAt: apiTime(startedAtMs), containerID: `${this.ctx.runtime.scheme}://${running.id}` };
+      cs.view.running = { startedAt: apiTime(startedAtMs), containerID: `${running.scheme ?? this.ctx.runtime.scheme}://${running.id}` };
       cs.view.waiting = undefined;
       cs.view.started = !c.startupProbe;
       cs.view.ready = !c.readinessProbe && !c.startupProbe && !cs.init && !cs.ephemeral;
@@ -501,7 +527,7 @@ export class PodWorker {
       this.event('Normal', 'Started', `Started container ${c.name}`, c.name);
       this.startProbes(cs);
       const post = c.lifecycle?.postStart?.exec?.command;
-      if (post) void run(this.ctx.runtime.execArgv(sb, c, post), { timeoutMs: 30_000 });
+      if (post) void run(this.ctx.runtime.execArgv(sb, c, post, running), { timeoutMs: 30_000 });
     } catch (e) {
       this.stopLogTimes(cs);
       const msg = e instanceof Error ? e.message : String(e);
@@ -515,7 +541,7 @@ export class PodWorker {
   }
 
   private probeArgv(cs: ContainerState): (cmd: string[]) => string[] {
-    return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd);
+    return (cmd) => this.ctx.runtime.execArgv(this.sandbox!, cs.spec, cmd, cs.running);
   }
 
   /**
@@ -596,7 +622,7 @@ export class PodWorker {
     void this.ctx.runtime.stopContainer(r, () => deadline);
   }
 
-  private onExit(cs: ContainerState, r: RunningContainer, code: number, signal?: number): void {
+  private onExit(cs: ContainerState, r: RunningContainer, code: number, signal?: number, exit?: ContainerExit): void {
     if (cs.running !== r) return;
     this.ctx.runtime.release(r);
     this.stopProbes(cs);
@@ -605,16 +631,16 @@ export class PodWorker {
     cs.probeFailure = undefined;
     if (r.stdinHold !== undefined) { try { fs.closeSync(r.stdinHold); } catch { /* closed */ } }
     this.stopLogTimes(cs);
-    this.recordExit(cs, code, signal, cs.startedAtMs ?? this.now(), this.now());
+    this.recordExit(cs, code, signal, cs.startedAtMs ?? this.now(), this.now(), exit);
     this.persist();
     this.ctx.enqueue(this.key);
   }
 
-  private recordExit(cs: ContainerState, code: number, signal: number | undefined, startedAtMs: number, finishedAtMs: number): void {
+  private recordExit(cs: ContainerState, code: number, signal: number | undefined, startedAtMs: number, finishedAtMs: number, exit?: ContainerExit): void {
     cs.view.previous = cs.view.last;
     cs.view.last = {
-      exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: cs.view.running?.startedAt ?? apiTime(startedAtMs), finishedAt: apiTime(finishedAtMs),
-      containerID: cs.view.running?.containerID ?? '', ...(signal ? { signal } : {}),
+      exitCode: code, reason: exit?.reason ?? (code === 0 ? 'Completed' : 'Error'), startedAt: cs.view.running?.startedAt ?? apiTime(startedAtMs), finishedAt: apiTime(finishedAtMs),
+      containerID: cs.view.running?.containerID ?? '', ...(signal ? { signal } : {}), ...(exit?.message ? { message: exit.message } : {}),
     };
     cs.lastTimes = { startedAtMs, finishedAtMs };
     cs.startedAtMs = undefined;
@@ -679,7 +705,7 @@ export class PodWorker {
       const pre = cs.spec.lifecycle?.preStop;
       if (graceSeconds > 0 && pre && this.sandbox) {
         const budget = Math.max(0, deadlineOf() - this.now());
-        if (pre.exec?.command?.length) await run(this.ctx.runtime.execArgv(this.sandbox, cs.spec, pre.exec.command), { timeoutMs: budget });
+        if (pre.exec?.command?.length) await run(this.ctx.runtime.execArgv(this.sandbox, cs.spec, pre.exec.command, r), { timeoutMs: budget });
         else if (pre.sleep?.seconds) await new Promise((res) => setTimeout(res, Math.min(budget, pre.sleep!.seconds * 1000)));
       }
       await this.ctx.runtime.stopContainer(r, deadlineOf);

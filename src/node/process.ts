@@ -44,28 +44,24 @@ export function shellQuote(argv: string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/**
+ * Opens a container's stdin FIFO (made if missing): with `once` (stdinOnce) the container gets the
+ * read end only and the agent keeps the one lasting writer (`hold`; closing it gives the container
+ * EOF); otherwise the container's end is O_RDWR, so its stdin never sees EOF (it holds a writer
+ * itself) and stays open across attaches and agent restarts. Opening never blocks either way.
+ */
+export function openStdin(fifo: string, once: boolean): { fd: number; hold?: number } {
+  if (!fs.existsSync(fifo) && !spawnSyncMkfifo(fifo)) throw new NodeError('CONTAINER_START_FAILED', `mkfifo ${fifo} failed`);
+  if (!once) return { fd: fs.openSync(fifo, fs.constants.O_RDWR) };
+  const hold = fs.openSync(fifo, fs.constants.O_RDWR);
+  return { fd: fs.openSync(fifo, fs.constants.O_RDONLY), hold };
+}
+
 /** Starts the process; `onExit` gets (exitCode, signal number or undefined). */
 export function startProcess(sb: SandboxRecord, spec: ProcessSpec, onExit: (code: number, signal?: number) => void): ContainerProcess {
   if (!spec.argv.length) throw new NodeError('CONTAINER_START_FAILED', 'no command specified');
   const log = fs.openSync(spec.logPath, 'a');
-  let stdinFd: number | 'ignore' = 'ignore';
-  let stdinHold: number | undefined;
-  if (spec.stdinFifo) {
-    if (!fs.existsSync(spec.stdinFifo)) {
-      const r = spawnSyncMkfifo(spec.stdinFifo);
-      if (!r) throw new NodeError('CONTAINER_START_FAILED', `mkfifo ${spec.stdinFifo} failed`);
-    }
-    if (spec.stdinOnce) {
-      // The agent's writer first (O_RDWR never blocks), then the read-only end the container gets
-      // (does not block either, a writer exists): the container sees EOF once every writer is gone.
-      stdinHold = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
-      stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDONLY);
-    } else {
-      // O_RDWR: opening never blocks, and since the container holds a writer itself its stdin never
-      // sees EOF — stdin stays open across attaches and agent restarts (stdinOnce: false).
-      stdinFd = fs.openSync(spec.stdinFifo, fs.constants.O_RDWR);
-    }
-  }
+  const { fd: stdinFd, hold: stdinHold } = spec.stdinFifo ? openStdin(spec.stdinFifo, !!spec.stdinOnce) : { fd: 'ignore' as const, hold: undefined };
   const argv = spec.tty
     ? ['script', '-qfec', shellQuote(spec.argv), '/dev/null']
     : spec.argv;

@@ -18,7 +18,6 @@ import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '..
 import { LogTimesReader } from './logtimes.js';
 import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
-import { shellQuote } from './process.js';
 
 /** Finds the worker running a Pod on this node. */
 export type WorkerLookup = (namespace: string, name: string) => PodWorker | undefined;
@@ -125,7 +124,9 @@ export class NodeStreams implements PodStreamProvider {
     const w = worker(this.lookup, namespace, pod);
     const c = pick(w, opts.container);
     const cmd = opts.command?.length ? opts.command : ['sh'];
-    const full = w.execArgv(c.spec.name, opts.tty ? ['script', '-qfec', shellQuote(cmd), '/dev/null'] : cmd);
+    // The runtime gives the argv, with a pseudo-terminal when asked (`script` where the runtime
+    // can put it: inside the Pod's namespaces for the catalog, around `runc exec` for OCI).
+    const full = w.execArgv(c.spec.name, cmd, { tty: opts.tty });
     if (!full || !c.view.running) {
       throw badRequest(`unable to upgrade connection: container not found ("${c.spec.name}")`);
     }

@@ -78,8 +78,12 @@ export function machineUsage(): { cpuSeconds: number; memoryBytes: number } {
   return { cpuSeconds, memoryBytes };
 }
 
-/** A running container as the agent knows it: its main process leads the container's session. */
-export interface ContainerProcess { name: string; pid: number }
+/**
+ * A running container as the agent knows it: its main process leads the container's session. A
+ * runtime that keeps a container in cgroups of its own (the OCI runtime) gives its counters as
+ * `stats`; such a container is then neither scanned nor moved into a cpuacct group of ours.
+ */
+export interface ContainerProcess { name: string; pid: number; stats?: { cpuNanos: number; memoryWorkingSetBytes: number } }
 
 /** Where cgroup v1's cpuacct hierarchy is mounted (absent on cgroup-v2-only machines). */
 const CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
@@ -159,6 +163,15 @@ export class UsageAccountant {
     for (const p of pods) {
       const containers: ContainerUsage[] = [];
       for (const c of p.containers) {
+        if (c.stats) {
+          let start: number | undefined;
+          try { start = parseProcStat(readFileSync(`/proc/${c.pid}/stat`, 'utf8'))?.start; } catch { continue; }
+          containers.push({
+            name: c.name, cpuSeconds: Math.round(c.stats.cpuNanos / 1e3) / 1e6, memoryBytes: c.stats.memoryWorkingSetBytes,
+            ...(this.bootTime && start !== undefined ? { startTime: this.bootTime + start / CLK_TCK } : {}),
+          });
+          continue;
+        }
         const procs = sessions.get(c.pid) ?? [];
         const leader = procs.find((x) => x.pid === c.pid);
         if (!leader) continue;

@@ -114,7 +114,7 @@ test('kubectl debug -i POD: the debug container sees the Pod\'s IP and its liste
   assert.equal(st.name, ec.name);
   assert.equal(st.ready, false);
   assert.equal(st.state!.terminated!.exitCode, 0);
-  assert.match(st.containerID ?? '', /^clusterip:\/\//);
+  assert.match(st.containerID ?? '', /^catalog:\/\//, 'busybox is a catalog image (the harness runs --images catalog)');
   // The debug container is not part of readiness: the Pod stays Ready, its app container untouched.
   assert.equal(p.status!.conditions!.find((x) => x.type === 'Ready')!.status, 'True');
   assert.equal(p.status!.containerStatuses![0]!.restartCount, 0);

@@ -95,6 +95,10 @@ export async function upCluster(t: Pick<TestContext, 'after'>, opts: { nodes?: n
   if (opts.nodes) args.push('--nodes', String(opts.nodes));
   if (opts.proxyMode) args.push('--proxy-mode', opts.proxyMode);
   if (opts.extraArgs) args.push(...opts.extraArgs);
+  // Tests never reach a public registry: only the catalog, unless a test asks for images itself;
+  // and a test's pulls go to a store of its own, removed with it.
+  if (!args.includes('--images')) args.push('--images', 'catalog');
+  if (!args.includes('--image-store')) args.push('--image-store', join(dir, 'images'));
   const start = async (): Promise<void> => {
     const r = await runCli(args, { timeoutMs: 90_000 });
     if (r.code !== 0) throw new Error(`clusterip up failed (${r.code}):\n${r.stdout}\n${r.stderr}`);

@@ -39,7 +39,14 @@ import type { ResourceRoute } from './route.js';
  */
 export interface ExtraHandler {
   match(path: string, method: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user: UserInfo }): void | Promise<void>;
+  /**
+   * Also called for requests without credentials (`ctx.user` undefined then): the handler
+   * authenticates them itself and must answer them with nothing but a login page or a 401 (the web
+   * view, src/ui, with its session cookie). Default false: anonymous requests get 401 first.
+   */
+  anonymous?: boolean;
+  /** `ctx.user` is always set unless the handler is `anonymous`. */
+  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user?: UserInfo }): void | Promise<void>;
 }
 
 /** One successful write made over HTTP (dry runs excluded), as `onWrite` observers see it. */
@@ -155,13 +162,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const user = authenticate(req);
     if (opts.extraRoutes && await opts.extraRoutes(req, res, path, user)) return;
-    if (!isPublicPath(path) && !user) throw unauthorized();
     const denied = user && opts.authorize?.(user, req);
     if (denied) throw new ApiError(403, 'Forbidden', denied);
-    const q = url.searchParams;
     const method = req.method ?? 'GET';
-    const extra = user && handlers.find((h) => h.match(path, method));
-    if (extra) { await extra.handle(req, res, { url, user }); return; }
+    const extra = handlers.find((h) => (user !== undefined || h.anonymous === true) && h.match(path, method));
+    if (extra) { await extra.handle(req, res, { url, ...(user ? { user } : {}) }); return; }
+    if (!isPublicPath(path) && !user) throw unauthorized();
+    const q = url.searchParams;
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }

@@ -9,7 +9,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import * as fs from 'node:fs';
 import { pidAlive, pidStartTime } from '../exec.js';
 import { containerArgv, type ImageCatalog, type ResolvedImage } from '../images/catalog.js';
-import { startProcess, stopProcess, watchAdopted, type ContainerProcess } from '../process.js';
+import { shellQuote, startProcess, stopProcess, watchAdopted, type ContainerProcess } from '../process.js';
 import { nsenterArgs, type SandboxRecord } from '../sandbox.js';
 import type { ContainerExit, ContainerRecord, ContainerRuntime, ImageInfo, RunningContainer, StartRequest } from './runtime.js';
 
@@ -19,14 +19,16 @@ interface CatalogContainer extends RunningContainer {
 }
 
 export class CatalogRuntime implements ContainerRuntime {
-  readonly scheme = 'clusterip';
+  readonly scheme = 'catalog';
   /** Containers whose exits are no longer reported (released by the worker). */
   private readonly released = new WeakSet<RunningContainer>();
 
   constructor(private readonly catalog: ImageCatalog) {}
 
+  /** Catalog images are always present (imagePullPolicy has nothing to pull). */
   async pullImage(image: string): Promise<ImageInfo> {
-    return this.catalog.resolve(image);
+    const img = this.catalog.resolve(image);
+    return { ...img, note: `catalog image: runs ${img.entrypoint[0] ?? img.cmd[0] ?? 'a program'} of this machine, not pulled content` };
   }
 
   async startContainer(req: StartRequest, onExit: (exit: ContainerExit) => void): Promise<RunningContainer> {
@@ -48,7 +50,7 @@ export class CatalogRuntime implements ContainerRuntime {
     });
     started = {
       id: `${req.sandbox.uid}/${req.container.name}/${req.attempt}`, pid: proc.pid, proc,
-      record: { pid: proc.pid, pidStart: pidStartTime(proc.pid) }, stdinHold: proc.stdinHold, exitObservable: true,
+      record: { pid: proc.pid, pidStart: pidStartTime(proc.pid) }, stdinHold: proc.stdinHold, exitObservable: true, scheme: this.scheme,
     };
     return started;
   }
@@ -62,7 +64,7 @@ export class CatalogRuntime implements ContainerRuntime {
       return undefined;
     }
     // Not our child: only its disappearance can be seen, not its exit code (reported as 137).
-    const c: CatalogContainer = { id, pid, proc: { pid }, record, exitObservable: false };
+    const c: CatalogContainer = { id, pid, proc: { pid }, record, exitObservable: false, scheme: this.scheme };
     c.unwatch = watchAdopted(pid, (exitCode) => { endLeftovers(pid, sandbox); onExit({ exitCode }); });
     return c;
   }
@@ -78,8 +80,10 @@ export class CatalogRuntime implements ContainerRuntime {
     cc.proc.child?.removeAllListeners('exit');
   }
 
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[]): string[] {
-    return [...nsenterArgs(sandbox, container.workingDir), ...command];
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], _running?: RunningContainer, opts: { tty?: boolean } = {}): string[] {
+    // A TTY: `script` inside the Pod's namespaces gives the command a real pseudo-terminal.
+    const cmd = opts.tty ? ['script', '-qfec', shellQuote(command), '/dev/null'] : command;
+    return [...nsenterArgs(sandbox, container.workingDir), ...cmd];
   }
 
   containerEnv(c: RunningContainer): Record<string, string> {

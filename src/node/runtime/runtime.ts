@@ -8,8 +8,9 @@
  * Implementations (one file each in this folder):
  * - `catalog.ts` — the catalog runtime: an image name maps to a local program (images/catalog.ts),
  *   started with nsenter into the sandbox's namespaces (process.ts).
- * - an OCI runtime (runc over unpacked images) is meant to be one more file here, implementing
- *   this same interface.
+ * - `oci.ts` — the OCI runtime: images pulled from registries into the shared store
+ *   (src/images), run by runc under conmon in the Pod's network namespace.
+ * - `select.ts` — not a runtime of its own: picks one of the two per image (`--images`).
  *
  * Contract (what the worker relies on):
  * - `startContainer` returns once the process exists; its stdout and stderr go, unbuffered and in
@@ -22,7 +23,8 @@
  * - `execArgv` gives the argv that runs a command inside the container (kubectl exec, exec probes,
  *   lifecycle hooks) with the container's namespaces and working directory.
  */
-import type { Container } from 'kubernetes-types/core/v1.js';
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { DockerConfig } from '../../images/auth.js';
 import type { SandboxRecord } from '../sandbox.js';
 
 /** An image as the runtime found (pulled) it. */
@@ -33,11 +35,34 @@ export interface ImageInfo {
   imageID: string;
   /** The image's own environment (the kubelet puts it below the container's env). */
   env: Record<string, string>;
+  /** Set when this call pulled the image (the `Pulled` Event's figures); absent: it was present. */
+  pulled?: { ms: number; bytes: number };
+  /** What the container will run when that is not the image's own content (catalog images). */
+  note?: string;
+}
+
+/** How to find an image (the container's imagePullPolicy, the Pod's imagePullSecrets). */
+export interface PullRequest {
+  /** Default IfNotPresent. `Never`: only what is present (NodeError IMAGE_NEVER_PULL otherwise). */
+  policy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** `.dockerconfigjson` of the Pod's imagePullSecrets. */
+  dockerConfigs?: DockerConfig[];
+  /** Called once a registry pull really starts (the `Pulling` Event). */
+  onPulling?(): void;
+}
+
+/** A directory or file of the agent's bound into the container (volumes). */
+export interface ContainerMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
 }
 
 /** Everything needed to start one container instance. */
 export interface StartRequest {
   sandbox: SandboxRecord;
+  /** The Pod (securityContext, QoS class). */
+  pod: Pod;
   container: Container;
   /** The restart count of this instance (0 for the first). */
   attempt: number;
@@ -62,6 +87,8 @@ export interface StartRequest {
   /** spec.stdin: a FIFO to read from; `once` = spec.stdinOnce. */
   stdin?: { fifo: string; once: boolean };
   tty: boolean;
+  /** Volumes to bind into the container. */
+  mounts?: ContainerMount[];
 }
 
 /** What a runtime persists about a running container so a later agent can find it again. */
@@ -75,6 +102,18 @@ export interface ContainerRecord {
 export interface ContainerExit {
   exitCode: number;
   signal?: number;
+  /** Status reason when the runtime knows better than the exit code (`OOMKilled`). */
+  reason?: string;
+  /** The termination message (what the container wrote to its terminationMessagePath). */
+  message?: string;
+}
+
+/** Resource use of a running container (cgroup counters; the metrics API reads them). */
+export interface ContainerStats {
+  /** CPU time used since the container started, in nanoseconds. */
+  cpuNanos: number;
+  /** Working set (usage minus inactive file cache), in bytes, as cAdvisor reports it. */
+  memoryWorkingSetBytes: number;
 }
 
 /** A running container instance. */
@@ -88,14 +127,19 @@ export interface RunningContainer {
   stdinHold?: number;
   /** False for an adopted container: its exit code cannot be observed (reported as 137). */
   readonly exitObservable: boolean;
+  /** Scheme of its containerID (`catalog`, `runc`); default the runtime's `scheme`. */
+  readonly scheme?: string;
 }
 
 /** The operations the Pod worker needs from a container runtime. */
 export interface ContainerRuntime {
-  /** Scheme of container IDs in status (`clusterip://…`), also in the Node's containerRuntimeVersion. */
+  /** Scheme of container IDs in status (`catalog://…`, `runc://…`). */
   readonly scheme: string;
-  /** Finds (pulls) an image; throws NodeError('IMAGE_NOT_FOUND') with a message for the user. */
-  pullImage(image: string): Promise<ImageInfo>;
+  /**
+   * Finds (pulls) an image; throws NodeError (IMAGE_NOT_FOUND, IMAGE_PULL_FAILED, IMAGE_NEVER_PULL)
+   * with a message for the user.
+   */
+  pullImage(image: string, req?: PullRequest): Promise<ImageInfo>;
   /** Starts one container in the sandbox; `onExit` once when its main process ends. */
   startContainer(req: StartRequest, onExit: (exit: ContainerExit) => void): Promise<RunningContainer>;
   /** Finds a container a previous agent started (undefined when it is gone); `onExit` as above. */
@@ -107,8 +151,13 @@ export interface ContainerRuntime {
   stopContainer(c: RunningContainer, deadline: () => number): Promise<void>;
   /** Stops watching a container without stopping it (agent stop with keepPods, or after exit). */
   release(c: RunningContainer): void;
-  /** argv that runs `command` inside the container's namespaces (exec, probes, hooks). */
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[]): string[];
+  /**
+   * argv that runs `command` inside the container (exec, probes, hooks); `running` is the
+   * instance (runtimes that address containers by id need it); `tty`: under a pseudo-terminal.
+   */
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer, opts?: { tty?: boolean }): string[];
   /** The environment of the running container's main process (what exec sees). */
   containerEnv(c: RunningContainer): Record<string, string>;
+  /** CPU and memory use of a running container, when the runtime can tell (cgroups). */
+  stats?(c: RunningContainer): ContainerStats | undefined;
 }

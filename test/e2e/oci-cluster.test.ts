@@ -1,0 +1,93 @@
+/**
+ * End to end with the real CLI and kubectl (root, offline): `clusterip up --images auto` with its
+ * own image store; a Deployment of an image pushed to Debian's docker-registry on loopback, behind
+ * a Service, reached by name from a catalog busybox Pod; `kubectl describe` names the runtime;
+ * `clusterip image load` of a `docker save` archive, a Pod from it with imagePullPolicy Never,
+ * `image ls` and `image rm` (refused while in use).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { busyboxRootfs, layerTar, writeDockerArchive, writeOciLayout } from '../../src/images/testing/fixtures.js';
+import { startRegistry } from '../../src/images/testing/registry.js';
+import { ociToolsPresent } from '../../src/node/runtime/oci.js';
+import { runCli, upCluster } from '../harness/up.js';
+
+const skip = ociToolsPresent() ? false : 'runc and conmon are not installed (apt-get install runc conmon)';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('kubectl: a pulled image behind a Service, reached by name; describe names the runtime; image load, ls, rm', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const base = await layerTar(busyboxRootfs());
+  const page = await layerTar([{ path: 'var/www/index.html', type: 'file', content: 'served by a pulled image\n' }]);
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(join(tmpdir(), 'cip-oci-e2e-'));
+  t.after(async () => { const { rmSync } = await import('node:fs'); rmSync(work, { recursive: true, force: true }); });
+  writeOciLayout(join(work, 'layout'), '1.0', { layers: [base, page], config: { Entrypoint: ['httpd', '-f', '-h', '/var/www'], Cmd: ['-p', '8080'] } });
+  reg.push(join(work, 'layout'), '1.0', 'team/web');
+
+  const c = await upCluster(t, { extraArgs: ['--images', 'auto'] });
+  const store = join(c.dir, 'images');
+  const k = async (args: string[]): Promise<string> => {
+    const r = await c.kubectl(args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  await k(['create', 'deployment', 'web', `--image=${reg.host}/team/web:1.0`, '--replicas=2', '--port=8080']);
+  await k(['expose', 'deployment', 'web', '--port=80', '--target-port=8080']);
+  await k(['run', 'client', '--image=busybox', '--', 'sleep', '3600']);
+  await k(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+  await k(['wait', '--for=condition=Ready', 'pod/client', '--timeout=60s']);
+  const got = await until('the Service to answer by name', async () => {
+    const r = await c.kubectl(['exec', 'client', '--', 'sh', '-c', 'timeout 3 wget -qO- http://web/']);
+    return r.code === 0 && r.stdout;
+  });
+  assert.equal(got, 'served by a pulled image\n');
+  const describe = await k(['describe', 'pods', '-l', 'app=web']);
+  assert.match(describe, /Container ID:\s+runc:\/\//);
+  assert.match(describe, new RegExp(`Image ID:\\s+${reg.host.replace(/\./g, '\\.')}/team/web@sha256:[a-f0-9]{64}`));
+  assert.match(describe, /Successfully pulled image|already present on machine/);
+  assert.match(await k(['describe', 'pod', 'client']), /Container ID:\s+catalog:\/\//);
+
+  // Air-gapped: a docker save archive, loaded with the CLI, run with imagePullPolicy Never.
+  const archive = join(work, 'tool.tar');
+  await writeDockerArchive(archive, 'example.com/team/tool:2.0', { layers: [base], config: { Cmd: ['sh', '-c', 'echo loaded-image-ran; sleep 3600'] } });
+  const load = await runCli(['image', 'load', archive, '--image-store', store], { timeoutMs: 60_000 });
+  assert.equal(load.code, 0, load.stderr);
+  assert.match(load.stdout, /^loaded example\.com\/team\/tool:2\.0 \(sha256:[a-f0-9]{64}, [\d.]+MB\)\n1 image\(s\) in \d+ ms\n$/);
+  await k(['run', 'tool', '--image=example.com/team/tool:2.0', '--image-pull-policy=Never']);
+  await k(['wait', '--for=condition=Ready', 'pod/tool', '--timeout=60s']);
+  assert.equal(await until('the loaded image\'s output', async () => (await c.kubectl(['logs', 'tool'])).stdout || undefined), 'loaded-image-ran\n');
+  const ls = await runCli(['image', 'ls', '--image-store', store]);
+  assert.match(ls.stdout, /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE\s+IN USE\n/);
+  assert.match(ls.stdout, /example\.com\/team\/tool\s+2\.0\s+[a-f0-9]{13}\s+[\d.]+MB\s+yes\n/);
+  assert.match(ls.stdout, new RegExp(`${reg.host.replace(/\./g, '\\.')}/team/web\\s+1\\.0\\s+[a-f0-9]{13}\\s+[\\d.]+MB\\s+yes\\n`));
+  const busy = await runCli(['image', 'rm', 'example.com/team/tool:2.0', '--image-store', store]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /is in use by a container; delete its Pods first/);
+  await k(['delete', 'pod', 'tool', '--grace-period=1', '--wait=true', '--timeout=60s']);
+  const rm = await until('image rm once the Pod is gone', async () => {
+    const r = await runCli(['image', 'rm', 'example.com/team/tool:2.0', '--image-store', store]);
+    return r.code === 0 && r.stdout;
+  }, 20_000);
+  assert.match(rm, /^Untagged: example\.com\/team\/tool:2\.0\nDeleted: sha256:[a-f0-9]{64}\n$/);
+
+  // The daemon killed outright, then `down --purge`: its pulled containers leave no mount, runc
+  // state or process behind (the harness checks processes and namespaces).
+  const { readFileSync } = await import('node:fs');
+  assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(c.dir), 'rootfs overlays are mounted while the Pods run');
+  process.kill(c.record.pid!, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  await c.down();
+  assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.dir)).join('\n'), '', 'no mount left');
+});
