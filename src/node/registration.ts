@@ -76,10 +76,19 @@ export async function registerNode(client: Client, id: NodeIdentity, ready: bool
     await client.create<Node>(R.nodes, undefined, desired);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    const cur = await client.get<Node>(R.nodes, undefined, id.nodeName);
-    await client.update<Node>(R.nodes, undefined, {
-      ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...desired.metadata!.labels } }, spec: { ...cur.spec, ...desired.spec },
-    });
+    // The Node exists (a restart, or made by the join API): others write it too (node IPAM, the node
+    // lifecycle controller's taints), so a conflict is read again and retried, as setNodeStatus does.
+    for (let i = 0; ; i++) {
+      const cur = await client.get<Node>(R.nodes, undefined, id.nodeName);
+      try {
+        await client.update<Node>(R.nodes, undefined, {
+          ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...desired.metadata!.labels } }, spec: { ...cur.spec, ...desired.spec },
+        });
+        break;
+      } catch (err) {
+        if (!isConflict(err) || i >= 4) throw err;
+      }
+    }
   }
   return setNodeStatus(client, id, ready);
 }
