@@ -157,8 +157,11 @@ export async function createMachines(t: Pick<TestContext, 'after'>, count: numbe
     started.push(s);
     return s;
   };
+  // A counter, not a random suffix: one random byte let a good join reuse the name (and state dir)
+  // of a refused one now and then, so 'a refused join left a namespace' failed on the good one's.
+  let joins = 0;
   const tryJoin = async (m: Machine, args: string[]) => {
-    const name = `j${tag}${m.index}${randomBytes(1).toString('hex')}`;
+    const name = `j${tag}${m.index}x${++joins}`;
     const stateDir = join(m.root, name);
     track(m, name, stateDir);
     const r = await m.cli(['join', '--name', name, '--state-dir', stateDir, '--detach', ...args]);
