@@ -23,12 +23,20 @@ import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from
 import { lockStateDir, stateDirHolder } from '../cluster/lock.js';
 import { entryAlive, readEntry, registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
 import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
+import { DEFAULT_LB_POOL, checkLbPool } from '../cluster/lbpool.js';
+import { parsePortRange } from '../apiserver/portallocator/allocator.js';
+import { ipvsUnavailable } from './ipvs.js';
 import { IMAGE_MODES, type ImageMode } from '../node/runtime/select.js';
 
 export const UP_FLAGS: Record<string, FlagSpec> = {
   name: NAME_FLAG,
   nodes: { type: 'number', description: 'number of nodes', default: 1 },
-  'proxy-mode': { type: 'string', description: 'service proxy backend: nftables or iptables', default: 'nftables' },
+  'proxy-mode': { type: 'string', description: 'service proxy backend: nftables, iptables or userspace (ipvs: not available, says why)', default: 'nftables' },
+  'service-node-port-range': { type: 'string', description: 'NodePort range, low-high', default: '30000-32767' },
+  'lb-pool': { type: 'string', description: 'LoadBalancer IPs (range, CIDR or list) on the underlay 172.31.255.0/24', default: DEFAULT_LB_POOL },
+  'allow-external-ips': { type: 'boolean', description: 'let Services set spec.externalIPs (off: CVE-2020-8554, as the DenyServiceExternalIPs admission plugin)' },
+  'host-nodeports': { type: 'boolean', description: 'also forward each NodePort from 127.0.0.1:<nodePort> on this machine (through the outside host; off by default)' },
+  zones: { type: 'string', description: 'topology.kubernetes.io/zone of the nodes, comma-separated, assigned in turn (default with --nodes > 1: zone-a,zone-b)' },
   'service-cidr': { type: 'string', description: 'Service IP range', default: '10.96.0.0/12' },
   'pod-cidr': { type: 'string', description: 'Pod IP range (a /16; node N gets the N-th /24)', default: '10.244.0.0/16' },
   'api-port': { type: 'number', description: 'HTTPS port of the API server on 127.0.0.1 (0 = any free port)', default: 6443 },
@@ -106,7 +114,14 @@ export async function run(argv: string[]): Promise<number> {
   if (flags.help) { console.log(`clusterip up [flags]\n\nStarts a cluster.\n\n${flagHelp(UP_FLAGS)}`); return 0; }
   const t = resolveTarget(flags);
   const mode = String(flags['proxy-mode']);
-  if (mode !== 'nftables' && mode !== 'iptables') throw new UsageError(`--proxy-mode must be nftables or iptables, not ${JSON.stringify(mode)}`);
+  if (mode === 'ipvs') throw new UsageError(ipvsUnavailable());
+  if (mode !== 'nftables' && mode !== 'iptables' && mode !== 'userspace') throw new UsageError(`--proxy-mode must be nftables, iptables or userspace, not ${JSON.stringify(mode)}`);
+  const nodePortRange = String(flags['service-node-port-range']);
+  try { parsePortRange(nodePortRange); } catch (e) { throw new UsageError(`--service-node-port-range: ${(e as Error).message}`); }
+  const lbPool = String(flags['lb-pool']);
+  try { checkLbPool(lbPool); } catch (e) { throw new UsageError(`--lb-pool: ${(e as Error).message}`); }
+  const zones = flags.zones === undefined ? undefined : String(flags.zones).split(',').map((z) => z.trim()).filter(Boolean);
+  if (zones?.some((z) => !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(z))) throw new UsageError('--zones: each zone must be a label value (letters, digits, -, _, .)');
   const nodes = Number(flags.nodes);
   if (!(nodes >= 1 && nodes <= 16)) throw new UsageError('--nodes must be between 1 and 16');
   const apiPort = Number(flags['api-port']);
@@ -144,7 +159,8 @@ export async function run(argv: string[]): Promise<number> {
   const kubeconfig = kubeconfigPath(flags.kubeconfig as string | undefined);
   if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach('up', argv, t, ['--kubeconfig', kubeconfig]);
   return runCluster(t, {
-    nodes, proxyMode: mode, apiPort, kubeconfig,
+    nodes, proxyMode: mode, apiPort, kubeconfig, nodePortRange, lbPool, zones,
+    allowExternalIPs: flags['allow-external-ips'] === true, hostNodePorts: flags['host-nodeports'] === true,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
     dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
     advertiseAddress: advertise, bindAddress: bind, nodeMonitorGracePeriodSeconds: grace, podEvictionTimeoutSeconds: eviction,
@@ -185,7 +201,12 @@ export async function detach(command: string, argv: string[], t: Target, extraAr
 
 interface RunOptions {
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
+  nodePortRange: string;
+  lbPool: string;
+  zones?: string[];
+  allowExternalIPs: boolean;
+  hostNodePorts: boolean;
   apiPort: number;
   kubeconfig: string;
   serviceCIDR: string;
@@ -270,6 +291,7 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
     cluster = await startCluster({
       name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
       serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
+      nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
       metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
       advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
       nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
@@ -294,6 +316,9 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
   say('  try: kubectl get nodes; kubectl get svc -A');
   if (o.advertiseAddress) say(`  to add a node on another machine, run there:\n    ${cluster.joinCommand}`);
   else say(`  nodes on other machines can join when started with --advertise-address <this machine's IP> (join token: ${join(t.stateDir, 'pki', 'node-token')})`);
+  say(`  NodePorts and LoadBalancer IPs are on the underlay (nodes ${r.nodeIPs?.join(', ') ?? ''}; LoadBalancer pool ${o.lbPool}); from this machine:`);
+  say(`    sudo clusterip outside --name ${t.name} -- curl http://${r.nodeIPs?.[0] ?? '<node-ip>'}:<nodePort>/`);
+  if (o.hostNodePorts) say('    or http://127.0.0.1:<nodePort>/ (--host-nodeports: forwarded through the outside host)');
   notify.done(true);
   if (pendingSignal) await stop(pendingSignal);
   if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the cluster)');

@@ -42,6 +42,11 @@ import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
+import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
+import { labelNodeZone } from './zones.js';
+import { startHostNodePorts } from './hostports.js';
+import { netnsDial } from './dial.js';
 import { MetricsServer } from '../metrics/server.js';
 import { removeUsageGroups } from '../node/usage.js';
 import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
@@ -72,6 +77,16 @@ export interface ClusterOptions {
   store?: StoreOptions;
   /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
   observe?: boolean;
+  /** NodePort range. Default 30000-32767. */
+  nodePortRange?: string;
+  /** LoadBalancer address pool on the underlay. Default 172.31.255.200-172.31.255.254 (lbpool.ts). */
+  lbPool?: string;
+  /** Allow Services to set spec.externalIPs (default off: CVE-2020-8554). */
+  allowExternalIPs?: boolean;
+  /** Zones assigned to the nodes in turn (`topology.kubernetes.io/zone`). Default with several nodes: zone-a, zone-b. */
+  zones?: string[];
+  /** Forward each NodePort from 127.0.0.1 on this machine through the outside host (hostports.ts). Default off. */
+  hostNodePorts?: boolean;
   /** Sampling period of the nodes' resource use (metrics.k8s.io). Default 15 000 ms. */
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
@@ -171,6 +186,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     : boot?.etcd ? storeFromShared(opts.stateDir, boot.etcd)
       : opts.store?.kind === 'embedded-etcd' ? { ...opts.store, listenAddress: opts.advertiseAddress }
         : opts.store ?? { kind: 'sqlite' };
+  const lbPoolText = opts.lbPool ?? DEFAULT_LB_POOL;
+  const lbPool = checkLbPool(lbPoolText);
+  const zones = opts.zones ?? (nodes > 1 ? ['zone-a', 'zone-b'] : []);
   const id = clusterId(opts.name);
   const names = topologyNames(id);
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -219,7 +237,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
-    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
+    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR, nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
@@ -253,6 +271,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         const p = await pkiReady;
         return url ? { url, cert: p.adminCert, key: p.adminKey } : undefined;
       },
+      // services/proxy, pods/proxy: from the node namespace that runs the endpoint (node 0 when unknown).
+      proxyDial: ({ nodeName, ip, port }) => {
+        const n = Math.max(0, agents.findIndex((a) => a.nodeName === nodeName));
+        return netnsDial(names.node(n), ip, port);
+      },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
       handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
@@ -283,6 +306,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
       role: 'server', joinCommand: joining.joinCommand,
+      nodeIPs: Array.from({ length: nodes }, (_, n) => nodeUnderlayIP(n)), nodePortRange: opts.nodePortRange ?? '30000-32767', lbPool: lbPoolText,
     };
 
     await step('add-on objects present', async () => {
@@ -293,6 +317,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
 
     const runControllers = (): Promise<RunningControllers> => startControllers(core.client, {
+      loadBalancerPool: lbPool,
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
@@ -339,6 +364,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       cleanups.push(() => agent.stop());
       // Node 0's namespace now has its Pod bridge: the API server listens on its gateway there.
       if (n === 0) published = startPublishing(netns, gatewayOf(nodeCIDRs[0]!));
+      // Topology labels, as a cloud provider sets them: the proxies keep PreferClose traffic in a zone.
+      if (zones.length) await labelNodeZone(core.client, nodeName, zones[n % zones.length]!);
       await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, nodeCIDRs));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
@@ -347,7 +374,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // Sync times and errors for `clusterip explain` / `diagnose`, which run as other processes.
       const statusFile = new ProxyStatusWriter(proxyStatusPath(opts.stateDir, nodeName));
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
-        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR, nodeIPs: [nodeUnderlayIP(n)],
         ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
         onStatus: (s) => statusFile.update(s),
       }));
@@ -364,6 +391,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
+      // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
+      const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
+      cleanups.push(() => announcer.stop());
+    }
+    if (opts.hostNodePorts) {
+      const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
+      cleanups.push(() => forward.stop());
     }
 
     if (obs) {
@@ -382,7 +416,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const publication = await step('API server on the cluster network', () => published!);
     cleanups.push(() => publication.stop({ release: true }));
 
-    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) })), proxies);
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n), ip: nodeUnderlayIP(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
@@ -429,7 +463,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
  * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
  * proxy's status read live instead of from its status file.
  */
-function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string }[], proxies: readonly Proxy[]): ClusterView {
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {
   const names = topologyNames(rec.id);
   const byName = new Map(nodes.map((n) => [n.name, n.netns]));
   return {

@@ -28,7 +28,7 @@ export interface ClusterRecord {
   kubeconfig: string;
   context: string;
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   startedAt?: string;
@@ -41,6 +41,11 @@ export interface ClusterRecord {
   nodeName?: string;
   /** The command that joins another machine's node (servers with an advertised address). */
   joinCommand?: string;
+  /** Each node's address on the underlay (NodePorts), in node order. */
+  nodeIPs?: string[];
+  /** NodePort range and LoadBalancer pool (`up --service-node-port-range`, `--lb-pool`). */
+  nodePortRange?: string;
+  lbPool?: string;
 }
 
 /**

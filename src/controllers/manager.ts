@@ -22,10 +22,12 @@ import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { HpaController } from './hpa/controller.js';
+import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
+import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
-  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'nodeipam' | 'nodelifecycle';
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'loadbalancer' | 'nodeipam' | 'nodelifecycle';
 
 /**
  * The controllers started by default. Node IPAM and node lifecycle are asked for explicitly
@@ -33,7 +35,7 @@ export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpo
  * heartbeating node agents, which tests of the other controllers do not have.
  */
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
-  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling'];
+  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -52,6 +54,8 @@ export interface StartControllersOptions {
   nodeIpam?: NodeIpamOptions;
   /** Node lifecycle (with 'nodelifecycle'): grace period, eviction timeout. */
   nodeLifecycle?: NodeLifecycleOptions;
+  /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
+  loadBalancerPool?: AddressPool;
 }
 
 /** The running controllers. */
@@ -88,12 +92,13 @@ export async function startControllers(client: Client, opts: StartControllersOpt
     controllers.push(new NodeIpamController(ctx, opts.nodeIpam));
   }
   if (enable.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, opts.nodeLifecycle));
+  if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
     for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
-      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', 'node-ipam-controller', 'node-controller']) {
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER, 'node-ipam-controller', 'node-controller']) {
       await ctx.recorder(comp).flush();
     }
   };

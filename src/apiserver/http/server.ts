@@ -32,6 +32,7 @@ import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceRoute } from './route.js';
+import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
 
 /**
  * An extra non-resource path served to authenticated users (the daemon's debug endpoints: trace,
@@ -106,6 +107,11 @@ export interface ApiServerOptions {
   remoteStreams?: (namespace: string, pod: string, nodeName: string) => Promise<RemoteStreamTarget | undefined>;
   /** Refuses an authenticated request with 403 when it returns a message (e.g. a node's stream server admits only the API server). */
   authorize?: (user: UserInfo, req: IncomingMessage) => string | undefined;
+  /**
+   * Connects to an address of the cluster network from inside it, for services/proxy and
+   * pods/proxy (proxy.ts). Without it those subresources answer 503.
+   */
+  proxyDial?: ProxyDial;
 }
 
 /** A running API server. */
@@ -138,6 +144,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
   const authenticate = createAuthenticator(tokens);
   const upgrades = createUpgradeHandler(ctx, lookup);
+  const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
   const metrics = new ApiServerMetrics();
   const handlers = opts.handlers ?? [];
@@ -169,6 +176,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     if (extra) { await extra.handle(req, res, { url, ...(user ? { user } : {}) }); return; }
     if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
+    // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
+    const proxyPath = parseProxyPath(url.pathname);
+    if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
@@ -223,6 +233,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         if (!user) throw unauthorized();
         const denied = opts.authorize?.(user, req);
         if (denied) throw new ApiError(403, 'Forbidden', denied);
+        const proxyPath = parseProxyPath(url.pathname);
+        if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
         const remote = route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward' ? await remoteTarget(route) : undefined;

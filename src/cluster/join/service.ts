@@ -48,7 +48,7 @@ export interface ClusterInfo {
   podCIDR: string;
   clusterDNS: string;
   clusterDomain: string;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   /** The node Lease's duration the node lifecycle controller expects (the agent renews every quarter of it). */
   nodeLeaseDurationSeconds: number;
 }
