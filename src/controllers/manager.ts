@@ -12,6 +12,8 @@ import { EndpointSliceMirroringController, MIRRORING_COMPONENT } from './endpoin
 import { GarbageCollector } from './gc/gc.js';
 import { SharedInformers } from './informers.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/controller.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
@@ -30,8 +32,13 @@ import type { AddressPool } from './loadbalancer/pool.js';
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
   | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling'
-  | 'serviceaccount' | 'serviceaccount-token' | 'root-ca-cert-publisher' | 'clusterrole-aggregation' | 'loadbalancer';
+  | 'serviceaccount' | 'serviceaccount-token' | 'root-ca-cert-publisher' | 'clusterrole-aggregation' | 'loadbalancer' | 'nodeipam' | 'nodelifecycle';
 
+/**
+ * The controllers started by default. Node IPAM and node lifecycle are asked for explicitly
+ * (`enable`), as `--allocate-node-cidrs` is in Kubernetes: they need the cluster's CIDR and
+ * heartbeating node agents, which tests of the other controllers do not have.
+ */
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
   'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling',
   'serviceaccount', 'serviceaccount-token', 'root-ca-cert-publisher', 'clusterrole-aggregation', 'loadbalancer'];
@@ -54,6 +61,10 @@ export interface StartControllersOptions {
    * every namespace) and serviceaccount-token (token Secrets); without them those two do not run.
    */
   serviceAccounts?: { caCert: string; signLegacyToken: LegacyTokenSigner };
+  /** Node IPAM (with 'nodeipam'): the cluster's Pod CIDR and the size of each node's block. */
+  nodeIpam?: NodeIpamOptions;
+  /** Node lifecycle (with 'nodelifecycle'): grace period, eviction timeout. */
+  nodeLifecycle?: NodeLifecycleOptions;
   /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
   loadBalancerPool?: AddressPool;
 }
@@ -92,13 +103,18 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   const sa = opts.serviceAccounts;
   if (sa && enable.has('root-ca-cert-publisher')) controllers.push(new RootCACertPublisher(ctx, sa.caCert));
   if (sa && enable.has('serviceaccount-token')) controllers.push(new TokensController(ctx, sa.signLegacyToken, sa.caCert));
+  if (enable.has('nodeipam')) {
+    if (!opts.nodeIpam) throw new TypeError('the nodeipam controller needs nodeIpam.clusterCIDR');
+    controllers.push(new NodeIpamController(ctx, opts.nodeIpam));
+  }
+  if (enable.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, opts.nodeLifecycle));
   if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
     for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
-      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER]) {
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER, 'node-ipam-controller', 'node-controller']) {
       await ctx.recorder(comp).flush();
     }
   };

@@ -30,8 +30,17 @@ export function generateServiceAccountKey(): ServiceAccountKey {
 }
 
 /** Loads `<dir>/sa.key`, or makes it (and `sa.pub`) when missing. */
-export async function ensureServiceAccountKey(dir: string): Promise<ServiceAccountKey> {
+export async function ensureServiceAccountKey(dir: string, shared?: string): Promise<ServiceAccountKey> {
   const keyPath = join(dir, 'sa.key');
+  if (shared) {
+    // The key of the cluster's first API server: kept as this server's own (replacing any other).
+    const key = fromPrivate(createPrivateKey(shared));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'sa.pub'), key.publicKey.export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
+    await writeFile(`${keyPath}.tmp`, shared, { mode: 0o600 });
+    await rename(`${keyPath}.tmp`, keyPath);
+    return key;
+  }
   try {
     const key = fromPrivate(createPrivateKey(await readFile(keyPath, 'utf8')));
     await chmod(keyPath, 0o600);

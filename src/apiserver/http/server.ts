@@ -7,6 +7,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { chmod, rm } from 'node:fs/promises';
 import type { Client } from '../../client/client.js';
@@ -15,6 +16,9 @@ import { ApiError, unauthorized } from '../../api/errors.js';
 import type { Pki } from '../pki/pki.js';
 import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.js';
 import { parseResourcePath, notFoundPath } from './route.js';
+import { proxyRequest, proxyUpgrade, type RemoteStreamTarget } from './remotestreams.js';
+import { R } from '../../api/resources.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
 import { boolParam } from './query.js';
@@ -113,6 +117,20 @@ export interface ApiServerOptions {
   /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
   onWrite?: (w: WriteRecord) => void;
   /**
+   * Endpoints outside the Kubernetes API, asked first and before authentication (they
+   * authenticate on their own, e.g. the node-join API with bootstrap tokens, or are public like
+   * `/cacerts`): resolves true when it answered the request.
+   */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string, user: UserInfo | undefined) => Promise<boolean>;
+  /**
+   * Where the stream server of a node is when no local provider serves it (a node joined from
+   * another machine): pods/log, exec, attach and portforward are then passed on to it
+   * (remotestreams.ts). Undefined: 503 as before.
+   */
+  remoteStreams?: (namespace: string, pod: string, nodeName: string) => Promise<RemoteStreamTarget | undefined>;
+  /** Refuses an authenticated request with 403 when it returns a message (e.g. a node's stream server admits only the API server). */
+  authorize?: (user: UserInfo, req: IncomingMessage) => string | undefined;
+  /**
    * Connects to an address of the cluster network from inside it, for services/proxy and
    * pods/proxy (proxy.ts). Without it those subresources answer 503.
    */
@@ -126,6 +144,12 @@ export interface RunningApiServer {
   /** https://127.0.0.1:<port> */
   url: string;
   socketPath?: string;
+  /**
+   * Serves the connections another listener accepts with this server's HTTPS (same certificate,
+   * authentication and handlers), e.g. one listening inside a node's network namespace
+   * (src/cluster/apiforwarder.ts). The listener is closed with the server.
+   */
+  serveOn(listener: NetServer): void;
   /** Stops listening, ends watches and streams, and removes the unix socket. */
   close(): Promise<void>;
 }
@@ -149,15 +173,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     ctx.review = (info, body, user, namespace) => answerReview(info, body, { user, namespace, authenticator, authorizer, apiAudiences: saTokens.audiences });
   }
   /**
-   * Who the request acts as (authentication, then impersonation) and whether it may: 401 without
-   * valid credentials (public paths excepted), 403 in Kubernetes' words when RBAC says no.
+   * Who the request acts as (impersonation of the authenticated `real` user) and whether it may:
+   * 401 without valid credentials (public paths excepted), 403 from the server's own `authorize`
+   * (a node's stream server admits only the API servers), then 403 in Kubernetes' words when RBAC
+   * says no.
    */
-  async function admit(req: IncomingMessage, method: string, path: string, q: URLSearchParams): Promise<UserInfo | undefined> {
-    const real = await authenticator.authenticate(req);
+  function admit(req: IncomingMessage, real: UserInfo | undefined, method: string, path: string, q: URLSearchParams): UserInfo | undefined {
     if (!real) {
       if (isPublicPath(path)) return undefined;
       throw unauthorized();
     }
+    const denied = opts.authorize?.(real, req);
+    if (denied) throw new ApiError(403, 'Forbidden', denied);
     const user = impersonatedUser(req, real, authorizer);
     const attrs = requestAttributes(user, method, path, q);
     const d = authorizer.authorize(attrs);
@@ -190,17 +217,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
+    const real = await authenticator.authenticate(req);
+    // Routes of the server's owner ahead of everything (the join API: /cacerts and the join
+    // request authenticate with a bootstrap token of their own, src/cluster/join/service.ts).
+    if (opts.extraRoutes && await opts.extraRoutes(req, res, path, real)) return;
     // A handler that also serves requests without credentials (the web view: its login page and
     // session cookie) gets the authenticated user when there is one and authorizes each of its
     // reads itself, with `ctx.authorizer` (RBAC is asked about what the page reads, not its path).
     const open = handlers.find((h) => h.anonymous === true && h.match(path, method));
     if (open) {
-      const real = await authenticator.authenticate(req);
       const who = real && impersonatedUser(req, real, authorizer);
       await open.handle(req, res, { url, authorizer, ...(who ? { user: who } : {}) });
       return;
     }
-    const user = await admit(req, method, path, q);
+    const user = admit(req, real, method, path, q);
     const extra = user && handlers.find((h) => h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, user, authorizer }); return; }
     // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
@@ -209,7 +239,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
-      if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
+      if (route.verb === 'log') {
+        const remote = await remoteTarget(route);
+        if (remote) { await proxyRequest(remote, req, res); return; }
+        await handleLog(ctx, lookup, route, req, res, q);
+        return;
+      }
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
@@ -257,11 +292,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       try {
-        await admit(req, req.method ?? 'GET', url.pathname, url.searchParams);
+        admit(req, await authenticator.authenticate(req), req.method ?? 'GET', url.pathname, url.searchParams);
         const proxyPath = parseProxyPath(url.pathname);
         if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
+        const remote = route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward' ? await remoteTarget(route) : undefined;
+        if (remote) { await proxyUpgrade(remote, req, socket, head); return; }
         await upgrades.handle(route, req, socket, head, url.searchParams);
       } catch (e) {
         const st = toApiError(e).toStatus();
@@ -270,6 +307,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
     })();
   };
+
+  /** The node stream server to pass a Pod's streams on to, when its node is not served here. */
+  async function remoteTarget(route: ResourceRoute): Promise<RemoteStreamTarget | undefined> {
+    if (!opts.remoteStreams || route.namespace === undefined || route.name === undefined) return undefined;
+    const pod = await opts.client.get<Pod>(R.pods, route.namespace, route.name);
+    const node = pod.spec?.nodeName;
+    if (!node || lookup?.(route.namespace, route.name, node)) return undefined;
+    return opts.remoteStreams(route.namespace, route.name, node);
+  }
 
   const servers: Server[] = [];
   const setup = (s: Server): Server => {
@@ -286,12 +332,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return s;
   };
 
+  const https = setup(createHttpsServer({
+    key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
+    requestCert: true, rejectUnauthorized: false,
+  }));
+  const extraListeners: NetServer[] = [];
   let port = 0;
   if (opts.listen !== null) {
-    const https = setup(createHttpsServer({
-      key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
-      requestCert: true, rejectUnauthorized: false,
-    }));
     const host = opts.listen?.host ?? '127.0.0.1';
     await listen(https, () => https.listen(opts.listen?.port ?? 6443, host));
     port = (https.address() as { port: number }).port;
@@ -308,7 +355,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   let closing: Promise<void> | undefined;
   return {
     port, url: `https://127.0.0.1:${port}`, socketPath: opts.unixSocket,
+    serveOn(listener) {
+      extraListeners.push(listener);
+      listener.on('connection', (socket) => https.emit('connection', socket));
+      listener.on('error', () => { /* a failed accept; the listener goes on */ });
+    },
     close: () => closing ??= (async () => {
+      for (const l of extraListeners) l.close();
       upgrades.close();
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       if (opts.unixSocket) await rm(opts.unixSocket, { force: true });
