@@ -19,7 +19,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { createMachines } from '../harness/machines.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createMachines, type Started } from '../harness/machines.js';
 import { clusterId } from '../../src/cluster/state.js';
 import { listNetns } from '../../src/sys/netns.js';
 import { run as runCmd } from '../../src/sys/command.js';
@@ -187,7 +189,10 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
   assert.equal(repPod.spec?.nodeName, 'm3');
   await k(['uncordon', serverNode, 'm2']);
 
-  // m3 dies.
+  // m3 dies. From here on, the Nodes' overlay annotations and readiness are recorded over time
+  // (printed if the traffic check below fails).
+  const nodeHistory = watchNodes(k);
+  t.after(() => nodeHistory.stop());
   await ms.kill(j3);
   const tDead = Date.now();
   await until('m3 NotReady', 20_000, async () => {
@@ -228,24 +233,84 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
   });
   // Ready means started (no readiness probe): the server may take a moment to bind its port.
   await until('m2 → the new Pod on m3', 30_000, async () => (await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`)).stdout.trim() === 'web-3b')
-    .catch(async (e: unknown) => { await dumpState(t, k, [j2.record().id, j3.record().id], web3b); throw e; });
+    .catch(async (e: unknown) => {
+      t.diagnostic(`Nodes over time (overlay annotations, Ready):\n${nodeHistory.stop().join('\n')}`);
+      await dumpState(t, k, [j2, j3], web3b, pods.get('client-m2')!);
+      throw e;
+    });
+  t.diagnostic(`web-3b got ${web3b.status!.podIP} (web-3 had ${ip('web-3')}, client-m3 ${ip('client-m3')}, the Deployment Pod ${repPod.status!.podIP})`);
   // kubectl logs of a Pod on a joined node: passed on to that node's stream server.
   const logs = await k(['logs', 'client-m2']);
   assert.equal(logs.code, 0, logs.stderr);
 });
 
+/** Polls the Nodes every 500 ms, keeping each change of a node's overlay annotations, Ready condition and taints (with the time). */
+function watchNodes(k: KubectlRunner): { stop(): string[] } {
+  const lines: string[] = [];
+  const last = new Map<string, string>();
+  let stopped = false;
+  const t0 = Date.now();
+  void (async () => {
+    while (!stopped) {
+      try {
+        for (const n of (await json<{ items: Node[] }>(k, ['get', 'nodes'])).items) {
+          const a = n.metadata?.annotations ?? {};
+          const v = [a['flannel.alpha.coreos.com/backend-data'], a['flannel.alpha.coreos.com/public-ip'],
+            `Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status}`, (n.spec?.taints ?? []).map((x) => `${x.key}:${x.effect}`).join(',')].join(' ');
+          if (last.get(n.metadata!.name!) !== v) { last.set(n.metadata!.name!, v); lines.push(`+${Date.now() - t0} ms ${n.metadata!.name}: ${v}`); }
+        }
+      } catch (e) { lines.push(`+${Date.now() - t0} ms error: ${(e as Error).message}`); }
+      await sleep(500);
+    }
+  })();
+  return { stop() { stopped = true; return lines; } };
+}
+
 /** What the kernel and the API show, for a failure that is hard to reproduce (printed as test diagnostics). */
-async function dumpState(t: { diagnostic(msg: string): void }, k: KubectlRunner, nodeIds: string[], pod: Pod): Promise<void> {
-  const cmds: string[][] = [];
-  for (const id of nodeIds) {
-    const ns = `cip-${id}-n0`;
-    cmds.push(['ip', '-n', ns, 'addr'], ['ip', '-n', ns, 'route'], ['ip', '-n', ns, 'neigh'], ['bridge', '-n', ns, 'fdb', 'show', 'dev', 'vxlan0']);
-  }
-  const podNs = `cip-${nodeIds[nodeIds.length - 1]}-p${podHash(pod.metadata!.uid!)}`;
-  cmds.push(['ip', 'netns', 'exec', podNs, 'ss', '-ltnp'], ['ip', 'netns', 'pids', podNs]);
-  for (const c of cmds) {
-    const r = await runCmd(c);
+async function dumpState(t: { diagnostic(msg: string): void }, k: KubectlRunner, nodes: Started[], pod: Pod, client: Pod): Promise<void> {
+  const out = async (c: string[]): Promise<void> => {
+    const r = await runCmd(c, { timeoutMs: 20_000 });
     t.diagnostic(`${c.join(' ')} → ${r.code}\n${r.stdout}${r.stderr}`);
+  };
+  const nodeNs = (s: Started) => `cip-${s.record().id}-n0`;
+  const podNs = (s: Started, p: Pod) => `cip-${s.record().id}-p${podHash(p.metadata!.uid!)}`;
+  const [n2, n3] = nodes as [Started, Started];
+  const clientNs = podNs(n2, client);
+  const serverNs = podNs(n3, pod);
+  const ip = pod.status!.podIP!;
+  // Every namespace of the two joined nodes (a leftover Pod namespace holding the same address shows here).
+  const all = await listNetns();
+  for (const s of nodes) {
+    for (const n of all.filter((x) => x.startsWith(`cip-${s.record().id}-`))) await out(['ip', '-n', n, '-br', 'addr']);
   }
-  for (const a of [['get', 'pods', '-o', 'wide'], ['logs', pod.metadata!.name!], ['get', 'pod', pod.metadata!.name!, '-o', 'yaml']]) t.diagnostic((await k(a)).stdout);
+  for (const s of nodes) {
+    const ns = nodeNs(s);
+    for (const c of [['ip', '-n', ns, '-d', 'link'], ['ip', '-n', ns, 'route'], ['ip', '-n', ns, 'neigh'], ['bridge', '-n', ns, 'fdb', 'show'],
+      ['ip', 'netns', 'exec', ns, 'conntrack', '-L'], ['ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset'],
+      ['ip', 'netns', 'exec', ns, 'sh', '-c', 'grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/bridge/bridge-nf-call-iptables 2>&1']]) await out(c);
+  }
+  for (const ns of [clientNs, serverNs]) for (const c of [['ip', '-n', ns, 'addr'], ['ip', '-n', ns, 'route'], ['ip', '-n', ns, 'neigh']]) await out(c);
+  await out(['ip', 'netns', 'exec', serverNs, 'ss', '-ltnp']);
+  await out(['ip', 'netns', 'pids', serverNs]);
+  // Where a packet from the client stops: link counters along the path around one ping and one wget.
+  const counters = async (): Promise<string> => (await runCmd(['ip', '-n', nodeNs(n3), '-s', '-o', 'link'])).stdout + (await runCmd(['ip', '-n', nodeNs(n2), '-s', '-o', 'link'])).stdout;
+  const before = await counters();
+  await out(['ip', 'netns', 'exec', clientNs, 'ping', '-c', '3', '-W', '1', ip]);
+  await out(['ip', 'netns', 'exec', clientNs, 'timeout', '5', 'wget', '-O-', `http://${ip}:9376`]);
+  await out(['ip', 'netns', 'exec', serverNs, 'ping', '-c', '2', '-W', '1', client.status!.podIP!]);
+  t.diagnostic(`link counters before the pings:\n${before}\nafter:\n${await counters()}`);
+  for (const c of [['ip', 'netns', 'exec', nodeNs(n3), 'conntrack', '-L'], ['ip', 'netns', 'exec', nodeNs(n2), 'conntrack', '-L']]) await out(c);
+  const wg = await k(['exec', client.metadata!.name!, '--', 'sh', '-c', `timeout 5 wget -O- http://${ip}:9376`], { timeoutMs: 30_000 });
+  t.diagnostic(`kubectl exec wget → ${wg.code}\n${wg.stdout}${wg.stderr}`);
+  // The node's agent log (RBAC refusals, errors).
+  for (const s of nodes) {
+    try {
+      const log = readFileSync(join(s.stateDir, 'daemon.log'), 'utf8');
+      t.diagnostic(`${s.name} daemon.log (last 200 lines):\n${log.split('\n').slice(-200).join('\n')}`);
+    } catch (e) { t.diagnostic(`${s.name} daemon.log: ${(e as Error).message}`); }
+  }
+  for (const a of [['get', 'pods', '-o', 'wide'], ['get', 'nodes', '-o', 'yaml'], ['logs', pod.metadata!.name!], ['get', 'pod', pod.metadata!.name!, '-o', 'yaml'], ['get', 'events', '-A']]) {
+    const r = await k(a);
+    t.diagnostic(`kubectl ${a.join(' ')}\n${r.stdout}${r.stderr}`);
+  }
 }
