@@ -8,10 +8,10 @@ import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { diagnoseAll, diagnoseService } from '../inspect/diagnose.js';
-import { renderClusterDiagnosis, renderDiagnosis } from '../inspect/diagnose-text.js';
+import { renderClusterDiagnosis, renderDiagnosis } from '../inspect/diagnosetext.js';
 import { parseTarget } from '../inspect/target.js';
 import type { Finding } from '../inspect/types.js';
-import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspect-common.js';
+import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspectcommon.js';
 
 function usage(): string {
   const c = commandName();

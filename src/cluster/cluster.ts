@@ -30,11 +30,11 @@ import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { Observability } from '../inspect/observe.js';
-import type { ClusterView } from '../inspect/cluster-view.js';
+import type { ClusterView } from '../inspect/clusterview.js';
 import { diagnoseService } from '../inspect/diagnose.js';
 import { explainService } from '../inspect/explain.js';
-import { podNetnsName } from '../node/names.js';
-import { WebUi } from '../ui/web-ui.js';
+import { podNetnsName } from '../node/podnames.js';
+import { WebUi } from '../ui/webui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -43,7 +43,7 @@ import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord }
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
-import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { ProxyStatusWriter, proxyStatusPath } from './proxystatus.js';
 import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
 import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
 import { labelNodeZone } from './zones.js';
@@ -471,7 +471,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
 /**
  * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
- * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspectcommon.ts), with each
  * proxy's status read live instead of from its status file.
  */
 function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {

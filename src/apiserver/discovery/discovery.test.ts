@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, AGGREGATED_DISCOVERY_CONTENT_TYPE } from './discovery.js';
-import { nonResource, openapiV2Format, OPENAPI_V2_PROTOBUF_TYPE } from './nonresource.js';
+import { nonResource, openapiV2Format, OPENAPI_V2_PROTOBUF_TYPE } from './answers.js';
 
 const AGG_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 

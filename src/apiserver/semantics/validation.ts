@@ -15,7 +15,7 @@ import { validateDeployment, validateReplicaSet, validateStatefulSet } from './a
 import { validateEndpointSlice, validateEndpoints } from './endpoints.js';
 import { duplicate, eachInvalid, forbidden, invalidField, path, tooLong } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './namevalidation.js';
 import { validatePod, validatePodUpdate } from './pod.js';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultOf, runChecks } from '../diagnose.js';
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { connect, endpointsObject, facts, pod, rules, service, slice } from '../testing/fixtures.js';
 
