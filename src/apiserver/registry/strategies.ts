@@ -39,6 +39,8 @@ const KINDS: Record<string, Factory> = {
   'policy/poddisruptionbudgets': (info) => workloadStrategy(info),
   'autoscaling/horizontalpodautoscalers': (info) => workloadStrategy(info),
   'apiextensions.k8s.io/customresourcedefinitions': (info) => crdStrategy(info),
+  // networkPolicyStrategy: metadata.generation starts at 1 and is bumped by spec changes (no status).
+  'networking.k8s.io/networkpolicies': (info) => ({ ...genericStrategy(info), tracksGeneration: true }),
 };
 
 /** Returns the lookup `info → Strategy` for one registry. */
