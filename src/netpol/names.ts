@@ -1,0 +1,70 @@
+/**
+ * The one place that names what the kernel sees (as src/proxy/names.ts does for the proxy): a short
+ * hash of the policy's `namespace/name` makes names unique and stable across restarts, the readable
+ * tail makes `nft list table inet clusterip-policy` debuggable. nftables names are at most 255
+ * bytes of [A-Za-z0-9_./-]; namespace and policy names are DNS subdomains, so only length matters.
+ */
+import { hashName, NFT_NAME_MAX } from '../proxy/names.js';
+
+/** The nftables table of NetworkPolicy enforcement in each node namespace. */
+export const TABLE = 'clusterip-policy';
+/** `inet`: IPv4 rules (`ip saddr ...`) here; IPv6 packets match none of them and pass. */
+export const FAMILY = 'inet';
+/** `inet clusterip-policy`, as nft commands name it. */
+export const TABLE_REF = `${FAMILY} ${TABLE}`;
+
+export type Direction = 'ingress' | 'egress';
+
+/** Verdict maps: local Pod address → `jump <group chain>` of the policies isolating it. */
+export const DISPATCH_MAP: Record<Direction, string> = { ingress: 'ingress-pods', egress: 'egress-pods' };
+
+const SHORT: Record<Direction, string> = { ingress: 'in', egress: 'out' };
+
+function clip(name: string): string {
+  return name.length <= NFT_NAME_MAX ? name : name.slice(0, NFT_NAME_MAX);
+}
+
+/** Hash of a policy key; the prefix of every object of that policy. */
+export function policyHash(key: string): string {
+  return hashName(key, 8);
+}
+
+/** The chain of one policy's rules in one direction: `pol-<hash8>-in-ns/name`. */
+export function policyChain(key: string, dir: Direction): string {
+  return clip(`pol-${policyHash(key)}-${SHORT[dir]}-${key}`);
+}
+
+/** A set of one rule of one policy: `pol-<hash8>-in-0-pods` (kind: pods, cidrs, ports, named). */
+export function ruleSet(key: string, dir: Direction, rule: number, kind: 'pods' | 'cidrs' | 'ports' | 'named'): string {
+  return `pol-${policyHash(key)}-${SHORT[dir]}-${rule}-${kind}`;
+}
+
+/** The chain shared by every local Pod isolated by exactly `keys` (sorted) in `dir`: `in-<hash10>`. */
+export function groupChain(dir: Direction, keys: readonly string[]): string {
+  return `${SHORT[dir]}-${hashName(keys.join(','), 10)}`;
+}
+
+/**
+ * The comment on a group's drop rule, which `nft monitor trace` prints with the drop (so `clusterip
+ * flows` names the policies): `NetworkPolicy ingress default/deny-all default/web`. nftables
+ * comments hold at most 128 bytes: past that, `+N more`.
+ */
+export function dropComment(dir: Direction, keys: readonly string[]): string {
+  const head = `NetworkPolicy ${dir}:`;
+  let text = head;
+  for (let i = 0; i < keys.length; i++) {
+    const more = keys.length - i - 1;
+    const next = `${text} ${keys[i]}`;
+    const tail = more > 0 ? ` +${more} more` : '';
+    if (next.length + tail.length > 127) return `${text} +${keys.length - i} more`;
+    text = next;
+  }
+  return text;
+}
+
+/** The policy keys a drop comment names (without the `+N more`), for flows and diagnose. */
+export function parseDropComment(comment: string): { dir: Direction; keys: string[]; more: number } | undefined {
+  const m = /^NetworkPolicy (ingress|egress):((?: [^ ]+?)*?)(?: \+(\d+) more)?$/.exec(comment);
+  if (!m) return undefined;
+  return { dir: m[1] as Direction, keys: m[2]!.trim() ? m[2]!.trim().split(' ') : [], more: Number(m[3] ?? 0) };
+}

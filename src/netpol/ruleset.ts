@@ -1,0 +1,111 @@
+/**
+ * The desired state of one node's `table inet clusterip-policy`: every policy's fragment
+ * (compile.ts) plus the dispatch — for each local Pod address and direction, the group chain of the
+ * policies isolating it. A group chain jumps to each of those policies' chains (any `accept` there
+ * allows the packet) and ends in a drop whose comment names the policies; Pods isolated by the same
+ * policies share one group chain, so a Pod's dispatch is one verdict-map element.
+ *
+ * `Ruleset` is kept up to date one fragment at a time (`setFragment`) and remembers which addresses'
+ * dispatch may have changed, so a change costs what it touches, not the cluster's size.
+ */
+import { compilePolicy, type PolicyFragment } from './compile.js';
+import type { ClusterSnapshot, PolicyInfo } from './model.js';
+import { dropComment, groupChain, policyChain, type Direction } from './names.js';
+
+export const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
+
+/** What plan.ts compares: the same shape for what was written and what is wanted. */
+export interface RulesetView {
+  readonly fragments: ReadonlyMap<string, PolicyFragment>;
+  /** Per direction: local Pod address → group chain. */
+  readonly dispatch: Readonly<Record<Direction, ReadonlyMap<string, string>>>;
+  /** Group chain → its rules. */
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The rules of the group chain of `keys` (sorted policy keys) in `dir`. */
+export function groupRules(dir: Direction, keys: readonly string[]): string[] {
+  return [...keys.map((k) => `jump ${policyChain(k, dir)}`), `meta nftrace set 1 counter drop comment "${dropComment(dir, keys)}"`];
+}
+
+export class Ruleset implements RulesetView {
+  readonly fragments = new Map<string, PolicyFragment>();
+  readonly dispatch: Record<Direction, Map<string, string>> = { ingress: new Map(), egress: new Map() };
+  readonly groups = new Map<string, readonly string[]>();
+  /** Per direction: local address → keys of the policies isolating it. */
+  private readonly members: Record<Direction, Map<string, Set<string>>> = { ingress: new Map(), egress: new Map() };
+  private readonly groupUse = new Map<string, number>();
+  /** Addresses whose dispatch changed since `takeChanged` (the planner looks only at these). */
+  private changedIps = new Set<string>();
+  private changedPolicies = new Set<string>();
+
+  /** Replaces (or removes, with undefined) the fragment of policy `key`. */
+  setFragment(key: string, frag: PolicyFragment | undefined): void {
+    const old = this.fragments.get(key);
+    if (frag) this.fragments.set(key, frag); else this.fragments.delete(key);
+    this.changedPolicies.add(key);
+    for (const dir of DIRECTIONS) {
+      const before = old && old[dir] ? old.selected : [];
+      const after = frag && frag[dir] ? frag.selected : [];
+      if (before === after) continue;
+      const afterSet = new Set(after);
+      const beforeSet = new Set(before);
+      for (const ip of before) if (!afterSet.has(ip)) this.leave(dir, ip, key);
+      for (const ip of after) if (!beforeSet.has(ip)) this.join(dir, ip, key);
+    }
+  }
+
+  private join(dir: Direction, ip: string, key: string): void {
+    let m = this.members[dir].get(ip);
+    if (!m) this.members[dir].set(ip, m = new Set());
+    m.add(key);
+    this.regroup(dir, ip);
+  }
+
+  private leave(dir: Direction, ip: string, key: string): void {
+    const m = this.members[dir].get(ip);
+    if (!m) return;
+    m.delete(key);
+    if (m.size === 0) this.members[dir].delete(ip);
+    this.regroup(dir, ip);
+  }
+
+  private regroup(dir: Direction, ip: string): void {
+    this.changedIps.add(ip);
+    const prev = this.dispatch[dir].get(ip);
+    const keys = [...(this.members[dir].get(ip) ?? [])].sort();
+    const next = keys.length ? groupChain(dir, keys) : undefined;
+    if (prev === next) return;
+    if (prev) {
+      const n = (this.groupUse.get(prev) ?? 1) - 1;
+      if (n <= 0) { this.groupUse.delete(prev); this.groups.delete(prev); } else this.groupUse.set(prev, n);
+    }
+    if (next) {
+      this.dispatch[dir].set(ip, next);
+      const n = this.groupUse.get(next) ?? 0;
+      if (n === 0) this.groups.set(next, groupRules(dir, keys));
+      this.groupUse.set(next, n + 1);
+    } else this.dispatch[dir].delete(ip);
+  }
+
+  /** The policies and addresses changed since the last call (the planner's work list). */
+  takeChanged(): { policies: Set<string>; ips: Set<string> } {
+    const out = { policies: this.changedPolicies, ips: this.changedIps };
+    this.changedPolicies = new Set();
+    this.changedIps = new Set();
+    return out;
+  }
+}
+
+/** A plain copy of a view, as the planner's model of what the kernel holds. */
+export function emptyView(): { fragments: Map<string, PolicyFragment>; dispatch: Record<Direction, Map<string, string>>; groups: Map<string, readonly string[]> } {
+  return { fragments: new Map(), dispatch: { ingress: new Map(), egress: new Map() }, groups: new Map() };
+}
+
+/** The whole desired ruleset of `node` (the decision in one call: policies + Pods + namespaces → rules). */
+export function rulesetFor(policies: readonly PolicyInfo[], snap: ClusterSnapshot, node: string): Ruleset {
+  const rs = new Ruleset();
+  for (const p of policies) rs.setFragment(p.key, compilePolicy(p, snap, node));
+  rs.takeChanged();
+  return rs;
+}
