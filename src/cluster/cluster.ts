@@ -20,6 +20,7 @@ import { startControllers, type RunningControllers } from '../controllers/manage
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
 import type { ClusterView } from '../inspect/cluster-view.js';
 import { diagnoseService } from '../inspect/diagnose.js';
@@ -263,6 +264,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
+      // NetworkPolicy enforcement: a table of its own in the node namespace (src/netpol/README.md).
+      const policy = await step(`node ${nodeName} network policy started`, () => startNetworkPolicy({ client: core.client, nodeName, netns }));
+      cleanups.push(() => policy.stop({ flush: false }));
     }
 
     if (obs) {

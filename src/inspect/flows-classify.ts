@@ -73,6 +73,20 @@ export function refusalReason(names: NameTables, ip: string, port: number, proto
 /** A refused packet (nft trace ending in drop/reject) as a flow record. */
 export function flowFromRefusal(node: string, r: TracedRefusal, at: number, seq: number, names: NameTables): FlowRecord {
   const clientName = clientNameOf(names, node, r.src);
+  // A NetworkPolicy drop (src/netpol): the packet is already DNATed to the Pod, and the drop rule's
+  // comment names the policies isolating it (`NetworkPolicy ingress: default/deny-all`).
+  const policy = r.chain.startsWith('inet clusterip-policy') ? /comment "(NetworkPolicy [^"]*)"/.exec(r.rule)?.[1] : undefined;
+  if (policy) {
+    const pod = names.nameOf(r.dst);
+    return {
+      id: `${node}/r${seq}`, node, event: 'refused', at, proto: r.proto,
+      client: { ip: r.src, port: r.sport, ...(clientName ? { name: clientName } : {}) },
+      backend: { ip: r.dst, port: r.dport, ...(pod ? { pod } : {}) },
+      verdict: r.verdict,
+      reason: `dropped by ${policy}`,
+      kernelRule: `${r.chain}: ${r.rule}`,
+    };
+  }
   return {
     id: `${node}/r${seq}`, node, event: 'refused', at, proto: r.proto,
     client: { ip: r.src, port: r.sport, ...(clientName ? { name: clientName } : {}) },

@@ -113,9 +113,11 @@ export class TraceAssembler {
 
   /** Feeds one line (at time `now`, ms); returns the refusal it completes, if any. */
   line(text: string, now: number): TracedRefusal | undefined {
-    const m = /^trace id (\S+) ip (\S+) (\S+) (packet|rule|policy|verdict)\b:? ?(.*)$/.exec(text.trim());
+    const m = /^trace id (\S+) (ip|inet) (\S+) (\S+) (packet|rule|policy|verdict)\b:? ?(.*)$/.exec(text.trim());
     if (!m) return undefined;
-    const [, id, table, chain, what, rest] = m;
+    const [, id, family, name, chain, what, rest] = m;
+    // The proxy's table is `ip clusterip`; NetworkPolicy's is `inet clusterip-policy` (src/netpol).
+    const table = family === 'ip' ? name : `${family} ${name}`;
     if (what === 'packet') {
       if (!this.packets.has(id!)) {
         const p = PACKET_FIELDS.exec(rest!);

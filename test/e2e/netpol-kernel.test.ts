@@ -18,6 +18,7 @@ import { PolicySyncer } from '../../src/netpol/syncer.js';
 import { CASES, NAMESPACES, PODS, policy, pod, snapshot } from '../../src/netpol/testing/cluster.js';
 import type { PodInfo, PolicyInfo } from '../../src/netpol/model.js';
 import { ProxyFixture, inNs } from './proxy-fixture.js';
+import { TraceAssembler, type TracedRefusal } from '../../src/inspect/flows-parse.js';
 
 function scratch(t: { after(fn: () => void): void }): string {
   const ns = `cip-npk-${randomBytes(4).toString('hex')}`;
@@ -133,7 +134,26 @@ test('traffic through a node bridge: deny, named-port allow, ipBlock except, egr
 
   syncer.policyChanged('default/deny', policy('default', 'deny', {}));
   await syncer.sync();
+  // `nft monitor trace` (what `clusterip flows` reads) shows the drop with the policy's name.
+  const monitor = spawn('ip', ['netns', 'exec', fx.nodeNs, 'stdbuf', '-oL', 'nft', 'monitor', 'trace'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => { if (monitor.exitCode === null) monitor.kill('SIGKILL'); });
+  const assembler = new TraceAssembler();
+  const refusals: TracedRefusal[] = [];
+  let partial = '';
+  monitor.stdout.on('data', (d: Buffer) => {
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) { const r = assembler.line(l, Date.now()); if (r) refusals.push(r); }
+  });
+  await new Promise((r) => setTimeout(r, 300));
   assert.equal(connects(client.ns, web.ip, 8080), false, 'default deny drops');
+  await new Promise((r) => setTimeout(r, 200));
+  monitor.kill('SIGTERM');
+  const drop = refusals.find((r) => r.src === client.ip && r.dst === web.ip && r.dport === 8080);
+  assert.ok(drop, `no traced drop in ${JSON.stringify(refusals)}`);
+  assert.equal(drop.chain.split(' ').slice(0, 2).join(' '), 'inet clusterip-policy');
+  assert.match(drop.rule, /comment "NetworkPolicy ingress: default\/deny"/);
   await heldDone;
   assert.match(heldOut, /web:8080/, 'the connection opened before the deny still gets its answer');
   const counters = inNs(fx.nodeNs, ['nft', 'list', 'table', 'inet', 'clusterip-policy']);
