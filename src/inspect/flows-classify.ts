@@ -5,6 +5,7 @@
  */
 import type { FlowRecord } from './flows-model.js';
 import type { ConntrackEvent, TracedRefusal } from './flows-parse.js';
+import { parseGroupChain } from '../netpol/names.js';
 import type { NameTables } from './flows-names.js';
 
 /** Remembers each (client, Service) pair's last backend, for the affinity verdict. Bounded. */
@@ -75,7 +76,11 @@ export function flowFromRefusal(node: string, r: TracedRefusal, at: number, seq:
   const clientName = clientNameOf(names, node, r.src);
   // A NetworkPolicy drop (src/netpol): the packet is already DNATed to the Pod, and the drop rule's
   // comment names the policies isolating it (`NetworkPolicy ingress: default/deny-all`).
-  const policy = r.chain.startsWith('inet clusterip-policy') ? /comment "(NetworkPolicy [^"]*)"/.exec(r.rule)?.[1] : undefined;
+  // The chain's name carries the policies too (a rule added after `nft monitor trace` started is
+  // printed as `unknown rule handle N`, without its comment).
+  const group = r.chain.startsWith('inet clusterip-policy ') ? parseGroupChain(r.chain.slice('inet clusterip-policy '.length)) : undefined;
+  const policy = /comment "(NetworkPolicy [^"]*)"/.exec(r.rule)?.[1]
+    ?? (group ? `NetworkPolicy ${group.dir}: ${group.keys.join(' ')}${group.clipped ? '…' : ''}` : undefined);
   if (policy) {
     const pod = names.nameOf(r.dst);
     return {

@@ -113,7 +113,7 @@ export class TraceAssembler {
 
   /** Feeds one line (at time `now`, ms); returns the refusal it completes, if any. */
   line(text: string, now: number): TracedRefusal | undefined {
-    const m = /^trace id (\S+) (ip|inet) (\S+) (\S+) (packet|rule|policy|verdict)\b:? ?(.*)$/.exec(text.trim());
+    const m = /^trace id (\S+) (ip|inet) (\S+) (\S+) (packet|rule|policy|verdict|unknown)\b:? ?(.*)$/.exec(text.trim());
     if (!m) return undefined;
     const [, id, family, name, chain, what, rest] = m;
     // The proxy's table is `ip clusterip`; NetworkPolicy's is `inet clusterip-policy` (src/netpol).

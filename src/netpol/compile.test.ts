@@ -76,7 +76,7 @@ test('incremental plan: only the changed policy and addresses, and the model fol
   const plan = planIncremental(written, before, before.takeChanged());
   assert.match(plan.text, /^add set inet clusterip-policy pol-\w+-in-0-pods \{ type ipv4_addr; \}$/m);
   assert.match(plan.text, /^delete element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 \}$/m);
-  assert.match(plan.text, /^add element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 : jump in-\w+ \}$/m);
+  assert.match(plan.text, /^add element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 : jump in-\w+-default\/deny-all_default\/web-from-client \}$/m);
   assert.doesNotMatch(plan.text, /ingress-pods \{ 10\.244\.0\.11/, 'client keeps its group');
   plan.commit();
   assert.equal(planIncremental(written, before, { policies: new Set([allow.key]), ips: new Set(['10.244.0.10']) }).text, '');

@@ -39,9 +39,22 @@ export function ruleSet(key: string, dir: Direction, rule: number, kind: 'pods' 
   return `pol-${policyHash(key)}-${SHORT[dir]}-${rule}-${kind}`;
 }
 
-/** The chain shared by every local Pod isolated by exactly `keys` (sorted) in `dir`: `in-<hash10>`. */
+/**
+ * The chain shared by every local Pod isolated by exactly `keys` (sorted) in `dir`:
+ * `in-<hash10>-default/deny-all_default/web` (policy keys joined by `_`, which no namespace or
+ * policy name contains; clipped at nftables' limit). The names are in the chain's name, not only
+ * in its drop rule's comment, because `nft monitor trace` prints a rule added after it started as
+ * `unknown rule handle N` but always prints the chain's name: `clusterip flows` reads them there.
+ */
 export function groupChain(dir: Direction, keys: readonly string[]): string {
-  return `${SHORT[dir]}-${hashName(keys.join(','), 10)}`;
+  return clip(`${SHORT[dir]}-${hashName(keys.join(','), 10)}-${keys.join('_')}`);
+}
+
+/** The direction and policy keys a group chain's name carries (the last may be clipped); undefined for other chains. */
+export function parseGroupChain(name: string): { dir: Direction; keys: string[]; clipped: boolean } | undefined {
+  const m = /^(in|out)-[A-Z2-7]{10}-(.+)$/.exec(name);
+  if (!m) return undefined;
+  return { dir: m[1] === 'in' ? 'ingress' : 'egress', keys: m[2]!.split('_'), clipped: name.length >= NFT_NAME_MAX };
 }
 
 /**
