@@ -54,7 +54,7 @@ test('Pods isolated by the same policies share one group chain; its drop names t
   const rs = rulesetFor(CASES['allow-client-named-port']!, snapshot(extra), 'node-0');
   assert.equal(rs.dispatch.ingress.get('10.244.0.10'), rs.dispatch.ingress.get('10.244.0.12'));
   assert.notEqual(rs.dispatch.ingress.get('10.244.0.10'), rs.dispatch.ingress.get('10.244.0.11'));
-  const g = rs.groups.get(rs.dispatch.ingress.get('10.244.0.10')!)!;
+  const g = rs.groups.get(rs.dispatch.ingress.get('10.244.0.10')!)!.rules;
   assert.match(g[g.length - 1]!, /comment "NetworkPolicy ingress: default\/deny-all default\/web-from-client"$/);
   assert.deepEqual(parseDropComment('NetworkPolicy ingress: default/deny-all default/web-from-client'), { dir: 'ingress', keys: ['default/deny-all', 'default/web-from-client'], more: 0 });
 });
@@ -76,7 +76,9 @@ test('incremental plan: only the changed policy and addresses, and the model fol
   const plan = planIncremental(written, before, before.takeChanged());
   assert.match(plan.text, /^add set inet clusterip-policy pol-\w+-in-0-pods \{ type ipv4_addr; \}$/m);
   assert.match(plan.text, /^delete element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 \}$/m);
-  assert.match(plan.text, /^add element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 : jump in-\w+-default\/deny-all_default\/web-from-client \}$/m);
+  assert.match(plan.text, /^add element inet clusterip-policy ingress-groups \{ (\d+) : jump in-\w+-default\/deny-all_default\/web-from-client \}$/m);
+  const id = /ingress-groups \{ (\d+) : jump/.exec(plan.text)![1];
+  assert.match(plan.text, new RegExp(`^add element inet clusterip-policy ingress-pods \\{ 10\\.244\\.0\\.10 : ${id} \\}$`, 'm'));
   assert.doesNotMatch(plan.text, /ingress-pods \{ 10\.244\.0\.11/, 'client keeps its group');
   plan.commit();
   assert.equal(planIncremental(written, before, { policies: new Set([allow.key]), ips: new Set(['10.244.0.10']) }).text, '');
@@ -85,4 +87,26 @@ test('incremental plan: only the changed policy and addresses, and the model fol
   before.setFragment(allow.key, compilePolicy(allow, fewer, 'node-0'));
   const p2 = planIncremental(written, before, before.takeChanged());
   assert.equal(p2.text, `delete element inet clusterip-policy ${[...before.fragments.get(allow.key)!.sets.keys()][0]} { 10.244.0.11 }\n`);
+});
+
+test('a group emptied and filled again in one sync keeps its chain and gets a new number', () => {
+  const p = policy('default', 'web-only', { podSelector: { matchLabels: { app: 'web' } } });
+  const pods = PODS.filter((x) => x.name !== 'done');
+  const rs = rulesetFor([p], snapshot(pods), 'node-0');
+  const written = writtenFrom(rs);
+  const chain = rs.dispatch.ingress.get('10.244.0.10')!;
+  const oldId = rs.groups.get(chain)!.id;
+  // web-1 leaves (relabelled), then web-3 arrives: the group's only member changes within one sync.
+  const after = [...pods.map((x) => (x.name === 'web-1' ? { ...x, labels: { app: 'api' } } : x)), pod('default', 'web-3', '10.244.0.12', 'node-0', { app: 'web' })];
+  rs.setFragment(p.key, compilePolicy(p, snapshot(after.filter((x) => x.name !== 'web-3')), 'node-0'));
+  rs.setFragment(p.key, compilePolicy(p, snapshot(after), 'node-0'));
+  const newId = rs.groups.get(chain)!.id;
+  assert.notEqual(newId, oldId);
+  const plan = planIncremental(written, rs, rs.takeChanged());
+  assert.doesNotMatch(plan.text, /(add|delete) chain/);
+  assert.match(plan.text, new RegExp(`^add element inet clusterip-policy ingress-groups \\{ ${newId} : jump `, 'm'));
+  assert.match(plan.text, new RegExp(`^delete element inet clusterip-policy ingress-groups \\{ ${oldId} \\}$`, 'm'));
+  assert.match(plan.text, new RegExp(`^add element inet clusterip-policy ingress-pods \\{ 10\\.244\\.0\\.12 : ${newId} \\}$`, 'm'));
+  plan.commit();
+  assert.equal(fullTransaction(written), fullTransaction(rs));
 });

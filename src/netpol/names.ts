@@ -15,8 +15,14 @@ export const TABLE_REF = `${FAMILY} ${TABLE}`;
 
 export type Direction = 'ingress' | 'egress';
 
-/** Verdict maps: local Pod address → `jump <group chain>` of the policies isolating it. */
+/**
+ * Dispatch, two lookups on a connection's first packet: `<dir>-pods` maps a local Pod's address to
+ * the number of its group (kept in the connection's ct mark as a register), `<dir>-groups` maps that
+ * number to `jump <group chain>`. A Pod changing group is then one element of a plain map — nft
+ * needs no chain cache for it, which a verdict map keyed by address would (tens of ms at 1k policies).
+ */
 export const DISPATCH_MAP: Record<Direction, string> = { ingress: 'ingress-pods', egress: 'egress-pods' };
+export const GROUP_MAP: Record<Direction, string> = { ingress: 'ingress-groups', egress: 'egress-groups' };
 
 const SHORT: Record<Direction, string> = { ingress: 'in', egress: 'out' };
 

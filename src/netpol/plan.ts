@@ -6,7 +6,7 @@
  * chains, switch dispatch elements, then remove what nothing references any more.
  */
 import type { NftSet, PolicyFragment } from './compile.js';
-import { DISPATCH_MAP, TABLE_REF, type Direction } from './names.js';
+import { DISPATCH_MAP, GROUP_MAP, TABLE_REF, type Direction } from './names.js';
 import { DIRECTIONS, emptyView, type RulesetView } from './ruleset.js';
 
 /** Base chains: `ingress`/`egress` on forward (routed and bridged Pod traffic, after the Service
@@ -18,6 +18,11 @@ const BASE_CHAINS: readonly { name: string; hook: string; priority: string; matc
   { name: 'egress-local', hook: 'input', priority: 'filter - 1', match: 'ip saddr', dir: 'egress' },
   { name: 'ingress', hook: 'forward', priority: 'filter', match: 'ip daddr', dir: 'ingress' },
 ];
+
+/** The dispatch rule of a base chain: address → group number (in ct mark) → jump to the group chain. */
+function dispatchRule(b: (typeof BASE_CHAINS)[number]): string {
+  return `ct mark set ${b.match} map @${DISPATCH_MAP[b.dir]} ct mark vmap @${GROUP_MAP[b.dir]}`;
+}
 
 function setDecl(s: NftSet): string {
   return `add set ${TABLE_REF} ${s.name} { type ${s.type};${s.interval ? ' flags interval;' : ''} }`;
@@ -35,7 +40,10 @@ function rulesOf(chain: string, rules: readonly string[], out: string[]): void {
 /** The whole table as one transaction (replaces whatever the table held). */
 export function fullTransaction(rs: RulesetView): string {
   const out = [`add table ${TABLE_REF}`, `delete table ${TABLE_REF}`, `add table ${TABLE_REF}`];
-  for (const dir of DIRECTIONS) out.push(`add map ${TABLE_REF} ${DISPATCH_MAP[dir]} { type ipv4_addr : verdict; }`);
+  for (const dir of DIRECTIONS) {
+    out.push(`add map ${TABLE_REF} ${DISPATCH_MAP[dir]} { typeof ${dir === 'ingress' ? 'ip daddr' : 'ip saddr'} : ct mark; }`);
+    out.push(`add map ${TABLE_REF} ${GROUP_MAP[dir]} { typeof ct mark : verdict; }`);
+  }
   const keys = [...rs.fragments.keys()].sort();
   for (const k of keys) {
     const f = rs.fragments.get(k)!;
@@ -45,15 +53,16 @@ export function fullTransaction(rs: RulesetView): string {
   const groups = [...rs.groups.keys()].sort();
   for (const g of groups) out.push(`add chain ${TABLE_REF} ${g}`);
   for (const k of keys) for (const [c, rules] of rs.fragments.get(k)!.chains) rulesOf(c, rules, out);
-  for (const g of groups) rulesOf(g, rs.groups.get(g)!, out);
+  for (const g of groups) rulesOf(g, rs.groups.get(g)!.rules, out);
   for (const dir of DIRECTIONS) {
-    const els = [...rs.dispatch[dir]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ip, g]) => `${ip} : jump ${g}`);
+    elementCmds('add', GROUP_MAP[dir], groups.filter((g) => rs.groups.get(g)!.dir === dir).map((g) => `${rs.groups.get(g)!.id} : jump ${g}`), out);
+    const els = [...rs.dispatch[dir]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ip, g]) => `${ip} : ${rs.groups.get(g)!.id}`);
     elementCmds('add', DISPATCH_MAP[dir], els, out);
   }
   for (const b of BASE_CHAINS) {
     out.push(`add chain ${TABLE_REF} ${b.name} { type filter hook ${b.hook} priority ${b.priority}; policy accept; }`);
     out.push(`add rule ${TABLE_REF} ${b.name} ct state established,related accept`);
-    out.push(`add rule ${TABLE_REF} ${b.name} ${b.match} vmap @${DISPATCH_MAP[b.dir]}`);
+    out.push(`add rule ${TABLE_REF} ${b.name} ${dispatchRule(b)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -125,23 +134,30 @@ export function planIncremental(written: Written, desired: RulesetView, changed:
       const o = written.dispatch[dir].get(ip);
       const n = desired.dispatch[dir].get(ip);
       if (o === n) continue;
-      if (n && !written.groups.has(n) && !groupSeen.has(n)) {
+      if (n && written.groups.get(n)?.id !== desired.groups.get(n)!.id && !groupSeen.has(n)) {
         groupSeen.add(n);
-        const rules = desired.groups.get(n)!;
-        groupsAdd.push(`add chain ${TABLE_REF} ${n}`);
-        rulesOf(n, rules, groupsAdd);
-        commits.push(() => written.groups.set(n, rules));
+        const group = desired.groups.get(n)!;
+        // The chain may still be there under an older number (its last Pod left and another joined
+        // in the same sync): then only the number is new.
+        if (!written.groups.has(n)) {
+          groupsAdd.push(`add chain ${TABLE_REF} ${n}`);
+          rulesOf(n, group.rules, groupsAdd);
+        }
+        groupsAdd.push(`add element ${TABLE_REF} ${GROUP_MAP[dir]} { ${group.id} : jump ${n} }`);
+        commits.push(() => written.groups.set(n, group));
       }
       if (o) dispatch.push(`delete element ${TABLE_REF} ${DISPATCH_MAP[dir]} { ${ip} }`);
-      if (n) dispatch.push(`add element ${TABLE_REF} ${DISPATCH_MAP[dir]} { ${ip} : jump ${n} }`);
+      if (n) dispatch.push(`add element ${TABLE_REF} ${DISPATCH_MAP[dir]} { ${ip} : ${desired.groups.get(n)!.id} }`);
       commits.push(() => { if (n) written.dispatch[dir].set(ip, n); else written.dispatch[dir].delete(ip); });
     }
   }
   // Groups nobody dispatches to any more (a changed address or policy was their last user).
   if (changed.ips.size > 0 || changed.policies.size > 0) {
-    for (const g of written.groups.keys()) {
-      if (desired.groups.has(g)) continue;
-      removeGroups.push(`flush chain ${TABLE_REF} ${g}`, `delete chain ${TABLE_REF} ${g}`);
+    for (const [g, group] of written.groups) {
+      const now = desired.groups.get(g);
+      if (now?.id === group.id) continue;
+      if (now) { removeGroups.push(`delete element ${TABLE_REF} ${GROUP_MAP[group.dir]} { ${group.id} }`); continue; }
+      removeGroups.push(`delete element ${TABLE_REF} ${GROUP_MAP[group.dir]} { ${group.id} }`, `flush chain ${TABLE_REF} ${g}`, `delete chain ${TABLE_REF} ${g}`);
       commits.push(() => written.groups.delete(g));
     }
   }

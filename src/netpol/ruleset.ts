@@ -19,8 +19,16 @@ export interface RulesetView {
   readonly fragments: ReadonlyMap<string, PolicyFragment>;
   /** Per direction: local Pod address → group chain. */
   readonly dispatch: Readonly<Record<Direction, ReadonlyMap<string, string>>>;
-  /** Group chain → its rules. */
-  readonly groups: ReadonlyMap<string, readonly string[]>;
+  /** Group chain → its number (the `<dir>-groups` key) and rules. */
+  readonly groups: ReadonlyMap<string, Group>;
+}
+
+/** One group chain: the Pods isolated by exactly the same policies in one direction share it. */
+export interface Group {
+  readonly dir: Direction;
+  /** Its key in `<dir>-groups`; never reused while the process runs (a transaction may add one group and remove another). */
+  readonly id: number;
+  readonly rules: readonly string[];
 }
 
 /** The rules of the group chain of `keys` (sorted policy keys) in `dir`. */
@@ -31,7 +39,8 @@ export function groupRules(dir: Direction, keys: readonly string[]): string[] {
 export class Ruleset implements RulesetView {
   readonly fragments = new Map<string, PolicyFragment>();
   readonly dispatch: Record<Direction, Map<string, string>> = { ingress: new Map(), egress: new Map() };
-  readonly groups = new Map<string, readonly string[]>();
+  readonly groups = new Map<string, Group>();
+  private nextGroupId = 1;
   /** Per direction: local address → keys of the policies isolating it. */
   private readonly members: Record<Direction, Map<string, Set<string>>> = { ingress: new Map(), egress: new Map() };
   private readonly groupUse = new Map<string, number>();
@@ -83,7 +92,7 @@ export class Ruleset implements RulesetView {
     if (next) {
       this.dispatch[dir].set(ip, next);
       const n = this.groupUse.get(next) ?? 0;
-      if (n === 0) this.groups.set(next, groupRules(dir, keys));
+      if (n === 0) this.groups.set(next, { dir, id: this.nextGroupId++, rules: groupRules(dir, keys) });
       this.groupUse.set(next, n + 1);
     } else this.dispatch[dir].delete(ip);
   }
@@ -98,7 +107,7 @@ export class Ruleset implements RulesetView {
 }
 
 /** A plain copy of a view, as the planner's model of what the kernel holds. */
-export function emptyView(): { fragments: Map<string, PolicyFragment>; dispatch: Record<Direction, Map<string, string>>; groups: Map<string, readonly string[]> } {
+export function emptyView(): { fragments: Map<string, PolicyFragment>; dispatch: Record<Direction, Map<string, string>>; groups: Map<string, Group> } {
   return { fragments: new Map(), dispatch: { ingress: new Map(), egress: new Map() }, groups: new Map() };
 }
 

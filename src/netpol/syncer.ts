@@ -12,8 +12,9 @@
  */
 import type { KernelSession } from '../proxy/session.js';
 import type { NetnsExec } from '../proxy/exec.js';
-import { compilePolicy } from './compile.js';
-import { Snapshot, type NamespaceInfo, type PodInfo, type PolicyInfo } from './model.js';
+import { matchesLabelSelector } from '../api/selectors.js';
+import { compilePolicy, selects } from './compile.js';
+import { hasPolicyAddress, Snapshot, type NamespaceInfo, type PodInfo, type PolicyInfo } from './model.js';
 import { TABLE_REF } from './names.js';
 import { fullTransaction, planIncremental, writtenFrom, type Written } from './plan.js';
 import { Ruleset } from './ruleset.js';
@@ -27,6 +28,8 @@ export interface SyncResult {
   policies: number;
   transaction: string;
   durationMs: number;
+  /** Of which: recompiling the dirty policies and planning the transaction. */
+  decideMs: number;
 }
 
 export class NetworkPolicyError extends Error {
@@ -84,17 +87,49 @@ export class PolicySyncer {
     if (cur) this.snapshot.setPod(cur); else if (o) this.snapshot.deletePod(o.namespace, o.name);
     if (samePod(o, cur)) return false;
     const ns = (cur ?? o)!.namespace;
-    for (const k of this.byNamespace.get(ns) ?? []) this.dirty.add(k);
-    for (const k of this.global) this.dirty.add(k);
-    return true;
+    let any = false;
+    // Only the policies the Pod mattered to before or matters to now: a selector test per
+    // candidate policy costs far less than recompiling it.
+    const consider = (k: string): void => {
+      if (this.dirty.has(k)) { any = true; return; }
+      const p = this.policies.get(k);
+      if (p && ((o && this.podMatters(p, o)) || (cur && this.podMatters(p, cur)))) { this.dirty.add(k); any = true; }
+    };
+    for (const k of this.byNamespace.get(ns) ?? []) consider(k);
+    for (const k of this.global) consider(k);
+    return any;
+  }
+
+  /** Whether `pod` takes part in policy `p`'s rules on this node: selected here, a peer, or a named-port destination. */
+  private podMatters(p: PolicyInfo, pod: PodInfo): boolean {
+    if (!hasPolicyAddress(pod)) return false;
+    if (pod.node === this.node && selects(p, pod)) return true;
+    const nsLabels = this.snapshot.namespace(pod.namespace)?.labels ?? {};
+    const peers = [...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(p.spec.egress ?? []).flatMap((r) => r.to ?? [])];
+    for (const peer of peers) {
+      if (peer.ipBlock || (!peer.podSelector && !peer.namespaceSelector)) continue;
+      if (peer.namespaceSelector ? !matchesLabelSelector(peer.namespaceSelector, nsLabels) : pod.namespace !== p.namespace) continue;
+      if (!peer.podSelector || matchesLabelSelector(peer.podSelector, pod.labels)) return true;
+    }
+    // Egress named ports resolved on any destination (compile.ts): a Pod with named ports counts.
+    return pod.ports.length > 0 && (p.spec.egress ?? []).some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string'));
   }
 
   /** A namespace was added, changed or deleted. */
   namespaceChanged(old: NamespaceInfo | undefined, cur: NamespaceInfo | undefined): boolean {
     if (cur) this.snapshot.setNamespace(cur); else if (old) this.snapshot.deleteNamespace(old.name);
     if (old && cur && JSON.stringify(old.labels) === JSON.stringify(cur.labels)) return false;
-    for (const k of this.global) this.dirty.add(k);
-    return this.global.size > 0;
+    // Only policies with a namespaceSelector that matched the namespace before or matches it now.
+    let any = false;
+    for (const k of this.global) {
+      const p = this.policies.get(k)!;
+      const peers = [...(p.spec.ingress ?? []).flatMap((r) => r.from ?? []), ...(p.spec.egress ?? []).flatMap((r) => r.to ?? [])];
+      if (peers.some((x) => x.namespaceSelector && ((old && matchesLabelSelector(x.namespaceSelector, old.labels)) || (cur && matchesLabelSelector(x.namespaceSelector, cur.labels))))) {
+        this.dirty.add(k);
+        any = true;
+      }
+    }
+    return any;
   }
 
   /** Asks the next sync to rewrite the whole table (periodic resync, or after an error). */
@@ -119,14 +154,17 @@ export class PolicySyncer {
     const full = this.needFull || !this.written;
     const changed = this.desired.takeChanged();
     let text: string;
+    let decideMs: number;
     try {
       if (full) {
         text = fullTransaction(this.desired);
+        decideMs = now() - start;
         await this.apply(text, true);
         this.written = writtenFrom(this.desired);
       } else {
         const plan = planIncremental(this.written!, this.desired, changed);
         text = plan.text;
+        decideMs = now() - start;
         if (text) await this.apply(text, false);
         plan.commit();
       }
@@ -137,7 +175,7 @@ export class PolicySyncer {
       throw err;
     }
     this.needFull = false;
-    return { full, policies: keys.length, transaction: text, durationMs: now() - start };
+    return { full, policies: keys.length, transaction: text, durationMs: now() - start, decideMs };
   }
 
   private async apply(text: string, full: boolean): Promise<void> {

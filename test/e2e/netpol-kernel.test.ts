@@ -36,7 +36,12 @@ async function listing(ns: string): Promise<string> {
   const r = await runInNetns(ns, ['nft', 'list', 'table', 'inet', 'clusterip-policy']);
   assert.equal(r.code, 0, r.stderr);
   // Objects are listed in creation order, which differs between the two ways: compare them sorted.
-  const text = r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').trim().replace(/\n}$/, '');
+  let text = r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').trim().replace(/\n}$/, '');
+  // Group numbers are handed out in the order groups appear, which differs between the two ways:
+  // name each by its chain, and compare map elements as sorted lists.
+  const ids = new Map([...text.matchAll(/(0x[0-9a-f]{8}) : jump (\S+?)[,\s]/g)].map((m) => [m[1]!, m[2]!]));
+  text = text.replace(/0x[0-9a-f]{8}/g, (id) => `#${ids.get(id) ?? id}`);
+  text = text.replace(/elements = \{([^}]*)\}/g, (_m, els: string) => `elements = { ${els.split(',').map((e) => e.trim()).sort().join(', ')} }`);
   return text.split(/\n(?=\t(?:chain|set|map) )/).map((b) => b.trim()).sort().join('\n');
 }
 
