@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       const ms = performance.now() - t0;
       all.push(ms);
       decide.push(r.decideMs);
+      if (process.env.BENCH_DEBUG && ms > 20) console.error(`${kind} ${ms.toFixed(1)} ms (decide ${r.decideMs.toFixed(1)}):\n${r.transaction.split('\n').map((l) => l.slice(0, 160)).join('\n')}`);
       recompiled.push(r.policies);
       bytes.push(r.transaction.length);
       if (!perKind.has(kind)) perKind.set(kind, []);
