@@ -9,7 +9,7 @@
  * Messages: sends {phase:'loaded'} once imported (baseline memory); on 'start' starts the proxy and
  * sends {phase:'synced', fullMs, fullSyncMs} after the first (full) sync and a GC (writing that sync's
  * transaction to the optional file first); on {changes, services, run,
- * budgetMs} replaces one endpoint of a random Service per change through the API and sends
+ * budgetMs, from?} replaces one endpoint of a random Service (s<from>..s<from+services-1>) per change through the API and sends
  * {phase:'changed', latencies, syncMs, lastSvc, lastIp}; on 'stop' stops the proxy (rules stay) and exits.
  */
 import { writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { startProxy, type ProxyMode, type SyncReport } from '../../src/proxy/pro
 import { epIp, sliceObj } from './common.js';
 
 /** `run` numbers the change loops against one API (one per backend), so their new addresses differ. */
-interface ChangeRequest { changes: number; services: number; budgetMs: number; run: number }
+interface ChangeRequest { changes: number; services: number; budgetMs: number; run: number; from?: number }
 
 /** The syncs the proxy reported, with the time each was reported; `next` waits for the next one. */
 class SyncLog {
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       if (m === 'start') {
         const t0 = performance.now();
         proxy = await startProxy({
-          client, nodeName: 'bench', netns, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16',
+          client, nodeName: 'bench', netns, mode, serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16', nodeIPs: ['172.31.255.10'],
           onSync: (report) => log.push(report),
           onError: (e) => console.error('proxy-child: sync failed:', e),
         });
@@ -87,7 +87,7 @@ async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) 
   let lastSvc = -1;
   let lastIp = '';
   for (let k = 0; k < req.changes && performance.now() < deadline; k++) {
-    const i = Math.floor(Math.random() * req.services);
+    const i = (req.from ?? 0) + Math.floor(Math.random() * req.services);
     const ips = Array.from({ length: 10 }, (_, j) => epIp(i, j));
     // Unique per change and per run: a loop against an API an earlier loop changed must never
     // write an address the slice already has (no change, no sync, a loop waiting for ever).

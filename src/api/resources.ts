@@ -18,7 +18,7 @@ export interface ResourceInfo {
   readonly shortNames: readonly string[];
   /** kubectl categories (e.g. "all" for `kubectl get all`). */
   readonly categories: readonly string[];
-  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers"). */
+  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers", "proxy"). */
   readonly subresources: readonly string[];
   /** Verbs served; absent = all of VERBS. Read-only resources (metrics.k8s.io) serve get and list. */
   readonly verbs?: readonly string[];
@@ -60,9 +60,9 @@ export const R = {
   nodes: r('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: ['status'] }),
   pods: r('', 'v1', 'Pod', 'pods', true, {
     shortNames: ['po'], categories: ['all'],
-    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding', 'eviction', 'ephemeralcontainers'],
+    subresources: ['status', 'log', 'exec', 'attach', 'portforward', 'binding', 'eviction', 'ephemeralcontainers', 'proxy'],
   }),
-  services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  services: r('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] }),
   endpoints: r('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
   events: r('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   configmaps: r('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),

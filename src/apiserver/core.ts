@@ -18,6 +18,9 @@ import { intToIp, parseCidr } from './ipallocator/cidr.js';
 import { IPAddressLedger } from './ipallocator/ipaddresses.js';
 import { ServiceIPs } from './ipallocator/service.js';
 import { rfc3339 } from './registry/meta.js';
+import { NodePortAllocator } from './portallocator/allocator.js';
+import { NodePortLedger } from './portallocator/claims.js';
+import { ServiceNodePorts } from './portallocator/service.js';
 import { Registry } from './registry/registry.js';
 import { ResourceCatalog } from './catalog.js';
 import { CrdController } from './crd/controller.js';
@@ -32,6 +35,10 @@ export interface ApiCoreOptions {
   watchCacheSize?: number;
   /** BOOKMARK interval for watches that allow them. Default 10000 ms. */
   bookmarkIntervalMs?: number;
+  /** NodePort range (`--service-node-port-range`). Default 30000-32767. */
+  nodePortRange?: string;
+  /** Allow spec.externalIPs (default false: DenyServiceExternalIPs, CVE-2020-8554). */
+  allowExternalIPs?: boolean;
 }
 
 export interface ApiCore {
@@ -44,6 +51,8 @@ export interface ApiCore {
   crds: CrdController;
   /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
   allocator: ServiceIPAllocator;
+  /** The NodePort allocator (read-only use: `has(port)`, `usedCount`, `range`). */
+  nodePortAllocator: NodePortAllocator;
   /** Ends all watches. Does not close the storage (its owner does). */
   close(): Promise<void>;
 }
@@ -67,9 +76,14 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   const ledger = new IPAddressLedger(opts.storage, allocator, clock);
   await ledger.start();
   const serviceIPs = new ServiceIPs(allocator, ledger);
+  // NodePort claims likewise (one key per port): a NodePort is unique across API servers too.
+  const nodePortAllocator = new NodePortAllocator(opts.nodePortRange);
+  const portLedger = new NodePortLedger(opts.storage, nodePortAllocator, clock);
+  await portLedger.start();
+  const serviceNodePorts = new ServiceNodePorts(nodePortAllocator, portLedger);
   const catalog = new ResourceCatalog();
   const registry = new Registry({
-    storage: opts.storage, clock, serviceIPs, catalog,
+    storage: opts.storage, clock, serviceIPs, serviceNodePorts, allowExternalIPs: opts.allowExternalIPs, catalog,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
@@ -88,7 +102,11 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
 
   // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
   const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
-  for (const p of await serviceIPs.repair(services, { now: clock() })) {
+  const problems = [
+    ...(await serviceIPs.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'ipallocator-repair-controller' })),
+    ...(await serviceNodePorts.repair(services, { now: clock() })).map((p) => ({ ...p, component: 'portallocator-repair-controller' })),
+  ];
+  for (const p of problems) {
     const md = p.service.metadata ?? {};
     const now = rfc3339(clock());
     const ev: KubeEvent = {
@@ -96,7 +114,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       metadata: { generateName: `${md.name}.`, namespace: md.namespace },
       involvedObject: { kind: 'Service', apiVersion: 'v1', namespace: md.namespace, name: md.name, uid: md.uid, resourceVersion: md.resourceVersion },
       reason: p.reason, message: p.message, type: 'Warning',
-      source: { component: 'ipallocator-repair-controller' }, reportingComponent: 'ipallocator-repair-controller',
+      source: { component: p.component }, reportingComponent: p.component,
       firstTimestamp: now, lastTimestamp: now, count: 1,
     };
     try {
@@ -107,11 +125,12 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator, catalog, crds,
+    client, registry, allocator, nodePortAllocator, catalog, crds,
     async close() {
       crds.stop();
       registry.close();
       ledger.stop();
+      portLedger.stop();
     },
   };
 }

@@ -13,7 +13,7 @@ import { daemonRunning, type ClusterRecord } from '../cluster/state.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { nthAddress } from '../cluster/addons.js';
 import { readProxyStatus } from '../cluster/proxy-status.js';
-import { nodeName, topologyNames, UNDERLAY_PREFIX } from '../cluster/topology.js';
+import { nodeName, nodeUnderlayIP, topologyNames, UNDERLAY_PREFIX } from '../cluster/topology.js';
 import { podNetnsName } from '../node/names.js';
 import type { ClusterView } from '../inspect/cluster-view.js';
 import { InspectError } from '../inspect/errors.js';
@@ -96,7 +96,7 @@ export function outputFormat(value: string | undefined): 'text' | 'json' | 'yaml
 /** The view of a cluster started by `clusterip up`, from its record and state directory. */
 export function clusterViewFromRecord(rec: ClusterRecord, stateDir: string, clusterDomain = 'cluster.local'): ClusterView {
   const names = topologyNames(rec.id);
-  const nodes = Array.from({ length: rec.nodes }, (_, n) => ({ name: nodeName(rec.name, n, rec.nodes), netns: names.node(n) }));
+  const nodes = Array.from({ length: rec.nodes }, (_, n) => ({ name: nodeName(rec.name, n, rec.nodes), netns: names.node(n), ip: rec.nodeIPs?.[n] ?? nodeUnderlayIP(n) }));
   const byName = new Map(nodes.map((n) => [n.name, n.netns]));
   return {
     name: rec.name,

@@ -23,17 +23,22 @@ const COMMANDS: Record<string, Command> = {
   explain: { usage: 'explain svc/NAME', summary: "a Service's path from the live system: DNS, VIP, rules with counters, endpoints, Pods", load: () => import('./explain.js') },
   image: { usage: 'image load|ls|rm|pull', summary: "the machine's image store: load an archive, list, remove, pull", load: () => import('./image.js') },
   diagnose: { usage: 'diagnose [svc/NAME]', summary: 'the "Debug Services" checklist with real probes; a fix for each failure', load: () => import('./diagnose.js') },
+  join: { usage: 'join --server URL --token T', summary: 'run this machine\'s node in a cluster whose API server runs elsewhere', load: () => import('./join.js') },
+  token: { usage: 'token create|list|delete', summary: 'manage the bootstrap tokens machines join with', load: () => import('./token.js') },
   ui: { usage: 'ui [--open]', summary: 'the web view: URL with a one-time login (topology, packet path, trace, flows, live)', load: () => import('./ui.js') },
 };
 
 /** `kubectl clusterip` when run as the kubectl plugin (src/cli/kubectl-clusterip.ts). */
 const PROG = process.env.CLUSTERIP_KUBECTL_PLUGIN === '1' ? 'kubectl clusterip' : 'clusterip';
 
+/** The usage column is as wide as the longest usage plus two spaces. */
+const USAGE_WIDTH = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length)) + 2;
+
 const USAGE = `${PROG} — a Kubernetes-API-compatible cluster on this machine, with real ClusterIP Services
 
 Usage:
 ${[...Object.values(COMMANDS).map((c) => [c.usage, c.summary]), ['help', 'this text']]
-    .map(([u, s]) => `  ${PROG} ${u!.padEnd(22)}${s}`).join('\n')}
+    .map(([u, s]) => `  ${PROG} ${u!.padEnd(USAGE_WIDTH)}${s}`).join('\n')}
 
 Run '${PROG} <command> --help' for the flags of a command.`;
 

@@ -29,13 +29,14 @@ function onPath(cmd: string): boolean {
 const INSTALL = 'apt-get install -y nftables iptables iproute2 conntrack busybox nginx-light bind9-dnsutils';
 
 /** Throws PreflightError naming what is missing and how to get it. */
-export function preflight(mode: 'nftables' | 'iptables'): void {
+export function preflight(mode: 'nftables' | 'iptables' | 'userspace'): void {
   if (process.getuid?.() !== 0) {
     throw new PreflightError('NOT_ROOT', 'clusterip needs root (it creates network namespaces and kernel rules): run it with sudo, e.g. `sudo npx clusterip up`');
   }
   const needs: [string, string][] = [
     ['ip', 'iproute2'],
-    [mode === 'nftables' ? 'nft' : 'iptables-restore', mode === 'nftables' ? 'nftables' : 'iptables'],
+    // (the userspace mode's kernel part, its redirects, is written with nft)
+    [mode === 'iptables' ? 'iptables-restore' : 'nft', mode === 'iptables' ? 'iptables' : 'nftables'],
     ['busybox', 'busybox'],
     ['nsenter', 'util-linux'],
     ['dig', 'bind9-dnsutils'],

@@ -23,12 +23,20 @@ import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from
 import { lockStateDir, stateDirHolder } from '../cluster/lock.js';
 import { entryAlive, readEntry, registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
 import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
+import { DEFAULT_LB_POOL, checkLbPool } from '../cluster/lbpool.js';
+import { parsePortRange } from '../apiserver/portallocator/allocator.js';
+import { ipvsUnavailable } from './ipvs.js';
 import { IMAGE_MODES, type ImageMode } from '../node/runtime/select.js';
 
 export const UP_FLAGS: Record<string, FlagSpec> = {
   name: NAME_FLAG,
   nodes: { type: 'number', description: 'number of nodes', default: 1 },
-  'proxy-mode': { type: 'string', description: 'service proxy backend: nftables or iptables', default: 'nftables' },
+  'proxy-mode': { type: 'string', description: 'service proxy backend: nftables, iptables or userspace (ipvs: not available, says why)', default: 'nftables' },
+  'service-node-port-range': { type: 'string', description: 'NodePort range, low-high', default: '30000-32767' },
+  'lb-pool': { type: 'string', description: 'LoadBalancer IPs (range, CIDR or list) on the underlay 172.31.255.0/24', default: DEFAULT_LB_POOL },
+  'allow-external-ips': { type: 'boolean', description: 'let Services set spec.externalIPs (off: CVE-2020-8554, as the DenyServiceExternalIPs admission plugin)' },
+  'host-nodeports': { type: 'boolean', description: 'also forward each NodePort from 127.0.0.1:<nodePort> on this machine (through the outside host; off by default)' },
+  zones: { type: 'string', description: 'topology.kubernetes.io/zone of the nodes, comma-separated, assigned in turn (default with --nodes > 1: zone-a,zone-b)' },
   'service-cidr': { type: 'string', description: 'Service IP range', default: '10.96.0.0/12' },
   'pod-cidr': { type: 'string', description: 'Pod IP range (a /16; node N gets the N-th /24)', default: '10.244.0.0/16' },
   'api-port': { type: 'number', description: 'HTTPS port of the API server on 127.0.0.1 (0 = any free port)', default: 6443 },
@@ -46,6 +54,15 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   'etcd-prefix': { type: 'string', description: 'key prefix in etcd, for several clusters on one etcd', default: '' },
   'etcd-compaction-interval': { type: 'number', description: 'seconds between compactions of etcd history (0 = never)', default: 300 },
   'embedded-etcd': { type: 'boolean', description: 'store in an etcd this daemon runs (Debian etcd-server, loopback, data in <state-dir>/etcd)' },
+  'advertise-address': { type: 'string', description: 'this machine\'s IPv4 address other machines reach: accept nodes from them (clusterip join), VXLAN between machines' },
+  'bind-address': { type: 'string', description: 'address the API server listens on (default 127.0.0.1, or 0.0.0.0 with --advertise-address)' },
+  'node-monitor-grace-period': { type: 'number', description: 'seconds without a heartbeat after which a node is NotReady (agents renew every quarter of it)', default: 40 },
+  'pod-eviction-timeout': { type: 'number', description: 'seconds Pods stay on a NotReady node before they are replaced elsewhere', default: 300 },
+  server: { type: 'string', description: 'start another API server of the cluster at this URL (https://host:port): CA, settings and store come from it' },
+  token: { type: 'string', description: 'with --server: a token with the join-server usage (clusterip token create --usages join-node,join-server)' },
+  'discovery-token-ca-cert-hash': { type: 'string', description: 'with --server and a bare bootstrap token: sha256:<hex> of the cluster CA\'s public key' },
+  'apiserver-lease-duration': { type: 'number', description: 'seconds after which a dead API server leaves the kubernetes Service\'s endpoints', default: 15 },
+  'leader-elect-lease-duration': { type: 'number', description: 'seconds a dead API server keeps the controllers\' leadership (several API servers on one etcd)', default: 15 },
   images: { type: 'string', description: 'what runs an image: auto (the catalog when it has the image, else pull it and run it with runc), catalog (never pull), oci (pull every image)', default: 'auto' },
   'image-store': { type: 'string', description: 'where pulled images are kept, shared by every cluster on the machine', default: '/var/lib/clusterip/images' },
   'insecure-registry': { type: 'string', description: 'comma-separated registries (host:port) to pull from over plain HTTP (loopback ones always may)' },
@@ -74,7 +91,7 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** Refuses to start a cluster that runs already (by name, by record, by lock holder). */
-function refuseIfRunning(t: Target): void {
+export function refuseIfRunning(t: Target): void {
   const entry = readEntry(t.name);
   if (entry && entry.stateDir !== t.stateDir && entryAlive(entry) && entry.pid !== process.pid) {
     throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.name}" is already running (pid ${entry.pid}, state dir ${entry.stateDir}); ` +
@@ -97,7 +114,14 @@ export async function run(argv: string[]): Promise<number> {
   if (flags.help) { console.log(`clusterip up [flags]\n\nStarts a cluster.\n\n${flagHelp(UP_FLAGS)}`); return 0; }
   const t = resolveTarget(flags);
   const mode = String(flags['proxy-mode']);
-  if (mode !== 'nftables' && mode !== 'iptables') throw new UsageError(`--proxy-mode must be nftables or iptables, not ${JSON.stringify(mode)}`);
+  if (mode === 'ipvs') throw new UsageError(ipvsUnavailable());
+  if (mode !== 'nftables' && mode !== 'iptables' && mode !== 'userspace') throw new UsageError(`--proxy-mode must be nftables, iptables or userspace, not ${JSON.stringify(mode)}`);
+  const nodePortRange = String(flags['service-node-port-range']);
+  try { parsePortRange(nodePortRange); } catch (e) { throw new UsageError(`--service-node-port-range: ${(e as Error).message}`); }
+  const lbPool = String(flags['lb-pool']);
+  try { checkLbPool(lbPool); } catch (e) { throw new UsageError(`--lb-pool: ${(e as Error).message}`); }
+  const zones = flags.zones === undefined ? undefined : String(flags.zones).split(',').map((z) => z.trim()).filter(Boolean);
+  if (zones?.some((z) => !/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(z))) throw new UsageError('--zones: each zone must be a label value (letters, digits, -, _, .)');
   const nodes = Number(flags.nodes);
   if (!(nodes >= 1 && nodes <= 16)) throw new UsageError('--nodes must be between 1 and 16');
   const apiPort = Number(flags['api-port']);
@@ -107,6 +131,23 @@ export async function run(argv: string[]): Promise<number> {
   if (!(metricResolution >= 1 && metricResolution <= 3600)) throw new UsageError('--metric-resolution must be between 1 and 3600 seconds');
   const hpaSyncPeriod = Number(flags['hpa-sync-period']);
   if (!(hpaSyncPeriod >= 1 && hpaSyncPeriod <= 3600)) throw new UsageError('--hpa-sync-period must be between 1 and 3600 seconds');
+  const advertise = flags['advertise-address'] as string | undefined;
+  const bind = flags['bind-address'] as string | undefined;
+  for (const [flag, v] of [['advertise-address', advertise], ['bind-address', bind]] as const) {
+    if (v !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(v)) throw new UsageError(`--${flag} ${JSON.stringify(v)} is not an IPv4 address`);
+  }
+  const grace = Number(flags['node-monitor-grace-period']);
+  const eviction = Number(flags['pod-eviction-timeout']);
+  if (!(grace >= 1)) throw new UsageError('--node-monitor-grace-period must be at least 1 second');
+  if (!(eviction >= 0)) throw new UsageError('--pod-eviction-timeout must be 0 or more seconds');
+  const serverURLs = String(flags.server ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (serverURLs.length && !flags.token) throw new UsageError('--server needs --token (a token with the join-server usage)');
+  if (!serverURLs.length && flags.token) throw new UsageError('--token goes with --server (joining another API server\'s cluster)');
+  if (serverURLs.length && store.kind === 'embedded-etcd') throw new UsageError('--server and --embedded-etcd exclude each other: the second API server uses the first one\'s store');
+  const apiLeaseSeconds = Number(flags['apiserver-lease-duration']);
+  if (!(apiLeaseSeconds >= 1)) throw new UsageError('--apiserver-lease-duration must be at least 1 second');
+  const leaseSeconds = Number(flags['leader-elect-lease-duration']);
+  if (!(leaseSeconds >= 1)) throw new UsageError('--leader-elect-lease-duration must be at least 1 second');
   const images = String(flags.images);
   if (!IMAGE_MODES.includes(images as ImageMode)) throw new UsageError(`--images must be auto, catalog or oci, not ${JSON.stringify(images)}`);
   const insecure = String(flags['insecure-registry'] ?? '').split(',').map((r) => r.trim()).filter(Boolean);
@@ -116,26 +157,30 @@ export async function run(argv: string[]): Promise<number> {
     throw new StateError('PORT_IN_USE', `port ${apiPort} on 127.0.0.1 is in use; choose another with --api-port (e.g. --api-port 6444) or stop what uses it`);
   }
   const kubeconfig = kubeconfigPath(flags.kubeconfig as string | undefined);
-  if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach(argv, t, kubeconfig);
+  if (flags.detach && !process.env.CLUSTERIP_DAEMON) return detach('up', argv, t, ['--kubeconfig', kubeconfig]);
   return runCluster(t, {
-    nodes, proxyMode: mode, apiPort, kubeconfig,
+    nodes, proxyMode: mode, apiPort, kubeconfig, nodePortRange, lbPool, zones,
+    allowExternalIPs: flags['allow-external-ips'] === true, hostNodePorts: flags['host-nodeports'] === true,
     serviceCIDR: String(flags['service-cidr']), podCIDR: String(flags['pod-cidr']),
     dnsUpstream: flags['dns-upstream'] as string | undefined, store, metricResolution, hpaSyncPeriod,
+    advertiseAddress: advertise, bindAddress: bind, nodeMonitorGracePeriodSeconds: grace, podEvictionTimeoutSeconds: eviction,
+    leaderElectLeaseMs: leaseSeconds * 1000, apiServerLeaseSeconds: apiLeaseSeconds,
+    joinServer: serverURLs.length ? { servers: serverURLs, token: String(flags.token), caCertHash: flags['discovery-token-ca-cert-hash'] as string | undefined } : undefined,
     images: images as ImageMode, imageStore: String(flags['image-store']), insecureRegistries: insecure, podPidsLimit: Number(flags['pod-max-pids']),
   });
 }
 
 /**
- * Re-runs `up` as a detached daemon (output to `<stateDir>/daemon.log`) and waits for its report on
- * a pipe: every progress line is printed here as it comes, and the special ready line ends the wait
- * at once (no polling). A daemon that dies or fails closes the pipe without it.
+ * Re-runs `command` (up, join) as a detached daemon (output to `<stateDir>/daemon.log`) and waits
+ * for its report on a pipe: every progress line is printed here as it comes, and the special ready
+ * line ends the wait at once (no polling). A daemon that dies or fails closes the pipe without it.
  */
-async function detach(argv: string[], t: Target, kubeconfig: string): Promise<number> {
+export async function detach(command: string, argv: string[], t: Target, extraArgs: string[] = []): Promise<number> {
   mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
   const logPath = join(t.stateDir, 'daemon.log');
   const fd = openSync(logPath, 'w');
-  const args = [...process.execArgv, process.argv[1]!, 'up', ...argv.filter((a) => a !== '--detach'),
-    '--kubeconfig', kubeconfig, '--state-dir', t.stateDir, '--name', t.name];
+  const args = [...process.execArgv, process.argv[1]!, command, ...argv.filter((a) => a !== '--detach'),
+    ...extraArgs, '--state-dir', t.stateDir, '--name', t.name];
   const child = spawn(process.execPath, args, {
     detached: true, stdio: ['ignore', fd, fd, 'pipe'],
     env: { ...process.env, CLUSTERIP_DAEMON: '1', CLUSTERIP_NOTIFY_FD: String(NOTIFY_FD) },
@@ -150,13 +195,18 @@ async function detach(argv: string[], t: Target, kubeconfig: string): Promise<nu
     else console.log(line);
   }
   if (ready) return 0;
-  console.error(`clusterip up failed; the daemon log is ${logPath}`);
+  console.error(`clusterip ${command} failed; the daemon log is ${logPath}`);
   return 1;
 }
 
 interface RunOptions {
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
+  nodePortRange: string;
+  lbPool: string;
+  zones?: string[];
+  allowExternalIPs: boolean;
+  hostNodePorts: boolean;
   apiPort: number;
   kubeconfig: string;
   serviceCIDR: string;
@@ -165,14 +215,21 @@ interface RunOptions {
   store: StoreOptions;
   metricResolution: number;
   hpaSyncPeriod: number;
+  advertiseAddress?: string;
+  bindAddress?: string;
+  nodeMonitorGracePeriodSeconds: number;
+  podEvictionTimeoutSeconds: number;
+  leaderElectLeaseMs: number;
+  apiServerLeaseSeconds: number;
+  joinServer?: { servers: string[]; token: string; caCertHash?: string };
   images: ImageMode;
   imageStore: string;
   insecureRegistries: string[];
   podPidsLimit: number;
 }
 
-/** The reporter to the `up --detach` that started this daemon (or nothing in the foreground). */
-function notifier(): { line(text: string): void; done(ok: boolean): void } {
+/** The reporter to the `up --detach` (or `join --detach`) that started this daemon (or nothing in the foreground). */
+export function notifier(): { line(text: string): void; done(ok: boolean): void } {
   const fd = Number(process.env.CLUSTERIP_NOTIFY_FD);
   let open = false;
   if (process.env.CLUSTERIP_DAEMON && Number.isInteger(fd)) {
@@ -234,7 +291,11 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
     cluster = await startCluster({
       name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
       serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
+      nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
       metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
+      advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
+      nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
+      leaderElectLeaseMs: o.leaderElectLeaseMs, apiServerLeaseSeconds: o.apiServerLeaseSeconds, joinServer: o.joinServer,
       images: o.images, imageStore: o.imageStore, insecureRegistries: o.insecureRegistries, podPidsLimit: o.podPidsLimit,
       log: (l) => say(`  ${l}`),
     });
@@ -253,6 +314,11 @@ async function runCluster(t: Target, o: RunOptions): Promise<number> {
   registerRunning(t.stateDir, r);
   say(`cluster "${t.name}" is ready in ${Math.round(performance.now() - t0)} ms: API ${r.apiURL}, context ${r.context} in ${r.kubeconfig}`);
   say('  try: kubectl get nodes; kubectl get svc -A');
+  if (o.advertiseAddress) say(`  to add a node on another machine, run there:\n    ${cluster.joinCommand}`);
+  else say(`  nodes on other machines can join when started with --advertise-address <this machine's IP> (join token: ${join(t.stateDir, 'pki', 'node-token')})`);
+  say(`  NodePorts and LoadBalancer IPs are on the underlay (nodes ${r.nodeIPs?.join(', ') ?? ''}; LoadBalancer pool ${o.lbPool}); from this machine:`);
+  say(`    sudo clusterip outside --name ${t.name} -- curl http://${r.nodeIPs?.[0] ?? '<node-ip>'}:<nodePort>/`);
+  if (o.hostNodePorts) say('    or http://127.0.0.1:<nodePort>/ (--host-nodeports: forwarded through the outside host)');
   notify.done(true);
   if (pendingSignal) await stop(pendingSignal);
   if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the cluster)');

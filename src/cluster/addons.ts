@@ -63,7 +63,7 @@ export function kubeDnsService(serviceCIDR: string): Service {
  * refused at once (ICMP port unreachable) exactly as the proxy refuses a Service with no ready
  * endpoints. The server answers SERVFAIL until its informers have synced, never a wrong NXDOMAIN.
  */
-export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?: string }): Deployment {
+export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?: string; nodeSelector?: Readonly<Record<string, string>> }): Deployment {
   const args = ['--api-socket', opts.apiSocket, '--listen', '0.0.0.0:53', '--zone', opts.zone, '--metrics-listen', '0.0.0.0:9153'];
   if (opts.upstream) args.push('--upstream', opts.upstream);
   return {
@@ -76,6 +76,9 @@ export function dnsDeployment(opts: { apiSocket: string; zone: string; upstream?
         metadata: { labels: { 'k8s-app': 'kube-dns' } },
         spec: {
           dnsPolicy: 'Default',
+          // It reads the API over the API server's unix socket, a file of that API server's machine:
+          // it must run on one of that machine's nodes (until it can use a service-account token).
+          ...(opts.nodeSelector ? { nodeSelector: { ...opts.nodeSelector } } : {}),
           containers: [{
             name: 'coredns', image: 'clusterip/dns', args,
             ports: [

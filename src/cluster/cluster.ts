@@ -16,7 +16,14 @@ import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
 import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
-import { startControllers, type RunningControllers } from '../controllers/manager.js';
+import { ALL_CONTROLLERS, startControllers, type RunningControllers } from '../controllers/manager.js';
+import { startOverlay } from '../overlay/vxlan.js';
+import type { ClusterInfo } from './join/service.js';
+import { CONTROL_PLANE_LABELS, LABEL_APISERVER, servingSans, setUpJoining, type Joining } from './joining.js';
+import { electedControllers, ipamNodeCIDRs, storeFromShared } from './ha.js';
+import { fetchServerBootstrap } from './join/client.js';
+import { parseJoinCredentials } from './join/token.js';
+import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
@@ -36,9 +43,16 @@ import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
 import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
+import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
+import { labelNodeZone } from './zones.js';
+import { startHostNodePorts } from './hostports.js';
+import { netnsDial } from './dial.js';
 import { MetricsServer } from '../metrics/server.js';
 import { removeUsageGroups } from '../node/usage.js';
 import { resourceMetricsHandler } from '../metrics/nodeproxy.js';
+import { gatewayOf } from '../node/ipam.js';
+import { apiServerId, publishApiServer, type PublishedApiServer } from './apiforwarder.js';
 
 export interface ClusterOptions {
   name: string;
@@ -64,10 +78,43 @@ export interface ClusterOptions {
   store?: StoreOptions;
   /** Record traces and collect flows (src/inspect). Default true; false only to measure what they cost. */
   observe?: boolean;
+  /** NodePort range. Default 30000-32767. */
+  nodePortRange?: string;
+  /** LoadBalancer address pool on the underlay. Default 172.31.255.200-172.31.255.254 (lbpool.ts). */
+  lbPool?: string;
+  /** Allow Services to set spec.externalIPs (default off: CVE-2020-8554). */
+  allowExternalIPs?: boolean;
+  /** Zones assigned to the nodes in turn (`topology.kubernetes.io/zone`). Default with several nodes: zone-a, zone-b. */
+  zones?: string[];
+  /** Forward each NodePort from 127.0.0.1 on this machine through the outside host (hostports.ts). Default off. */
+  hostNodePorts?: boolean;
   /** Sampling period of the nodes' resource use (metrics.k8s.io). Default 15 000 ms. */
   metricResolutionMs?: number;
   /** HorizontalPodAutoscaler sync period. Default 15 000 ms. */
   hpaSyncPeriodMs?: number;
+  /** Duration of this API server's Lease, which keeps it in the `kubernetes` endpoints (s). Default 15. */
+  apiServerLeaseSeconds?: number;
+  /**
+   * This machine's address that other machines reach (kube-apiserver's --advertise-address). With
+   * it the cluster accepts nodes from other machines: the API server also listens there (see
+   * `bindAddress`), its certificate names it, `up` prints the join command, and this machine's
+   * nodes join the VXLAN overlay with it as their public address.
+   */
+  advertiseAddress?: string;
+  /** Address the API server's HTTPS port listens on. Default 127.0.0.1, or 0.0.0.0 with `advertiseAddress`. */
+  bindAddress?: string;
+  /** Silence after which a node is unreachable (`--node-monitor-grace-period`, s). Default 40; node agents renew their Lease every quarter of it. */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** How long Pods stay on an unreachable node before they are evicted (`--pod-eviction-timeout`, s). Default 300. */
+  podEvictionTimeoutSeconds?: number;
+  /**
+   * Start another API server of an existing cluster (k3s's `server --server URL --token T`): the CA,
+   * admin token, settings and (when shared) the etcd come from the first server (ha.ts); this
+   * server's nodes get their Pod CIDRs from node IPAM. The token needs the `join-server` usage.
+   */
+  joinServer?: { servers: string[]; token: string; caCertHash?: string };
+  /** Duration of the controller manager's leader Lease when the store is shared (ms). Default 15 000. */
+  leaderElectLeaseMs?: number;
   /** Images: `catalog` (default here), `auto` or `oci` (src/node/runtime/select.ts); `clusterip up` defaults to auto. */
   images?: ImageMode;
   /** The machine's image store (default /var/lib/clusterip/images, shared by every cluster). */
@@ -80,6 +127,8 @@ export interface ClusterOptions {
 
 export interface Cluster {
   readonly record: ClusterRecord;
+  /** `clusterip join --server ... --token ...` for another machine's node. */
+  readonly joinCommand: string;
   /** In-process client of the API core. */
   readonly client: Client;
   readonly agents: readonly NodeAgent[];
@@ -123,10 +172,24 @@ async function ensureObject(client: Client, res: ResourceInfo, obj: KubeObject):
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => undefined);
   const nodes = opts.nodes ?? 1;
-  const serviceCIDR = opts.serviceCIDR ?? '10.96.0.0/12';
-  const podCIDR = opts.podCIDR ?? '10.244.0.0/16';
-  const proxyMode = opts.proxyMode ?? 'nftables';
-  const domain = opts.clusterDomain ?? 'cluster.local';
+  // A second API server takes the cluster's CA, settings and store from the first one (ha.ts).
+  const boot = opts.joinServer
+    ? await fetchServerBootstrap(opts.joinServer.servers[0]!, parseJoinCredentials(opts.joinServer.token, opts.joinServer.caCertHash))
+    : undefined;
+  if (boot && !boot.etcd && opts.store?.kind !== 'etcd') {
+    throw new Error(`the API server at ${opts.joinServer!.servers[0]} does not share its store with other machines: start it with --embedded-etcd and --advertise-address, or give both servers the same --store etcd`);
+  }
+  const serviceCIDR = boot?.cluster.serviceCIDR ?? opts.serviceCIDR ?? '10.96.0.0/12';
+  const podCIDR = boot?.cluster.podCIDR ?? opts.podCIDR ?? '10.244.0.0/16';
+  const proxyMode = boot?.cluster.proxyMode ?? opts.proxyMode ?? 'nftables';
+  const domain = boot?.cluster.clusterDomain ?? opts.clusterDomain ?? 'cluster.local';
+  const storeOptions: StoreOptions = opts.store?.kind === 'etcd' ? opts.store
+    : boot?.etcd ? storeFromShared(opts.stateDir, boot.etcd)
+      : opts.store?.kind === 'embedded-etcd' ? { ...opts.store, listenAddress: opts.advertiseAddress }
+        : opts.store ?? { kind: 'sqlite' };
+  const lbPoolText = opts.lbPool ?? DEFAULT_LB_POOL;
+  const lbPool = checkLbPool(lbPoolText);
+  const zones = opts.zones ?? (nodes > 1 ? ['zone-a', 'zone-b'] : []);
   const id = clusterId(opts.name);
   const names = topologyNames(id);
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -150,6 +213,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // The underlay and the outside host are only `ip` commands, so they are built while this process
   // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
   let network: Promise<number> | undefined;
+  let published: Promise<PublishedApiServer> | undefined;
   try {
     // What an earlier run of this cluster left (it was killed, or crashed): namespaces and Pods of
     // the same shape are adopted, everything else is emptied and removed (leftovers.ts).
@@ -161,20 +225,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     // Certificates too (key generation and signing run on the thread pool): started now, awaited
     // when the API server needs them.
-    const pkiReady = ensurePki(opts.stateDir);
+    const pkiReady = ensurePki(opts.stateDir, {
+      sans: servingSans(opts.advertiseAddress, serviceCIDR),
+      ...(boot ? { shared: { ca: { cert: boot.caCertificate, key: boot.caKey }, adminToken: boot.adminToken } } : {}),
+    });
     pkiReady.catch(() => undefined);
     cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
     network.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-    const store = await step('storage opened', () => openStore(opts.store ?? { kind: 'sqlite' }, opts.stateDir, log));
+    const store = await step('storage opened', () => openStore(storeOptions, opts.stateDir, log));
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
-    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR }));
+    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR, nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
+    let joining: Joining | undefined;
     // The web view (/ui/ on this listener): its watches start on the first page load.
     // Explain and diagnose for the page: the functions the CLI runs, with this daemon's view of the cluster (set once the nodes exist).
     let view: ClusterView | undefined;
@@ -192,16 +260,45 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
       client: core.client, pki,
-      listen: { host: '127.0.0.1', port: opts.apiPort ?? 6443 },
+      listen: { host: opts.bindAddress ?? (opts.advertiseAddress ? '0.0.0.0' : '127.0.0.1'), port: opts.apiPort ?? 6443 },
+      // /cacerts and the join API (src/cluster/join/service.ts), once the join token is ready.
+      extraRoutes: async (req, res, path, user) => (joining ? joining.routes(req, res, path, user) : false),
       unixSocket: socketPath,
       extensions: standardExtensions({ serverAddress: `127.0.0.1:${opts.apiPort ?? 6443}`, catalog: core.catalog }),
       streams: (_ns, _pod, nodeName) => agents.find((a) => a.nodeName === nodeName),
+      // Pods of nodes joined from other machines: passed on to their node's stream server (kubelet-style).
+      remoteStreams: async (_ns, _pod, nodeName) => {
+        const url = (await core.client.get<Node>(R.nodes, undefined, nodeName).catch(() => undefined))?.metadata?.annotations?.[ANNOTATION_NODE_API];
+        const p = await pkiReady;
+        return url ? { url, cert: p.adminCert, key: p.adminKey } : undefined;
+      },
+      // services/proxy, pods/proxy: from the node namespace that runs the endpoint (node 0 when unknown).
+      proxyDial: ({ nodeName, ip, port }) => {
+        const n = Math.max(0, agents.findIndex((a) => a.nodeName === nodeName));
+        return netnsDial(names.node(n), ip, port);
+      },
       // /readyz fails while the store cannot serve (etcd unreachable), as kube-apiserver's etcd check does.
       ready: () => storage.unavailable?.() === undefined,
       handlers: [...ui.handlers, ...(obs?.handlers ?? []), resourceMetricsHandler(() => agents)],
       ...(obs ? { onWrite: obs.onWrite } : {}),
     }));
     cleanups.push(() => server.close());
+    const serverURL = opts.advertiseAddress ? `https://${opts.advertiseAddress}:${server.port}` : server.url;
+    const graceSeconds = opts.nodeMonitorGracePeriodSeconds ?? 40;
+    const clusterInfo: ClusterInfo = {
+      name: opts.name, serviceCIDR, podCIDR, clusterDNS: nthAddress(serviceCIDR, 10), clusterDomain: domain, proxyMode,
+      nodeLeaseDurationSeconds: graceSeconds,
+    };
+    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo, sharedStore: store.shared }));
+    const startPublishing = (netns: string, address: string): Promise<PublishedApiServer> => {
+      const p = publishApiServer({
+        server, client: core.client, netns, address, id: apiServerId(opts.stateDir), serverURL,
+        leaseDurationSeconds: opts.apiServerLeaseSeconds,
+        onError: (e) => log(`! kubernetes endpoints: ${(e as Error).message}`),
+      });
+      p.catch(() => undefined); // awaited below
+      return p;
+    };
     const context = await writeKubeconfig(opts.kubeconfig, pki, { name: opts.name, server: server.url, merge: true, setCurrent: true });
 
     const record: ClusterRecord = {
@@ -209,19 +306,32 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       pidStartTime: processIdentity()?.startTime, bootId: processIdentity()?.bootId,
       apiPort: server.port, apiURL: server.url, unixSocket: socketPath, kubeconfig: opts.kubeconfig, context,
       nodes, proxyMode, serviceCIDR, podCIDR, startedAt: new Date().toISOString(),
+      role: 'server', joinCommand: joining.joinCommand,
+      nodeIPs: Array.from({ length: nodes }, (_, n) => nodeUnderlayIP(n)), nodePortRange: opts.nodePortRange ?? '30000-32767', lbPool: lbPoolText,
     };
 
     await step('add-on objects present', async () => {
       await ensureObject(core.client, R.services, kubernetesService(serviceCIDR));
       await ensureObject(core.client, R.services, kubeDnsService(serviceCIDR));
-      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream }));
+      // The DNS Pod reads the API over this server's unix socket: it runs on this server's nodes.
+      await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream, nodeSelector: { [LABEL_APISERVER]: apiServerId(opts.stateDir) } }));
     });
 
-    const controllers: RunningControllers = await step('controllers running', () => startControllers(core.client, {
+    const runControllers = (): Promise<RunningControllers> => startControllers(core.client, {
+      loadBalancerPool: lbPool,
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
-    }));
+      enable: [...ALL_CONTROLLERS, 'nodeipam', 'nodelifecycle'],
+      nodeIpam: { clusterCIDR: podCIDR, nodeCIDRMaskSize: 24 },
+      nodeLifecycle: { gracePeriodMs: graceSeconds * 1000, podEvictionTimeoutMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000 },
+    });
+    // A store other API servers may share (etcd): the controllers run only while this server leads.
+    const controllers: RunningControllers = storeOptions.kind === 'sqlite'
+      ? await step('controllers running', runControllers)
+      : await step('controllers under leader election', () => electedControllers({
+        client: core.client, identity: apiServerId(opts.stateDir), leaseDurationMs: opts.leaderElectLeaseMs, start: runControllers, log,
+      }));
     cleanups.push(() => controllers.stop());
     // metrics.k8s.io: sampled from the node agents, served through the registry (kubectl top, the HPA).
     const metrics = new MetricsServer({ client: core.client, sources: () => agents, resolutionMs: opts.metricResolutionMs });
@@ -233,21 +343,31 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const netMs = await network;
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);
 
+    const nodeNames = Array.from({ length: nodes }, (_, n) => nodeNameOf(opts.name, n, nodes));
+    // The first API server's nodes have the fixed N-th blocks; another server's come from node IPAM.
+    const nodeCIDRs = boot
+      ? await step('Pod CIDRs from node IPAM', () => ipamNodeCIDRs(core.client, nodeNames, { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }))
+      : nodeNames.map((_, n) => nodePodCIDR(podCIDR, n));
     for (let n = 0; n < nodes; n++) {
-      const nodeName = nodeNameOf(opts.name, n, nodes);
+      const nodeName = nodeNames[n]!;
       const netns = names.node(n);
       const nodeDir = join(opts.stateDir, 'nodes', nodeName);
       linkImageCatalog(opts.stateDir, nodeDir);
       const agent = await step(`node ${nodeName} agent started`, () => startNodeAgent({
-        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodePodCIDR(podCIDR, n),
+        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodeCIDRs[n]!,
         stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
         clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
+        labels: { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
         ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
         imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
       }));
       agents.push(agent);
       cleanups.push(() => agent.stop());
-      await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, Array.from({ length: nodes }, (_, m) => nodePodCIDR(podCIDR, m))));
+      // Node 0's namespace now has its Pod bridge: the API server listens on its gateway there.
+      if (n === 0) published = startPublishing(netns, gatewayOf(nodeCIDRs[0]!));
+      // Topology labels, as a cloud provider sets them: the proxies keep PreferClose traffic in a zone.
+      if (zones.length) await labelNodeZone(core.client, nodeName, zones[n % zones.length]!);
+      await step(`node ${nodeName} joined the underlay`, () => attachNode(id, n, nodeCIDRs));
       // The node itself (not only its Pods) must reach ClusterIPs, e.g. for the DNS readiness check:
       // without a route, locally sent packets fail with "network unreachable" before the proxy's
       // output hook can DNAT them. Service IPs are on no interface, so route them as local.
@@ -255,25 +375,40 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // Sync times and errors for `clusterip explain` / `diagnose`, which run as other processes.
       const statusFile = new ProxyStatusWriter(proxyStatusPath(opts.stateDir, nodeName));
       const proxy = await step(`node ${nodeName} proxy (${proxyMode}) started`, () => startProxy({
-        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR,
+        client: core.client, nodeName, netns, mode: proxyMode, serviceCIDR, podCIDR, nodeIPs: [nodeUnderlayIP(n)],
         ...(obs ? { onSync: obs.onSync(nodeName, proxyMode) } : {}),
         onStatus: (s) => statusFile.update(s),
       }));
       proxies.push(proxy);
       obs?.addProxy(nodeName, proxy);
+      if (opts.advertiseAddress) {
+        // Nodes of other machines are reached over VXLAN from this machine's advertised address.
+        const overlay = await step(`node ${nodeName} overlay (VXLAN from ${opts.advertiseAddress})`, () => startOverlay({
+          client: core.client, nodeName, netns, podCIDR: nodeCIDRs[n]!, clusterCIDR: podCIDR, publicIP: opts.advertiseAddress!,
+          onError: (e) => log(`! overlay ${nodeName}: ${(e as Error).message}`),
+        }));
+        cleanups.push(() => overlay.stop());
+      }
       // No flush: the rules live in the node namespace, which is deleted right after (flushing
       // iptables rule by rule would only slow `down`).
       cleanups.push(async () => { await proxy.stop({ flush: false }); statusFile.close(); });
+      // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
+      const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
+      cleanups.push(() => announcer.stop());
       // NetworkPolicy enforcement: a table of its own in the node namespace (src/netpol/README.md).
       const policy = await step(`node ${nodeName} network policy started`, () => startNetworkPolicy({ client: core.client, nodeName, netns }));
       cleanups.push(() => policy.stop({ flush: false }));
+    }
+    if (opts.hostNodePorts) {
+      const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
+      cleanups.push(() => forward.stop());
     }
 
     if (obs) {
       const nodeList = agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) }));
       const hosts = new Map<string, string>([[`${UNDERLAY_PREFIX}.2`, 'outside']]);
       agents.forEach((a, n) => {
-        hosts.set(nodePodCIDR(podCIDR, n).replace(/\.0\/24$/, '.1'), `node ${a.nodeName}`);
+        hosts.set(gatewayOf(nodeCIDRs[n]!), `node ${a.nodeName}`);
         hosts.set(nodeUnderlayIP(n), `node ${a.nodeName}`);
       });
       // Stopped before the node namespaces go (cleanups run in reverse order).
@@ -281,12 +416,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const hub = await step('flow collectors started', () => obs.startFlows(core.client, nodeList, hosts));
       for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
     }
+    // The API server on the cluster network and in the `kubernetes` Service (apiforwarder.ts).
+    const publication = await step('API server on the cluster network', () => published!);
+    cleanups.push(() => publication.stop({ release: true }));
 
-    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n) })), proxies);
+    view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n), ip: nodeUnderlayIP(n) })), proxies);
     writeRecord(opts.stateDir, record);
 
     return {
-      record, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
+      record, joinCommand: joining.joinCommand, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
       async waitReady(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
         await step('nodes Ready', async () => {
@@ -318,6 +456,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
   } catch (err) {
     await network?.catch(() => undefined); // let it finish before its namespaces are removed
+    await published?.then((p) => p.stop(), () => undefined);
     await stopAll();
     throw err;
   }
@@ -328,7 +467,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
  * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
  * proxy's status read live instead of from its status file.
  */
-function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string }[], proxies: readonly Proxy[]): ClusterView {
+function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {
   const names = topologyNames(rec.id);
   const byName = new Map(nodes.map((n) => [n.name, n.netns]));
   return {

@@ -28,10 +28,24 @@ export interface ClusterRecord {
   kubeconfig: string;
   context: string;
   nodes: number;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   startedAt?: string;
+  /**
+   * `server` (absent in older records): `clusterip up`, an API server with its nodes. `node`:
+   * `clusterip join`, one node of a cluster whose API servers run elsewhere (`apiURL` is the server
+   * it joined through, `nodeName` its Node).
+   */
+  role?: 'server' | 'node';
+  nodeName?: string;
+  /** The command that joins another machine's node (servers with an advertised address). */
+  joinCommand?: string;
+  /** Each node's address on the underlay (NodePorts), in node order. */
+  nodeIPs?: string[];
+  /** NodePort range and LoadBalancer pool (`up --service-node-port-range`, `--lb-pool`). */
+  nodePortRange?: string;
+  lbPool?: string;
 }
 
 /**

@@ -37,12 +37,29 @@ export type StoreOptions =
     /** Compaction interval (ms); 0 disables. Default 5 min. */
     compactionIntervalMs?: number;
   }
-  | { kind: 'embedded-etcd'; compactionIntervalMs?: number };
+  | {
+    kind: 'embedded-etcd';
+    compactionIntervalMs?: number;
+    /** Also serve clients on this address of the machine (so API servers of other machines can share it). */
+    listenAddress?: string;
+  };
+
+/** How another API server of the cluster reaches the store (what the server-bootstrap hands over). */
+export interface SharedEtcd {
+  endpoints: string[];
+  prefix: string;
+  /** PEM contents (not paths: the other machine has no access to these files). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
 
 export interface OpenedStore {
   storage: Storage;
   /** One line for the progress log ("SQLite state.db", "etcd https://...", ...). */
   describe: string;
+  /** For etcd stores: how another API server reaches the same store. */
+  shared?: SharedEtcd;
   /** Closes the storage, stops the compactor and the embedded etcd (if any). */
   close(): Promise<void>;
 }
@@ -73,7 +90,7 @@ export async function stopLeftoverEmbeddedEtcd(stateDir: string): Promise<boolea
 }
 
 /** Starts the embedded etcd: one supervised member on loopback with client-certificate TLS. */
-async function startEmbeddedEtcd(stateDir: string): Promise<{ member: EtcdMember; clientOptions: { endpoints: string[]; caFile: string; certFile: string; keyFile: string } }> {
+async function startEmbeddedEtcd(stateDir: string, listenAddress?: string): Promise<{ member: EtcdMember; clientOptions: { endpoints: string[]; caFile: string; certFile: string; keyFile: string } }> {
   const dir = join(stateDir, 'etcd');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const dataDir = join(dir, 'data');
@@ -81,7 +98,7 @@ async function startEmbeddedEtcd(stateDir: string): Promise<{ member: EtcdMember
   // A daemon killed with SIGKILL leaves its etcd running on our data dir: replace it.
   await stopLeftoverEmbeddedEtcd(stateDir);
   const { ensureEtcdPki, freeLoopbackPort, EtcdMember, waitEtcdReady } = await etcdModules();
-  const pki = await ensureEtcdPki(join(dir, 'pki'));
+  const pki = await ensureEtcdPki(join(dir, 'pki'), { sans: listenAddress ? [`IP:${listenAddress}`] : [] });
   // Keep the ports of the previous run when they are free (the member's advertised URLs stay the same).
   const portsFile = join(dir, 'ports.json');
   let ports: { client: number; peer: number } | undefined;
@@ -92,7 +109,7 @@ async function startEmbeddedEtcd(stateDir: string): Promise<{ member: EtcdMember
   }
   const member = new EtcdMember({
     name: 'clusterip', dataDir, clientPort: ports.client, peerPort: ports.peer, pki, supervise: true,
-    logFile: join(dir, 'etcd.log'), clusterToken: 'clusterip-embedded', pidFile,
+    logFile: join(dir, 'etcd.log'), clusterToken: 'clusterip-embedded', pidFile, extraClientHost: listenAddress,
   });
   member.spawn();
   const clientOptions = { endpoints: [member.clientURL], caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile };
@@ -116,12 +133,19 @@ export async function openStore(opts: StoreOptions, stateDir: string, log: (line
   let member: EtcdMember | undefined;
   let clientOptions: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string };
   let prefix = '';
+  let sharedEndpoints: string[] = [];
   if (opts.kind === 'embedded-etcd') {
-    ({ member, clientOptions } = await startEmbeddedEtcd(stateDir));
+    ({ member, clientOptions } = await startEmbeddedEtcd(stateDir, opts.listenAddress));
+    sharedEndpoints = member.clientURLs().filter((u) => !u.includes('://127.0.0.1:'));
   } else {
     clientOptions = { endpoints: opts.endpoints, caFile: opts.caFile, certFile: opts.certFile, keyFile: opts.keyFile };
     prefix = opts.prefix ?? '';
+    sharedEndpoints = opts.endpoints.filter((u) => !/:\/\/(127\.|localhost[:/])/.test(u));
   }
+  const pem = (f?: string): string | undefined => (f ? readFileSync(f, 'utf8') : undefined);
+  const shared: SharedEtcd | undefined = sharedEndpoints.length
+    ? { endpoints: sharedEndpoints, prefix, ca: pem(clientOptions.caFile), cert: pem(clientOptions.certFile), key: pem(clientOptions.keyFile) }
+    : undefined;
   let storage: EtcdStorage;
   try {
     storage = await EtcdStorage.open({ ...clientOptions, prefix });
@@ -134,7 +158,8 @@ export async function openStore(opts: StoreOptions, stateDir: string, log: (line
   compactor.start();
   return {
     storage,
-    describe: `${member ? 'embedded etcd' : 'etcd'} ${clientOptions.endpoints.join(',')}${prefix ? ` prefix ${prefix}` : ''}`,
+    describe: `${member ? 'embedded etcd' : 'etcd'} ${(member ? member.clientURLs() : clientOptions.endpoints).join(',')}${prefix ? ` prefix ${prefix}` : ''}`,
+    shared,
     async close() {
       compactor.stop();
       compactorClient.close();

@@ -12,6 +12,8 @@ import { EndpointSliceMirroringController, MIRRORING_COMPONENT } from './endpoin
 import { GarbageCollector } from './gc/gc.js';
 import { SharedInformers } from './informers.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/controller.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { StatefulSetController } from './statefulset/controller.js';
@@ -20,13 +22,20 @@ import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { HpaController } from './hpa/controller.js';
+import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
+import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
-  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling';
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'loadbalancer' | 'nodeipam' | 'nodelifecycle';
 
+/**
+ * The controllers started by default. Node IPAM and node lifecycle are asked for explicitly
+ * (`enable`), as `--allocate-node-cidrs` is in Kubernetes: they need the cluster's CIDR and
+ * heartbeating node agents, which tests of the other controllers do not have.
+ */
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
-  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling'];
+  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -41,6 +50,12 @@ export interface StartControllersOptions {
   jobBackoffBaseMs?: number;
   /** HPA sync period in ms (kube-controller-manager's --horizontal-pod-autoscaler-sync-period, 15 s). */
   hpaSyncPeriodMs?: number;
+  /** Node IPAM (with 'nodeipam'): the cluster's Pod CIDR and the size of each node's block. */
+  nodeIpam?: NodeIpamOptions;
+  /** Node lifecycle (with 'nodelifecycle'): grace period, eviction timeout. */
+  nodeLifecycle?: NodeLifecycleOptions;
+  /** The LoadBalancer address pool; without it no load-balancer controller runs (Services stay `<pending>`). */
+  loadBalancerPool?: AddressPool;
 }
 
 /** The running controllers. */
@@ -72,12 +87,18 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('daemonset')) controllers.push(new DaemonSetController(ctx));
   if (enable.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enable.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }));
+  if (enable.has('nodeipam')) {
+    if (!opts.nodeIpam) throw new TypeError('the nodeipam controller needs nodeIpam.clusterCIDR');
+    controllers.push(new NodeIpamController(ctx, opts.nodeIpam));
+  }
+  if (enable.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, opts.nodeLifecycle));
+  if (enable.has('loadbalancer') && opts.loadBalancerPool) controllers.push(new LoadBalancerController(ctx, opts.loadBalancerPool));
   await informers.start();
   for (const c of controllers) c.run();
   let stopped = false;
   const flushEvents = async () => {
     for (const comp of ['endpointslice-controller', MIRRORING_COMPONENT, 'replicaset-controller', 'deployment-controller', 'statefulset-controller', 'default-scheduler',
-      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler']) {
+      'job-controller', 'cronjob-controller', 'daemonset-controller', 'horizontal-pod-autoscaler', LB_CONTROLLER, 'node-ipam-controller', 'node-controller']) {
       await ctx.recorder(comp).flush();
     }
   };

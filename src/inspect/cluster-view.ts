@@ -15,11 +15,13 @@ export interface ClusterNode {
   name: string;
   /** Its network namespace (where the proxy's rules live). */
   netns: string;
+  /** Its address on the underlay (where NodePorts answer), when known. */
+  ip?: string;
 }
 
 export interface ClusterView {
   name: string;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   serviceCIDR: string;
   podCIDR: string;
   clusterDomain: string;

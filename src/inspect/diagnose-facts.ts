@@ -18,7 +18,7 @@ export interface DiagnoseCluster {
   podCIDR: string;
   clusterDomain: string;
   dnsServiceIP: string;
-  proxyMode: 'nftables' | 'iptables';
+  proxyMode: 'nftables' | 'iptables' | 'userspace';
   /** Where users add images (`<stateDir>/images.json`), for ImagePullBackOff fixes. */
   imagesFile?: string;
 }

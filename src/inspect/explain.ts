@@ -38,6 +38,9 @@ export function serviceView(svc: Service): ServiceView {
     sessionAffinity: affinity,
     ...(affinity === 'ClientIP' ? { affinityTimeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 } : {}),
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
+    ...((type === 'NodePort' || type === 'LoadBalancer') && spec.ports?.some((p) => p.nodePort) ? { nodePorts: spec.ports.filter((p) => p.nodePort).map((p) => p.nodePort!) } : {}),
+    ...(type === 'LoadBalancer' && svc.status?.loadBalancer?.ingress?.some((i) => i.ip) ? { loadBalancerIPs: svc.status.loadBalancer.ingress.filter((i) => i.ip).map((i) => i.ip!) } : {}),
+    ...(spec.externalIPs?.length ? { externalIPs: [...spec.externalIPs] } : {}),
     ports: (spec.ports ?? []).map((p): ServicePortView => {
       const tp = p.targetPort ?? p.port;
       return { name: p.name ?? '', protocol: (p.protocol ?? 'TCP') as ServicePortView['protocol'], port: p.port, targetPort: typeof tp === 'string' && /^\d+$/.test(tp) ? Number(tp) : tp };
@@ -112,8 +115,28 @@ export function vipViews(v: ServiceView): VipView[] {
 }
 
 /** Why a ClusterIP is unreachable from outside, and what to use instead. */
-export function outsideView(v: ServiceView, cluster: Pick<ClusterView, 'name' | 'serviceCIDR'>): ServiceExplanation['outside'] {
+export function outsideView(v: ServiceView, cluster: Pick<ClusterView, 'name' | 'serviceCIDR'> & Partial<Pick<ClusterView, 'nodes'>>): ServiceExplanation['outside'] {
   const p = v.ports[0];
+  const lb = v.loadBalancerIPs?.[0];
+  const np = v.nodePorts?.[0];
+  if (p && (lb || np)) {
+    // NodePort / LoadBalancer: reachable from hosts on the underlay (never the ClusterIP itself).
+    const nodeIPs = (cluster.nodes ?? []).map((n) => n.ip).filter((ip): ip is string => !!ip);
+    const at = [
+      ...(lb ? [`the LoadBalancer IP ${lb}:${p.port}`] : []),
+      ...(np ? [`every node's address on NodePort ${np}${nodeIPs.length ? ` (${nodeIPs.map((ip) => `${ip}:${np}`).join(', ')})` : ''}`] : []),
+    ];
+    const out = `clusterip outside --name ${cluster.name} --`;
+    return {
+      reachable: true,
+      why: `a ${v.type} Service answers hosts outside the cluster network at ${at.join(' and at ')}; its ClusterIP stays internal`,
+      use: [
+        ...(lb ? [`${out} wget -qO- http://${lb}${p.port === 80 ? '' : `:${p.port}`}/   # from the outside host`] : []),
+        ...(np ? [`${out} wget -qO- http://${nodeIPs[0] ?? '<node-ip>'}:${np}/   # from the outside host`] : []),
+        `kubectl port-forward -n ${v.namespace} svc/${v.name} 8080:${p.port}   # then http://127.0.0.1:8080 on this machine`,
+      ],
+    };
+  }
   return {
     reachable: false,
     why: v.type === 'ExternalName'

@@ -102,7 +102,8 @@ export async function readServiceRules(cluster: ClusterView, v: ServiceView, sli
   const expected = v.ports.map((sp) => usable(sliceEndpoints(slices, sp)));
   return Promise.all(cluster.nodes.map(async (node): Promise<NodeRulesView> => {
     const base = { node: node.name, netns: node.netns, mode: cluster.proxyMode, proxy: cluster.proxyStatus(node.name) };
-    if (!v.clusterIP) return { ...base, text: '', ports: [], hairpin: [] };
+    // The userspace mode's kernel part is a redirect to its own listener: nothing per endpoint to read.
+    if (!v.clusterIP || cluster.proxyMode === 'userspace') return { ...base, text: '', ports: [], hairpin: [] };
     const raw = cluster.proxyMode === 'nftables' ? await readNftService(node.netns, v, expected, signal) : await readIptablesText(node.netns, signal);
     if ('error' in raw) return { ...base, text: '', ports: [], hairpin: [], error: raw.error };
     const picked = cluster.proxyMode === 'nftables'

@@ -65,7 +65,7 @@ export interface ProxySyncStep {
   /** When the kernel accepted the transaction. */
   at: number;
   node: string;
-  mode: 'nftables' | 'iptables';
+  mode: 'nftables' | 'iptables' | 'userspace';
   full: boolean;
   durationMs: number;
   /** Rule, chain and map-element lines of this Service the transaction added / removed. */

@@ -69,7 +69,7 @@ const WORKLOADS = new Set(['pods', 'deployments', 'replicasets', 'statefulsets']
 type Pending =
   | { t: 'api'; w: WriteRecord }
   | { t: 'slice'; s: SliceWriteInput }
-  | { t: 'sync'; node: string; mode: 'nftables' | 'iptables'; report: SyncReport; at: number }
+  | { t: 'sync'; node: string; mode: 'nftables' | 'iptables' | 'userspace'; report: SyncReport; at: number }
   | { t: 'dns'; r: DnsLiveReport }
   | { t: 'flow'; f: FlowRecord };
 
@@ -167,7 +167,7 @@ export class TraceRecorder {
   }
 
   /** A sync of node `node`'s proxy that the kernel accepted (the proxy's `onSync`). */
-  proxySync(node: string, mode: 'nftables' | 'iptables', report: SyncReport): void {
+  proxySync(node: string, mode: 'nftables' | 'iptables' | 'userspace', report: SyncReport): void {
     this.push({ t: 'sync', node, mode, report, at: this.now() });
   }
 
@@ -378,7 +378,7 @@ export class TraceRecorder {
     this.addStep(this.newChange(s.service, `endpoints changed: ${describeDelta(d)}`), step);
   }
 
-  private onSync(node: string, mode: 'nftables' | 'iptables', report: SyncReport, at: number): void {
+  private onSync(node: string, mode: 'nftables' | 'iptables' | 'userspace', report: SyncReport, at: number): void {
     const keys = report.full ? [...this.byService.keys()] : [...report.services];
     for (const key of keys) {
       const c = this.attachable(key, at);

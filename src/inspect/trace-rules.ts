@@ -82,6 +82,6 @@ function iptablesChanges(text: string, key: string, maxLines: number): ServiceRu
 }
 
 /** The lines of `transaction` (nft or iptables-restore text) that belong to Service `key` (`ns/name`). */
-export function serviceRuleChanges(mode: 'nftables' | 'iptables', transaction: string, key: string, clusterIP: string | undefined, maxLines = 8): ServiceRuleChanges {
+export function serviceRuleChanges(mode: 'nftables' | 'iptables' | 'userspace', transaction: string, key: string, clusterIP: string | undefined, maxLines = 8): ServiceRuleChanges {
   return mode === 'nftables' ? nftChanges(transaction, key, clusterIP, maxLines) : iptablesChanges(transaction, key, maxLines);
 }

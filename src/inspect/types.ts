@@ -37,6 +37,11 @@ export interface ServiceView {
   affinityTimeoutSeconds?: number;
   publishNotReadyAddresses: boolean;
   ports: ServicePortView[];
+  /** NodePorts (types NodePort and LoadBalancer), one per port that has one. */
+  nodePorts?: number[];
+  /** LoadBalancer ingress IPs (status.loadBalancer) and spec.externalIPs. */
+  loadBalancerIPs?: string[];
+  externalIPs?: string[];
 }
 
 /** The DNS response codes we tell apart (TIMEOUT / ERROR: no usable answer came back). */
@@ -101,7 +106,7 @@ export interface NodeRulesView {
   node: string;
   /** The node's network namespace (`ip netns exec <netns> nft list table ip clusterip`). */
   netns: string;
-  mode: 'nftables' | 'iptables';
+  mode: 'nftables' | 'iptables' | 'userspace';
   /** The rule, map and set lines that carry this Service, as `nft list` / `iptables-save -c` print them. */
   text: string;
   ports: KernelServicePort[];
@@ -184,7 +189,7 @@ export interface ServiceExplanation {
   kind: 'ServiceExplanation';
   /** When the facts were read (ISO). */
   readAt: string;
-  cluster: { name: string; proxyMode: 'nftables' | 'iptables'; clusterDomain: string; dnsServiceIP: string };
+  cluster: { name: string; proxyMode: 'nftables' | 'iptables' | 'userspace'; clusterDomain: string; dnsServiceIP: string };
   service: ServiceView;
   dns: DnsNameView[];
   vips: VipView[];
@@ -192,8 +197,11 @@ export interface ServiceExplanation {
   slices: SliceView[];
   /** The Pods behind the Service: selected ones, and Pods named by slice targetRefs. */
   pods: PodView[];
-  /** Why the virtual IP is unreachable from outside the cluster network, and what to use instead. */
-  outside: { reachable: false; why: string; use: string[] };
+  /**
+   * Whether hosts outside the cluster network reach the Service (a NodePort or LoadBalancer: yes,
+   * at the nodes' addresses or its LoadBalancer IP; a ClusterIP: no), why, and what to use.
+   */
+  outside: { reachable: boolean; why: string; use: string[] };
   /** Facts that could not be gathered (each names what and why); the rest is still shown. */
   warnings: string[];
 }

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { R } from '../api/resources.js';
 import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
 import type { Client } from '../client/client.js';
@@ -88,6 +88,8 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** Skip Node/Lease registration (unit tests against clients without those resources). */
   register?: boolean;
+  /** Extra labels on the Node object. */
+  labels?: Record<string, string>;
 }
 
 /** A running agent. */
@@ -175,7 +177,12 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     onDelete: (p) => { queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
   });
 
-  const identity = { nodeName, podCIDR: opts.podCIDR, internalIP };
+  const identity = { nodeName, podCIDR: opts.podCIDR, internalIP, labels: opts.labels };
+  const repostReady = async (): Promise<void> => {
+    if (stopping) return;
+    const node = await client.get<Node>(R.nodes, undefined, nodeName);
+    if (node.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') await setNodeStatus(client, identity, true);
+  };
   let nodeUid: string | undefined;
   if (opts.register !== false) {
     const node = await registerNode(client, identity, true);
@@ -183,7 +190,10 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     await renewLease(client, nodeName, nodeUid).catch(() => undefined);
   }
   const leaseTimer = opts.register === false ? undefined : setInterval(() => {
-    void renewLease(client, nodeName, nodeUid).catch(() => undefined);
+    // After each renewal, Ready is posted again if the API does not show it (the node lifecycle
+    // controller set it Unknown while this agent could not reach the API), as the kubelet's
+    // periodic node status does.
+    void renewLease(client, nodeName, nodeUid).then(() => repostReady()).catch(() => undefined);
   }, opts.leaseRenewMs ?? 10_000);
 
   await Promise.all([services.start(), pods.start()]);

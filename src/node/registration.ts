@@ -17,6 +17,8 @@ export interface NodeIdentity {
   podCIDR: string;
   internalIP: string;
   maxPods?: number;
+  /** Extra labels (e.g. node-role.kubernetes.io/control-plane on the API server machine's nodes). */
+  labels?: Record<string, string>;
 }
 
 function conditions(ready: boolean, now: string): NodeCondition[] {
@@ -47,6 +49,7 @@ export function nodeObject(id: NodeIdentity, ready: boolean, now = new Date().to
       labels: {
         'kubernetes.io/hostname': id.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': os.arch() === 'x64' ? 'amd64' : os.arch(),
         'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': os.arch() === 'x64' ? 'amd64' : os.arch(),
+        ...id.labels,
       },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
@@ -73,10 +76,19 @@ export async function registerNode(client: Client, id: NodeIdentity, ready: bool
     await client.create<Node>(R.nodes, undefined, desired);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    const cur = await client.get<Node>(R.nodes, undefined, id.nodeName);
-    await client.update<Node>(R.nodes, undefined, {
-      ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...desired.metadata!.labels } }, spec: { ...cur.spec, ...desired.spec },
-    });
+    // The Node exists (a restart, or made by the join API): others write it too (node IPAM, the node
+    // lifecycle controller's taints), so a conflict is read again and retried, as setNodeStatus does.
+    for (let i = 0; ; i++) {
+      const cur = await client.get<Node>(R.nodes, undefined, id.nodeName);
+      try {
+        await client.update<Node>(R.nodes, undefined, {
+          ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...desired.metadata!.labels } }, spec: { ...cur.spec, ...desired.spec },
+        });
+        break;
+      } catch (err) {
+        if (!isConflict(err) || i >= 4) throw err;
+      }
+    }
   }
   return setNodeStatus(client, id, ready);
 }

@@ -19,3 +19,14 @@ test('no endpoints -> some clears the Service port; unchanged or TCP does nothin
   const web = state(svc('ns', 'web', '10.96.0.11', [{ port: 80 }]), [slice('ns', 'web', 'w', [{ port: 80 }], [{ ip: '10.244.0.2' }])]);
   assert.deepEqual(staleUdpFlows(web, undefined), []);
 });
+
+test('a UDP NodePort and LoadBalancer IP are cleaned too: by NodePort on any address, by IP for the VIP', () => {
+  const np = (ips: string[]) => state(svc('ns', 'dns', '10.96.0.10', [{ port: 53, protocol: 'UDP', nodePort: 30053 }], { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' },
+    { loadBalancer: { ingress: [{ ip: '172.31.255.200' }] } }), [slice('ns', 'dns', 'd', [{ port: 53, protocol: 'UDP' }], ips.map((ip) => ({ ip })))]);
+  assert.deepEqual(staleUdpFlows(np(['10.244.0.2', '10.244.0.3']), np(['10.244.0.3'])), [
+    { clusterIP: '10.96.0.10', port: 53, endpointIP: '10.244.0.2' },
+    { clusterIP: '172.31.255.200', port: 53, endpointIP: '10.244.0.2' },
+    { port: 30053, endpointIP: '10.244.0.2' },
+  ]);
+  assert.deepEqual(conntrackArgs({ port: 30053, endpointIP: '10.244.0.2' }), ['conntrack', '-D', '-p', 'udp', '--orig-port-dst', '30053', '--reply-src', '10.244.0.2']);
+});

@@ -12,11 +12,23 @@
  * Healthy flows are never touched, and nothing is flushed on start or restart (kubernetes#122740).
  */
 import type { NetnsExec } from './exec.js';
-import type { ServiceState } from './types.js';
+import type { ServicePort, ServiceState } from './types.js';
 import { portKey, usableEndpoints } from './types.js';
 
-/** One deletion: flows to clusterIP:port/udp, optionally only those DNATed to endpointIP. */
-export interface StaleFlow { clusterIP: string; port: number; endpointIP?: string }
+/**
+ * One deletion: flows to clusterIP:port/udp (any destination address when `clusterIP` is absent: a
+ * NodePort), optionally only those DNATed to endpointIP.
+ */
+export interface StaleFlow { clusterIP?: string; port: number; endpointIP?: string }
+
+/** Where a UDP Service port's flows are addressed: its ClusterIP, its external/LoadBalancer IPs, its NodePort on any node address. */
+function frontends(sp: ServicePort): { clusterIP?: string; port: number }[] {
+  return [
+    { clusterIP: sp.clusterIP, port: sp.port },
+    ...(sp.externalIPs ?? []).map((ip) => ({ clusterIP: ip, port: sp.port })),
+    ...(sp.nodePort !== undefined ? [{ port: sp.nodePort }] : []),
+  ];
+}
 
 /** The deletions needed when a Service's state goes from `before` to `after` (pure). */
 export function staleUdpFlows(before: ServiceState | undefined, after: ServiceState | undefined): StaleFlow[] {
@@ -29,7 +41,7 @@ export function staleUdpFlows(before: ServiceState | undefined, after: ServiceSt
     const newEps = nowPort ? usableEndpoints(after!.endpoints.get(pk) ?? []) : [];
     const keep = new Set(newEps.map((e) => e.ip));
     for (const ip of new Set(oldEps.map((e) => e.ip))) {
-      if (!keep.has(ip)) out.push({ clusterIP: sp.clusterIP, port: sp.port, endpointIP: ip });
+      if (!keep.has(ip)) for (const fe of frontends(sp)) out.push({ ...fe, endpointIP: ip });
     }
   }
   for (const sp of after?.ports ?? []) {
@@ -37,14 +49,14 @@ export function staleUdpFlows(before: ServiceState | undefined, after: ServiceSt
     const pk = portKey(sp.portName, sp.protocol);
     if (usableEndpoints(after!.endpoints.get(pk) ?? []).length === 0) continue;
     const was = before?.ports.find((p) => p.portName === sp.portName && p.protocol === 'UDP' && p.clusterIP === sp.clusterIP && p.port === sp.port);
-    if (!was || usableEndpoints(before!.endpoints.get(pk) ?? []).length === 0) out.push({ clusterIP: sp.clusterIP, port: sp.port });
+    if (!was || usableEndpoints(before!.endpoints.get(pk) ?? []).length === 0) out.push(...frontends(sp));
   }
   return out;
 }
 
 /** conntrack(8) arguments for one deletion. */
 export function conntrackArgs(f: StaleFlow): string[] {
-  const args = ['conntrack', '-D', '-p', 'udp', '--orig-dst', f.clusterIP, '--orig-port-dst', String(f.port)];
+  const args = ['conntrack', '-D', '-p', 'udp', ...(f.clusterIP ? ['--orig-dst', f.clusterIP] : []), '--orig-port-dst', String(f.port)];
   if (f.endpointIP) args.push('--reply-src', f.endpointIP);
   return args;
 }

@@ -23,10 +23,11 @@ export function sliceServiceKey(slice: EndpointSlice): string | undefined {
 
 /**
  * Merges the slices of one Service into endpoints per port. Only IPv4 slices count; an endpoint
- * whose `ready` is unset counts as ready (API semantics); `serving` defaults to `ready`. The same
+ * whose `ready` is unset counts as ready (API semantics); `serving` defaults to `ready`; an endpoint
+ * whose `nodeName` is `nodeName` is `local`; zone hints are kept. The same
  * address:port listed twice (slices overlapping during a controller update) is kept once.
  */
-export function endpointsOfSlices(slices: Iterable<EndpointSlice>): ServiceEndpoints {
+export function endpointsOfSlices(slices: Iterable<EndpointSlice>, nodeName?: string): ServiceEndpoints {
   const out: ServiceEndpoints = new Map();
   const seen = new Set<string>();
   for (const slice of slices) {
@@ -43,10 +44,13 @@ export function endpointsOfSlices(slices: Iterable<EndpointSlice>): ServiceEndpo
         if (seen.has(id)) continue;
         seen.add(id);
         const ready = e.conditions?.ready ?? true;
+        const hints = e.hints?.forZones?.map((z) => z.name).filter((z) => !!z);
         list.push({
           ip, port: p.port, ready,
           serving: e.conditions?.serving ?? ready,
           terminating: e.conditions?.terminating ?? false,
+          ...(nodeName !== undefined && e.nodeName === nodeName ? { local: true } : {}),
+          ...(hints?.length ? { zoneHints: hints } : {}),
         });
       }
     }
@@ -70,6 +74,9 @@ export interface EndpointsApplyResult {
 }
 
 export class EndpointsChangeTracker {
+  /** `nodeName`: endpoints on this node are marked `local` (for the Local traffic policies). */
+  constructor(private readonly nodeName?: string) {}
+
   /** Applied slices: service key → slice name → slice. */
   private readonly slices = new Map<string, Map<string, EndpointSlice>>();
   /** Pending: service key → slice name → slice (null = deleted). */
@@ -119,7 +126,7 @@ export class EndpointsChangeTracker {
         else current.delete(name);
       }
       const before = map.get(svcKey);
-      const after = endpointsOfSlices(current.values());
+      const after = endpointsOfSlices(current.values(), this.nodeName);
       if (current.size === 0) {
         this.slices.delete(svcKey);
         map.delete(svcKey);

@@ -51,7 +51,7 @@ export class ProxyMetrics {
   private readonly serviceTotal: Counter;
   private readonly failures: Counter;
 
-  constructor(mode: 'nftables' | 'iptables') {
+  constructor(mode: 'nftables' | 'iptables' | 'userspace') {
     const registers = [this.registry];
     const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers });
     this.syncDuration = histogram('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', SYNC_BUCKETS);
@@ -64,7 +64,7 @@ export class ProxyMetrics {
     this.endpointTotal = new Counter({ name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total', help: 'Cumulative proxy rules Endpoint changes', registers });
     this.servicePending = new Gauge({ name: 'kubeproxy_sync_proxy_rules_service_changes_pending', help: 'Pending proxy rules Service changes', registers });
     this.serviceTotal = new Counter({ name: 'kubeproxy_sync_proxy_rules_service_changes_total', help: 'Cumulative proxy rules Service changes', registers });
-    this.failures = mode === 'nftables'
+    this.failures = mode !== 'iptables' // userspace mode writes its redirects with nft too
       ? new Counter({ name: 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total', help: 'Cumulative proxy nftables sync failures', registers })
       : new Counter({ name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', help: 'Cumulative proxy iptables restore failures', registers });
   }

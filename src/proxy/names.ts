@@ -49,6 +49,18 @@ export function nftServiceChain(sp: ServicePort): string {
   return clip(`service-${hashName(base, 8)}-${base}`);
 }
 
+/** nftables chain that external traffic to one Service port enters (traffic policy, masquerade): `external-<hash8>-…`. */
+export function nftExternalChain(sp: ServicePort): string {
+  const base = svcBase(sp);
+  return clip(`external-${hashName(base, 8)}-${base}`);
+}
+
+/** nftables chain that picks among this node's endpoints of one Service port (Local policies): `local-<hash8>-…`. */
+export function nftLocalChain(sp: ServicePort): string {
+  const base = svcBase(sp);
+  return clip(`local-${hashName(base, 8)}-${base}`);
+}
+
 /** nftables chain of one endpoint of one Service port: `endpoint-<hash8>-ns/name/tcp/port__ip/port`. */
 export function nftEndpointChain(sp: ServicePort, ep: Pick<Endpoint, 'ip' | 'port'>): string {
   const base = `${svcBase(sp)}__${ep.ip}/${ep.port}`;
@@ -64,6 +76,21 @@ export function nftAffinitySet(sp: ServicePort, ep: Pick<Endpoint, 'ip' | 'port'
 /** iptables chain of one Service port: `KUBE-SVC-<16 base32>` (as kube-proxy). */
 export function iptServiceChain(sp: ServicePort): string {
   return `KUBE-SVC-${hashName(svcBase(sp), 16)}`;
+}
+
+/** iptables chain that external traffic to one Service port enters: `KUBE-EXT-<16 base32>` (as kube-proxy). */
+export function iptExternalChain(sp: ServicePort): string {
+  return `KUBE-EXT-${hashName(svcBase(sp), 16)}`;
+}
+
+/** iptables chain of the Local policies' endpoints of one Service port: `KUBE-SVL-<16 base32>` (as kube-proxy). */
+export function iptLocalChain(sp: ServicePort): string {
+  return `KUBE-SVL-${hashName(svcBase(sp), 16)}`;
+}
+
+/** iptables firewall chain (loadBalancerSourceRanges) of one Service port: `KUBE-FW-<16 base32>` (as kube-proxy). */
+export function iptFirewallChain(sp: ServicePort): string {
+  return `KUBE-FW-${hashName(svcBase(sp), 16)}`;
 }
 
 /** iptables chain of one endpoint: `KUBE-SEP-<16 base32>`; also the `recent` list name for affinity. */

@@ -7,7 +7,7 @@
  * metrics. Nothing is programmed until both informers have synced, so partial data never reaches
  * the kernel.
  */
-import type { Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Client } from '../client/client.js';
 import { Informer } from '../client/informer.js';
@@ -15,9 +15,12 @@ import { R } from '../api/resources.js';
 import { ServiceChangeTracker } from './servicechange.js';
 import { EndpointsChangeTracker, type ServiceEndpoints } from './endpointschange.js';
 import { BoundedFrequencyRunner, realClock, type Clock } from './runner.js';
-import type { ProxyBackend, ServicePort, ServiceState } from './types.js';
+import type { NodeContext, ProxyBackend, ServicePort, ServiceState } from './types.js';
+import { categorizeEndpoints, portKey } from './types.js';
 import { NftablesProxier } from './nftables/proxier.js';
 import { IptablesProxier } from './iptables/proxier.js';
+import { UserspaceProxier } from './userspace/proxier.js';
+import { NodeHelper, type HealthEntry } from './nodeside/helper.js';
 import { netnsExec, netnsSpawn, type NetnsExec, type NetnsSpawn } from './exec.js';
 import { trimEndpointSlice, trimService } from './trim.js';
 import { ProxyMetrics } from './metrics.js';
@@ -26,7 +29,13 @@ import { ProxyError } from './errors.js';
 import { recordEvent, sessionRestartEvent } from './events.js';
 import type { SessionRestart } from './session.js';
 
-export type ProxyMode = 'nftables' | 'iptables';
+export type ProxyMode = 'nftables' | 'iptables' | 'userspace';
+
+/** The proxy modes, for flag validation and help. */
+export const PROXY_MODES: readonly ProxyMode[] = ['nftables', 'iptables', 'userspace'];
+
+/** The Node label that names the node's zone (topology hints, trafficDistribution). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface ProxyOptions {
   client: Client;
@@ -40,6 +49,13 @@ export interface ProxyOptions {
   serviceCIDR: string;
   /** Cluster-wide Pod CIDR, e.g. 10.244.0.0/16: traffic to a ClusterIP from elsewhere is masqueraded. */
   podCIDR: string;
+  /**
+   * The node's addresses that accept NodePorts (kube-proxy's `--nodeport-addresses primary`).
+   * Default: the InternalIP addresses of this proxy's Node object, followed as they change.
+   */
+  nodeIPs?: string[];
+  /** userspace mode: ports its listeners take, `low-high` (default 20000-29999). */
+  userspacePortRange?: string;
   /** Minimum time between syncs (ms). Default 0: a sync starts as soon as the previous one ends,
    *  bursts arriving meanwhile coalesce into the next one (kube-proxy: 1 s, for far costlier syncs). */
   minSyncPeriodMs?: number;
@@ -119,7 +135,8 @@ const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 function validate(opts: ProxyOptions): void {
   const bad = (m: string): never => { throw new ProxyError('INVALID_PROXY_OPTIONS', m); };
   if (!opts.netns || !/^[A-Za-z0-9_.-]+$/.test(opts.netns)) bad(`netns must be a namespace name, got "${opts.netns}"`);
-  if (opts.mode !== 'nftables' && opts.mode !== 'iptables') bad(`mode must be nftables or iptables, got "${String(opts.mode)}"`);
+  if (!PROXY_MODES.includes(opts.mode)) bad(`mode must be one of ${PROXY_MODES.join(', ')}, got "${String(opts.mode)}"`);
+  for (const ip of opts.nodeIPs ?? []) if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) bad(`nodeIPs must be IPv4 addresses, got "${ip}"`);
   for (const [k, v] of [['serviceCIDR', opts.serviceCIDR], ['podCIDR', opts.podCIDR]] as const) {
     const m = CIDR_RE.exec(v ?? '');
     if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) bad(`${k} must be an IPv4 CIDR, got "${v}"`);
@@ -142,8 +159,15 @@ class ServiceProxy implements Proxy {
   private readonly clock: Clock;
   private readonly services: Informer<Service>;
   private readonly slices: Informer<EndpointSlice>;
+  /** This proxy's own Node: its zone label and (without `nodeIPs`) its addresses. */
+  private readonly nodes: Informer<Node>;
   private readonly svcTracker = new ServiceChangeTracker();
-  private readonly epTracker = new EndpointsChangeTracker();
+  private readonly epTracker: EndpointsChangeTracker;
+  /** The proxy's process in the node namespace (health checks; userspace listeners), when it can start one. */
+  private readonly helper?: NodeHelper;
+  private node: NodeContext & { zone?: string };
+  /** healthCheckNodePorts as last given to the helper (JSON), to skip unchanged updates. */
+  private lastHealth = '[]';
   private readonly runner: BoundedFrequencyRunner;
   private readonly metrics: ProxyMetrics;
   private readonly svcPorts = new Map<string, ServicePort[]>();
@@ -168,6 +192,9 @@ class ServiceProxy implements Proxy {
     this.clock = opts.clock ?? realClock;
     this.metrics = new ProxyMetrics(opts.mode);
     const spawn = opts.spawn ?? (opts.exec ? undefined : netnsSpawn(opts.netns));
+    if (spawn) this.helper = new NodeHelper(spawn);
+    this.node = { nodeIPs: [...(opts.nodeIPs ?? [])] };
+    this.epTracker = new EndpointsChangeTracker(opts.nodeName);
     // The session is supervised: restarted with backoff when it dies on its own, with an Event.
     const supervise = {
       onRestart: (r: SessionRestart) => {
@@ -175,10 +202,18 @@ class ServiceProxy implements Proxy {
         void recordEvent(opts.client, sessionRestartEvent(opts.nodeName, opts.netns, r, new Date(this.clock.now()).toISOString()));
       },
     };
-    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec, supervise };
-    this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn }) : new IptablesProxier({ ...common, spawn });
+    const common = { serviceCIDR: opts.serviceCIDR, podCIDR: opts.podCIDR, exec: this.exec, nodeIPs: this.node.nodeIPs, supervise };
+    this.backend = opts.mode === 'nftables' ? new NftablesProxier({ ...common, spawn })
+      : opts.mode === 'iptables' ? new IptablesProxier({ ...common, spawn })
+        : new UserspaceProxier({ exec: this.exec, helper: this.helper, nodeIPs: this.node.nodeIPs, portRange: opts.userspacePortRange });
     this.services = new Informer<Service>(opts.client, R.services, { transform: trimService });
     this.slices = new Informer<EndpointSlice>(opts.client, R.endpointslices, { transform: trimEndpointSlice });
+    this.nodes = new Informer<Node>(opts.client, R.nodes, { fieldSelector: `metadata.name=${opts.nodeName}` });
+    this.nodes.addHandlers({
+      onAdd: (n) => this.nodeEvent(n),
+      onUpdate: (_o, n) => this.nodeEvent(n),
+      onDelete: () => undefined,
+    });
     this.services.addHandlers({
       onAdd: (s) => this.serviceEvent(undefined, s),
       onUpdate: (o, s) => this.serviceEvent(o, s),
@@ -210,6 +245,23 @@ class ServiceProxy implements Proxy {
     this.kick();
   }
 
+  /**
+   * This node's zone (topology hints) and addresses (NodePorts, unless given as `nodeIPs`) come
+   * from its Node object, as kube-proxy's; a change rewrites every Service's rules (a full sync).
+   */
+  private nodeEvent(n: Node): void {
+    if (n.metadata?.name !== this.opts.nodeName) return;
+    const zone = n.metadata?.labels?.[ZONE_LABEL] || undefined;
+    const ips = this.opts.nodeIPs ?? (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && /^\d+\.\d+\.\d+\.\d+$/.test(a.address)).map((a) => a.address);
+    if (zone === this.node.zone && ips.join(',') === this.node.nodeIPs.join(',')) return;
+    this.node = { nodeIPs: ips, ...(zone ? { zone } : {}) };
+    this.backend.setNode?.(this.node);
+    this.needFull = true;
+    // Zone changes reach every Service's endpoint choice: re-derive all states.
+    for (const k of this.svcPorts.keys()) this.pendingChanged.add(k);
+    this.kick();
+  }
+
   private sliceEvent(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
     this.epTracker.update(previous, current);
     this.metrics.endpointsChanged(this.epTracker.pendingCount);
@@ -217,7 +269,7 @@ class ServiceProxy implements Proxy {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.services.start(), this.slices.start()]);
+    await Promise.all([this.services.start(), this.slices.start(), this.nodes.start()]);
     this.kick();
   }
 
@@ -237,7 +289,7 @@ class ServiceProxy implements Proxy {
   private stateOf(key: string): ServiceState | undefined {
     const ports = this.svcPorts.get(key);
     if (!ports || ports.length === 0) return undefined;
-    return { key, ports, endpoints: this.svcEndpoints.get(key) ?? new Map() };
+    return { key, ports, endpoints: this.svcEndpoints.get(key) ?? new Map(), ...(this.node.zone ? { zone: this.node.zone } : {}) };
   }
 
   private async sync(): Promise<void> {
@@ -297,6 +349,28 @@ class ServiceProxy implements Proxy {
     this.metrics.synced(full, (end - start) / 1000, end, this.pendingTriggers.values());
     this.pendingTriggers.clear();
     if (flows.length) await clearStaleFlows(this.exec, flows);
+    await this.syncHealthChecks();
+  }
+
+  /**
+   * The healthCheckNodePort servers (LoadBalancer + externalTrafficPolicy Local): one per Service,
+   * answering with the number of this node's endpoints, as kube-proxy's service health server.
+   */
+  private async syncHealthChecks(): Promise<void> {
+    if (!this.helper) return;
+    const entries: HealthEntry[] = [];
+    for (const s of this.desired.values()) {
+      const sp = s.ports.find((p) => p.healthCheckNodePort !== undefined);
+      if (!sp) continue;
+      const local = categorizeEndpoints(s.endpoints.get(portKey(sp.portName, sp.protocol)) ?? [], sp, s.zone).local;
+      entries.push({ port: sp.healthCheckNodePort!, namespace: sp.namespace, name: sp.name, localEndpoints: local.length });
+    }
+    entries.sort((a, b) => a.port - b.port);
+    const text = JSON.stringify(entries);
+    if (text === this.lastHealth) return;
+    const errors = await this.helper.setHealth(entries);
+    this.lastHealth = text;
+    if (errors.length) (this.opts.onError ?? ((err) => console.error(`proxy ${this.opts.nodeName}:`, err)))(new ProxyError('KERNEL_COMMAND_FAILED', `health checks: ${errors.join('; ')}`));
   }
 
   async stop(opts: { flush?: boolean } = {}): Promise<void> {
@@ -304,11 +378,13 @@ class ServiceProxy implements Proxy {
     this.runner.stop();
     this.services.stop();
     this.slices.stop();
+    this.nodes.stop();
     await this.inFlight;
     try {
       if (opts.flush) await this.backend.flushAll();
     } finally {
       await this.backend.close();
+      await this.helper?.close();
     }
   }
 

@@ -8,13 +8,14 @@ import { FakeClient } from '../../src/client/testing/fake.js';
 
 export interface TestApi { client: Client; real: boolean; close(): Promise<void> }
 
-export async function makeTestApi(): Promise<TestApi> {
+/** `allowExternalIPs`: let Services set spec.externalIPs (the API denies them by default, CVE-2020-8554). */
+export async function makeTestApi(opts: { allowExternalIPs?: boolean } = {}): Promise<TestApi> {
   try {
     const corePath = '../../src/apiserver/core.js';
     const storagePath = '../../src/storage/memory.js';
     const core = await import(corePath) as { createApiCore(o: unknown): Promise<{ client: Client; close(): unknown }> | { client: Client; close(): unknown } };
     const storage = await import(storagePath) as { MemoryStorage: new () => unknown };
-    const api = await core.createApiCore({ storage: new storage.MemoryStorage() });
+    const api = await core.createApiCore({ storage: new storage.MemoryStorage(), ...opts });
     return { client: api.client, real: true, close: async () => { await api.close(); } };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;

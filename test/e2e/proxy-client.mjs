@@ -1,5 +1,5 @@
 // The client side of the proxy's kernel tests. Run inside a client network namespace:
-//   node proxy-client.mjs http <ip> <port> <count>      N HTTP GETs, each on a new connection
+//   node proxy-client.mjs http <ip> <port> <count> [path]  N HTTP GETs, each on a new connection
 //   node proxy-client.mjs connect <ip> <port> <timeoutMs>  one TCP connect
 //   node proxy-client.mjs udp <ip> <port> <count> <gapMs> <localPort>  N datagrams from one source port
 //   node proxy-client.mjs connects <ip> <port> <count>  N sequential TCP connects (handshake time each)
@@ -15,10 +15,10 @@ const out = { answers: [], errors: [], ms: [] };
 function get() {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: 2000 }, (res) => {
+    const req = http.get({ host: ip, port, path: b ?? '/', agent: false, timeout: 2000 }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
-      res.on('end', () => { out.answers.push(body); out.ms.push(performance.now() - t0); resolve(); });
+      res.on('end', () => { out.answers.push(res.statusCode === 200 ? body : `${res.statusCode} ${body}`); out.ms.push(performance.now() - t0); resolve(); });
     });
     req.on('timeout', () => req.destroy(new Error('ETIMEDOUT')));
     req.on('error', (e) => { out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); });

@@ -1,6 +1,7 @@
 // A tiny echo "Pod" for the proxy's kernel tests. Run inside a Pod network namespace:
 //   node proxy-echo.mjs <name> tcp:<port>... udp:<port>...
-// TCP ports speak HTTP/1.1 and answer every request with "<name>:<port>"; UDP ports answer every
+// TCP ports speak HTTP/1.1 and answer every request with "<name>:<port>" (`/clientip`: with the
+// client's address after a space, as agnhost netexec's /clientip shows it); UDP ports answer every
 // datagram with "<name>:<port>". Prints "ready" once every socket listens.
 import http from 'node:http';
 import dgram from 'node:dgram';
@@ -14,7 +15,7 @@ for (const spec of specs) {
   if (proto === 'tcp') {
     const srv = http.createServer((req, res) => {
       res.setHeader('connection', 'close');
-      res.end(`${name}:${port}`);
+      res.end(req.url === '/clientip' ? `${name}:${port} ${req.socket.remoteAddress}` : `${name}:${port}`);
     });
     srv.listen(port, '0.0.0.0', ready);
   } else {

@@ -41,7 +41,20 @@ export class ProxyFixture {
    * via cbr0: iptables mode needs the node to route ClusterIP traffic (as kube-proxy's iptables
    * mode relies on a default route) because REJECT only works in the forward/input/output hooks.
    */
-  setup(opts: { serviceRoute?: boolean } = {}): void {
+  /** The node's address on the underlay (NodePorts, LoadBalancer IPs), with `underlay: true`. */
+  readonly nodeIP = '172.31.255.10';
+  /** The outside host's address on the underlay. */
+  readonly outsideIP = '172.31.255.2';
+  /** The outside host: a namespace on the underlay with no route to Pods or Services (`underlay: true`). */
+  outsideHost = '';
+
+  /**
+   * `localServiceRoute` routes the Service CIDR as local in the node (as the cluster does), so
+   * traffic to a Service port nobody proxies is refused by the node itself (userspace mode).
+   * `underlay` adds the outside host: a namespace joined to the node's `eth1` (NODE_IP/24), as the
+   * cluster's underlay joins nodes and its outside host.
+   */
+  setup(opts: { serviceRoute?: boolean; localServiceRoute?: boolean; underlay?: boolean } = {}): void {
     process.once('SIGTERM', this.onSignal);
     process.once('SIGINT', this.onSignal);
     process.once('exit', this.onExit);
@@ -59,6 +72,18 @@ export class ProxyFixture {
       // ICMP rate limit then swallows the REJECT's port-unreachable.
       inNs(n, ['sysctl', '-qw', 'net.ipv4.conf.all.send_redirects=0']);
       inNs(n, ['sysctl', '-qw', 'net.ipv4.conf.cbr0.send_redirects=0']);
+    }
+    if (opts.localServiceRoute) inNs(n, ['ip', 'route', 'add', 'local', '10.96.0.0/12', 'dev', 'lo']);
+    if (opts.underlay) {
+      const out = `cip-${this.id}-out`;
+      this.addNs(out);
+      this.outsideHost = out;
+      inNs(n, ['ip', 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', out]);
+      inNs(n, ['ip', 'addr', 'add', `${this.nodeIP}/24`, 'dev', 'eth1']);
+      inNs(n, ['ip', 'link', 'set', 'eth1', 'up']);
+      inNs(out, ['ip', 'link', 'set', 'lo', 'up']);
+      inNs(out, ['ip', 'addr', 'add', `${this.outsideIP}/24`, 'dev', 'eth0']);
+      inNs(out, ['ip', 'link', 'set', 'eth0', 'up']);
     }
   }
 

@@ -21,6 +21,7 @@ import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/sto
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
 import { writeKubeconfig } from '../../src/client/kubeconfig.js';
 import { startApiServer, type ExtraHandler, type RunningApiServer } from '../../src/apiserver/http/server.js';
+import type { ProxyDial } from '../../src/apiserver/http/proxy.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
 import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
@@ -58,6 +59,8 @@ export interface TestClusterOptions {
   streams?: PodStreamProvider;
   /** A `pki/` directory to start with (copied), e.g. certificates made by an earlier version. */
   pkiFrom?: string;
+  /** services/proxy and pods/proxy: how the API server connects to an address of the cluster network. */
+  proxyDial?: ProxyDial;
   /** Extra API server handlers, made from the core's in-process client (e.g. the web view's). */
   handlers?: (core: Client) => readonly ExtraHandler[];
 }
@@ -85,6 +88,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const server = await startApiServer({
       client: core.client, pki, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
       streams: opts.streams, extensions: standardExtensions({ catalog: core.catalog }), log: () => { /* tests assert on Status, not logs */ },
+      ...(opts.proxyDial ? { proxyDial: opts.proxyDial } : {}),
       ...(opts.handlers ? { handlers: opts.handlers(core.client) } : {}),
     });
     cleanups.push(() => server.close());

@@ -26,11 +26,16 @@ export interface KubectlRunner {
   killAll(): void;
 }
 
-/** A kubectl runner bound to `home` and `kubeconfig`. */
-export function kubectlRunner(home: string, kubeconfig: string): KubectlRunner {
+/**
+ * A kubectl runner bound to `home` and `kubeconfig`. With `netns`, kubectl runs inside that
+ * network namespace (`nsenter --net`), e.g. on a "machine" of a multi-machine test whose API server
+ * listens on that namespace's loopback.
+ */
+export function kubectlRunner(home: string, kubeconfig: string, opts: { netns?: string } = {}): KubectlRunner {
   const children = new Set<ReturnType<typeof spawn>>();
   const runner = ((args: string[], o: KubectlRunOptions = {}) => new Promise<KubectlRun>((resolve, reject) => {
-    const child = spawn('kubectl', args, {
+    const [cmd, argv] = opts.netns ? ['nsenter', [`--net=/run/netns/${opts.netns}`, '--', 'kubectl', ...args]] : ['kubectl', args];
+    const child = spawn(cmd, argv, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig, ...o.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

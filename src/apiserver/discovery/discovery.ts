@@ -51,6 +51,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   eviction: { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
   finalize: { verbs: ['update'] },
   ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
+  proxy: { kind: (r) => ({ group: '', version: 'v1', kind: r.kind === 'Pod' ? 'PodProxyOptions' : 'ServiceProxyOptions' }), verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };
 
 function subresourceOf(r: ResourceInfo, name: string): APISubresourceDiscovery {

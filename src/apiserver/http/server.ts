@@ -7,6 +7,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { chmod, rm } from 'node:fs/promises';
 import type { Client } from '../../client/client.js';
@@ -15,6 +16,9 @@ import { ApiError, unauthorized } from '../../api/errors.js';
 import type { Pki } from '../pki/pki.js';
 import { ADMIN_GROUP, ADMIN_USER } from '../pki/pki.js';
 import { parseResourcePath, notFoundPath } from './route.js';
+import { proxyRequest, proxyUpgrade, type RemoteStreamTarget } from './remotestreams.js';
+import { R } from '../../api/resources.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
 import { boolParam } from './query.js';
@@ -28,6 +32,7 @@ import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceRoute } from './route.js';
+import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
 
 /**
  * An extra non-resource path served to authenticated users (the daemon's debug endpoints: trace,
@@ -88,6 +93,25 @@ export interface ApiServerOptions {
   handlers?: readonly ExtraHandler[];
   /** Observer of every successful single-object write over HTTP (the trace recorder's API feed). Must not throw or block. */
   onWrite?: (w: WriteRecord) => void;
+  /**
+   * Endpoints outside the Kubernetes API, asked first and before authentication (they
+   * authenticate on their own, e.g. the node-join API with bootstrap tokens, or are public like
+   * `/cacerts`): resolves true when it answered the request.
+   */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, pathname: string, user: UserInfo | undefined) => Promise<boolean>;
+  /**
+   * Where the stream server of a node is when no local provider serves it (a node joined from
+   * another machine): pods/log, exec, attach and portforward are then passed on to it
+   * (remotestreams.ts). Undefined: 503 as before.
+   */
+  remoteStreams?: (namespace: string, pod: string, nodeName: string) => Promise<RemoteStreamTarget | undefined>;
+  /** Refuses an authenticated request with 403 when it returns a message (e.g. a node's stream server admits only the API server). */
+  authorize?: (user: UserInfo, req: IncomingMessage) => string | undefined;
+  /**
+   * Connects to an address of the cluster network from inside it, for services/proxy and
+   * pods/proxy (proxy.ts). Without it those subresources answer 503.
+   */
+  proxyDial?: ProxyDial;
 }
 
 /** A running API server. */
@@ -97,6 +121,12 @@ export interface RunningApiServer {
   /** https://127.0.0.1:<port> */
   url: string;
   socketPath?: string;
+  /**
+   * Serves the connections another listener accepts with this server's HTTPS (same certificate,
+   * authentication and handlers), e.g. one listening inside a node's network namespace
+   * (src/cluster/apiforwarder.ts). The listener is closed with the server.
+   */
+  serveOn(listener: NetServer): void;
   /** Stops listening, ends watches and streams, and removes the unix socket. */
   close(): Promise<void>;
 }
@@ -114,6 +144,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
   const authenticate = createAuthenticator(tokens);
   const upgrades = createUpgradeHandler(ctx, lookup);
+  const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
   const metrics = new ApiServerMetrics();
   const handlers = opts.handlers ?? [];
@@ -137,15 +168,26 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const user = authenticate(req);
+    if (opts.extraRoutes && await opts.extraRoutes(req, res, path, user)) return;
+    const denied = user && opts.authorize?.(user, req);
+    if (denied) throw new ApiError(403, 'Forbidden', denied);
     const method = req.method ?? 'GET';
     const extra = handlers.find((h) => (user !== undefined || h.anonymous === true) && h.match(path, method));
     if (extra) { await extra.handle(req, res, { url, ...(user ? { user } : {}) }); return; }
     if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
+    // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
+    const proxyPath = parseProxyPath(url.pathname);
+    if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
-      if (route.verb === 'log') { await handleLog(ctx, lookup, route, req, res, q); return; }
+      if (route.verb === 'log') {
+        const remote = await remoteTarget(route);
+        if (remote) { await proxyRequest(remote, req, res); return; }
+        await handleLog(ctx, lookup, route, req, res, q);
+        return;
+      }
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
@@ -187,9 +229,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       try {
-        if (!authenticate(req)) throw unauthorized();
+        const user = authenticate(req);
+        if (!user) throw unauthorized();
+        const denied = opts.authorize?.(user, req);
+        if (denied) throw new ApiError(403, 'Forbidden', denied);
+        const proxyPath = parseProxyPath(url.pathname);
+        if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);
         if (!route) throw notFoundPath();
+        const remote = route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward' ? await remoteTarget(route) : undefined;
+        if (remote) { await proxyUpgrade(remote, req, socket, head); return; }
         await upgrades.handle(route, req, socket, head, url.searchParams);
       } catch (e) {
         const st = toApiError(e).toStatus();
@@ -198,6 +247,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
     })();
   };
+
+  /** The node stream server to pass a Pod's streams on to, when its node is not served here. */
+  async function remoteTarget(route: ResourceRoute): Promise<RemoteStreamTarget | undefined> {
+    if (!opts.remoteStreams || route.namespace === undefined || route.name === undefined) return undefined;
+    const pod = await opts.client.get<Pod>(R.pods, route.namespace, route.name);
+    const node = pod.spec?.nodeName;
+    if (!node || lookup?.(route.namespace, route.name, node)) return undefined;
+    return opts.remoteStreams(route.namespace, route.name, node);
+  }
 
   const servers: Server[] = [];
   const setup = (s: Server): Server => {
@@ -214,12 +272,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return s;
   };
 
+  const https = setup(createHttpsServer({
+    key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
+    requestCert: true, rejectUnauthorized: false,
+  }));
+  const extraListeners: NetServer[] = [];
   let port = 0;
   if (opts.listen !== null) {
-    const https = setup(createHttpsServer({
-      key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
-      requestCert: true, rejectUnauthorized: false,
-    }));
     const host = opts.listen?.host ?? '127.0.0.1';
     await listen(https, () => https.listen(opts.listen?.port ?? 6443, host));
     port = (https.address() as { port: number }).port;
@@ -236,7 +295,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   let closing: Promise<void> | undefined;
   return {
     port, url: `https://127.0.0.1:${port}`, socketPath: opts.unixSocket,
+    serveOn(listener) {
+      extraListeners.push(listener);
+      listener.on('connection', (socket) => https.emit('connection', socket));
+      listener.on('error', () => { /* a failed accept; the listener goes on */ });
+    },
     close: () => closing ??= (async () => {
+      for (const l of extraListeners) l.close();
       upgrades.close();
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       if (opts.unixSocket) await rm(opts.unixSocket, { force: true });

@@ -23,6 +23,7 @@ import { checkShape, isObject } from './shape.js';
 import { MAX_RETRIES, Store, type Change } from './store.js';
 import { strategies } from './strategies.js';
 import { copyOf, type Strategy } from './strategy.js';
+import type { ServiceNodePorts } from '../portallocator/service.js';
 import { evictionChange, type Eviction } from './eviction.js';
 import { fromStorageVersion, needsConversion, toStorageVersion } from './versions.js';
 import type { ApiWatcher } from './watcher.js';
@@ -36,6 +37,10 @@ export interface RegistryOptions {
   clock?: () => Date;
   /** ClusterIP allocation for Services (absent: Services get no IP — unit tests only). */
   serviceIPs?: ServiceIPs;
+  /** NodePort allocation for Services (absent: NodePorts are stored as given). */
+  serviceNodePorts?: ServiceNodePorts;
+  /** Allow Services to set spec.externalIPs (default false: the DenyServiceExternalIPs admission plugin). */
+  allowExternalIPs?: boolean;
   /** Events retained per resource for watches from an older resourceVersion. Default 1000. */
   watchCacheSize?: number;
   /** Interval of BOOKMARK events for watches that allow them. Default 10000 ms. */
@@ -71,7 +76,9 @@ export class Registry {
     this.serviceIPs = opts.serviceIPs;
     this.catalog = opts.catalog ?? BUILTIN_CATALOG;
     this.caches = new WatchCaches(opts.storage, opts.watchCacheSize ?? 1000);
-    this.strategyOf = strategies({ serviceIPs: opts.serviceIPs, custom: this.customStrategies });
+    this.strategyOf = strategies({
+      serviceIPs: opts.serviceIPs, serviceNodePorts: opts.serviceNodePorts, allowExternalIPs: opts.allowExternalIPs, custom: this.customStrategies,
+    });
     this.reads = new Reads({ storage: opts.storage, caches: this.caches, strategyOf: this.strategyOf, bookmarkMs: opts.bookmarkIntervalMs ?? 10_000 });
     this.store = new Store({ storage: opts.storage, caches: this.caches, strategyOf: this.strategyOf, clock: this.clock });
   }

@@ -4,6 +4,7 @@
  */
 import type { ResourceInfo } from '../../api/resources.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
+import type { ServiceNodePorts } from '../portallocator/service.js';
 import { workloadStrategy } from './strategies/apps.js';
 import { crdStrategy } from './strategies/crds.js';
 import { jobStrategy } from './strategies/jobs.js';
@@ -17,6 +18,10 @@ import { genericStrategy, type Strategy } from './strategy.js';
 export interface StrategyDeps {
   /** ClusterIP allocation for Services (absent: Services get no IP — unit tests only). */
   serviceIPs?: ServiceIPs;
+  /** NodePort allocation for Services (absent: NodePorts are stored as given). */
+  serviceNodePorts?: ServiceNodePorts;
+  /** Allow Services to set spec.externalIPs (default false: DenyServiceExternalIPs). */
+  allowExternalIPs?: boolean;
   /** Strategies installed at run time (custom resources), by `group/plural`; consulted first. */
   custom?: ReadonlyMap<string, Strategy>;
 }
@@ -26,7 +31,7 @@ type Factory = (info: ResourceInfo, deps: StrategyDeps) => Strategy;
 /** Core-group and apps kinds with their own rules, by group/plural. */
 const KINDS: Record<string, Factory> = {
   '/pods': (info) => podStrategy(info),
-  '/services': (info, deps) => serviceStrategy(info, deps.serviceIPs),
+  '/services': (info, deps) => serviceStrategy(info, { serviceIPs: deps.serviceIPs, nodePorts: deps.serviceNodePorts, allowExternalIPs: deps.allowExternalIPs }),
   '/namespaces': (info) => namespaceStrategy(info),
   '/nodes': (info) => nodeStrategy(info),
   '/events': (info) => eventStrategy(info),

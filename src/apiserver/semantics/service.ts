@@ -165,6 +165,68 @@ export function validateService(svc: Service): FieldError[] {
   const externallyAccessible = spec.type === 'LoadBalancer' || spec.type === 'NodePort' || (spec.type === 'ClusterIP' && (spec.externalIPs ?? []).length > 0);
   if (!externallyAccessible && spec.externalTrafficPolicy) {
     errs.push(invalidField(specPath.child('externalTrafficPolicy'), spec.externalTrafficPolicy, 'may only be set for externally-accessible services'));
+  } else if (externallyAccessible && spec.externalTrafficPolicy !== undefined && !['Cluster', 'Local'].includes(spec.externalTrafficPolicy)) {
+    errs.push(notSupported(specPath.child('externalTrafficPolicy'), spec.externalTrafficPolicy, ['Cluster', 'Local']));
+  }
+  errs.push(...validateExternalFields(svc));
+  return errs;
+}
+
+/** The annotation older clients use instead of spec.loadBalancerSourceRanges. */
+export const SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
+
+/** An IPv4 CIDR `a.b.c.d/n` (surrounding spaces allowed, as Kubernetes' GetLoadBalancerSourceRanges trims). */
+function isCidr(s: string): boolean {
+  const m = /^\s*(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})\s*$/.exec(s);
+  return !!m && parseIPv4(m[1]!) !== undefined && Number(m[2]) <= 32;
+}
+
+/**
+ * NodePort, LoadBalancer and traffic-policy fields (ValidateService's nodePort duplicates,
+ * LoadBalancerSourceRanges, allocateLoadBalancerNodePorts, loadBalancerClass, healthCheckNodePort
+ * and trafficDistribution rules).
+ */
+function validateExternalFields(svc: Service): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = svc.spec ?? {};
+  const specPath = path('spec');
+  const isLB = spec.type === 'LoadBalancer';
+  // (protocol, nodePort) pairs are unique; TCP and UDP may share a NodePort.
+  const seen = new Set<string>();
+  (spec.ports ?? []).forEach((sp, i) => {
+    if (!sp.nodePort) return;
+    const k = `${sp.protocol}/${sp.nodePort}`;
+    if (seen.has(k)) errs.push(duplicate(specPath.child('ports').index(i).child('nodePort'), sp.nodePort));
+    seen.add(k);
+  });
+  const annotation = svc.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION];
+  const ranges = spec.loadBalancerSourceRanges ?? [];
+  if (ranges.length > 0 || annotation !== undefined) {
+    const p = ranges.length > 0 ? specPath.child('LoadBalancerSourceRanges') : path('metadata', 'annotations').key(SOURCE_RANGES_ANNOTATION);
+    const values = ranges.length > 0 ? ranges : (annotation ?? '').split(',');
+    if (!isLB) errs.push(forbidden(p, "may only be used when `type` is 'LoadBalancer'"));
+    if (!values.every(isCidr)) {
+      errs.push(invalidField(p, ranges.length > 0 ? `[${ranges.join(' ')}]` : annotation, 'must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 '));
+    }
+  }
+  if (!isLB && spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null) {
+    errs.push(forbidden(specPath.child('allocateLoadBalancerNodePorts'), "may only be used when `type` is 'LoadBalancer'"));
+  }
+  if (isLB && (spec.allocateLoadBalancerNodePorts === undefined || spec.allocateLoadBalancerNodePorts === null)) {
+    errs.push(required(specPath.child('allocateLoadBalancerNodePorts')));
+  }
+  if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass !== null) {
+    if (!isLB) errs.push(forbidden(specPath.child('loadBalancerClass'), "may only be used when `type` is 'LoadBalancer'"));
+    else errs.push(...eachInvalid(specPath.child('loadBalancerClass'), spec.loadBalancerClass, isQualifiedName(spec.loadBalancerClass)));
+  }
+  const needsHealthCheck = isLB && spec.externalTrafficPolicy === 'Local';
+  // Required-ness is not checked: the allocator fills it in (after validation here).
+  if (!needsHealthCheck && spec.healthCheckNodePort) {
+    errs.push(invalidField(specPath.child('healthCheckNodePort'), spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+  }
+  const td = spec.trafficDistribution;
+  if (td !== undefined && td !== null && !['PreferClose', 'PreferSameZone', 'PreferSameNode'].includes(td)) {
+    errs.push(notSupported(specPath.child('trafficDistribution'), td, ['PreferClose', 'PreferSameNode', 'PreferSameZone']));
   }
   return errs;
 }
@@ -227,7 +289,12 @@ export function validateServiceUpdate(input: Service, old: Service): FieldError[
   if (input.spec?.clusterIP && input.spec.clusterIP !== old.spec?.clusterIP && sameIPs) {
     svc = { ...input, spec: { ...input.spec, clusterIPs: [input.spec.clusterIP] } };
   }
+  const classErrs: FieldError[] = [];
+  if (old.spec?.type === 'LoadBalancer' && svc.spec?.type === 'LoadBalancer' && (old.spec.loadBalancerClass ?? null) !== (svc.spec.loadBalancerClass ?? null)) {
+    classErrs.push(invalidField(path('spec', 'loadBalancerClass'), svc.spec.loadBalancerClass ?? null, 'may not change once set'));
+  }
   return [
+    ...classErrs,
     ...validateObjectMetaUpdate(svc.metadata, old.metadata, path('metadata')),
     ...validateUpgradeDowngradeClusterIPs(old, svc),
     ...validateUpgradeDowngradeIPFamilies(old, svc),

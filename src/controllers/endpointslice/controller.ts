@@ -4,7 +4,7 @@
  * the key is processed. NotFound on a write is success; a cache older than our own last write is a
  * StaleCacheError and the key is retried.
  */
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { splitKey, objectKey } from '../../api/object.js';
 import { isNotFound } from '../../api/errors.js';
@@ -35,6 +35,14 @@ export class EndpointSliceController extends KeyedController {
     });
     const inf = ctx.informers;
     const services = inf.index<Service>(R.services);
+    // Endpoints carry their node's zone: a node whose zone label changes re-syncs every Service.
+    const zone = (n: Node): string | undefined => n.metadata?.labels?.['topology.kubernetes.io/zone'];
+    inf.informer<Node>(R.nodes).addHandlers({
+      onUpdate: (a, b) => {
+        if (zone(a) === zone(b) || !this.running) return;
+        for (const s of inf.informer<Service>(R.services).list()) this.enqueue(objectKey(s));
+      },
+    });
     inf.informer<Service>(R.services).addHandlers({
       onAdd: (s) => this.enqueue(objectKey(s)),
       onUpdate: (_a, s) => this.enqueue(objectKey(s)),
@@ -82,7 +90,11 @@ export class EndpointSliceController extends KeyedController {
       return;
     }
     const pods = inf.index<Pod>(R.pods).candidates(namespace, requiredPairs(service.spec?.selector ?? undefined));
-    const changes = reconcileEndpointSlices(service, pods, slices, { maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice });
+    const nodes = inf.informer<Node>(R.nodes);
+    const changes = reconcileEndpointSlices(service, pods, slices, {
+      maxEndpointsPerSlice: this.opts.maxEndpointsPerSlice,
+      zoneOf: (n) => nodes.get(n)?.metadata?.labels?.['topology.kubernetes.io/zone'] || undefined,
+    });
     const c = this.ctx.client;
     const existing = (name: string) => slices.find((x) => x.metadata?.name === name);
     for (const s of changes.create) {

@@ -150,3 +150,14 @@ test('trigger time: the newest valid time in any RFC 3339 form', () => {
   // Only the Service's creation time (pods' creation is 00:00:01, conditions none).
   assert.equal(computeTriggerTime(svc(), []), '2026-01-01T00:00:00.000Z');
 });
+
+test('zones: endpoints carry their node\'s zone; trafficDistribution PreferClose hints each for its own zone', () => {
+  const zoneOf = (node: string) => ({ n0: 'zone-a', n1: 'zone-b' } as Record<string, string>)[node];
+  const pods = [pod('a', '10.244.0.5', { node: 'n0' }), pod('b', '10.244.1.5', { node: 'n1' })];
+  const plain = reconcileEndpointSlices(svc(), pods, [], { nameFor: names, zoneOf }).create[0]!;
+  assert.deepEqual(plain.endpoints!.map((e) => [e.zone, e.hints]), [['zone-a', undefined], ['zone-b', undefined]]);
+  const close = reconcileEndpointSlices(svc({ trafficDistribution: 'PreferClose' }), pods, [], { nameFor: names, zoneOf }).create[0]!;
+  assert.deepEqual(close.endpoints!.map((e) => e.hints?.forZones?.map((z) => z.name)), [['zone-a'], ['zone-b']]);
+  // Turning PreferClose on later rewrites the slice (hints are part of the content).
+  assert.equal(reconcileEndpointSlices(svc({ trafficDistribution: 'PreferClose' }), pods, [plain], { nameFor: names, zoneOf }).update.length, 1);
+});

@@ -37,6 +37,21 @@ export interface ReconcileOptions {
   nameFor?: (prefix: string) => string;
   /** Overrides the trigger time computed from the objects (RFC 3339). */
   triggerTime?: string;
+  /** The `topology.kubernetes.io/zone` of a node (endpoint `zone`, and hints for trafficDistribution). */
+  zoneOf?: (nodeName: string) => string | undefined;
+}
+
+/** The annotation that asked for topology hints before `trafficDistribution` (Auto). */
+const TOPOLOGY_MODE_ANNOTATION = 'service.kubernetes.io/topology-mode';
+
+/**
+ * Whether endpoints get zone hints: `trafficDistribution: PreferClose` (or PreferSameZone), or the
+ * older `service.kubernetes.io/topology-mode: Auto`. Kubernetes' PreferClose heuristic hints every
+ * endpoint for its own zone; the proxies then keep traffic in the client's zone when they can.
+ */
+export function wantsZoneHints(service: Service): boolean {
+  const td = service.spec?.trafficDistribution;
+  return td === 'PreferClose' || td === 'PreferSameZone' || /^auto$/i.test(service.metadata?.annotations?.[TOPOLOGY_MODE_ANNOTATION] ?? '');
 }
 
 /** What the controller must write. */
@@ -60,7 +75,7 @@ function podIPFor(pod: Pod, family: AddressType): string | undefined {
 }
 
 /** The endpoint a Pod contributes (conditions as the EndpointSlice controller sets them). */
-export function podEndpoint(service: Service, pod: Pod, ip: string): Endpoint {
+export function podEndpoint(service: Service, pod: Pod, ip: string, zone?: string): Endpoint {
   const terminating = !!pod.metadata?.deletionTimestamp;
   const podReady = isPodReady(pod);
   const publish = service.spec?.publishNotReadyAddresses === true;
@@ -73,6 +88,10 @@ export function podEndpoint(service: Service, pod: Pod, ip: string): Endpoint {
     ep.hostname = pod.spec.hostname;
   }
   if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
+  if (zone) {
+    ep.zone = zone;
+    if (wantsZoneHints(service)) ep.hints = { forZones: [{ name: zone }] };
+  }
   ep.targetRef = { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid };
   return ep;
 }
@@ -168,6 +187,7 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   const ca = a.conditions ?? {}, cb = b.conditions ?? {};
   if (!!ca.ready !== !!cb.ready || !!ca.serving !== !!cb.serving || !!ca.terminating !== !!cb.terminating) return false;
   if ((a.hostname ?? '') !== (b.hostname ?? '') || (a.nodeName ?? '') !== (b.nodeName ?? '') || (a.zone ?? '') !== (b.zone ?? '')) return false;
+  if ((a.hints?.forZones ?? []).map((z) => z.name).join(',') !== (b.hints?.forZones ?? []).map((z) => z.name).join(',')) return false;
   const ta = a.targetRef, tb = b.targetRef;
   if (!ta || !tb) return !ta && !tb;
   return ta.kind === tb.kind && ta.name === tb.name && ta.namespace === tb.namespace && ta.uid === tb.uid;
@@ -228,7 +248,7 @@ export function reconcileEndpointSlices(service: Service, pods: Pod[], existingS
       const key = portsKey(ports);
       let g = groups.get(key);
       if (!g) groups.set(key, g = { ports, endpoints: new Map() });
-      const ep = podEndpoint(service, pod, ip);
+      const ep = podEndpoint(service, pod, ip, pod.spec?.nodeName ? opts.zoneOf?.(pod.spec.nodeName) : undefined);
       g.endpoints.set(endpointKey(ep), ep);
     }
     const existing = managed.filter((s) => s.addressType === family && ownedBy(s, service));

@@ -18,5 +18,10 @@ export function checkOutside(f: DiagnoseFacts): Finding[] {
   if (o?.answer?.ok) {
     return [finding('outside', 'warn', 'ReachableFromOutside', `${v.clusterIP} answered from outside the cluster network: it should not`, ev, [`ip netns exec ${e.nodes[0]?.netns ?? '<node>'} nft list table ip clusterip`])];
   }
+  // A NodePort or LoadBalancer Service: its ClusterIP is internal, its NodePort / LoadBalancer IP are not.
+  if (e.outside.reachable) {
+    return [finding('outside', 'info', 'ExternallyReachable', `${v.type}: outside hosts connect at ${[...(v.loadBalancerIPs ?? []), ...(v.nodePorts?.length ? [`<node>:${v.nodePorts.join(',')}`] : [])].join(' and ')}; the ClusterIP ${v.clusterIP} itself stays internal`,
+      [e.outside.why, ...ev.slice(0, -1)], e.outside.use)];
+  }
   return [finding('outside', 'info', 'InternalOnly', `${v.clusterIP} is reachable only inside the cluster (as designed); from this machine use port-forward`, ev, e.outside.use)];
 }

@@ -27,6 +27,11 @@ export function checkProxy(f: DiagnoseFacts): Finding[] {
   if (!v.clusterIP) {
     return [finding('proxy', 'info', 'NoRulesByDesign', v.type === 'ExternalName' ? 'no proxy rules: an ExternalName Service is answered by DNS alone' : 'no proxy rules: a headless Service has no virtual IP; clients connect to the Pod IPs DNS returns')];
   }
+  if (f.cluster.proxyMode === 'userspace') {
+    return [finding('proxy', 'info', 'UserspaceProxy', 'userspace mode: the proxy process carries every connection itself; the kernel only redirects the Service addresses to its listeners',
+      [...e.nodes.map(statusText), 'the endpoints the listeners use are the EndpointSlices\' ready ones; nothing per endpoint is in the kernel to compare'],
+      [`ip netns exec ${e.nodes[0]?.netns ?? '<node-netns>'} nft list table ip clusterip-userspace`])];
+  }
   const out: Finding[] = [];
   const diffs: string[] = [];
   const evidence: string[] = [];

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { NftablesProxier } from './proxier.js';
 import { runScenario } from '../testing/scenario.js';
 import { assertGolden } from '../testing/golden.js';
+import { NODE_IP } from '../testing/shapes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const texts = runScenario(() => new NftablesProxier({ serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' }));
+const texts = runScenario(() => new NftablesProxier({ serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16', nodeIPs: [NODE_IP] }));
 
 test('full sync renders every Service shape (golden)', () => assertGolden(here, 'full-sync.nft', texts.full));
 test('incremental sync sends only the difference (golden)', () => assertGolden(here, 'incremental.nft', texts.incremental));
@@ -15,6 +16,8 @@ test('a restarted proxy re-declares without deleting the table and removes lefto
 test('rulesFor shows one Service (golden)', () => {
   assertGolden(here, 'rules-sticky.nft', texts.rulesSticky);
   assertGolden(here, 'rules-web.nft', texts.rulesWeb);
+  assertGolden(here, 'rules-lb-local.nft', texts.rulesLbLocal);
+  assertGolden(here, 'rules-np-sticky.nft', texts.rulesNpSticky);
 });
 test('a sync with no real change sends nothing', () => assert.equal(texts.noop, ''));
 test('full sync never deletes or flushes the table (affinity sets and flows survive)', () => {

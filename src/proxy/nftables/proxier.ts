@@ -1,21 +1,33 @@
 /**
  * The nftables backend, shaped after kube-proxy's nftables proxier but leaner. Everything lives in
- * one table, `table ip clusterip`, inside the node namespace:
+ * one table, `table ip clusterip`, inside the node namespace (README.md draws the whole table):
  *
  * - `service-ips` verdict map keyed on `daddr . l4proto . dport` sends a new connection to its
- *   Service port's chain, so the first-packet cost does not grow with the number of Services;
+ *   Service port's chain, so the first-packet cost does not grow with the number of Services; it
+ *   holds ClusterIPs and the external and LoadBalancer IPs (`external-ips`) alike;
+ * - `service-nodeports` (`l4proto . dport`, for traffic to this node's own addresses in
+ *   `nodeport-ips`) does the same for NodePorts;
  * - the endpoints of every Service port live in one map per protocol, `service-endpoints-<proto>`
- *   (`clusterIP . proto . port . i : podIP . targetPort`); a Service port with N usable endpoints
- *   jumps to the shared chain `endpoints-mod-N`, whose one rule DNATs through that map keyed with
- *   `numgen random mod N`. An endpoint change is thus a few map-element updates. Only Services
- *   with ClientIP affinity get kube-proxy's per-Service `service-…` chain, per-endpoint
- *   `endpoint-…` chains and dynamic timeout sets `affinity-…`;
+ *   (`VIP . proto . port . i : podIP . targetPort`; NodePorts: `nodeport-endpoints-<proto>`,
+ *   `proto . nodePort . i`). A Service port with N usable endpoints jumps to a shared chain such as
+ *   `tcp-endpoints-mod-N`, whose one rule DNATs through that map keyed with `numgen random mod N`.
+ *   External traffic with the Cluster policy goes through a `-masq` variant of it (masqueraded, so
+ *   replies come back this way); with the Local policy through a shared dispatch chain
+ *   (`tcp-endpoints-local-M-of-N`): this node's M endpoints for outside clients (source kept, none:
+ *   drop), all N for Pods and the node itself (kube-proxy's short-circuit). An endpoint change is
+ *   thus a few map-element updates. Only Services with ClientIP affinity get kube-proxy's
+ *   per-Service chains (`service-…`, `external-…`, `local-…`, `endpoint-…`) and timeout sets;
  * - traffic to a ClusterIP from outside the Pod CIDR is marked and masqueraded; hairpin traffic (a
  *   Pod sent to itself) is masqueraded through the `hairpin-endpoints` set (`ep . ep` pairs);
- * - `no-endpoint-services` rejects connections to Service ports without usable endpoints;
- *   `cluster-ips` rejects other ports of a ClusterIP, and the rest of the Service CIDR is dropped.
- *   Both run in prerouting just after DNAT (and in output for the node's own traffic), so the
- *   rejection does not depend on the node namespace's routes.
+ * - `no-endpoint-services` / `no-endpoint-nodeports` reject connections to Service ports without
+ *   usable endpoints; `cluster-ips` rejects other ports of a ClusterIP, and the rest of the Service
+ *   CIDR is dropped; `firewall-ips` + `firewall-allow` drop sources outside a LoadBalancer's
+ *   `loadBalancerSourceRanges`.
+ *
+ * Per-packet work stays where it was for ClusterIP traffic: the filter prerouting chain still leaves
+ * at its first rule for anything not addressed to the Service CIDR. NodePort and external traffic
+ * is matched in the nat hooks (first packet of a connection only) and rejected in the input hook
+ * (only traffic addressed to the node itself passes there).
  *
  * Why leaner than kube-proxy: `nft` reads the whole table back before each transaction, so a sync's
  * cost grows with the number of chains, rules and sets in the table, and the kernel looks sets up by
@@ -27,9 +39,9 @@
  * an error) re-declares everything and removes leftovers found in the kernel; it never deletes the
  * table, so affinity sets and existing connections survive a proxy restart.
  */
-import type { Endpoint, KernelInventory, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
-import { portKey, servicePortName, usableEndpoints } from '../types.js';
-import { nftAffinitySet, nftEndpointChain, nftServiceChain } from '../names.js';
+import type { Endpoint, KernelInventory, NodeContext, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
+import { categorizeEndpoints, externallyAccessible, portKey, servicePortName } from '../types.js';
+import { nftAffinitySet, nftEndpointChain, nftServiceChain, nftExternalChain, nftLocalChain } from '../names.js';
 import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { NftSession } from './session.js';
@@ -58,12 +70,21 @@ export interface NftablesOptions {
    * a separate `nft -f -` through `exec` (unit tests record those).
    */
   spawn?: NetnsSpawn;
+  /** The node's addresses that accept NodePorts (also settable later with setNode). */
+  nodeIPs?: string[];
   /** Restart the session when it dies on its own (see ../session.ts). */
   supervise?: SessionSupervision;
 }
 
 /** One map/set element. `value` is a verdict for maps, undefined for sets. */
 interface Element { map: string; key: string; value?: string; comment?: string }
+
+/** A chain several Services share, written when the first needs it and removed with the last. */
+interface SharedChain {
+  rules: string[];
+  /** Chains of a lower level are written first (a chain must exist before a rule jumps to it). */
+  level: number;
+}
 
 /** What one Service contributes to the table. */
 export interface NftFragment {
@@ -73,22 +94,27 @@ export interface NftFragment {
   sets: Map<string, number>;
   /** Endpoint IPs in use (for the shared hairpin set, reference-counted across Services). */
   hairpin: Set<string>;
-  /** `proto/N` in use (for the shared `<proto>-endpoints-mod-N` chains, reference-counted). */
-  mods: Set<string>;
+  /** Shared chains in use (`tcp-endpoints-mod-3`, ...), reference-counted across Services. */
+  shared: Map<string, SharedChain>;
 }
+
+/** Which endpoints map a shared chain picks from: VIP-keyed (ClusterIP, external IPs) or NodePort-keyed. */
+type MapKind = 'vip' | 'nodeport';
 
 /**
  * The shared chain that picks one of `n` endpoints of a `proto` Service port through the
  * `service-endpoints-<proto>` map (`<proto>-endpoints-mod-<n>`, e.g. `tcp-endpoints-mod-3`). Per protocol
- * because port translation needs a transport-protocol match before it.
+ * because port translation needs a transport-protocol match before it. `mod` is `proto/n`.
  */
 export function modChain(mod: string): string {
-  return `${mod.split('/')[0]}-endpoints-mod-${mod.split('/')[1]}`;
+  const [proto, n] = mod.split('/');
+  return modName({ proto: proto!, map: 'vip', n: Number(n), at: 0, masq: false });
 }
 
-function modRule(mod: string): string {
-  const [proto, n] = mod.split('/');
-  return `meta l4proto ${proto} dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${n} map @${endpointsMap(proto!)}`;
+interface ModSpec { proto: string; map: MapKind; n: number; at: number; masq: boolean }
+
+function modName(m: ModSpec): string {
+  return `${m.proto}-${m.map === 'nodeport' ? 'nodeport-' : ''}endpoints-mod-${m.n}${m.at ? `-at-${m.at}` : ''}${m.masq ? '-masq' : ''}`;
 }
 
 /** The protocols a Service port may have (Kubernetes: TCP, UDP, SCTP). */
@@ -104,10 +130,9 @@ export function endpointsMap(proto: string): string {
   return `service-endpoints-${proto}`;
 }
 
-function modOrder(a: string, b: string): number {
-  const [pa, na] = a.split('/');
-  const [pb, nb] = b.split('/');
-  return pa! < pb! ? -1 : pa! > pb! ? 1 : Number(na) - Number(nb);
+/** The map holding the endpoints of every `proto` NodePort (`proto . nodePort . i : podIP . port`). */
+export function nodePortEndpointsMap(proto: string): string {
+  return `nodeport-endpoints-${proto}`;
 }
 
 const BASE_CHAINS: [string, string | undefined][] = [
@@ -115,20 +140,43 @@ const BASE_CHAINS: [string, string | undefined][] = [
   ['nat-output', 'type nat hook output priority -100 ;'],
   ['nat-postrouting', 'type nat hook postrouting priority 100 ;'],
   ['filter-prerouting-post-dnat', 'type filter hook prerouting priority -90 ;'],
+  ['filter-input', 'type filter hook input priority -110 ;'],
   ['filter-output', 'type filter hook output priority -110 ;'],
   ['filter-output-post-dnat', 'type filter hook output priority -90 ;'],
   ['services', undefined],
+  ['external-services', undefined],
+  ['nodeports', undefined],
   ['service-endpoints-check', undefined],
+  ['nodeport-endpoints-check', undefined],
   ['cluster-ips-check', undefined],
   ['mark-for-masquerade', undefined],
   ['masquerading', undefined],
   ['reject-chain', undefined],
 ];
 const BASE_CHAIN_NAMES = new Set(BASE_CHAINS.map(([n]) => n));
-const BASE_SETS = new Set(['service-ips', ...PROTOCOLS.map(endpointsMap), 'no-endpoint-services', 'cluster-ips', 'hairpin-endpoints']);
+
+/** The base maps and sets: name → declaration (after `add map|set ip clusterip <name>`). */
+const BASE_SET_DECLS: [string, 'map' | 'set', string][] = [
+  // (The comment of an existing map cannot change: a re-declaration that differs is refused.)
+  ['service-ips', 'map', 'type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "ClusterIP:port/protocol to Service port chain"'],
+  ['no-endpoint-services', 'map', 'type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "vmap to reject packets to services with no endpoints"'],
+  ['cluster-ips', 'set', 'type ipv4_addr ; comment "Active ClusterIPs"'],
+  ['external-ips', 'set', 'type ipv4_addr ; comment "External and LoadBalancer IPs of Services"'],
+  ['nodeport-ips', 'set', 'type ipv4_addr ; comment "This node\'s addresses that accept NodePorts"'],
+  ['service-nodeports', 'map', 'type inet_proto . inet_service : verdict ; counter ; comment "NodePort/protocol to Service port chain"'],
+  ['no-endpoint-nodeports', 'map', 'type inet_proto . inet_service : verdict ; counter ; comment "vmap to reject NodePorts with no endpoints"'],
+  ...PROTOCOLS.map((proto): [string, 'map', string] => [endpointsMap(proto), 'map',
+    `typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; counter ; comment "ClusterIP . proto . port . slot : endpoint"`]),
+  ...PROTOCOLS.map((proto): [string, 'map', string] => [nodePortEndpointsMap(proto), 'map',
+    `typeof meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; counter ; comment "proto . NodePort . slot : endpoint"`]),
+  ['firewall-ips', 'set', 'type ipv4_addr . inet_proto . inet_service ; comment "LoadBalancer IP:port/protocol with loadBalancerSourceRanges"'],
+  ['firewall-allow', 'set', 'type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ; comment "LoadBalancer IP . proto . port . allowed source range"'],
+  ['hairpin-endpoints', 'set', 'type ipv4_addr . ipv4_addr ; counter ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded"'],
+];
+const BASE_SETS = new Set(BASE_SET_DECLS.map(([n]) => n));
 
 /** The base maps and sets whose elements carry counters (declared with `counter`). */
-const COUNTED_SETS = new Set(['service-ips', 'no-endpoint-services', ...PROTOCOLS.map(endpointsMap), 'hairpin-endpoints']);
+const COUNTED_SETS = new Set(BASE_SET_DECLS.filter(([, , d]) => /; counter ;/.test(d)).map(([n]) => n));
 
 /**
  * Reads `nft -t list table` text: the chains and sets that exist, and whether a base map lacks the
@@ -169,12 +217,21 @@ export class NftablesProxier implements ProxyBackend {
   private session?: NftSession;
   /** Endpoint IP → number of written Services using it (the hairpin set holds those > 0). */
   private hairpinRefs = new Map<string, number>();
-  /** `proto/N` → number of written Service ports using `<proto>-endpoints-mod-N`. */
-  private modRefs = new Map<string, number>();
+  /** Shared chain name → number of written Services using it. */
+  private sharedRefs = new Map<string, number>();
+  /** Shared chain name → its definition (while referenced). */
+  private sharedDefs = new Map<string, SharedChain>();
+  private nodeIPs: string[];
   private readonly t = `ip ${NFT_TABLE}`;
 
   constructor(private readonly opts: NftablesOptions) {
     if (opts.spawn) this.session = new NftSession(opts.spawn, { supervise: opts.supervise });
+    this.nodeIPs = [...(opts.nodeIPs ?? [])];
+  }
+
+  /** The node's NodePort addresses changed: the caller follows with a full sync. */
+  setNode(ctx: NodeContext): void {
+    this.nodeIPs = [...ctx.nodeIPs];
   }
 
   /** The base chains' rules (fixed for the proxier's CIDRs). */
@@ -184,21 +241,36 @@ export class NftablesProxier implements ProxyBackend {
     // leaves each hook after one prefix compare, without set or map lookups; in prerouting, where
     // every packet passes, it is one rule instead of two `ct state` checks.
     const cidr = this.opts.serviceCIDR;
+    const entry = [`ip daddr ${cidr} jump services`, 'ip daddr @external-ips jump external-services', 'ip daddr @nodeport-ips jump nodeports'];
     return new Map<string, string[]>([
-      ['nat-prerouting', [`ip daddr ${cidr} jump services`]],
-      ['nat-output', [`ip daddr ${cidr} jump services`]],
+      // nat hooks see the first packet of a connection only: the set lookups for external and
+      // NodePort traffic cost a new connection, never a packet of an established one.
+      ['nat-prerouting', entry],
+      ['nat-output', entry],
       ['nat-postrouting', ['jump masquerading']],
       // kube-proxy checks in input/forward; rejecting right after DNAT in prerouting works
       // whatever routes the node namespace has (a node without a default route would otherwise
       // answer "network unreachable" before the forward hook ever saw the packet).
       ['filter-prerouting-post-dnat', [`ip daddr != ${cidr} return`, 'ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
+      // NodePorts and LoadBalancer IPs without endpoints: such traffic was not DNATed and is
+      // addressed to the node itself, so it reaches the input hook (which nothing else passes
+      // but traffic for the node's own sockets). A REJECT in a nat chain is ignored.
+      ['filter-input', ['ct state new jump service-endpoints-check', 'ct state new ip daddr @nodeport-ips jump nodeport-endpoints-check']],
       ['filter-output', [`ip daddr ${cidr} ct state new jump service-endpoints-check`]],
       ['filter-output-post-dnat', [`ip daddr ${cidr} ct state new jump cluster-ips-check`]],
       ['services', [
         `ip daddr @cluster-ips ip saddr != ${this.opts.podCIDR} jump mark-for-masquerade`,
         'ip daddr . meta l4proto . th dport vmap @service-ips',
       ]],
+      ['external-services', [
+        // loadBalancerSourceRanges, before any DNAT: a source outside the ranges of a LoadBalancer
+        // IP:port that has ranges is dropped (the first packet; no conntrack entry is made).
+        'ip daddr . meta l4proto . th dport @firewall-ips ip daddr . meta l4proto . th dport . ip saddr != @firewall-allow drop',
+        'ip daddr . meta l4proto . th dport vmap @service-ips',
+      ]],
+      ['nodeports', ['meta l4proto . th dport vmap @service-nodeports']],
       ['service-endpoints-check', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
+      ['nodeport-endpoints-check', ['meta l4proto . th dport vmap @no-endpoint-nodeports']],
       ['cluster-ips-check', [
         // TCP gets a reset, not an ICMP error: on a veth path the ICMP arrives while connect() still
         // holds the socket lock, and Linux then keeps it only as a soft error (TcpExtLockDroppedIcmps):
@@ -218,41 +290,150 @@ export class NftablesProxier implements ProxyBackend {
     ]);
   }
 
+  /** Uses the shared DNAT chain of `m` (and what it jumps to) in `f`; returns its name. */
+  private useMod(f: NftFragment, m: ModSpec): string {
+    const name = modName(m);
+    if (f.shared.has(name)) return name;
+    if (m.masq) {
+      const plain = this.useMod(f, { ...m, masq: false });
+      f.shared.set(name, { level: 1, rules: ['jump mark-for-masquerade', `goto ${plain}`] });
+      return name;
+    }
+    const map = m.map === 'nodeport' ? nodePortEndpointsMap(m.proto) : endpointsMap(m.proto);
+    const key = m.map === 'nodeport' ? 'meta l4proto . th dport' : 'ip daddr . meta l4proto . th dport';
+    const pick = `numgen random mod ${m.n}${m.at ? ` offset ${m.at}` : ''}`;
+    f.shared.set(name, { level: 0, rules: [`meta l4proto ${m.proto} dnat ip to ${key} . ${pick} map @${map}`] });
+    return name;
+  }
+
+  /**
+   * The shared dispatch chain of externalTrafficPolicy Local with `m` local endpoints (slots 0..m-1)
+   * and `n` cluster-wide ones (slots m..m+n-1): outside clients get the local ones with their source
+   * address kept (none: drop, as kube-proxy); Pods get all of them; the node itself too, masqueraded.
+   */
+  private useLocalDispatch(f: NftFragment, proto: string, map: MapKind, m: number, n: number): string {
+    const name = `${proto}-${map === 'nodeport' ? 'nodeport-' : ''}endpoints-local-${m}-of-${n}`;
+    if (f.shared.has(name)) return name;
+    const all = this.useMod(f, { proto, map, n, at: m, masq: false });
+    const allMasq = this.useMod(f, { proto, map, n, at: m, masq: true });
+    const local = m > 0 ? `goto ${this.useMod(f, { proto, map, n: m, at: 0, masq: false })}` : 'drop comment "no local endpoints"';
+    f.shared.set(name, { level: 2, rules: [`ip saddr ${this.opts.podCIDR} goto ${all}`, `fib saddr type local goto ${allMasq}`, local] });
+    return name;
+  }
+
   /** Renders the chains, map elements and sets of one Service (pure). */
   renderService(state: ServiceState): NftFragment {
-    const f: NftFragment = { chains: new Map(), elements: [], sets: new Map(), hairpin: new Set(), mods: new Set() };
+    const f: NftFragment = { chains: new Map(), elements: [], sets: new Map(), hairpin: new Set(), shared: new Map() };
     const ips = new Set<string>();
+    const add = (map: string, key: string, value?: string, comment?: string): void => {
+      f.elements.push({ map, key, ...(value !== undefined ? { value } : {}), ...(comment !== undefined ? { comment } : {}) });
+    };
     for (const sp of state.ports) {
       if (!ips.has(sp.clusterIP)) {
         ips.add(sp.clusterIP);
-        f.elements.push({ map: 'cluster-ips', key: sp.clusterIP });
+        add('cluster-ips', sp.clusterIP);
       }
       const proto = sp.protocol.toLowerCase();
+      const spn = servicePortName(sp);
       const key = `${sp.clusterIP} . ${proto} . ${sp.port}`;
-      const eps = usableEndpoints(state.endpoints.get(portKey(sp.portName, sp.protocol)) ?? []);
-      if (eps.length === 0) {
-        f.elements.push({ map: 'no-endpoint-services', key, value: 'goto reject-chain', comment: servicePortName(sp) });
+      const cat = categorizeEndpoints(state.endpoints.get(portKey(sp.portName, sp.protocol)) ?? [], sp, state.zone);
+      const internal = sp.internalPolicyLocal ? cat.local : cat.cluster;
+      const external = externallyAccessible(sp);
+      const vips = sp.externalIPs ?? [];
+      for (const ip of vips) if (!ips.has(ip)) { ips.add(ip); add('external-ips', ip); }
+
+      if (!cat.hasAny) {
+        add('no-endpoint-services', key, 'goto reject-chain', spn);
+        if (external) {
+          for (const ip of vips) add('no-endpoint-services', `${ip} . ${proto} . ${sp.port}`, 'goto reject-chain', spn);
+          if (sp.nodePort !== undefined) add('no-endpoint-nodeports', `${proto} . ${sp.nodePort}`, 'goto reject-chain', spn);
+        }
         continue;
       }
-      for (const ep of eps) f.hairpin.add(ep.ip);
-      if (sp.affinityTimeoutSeconds === undefined) {
-        const mod = `${proto}/${eps.length}`;
-        f.mods.add(mod);
-        f.elements.push({ map: 'service-ips', key, value: `goto ${modChain(mod)}`, comment: servicePortName(sp) });
-        eps.forEach((ep, i) => f.elements.push({ map: endpointsMap(proto), key: `${key} . ${i}`, value: `${ep.ip} . ${ep.port}` }));
+      // Which endpoint lists the rules use (external traffic with the Local policy still sends Pods'
+      // and the node's own connections to all endpoints, so it uses both).
+      const usesCluster = !sp.internalPolicyLocal || external;
+      const usesLocal = !!sp.internalPolicyLocal || (external && !!sp.externalPolicyLocal);
+      if (usesCluster) for (const ep of cat.cluster) f.hairpin.add(ep.ip);
+      if (usesLocal) for (const ep of cat.local) f.hairpin.add(ep.ip);
+
+      if (sp.affinityTimeoutSeconds !== undefined) {
+        this.renderAffinity(f, sp, cat.cluster, cat.local, usesCluster, usesLocal, external, key, vips, spn, internal.length);
         continue;
       }
-      const svcChain = nftServiceChain(sp);
-      f.elements.push({ map: 'service-ips', key, value: `goto ${svcChain}`, comment: servicePortName(sp) });
-      // ClientIP affinity, as kube-proxy: one chain and one dynamic timeout set per endpoint; a
-      // source seen recently goes straight to its endpoint, a new one is spread at random.
-      const epChains = eps.map((ep) => nftEndpointChain(sp, ep));
-      const rules = eps.map((ep, i) => `ip saddr @${nftAffinitySet(sp, ep)} goto ${epChains[i]}`);
-      rules.push(`numgen random mod ${eps.length} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(' , ')} }`);
-      eps.forEach((ep, i) => f.chains.set(epChains[i]!, this.endpointRules(sp, ep, f)));
-      f.chains.set(svcChain, rules);
+
+      // ClusterIP: the policy's endpoints (internalTrafficPolicy Local: this node's; none here: drop).
+      if (internal.length === 0) add('service-ips', key, 'drop', spn);
+      else {
+        add('service-ips', key, `goto ${this.useMod(f, { proto, map: 'vip', n: internal.length, at: 0, masq: false })}`, spn);
+        internal.forEach((ep, i) => add(endpointsMap(proto), `${key} . ${i}`, `${ep.ip} . ${ep.port}`));
+      }
+      if (!external) continue;
+
+      // External destinations: the VIPs (external and LoadBalancer IPs) and the NodePort.
+      const slots = sp.externalPolicyLocal ? [...cat.local, ...cat.cluster] : cat.cluster;
+      const target = (map: MapKind): string => sp.externalPolicyLocal
+        ? this.useLocalDispatch(f, proto, map, cat.local.length, cat.cluster.length)
+        : this.useMod(f, { proto, map, n: cat.cluster.length, at: 0, masq: true });
+      if (vips.length) {
+        const chain = target('vip');
+        for (const ip of vips) {
+          const k = `${ip} . ${proto} . ${sp.port}`;
+          add('service-ips', k, `goto ${chain}`, spn);
+          slots.forEach((ep, i) => add(endpointsMap(proto), `${k} . ${i}`, `${ep.ip} . ${ep.port}`));
+        }
+        this.firewall(sp, proto, add);
+      }
+      if (sp.nodePort !== undefined) {
+        const k = `${proto} . ${sp.nodePort}`;
+        add('service-nodeports', k, `goto ${target('nodeport')}`, spn);
+        slots.forEach((ep, i) => add(nodePortEndpointsMap(proto), `${k} . ${i}`, `${ep.ip} . ${ep.port}`));
+      }
     }
     return f;
+  }
+
+  /** loadBalancerSourceRanges of the LoadBalancer IPs: only these sources may connect. */
+  private firewall(sp: ServicePort, proto: string, add: (map: string, key: string) => void): void {
+    if (!sp.sourceRanges?.length) return;
+    for (const ip of sp.loadBalancerIPs ?? []) {
+      const k = `${ip} . ${proto} . ${sp.port}`;
+      add('firewall-ips', k);
+      for (const r of sp.sourceRanges) add('firewall-allow', `${k} . ${r}`);
+    }
+  }
+
+  /**
+   * ClientIP affinity, as kube-proxy: one chain and one dynamic timeout set per endpoint; a source
+   * seen recently goes straight to its endpoint, a new one is spread at random. `service-…` picks
+   * among the cluster-wide endpoints, `local-…` among this node's; external traffic enters through
+   * `external-…` (masquerade for the Cluster policy; the Local policy's dispatch otherwise).
+   */
+  private renderAffinity(f: NftFragment, sp: ServicePort, cluster: Endpoint[], local: Endpoint[], usesCluster: boolean, usesLocal: boolean,
+    external: boolean, key: string, vips: string[], spn: string, internalCount: number): void {
+    const proto = sp.protocol.toLowerCase();
+    const pick = (chain: string, eps: Endpoint[]): void => {
+      const epChains = eps.map((ep) => nftEndpointChain(sp, ep));
+      eps.forEach((ep, i) => f.chains.set(epChains[i]!, this.endpointRules(sp, ep, f)));
+      const rules = eps.map((ep, i) => `ip saddr @${nftAffinitySet(sp, ep)} goto ${epChains[i]}`);
+      rules.push(`numgen random mod ${eps.length} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(' , ')} }`);
+      f.chains.set(chain, rules);
+    };
+    const svcChain = nftServiceChain(sp);
+    const localChain = nftLocalChain(sp);
+    if (usesCluster && cluster.length) pick(svcChain, cluster);
+    if (usesLocal && local.length) pick(localChain, local);
+    if (internalCount === 0) f.elements.push({ map: 'service-ips', key, value: 'drop', comment: spn });
+    else f.elements.push({ map: 'service-ips', key, value: `goto ${sp.internalPolicyLocal ? localChain : svcChain}`, comment: spn });
+    if (!external) return;
+    const ext = nftExternalChain(sp);
+    f.chains.set(ext, sp.externalPolicyLocal
+      ? [`ip saddr ${this.opts.podCIDR} goto ${svcChain}`, 'fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${svcChain}`,
+        local.length ? `goto ${localChain}` : 'drop comment "no local endpoints"']
+      : ['jump mark-for-masquerade', `goto ${svcChain}`]);
+    for (const ip of vips) f.elements.push({ map: 'service-ips', key: `${ip} . ${proto} . ${sp.port}`, value: `goto ${ext}`, comment: spn });
+    this.firewall(sp, proto, (map, k) => f.elements.push({ map, key: k }));
+    if (sp.nodePort !== undefined) f.elements.push({ map: 'service-nodeports', key: `${proto} . ${sp.nodePort}`, value: `goto ${ext}`, comment: spn });
   }
 
   private endpointRules(sp: ServicePort, ep: Endpoint, f: NftFragment): string[] {
@@ -290,9 +471,10 @@ export class NftablesProxier implements ProxyBackend {
     const wantChains = new Set<string>();
     const wantSets = new Set<string>();
     const refs = new PendingCounts(full ? new Map<string, number>() : this.hairpinRefs);
-    const mods = new PendingCounts(full ? new Map<string, number>() : this.modRefs);
+    const shared = new PendingCounts(full ? new Map<string, number>() : this.sharedRefs);
+    const sharedDefs = new Map<string, SharedChain>();
     const touchedIps = new Set<string>();
-    const touchedMods = new Set<string>();
+    const touchedShared = new Set<string>();
     const bump = <K>(m: PendingCounts<K>, touched: Set<K>, k: K, d: number): void => {
       touched.add(k);
       m.add(k, d);
@@ -313,8 +495,8 @@ export class NftablesProxier implements ProxyBackend {
       else next.delete(key);
       for (const ip of old?.hairpin ?? []) bump(refs, touchedIps, ip, -1);
       for (const ip of frag?.hairpin ?? []) bump(refs, touchedIps, ip, +1);
-      for (const n of old?.mods ?? []) bump(mods, touchedMods, n, -1);
-      for (const n of frag?.mods ?? []) bump(mods, touchedMods, n, +1);
+      for (const n of old?.shared.keys() ?? []) bump(shared, touchedShared, n, -1);
+      for (const [n, def] of frag?.shared ?? []) { bump(shared, touchedShared, n, +1); sharedDefs.set(n, def); }
 
       for (const [name, timeout] of frag?.sets ?? []) {
         wantSets.add(name);
@@ -322,7 +504,9 @@ export class NftablesProxier implements ProxyBackend {
       }
       for (const name of old?.sets.keys() ?? []) if (!frag?.sets.has(name)) goneSets.add(name);
 
-      for (const [name, rules] of frag?.chains ?? []) {
+      // Chains jumping to others come after them: endpoint chains, then local/service chains, then external ones.
+      const ordered = [...frag?.chains ?? []].sort(([a], [b]) => chainLevel(a) - chainLevel(b));
+      for (const [name, rules] of ordered) {
         wantChains.add(name);
         const prev = old?.chains.get(name);
         if (prev && prev.join('\n') === rules.join('\n')) continue;
@@ -345,15 +529,10 @@ export class NftablesProxier implements ProxyBackend {
       // `counter` gives every element its own packet/byte counter. The maps are looked up in nat
       // hooks, which see only the first packet of a connection, so an element's packets are the
       // connections sent that way since the element was written (clusterip explain shows them).
-      out.push(`add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "ClusterIP:port/protocol to Service port chain" ; }`);
-      out.push(`add map ${t} no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; counter ; comment "vmap to reject packets to services with no endpoints" ; }`);
-      out.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`);
-      for (const proto of PROTOCOLS) {
-        out.push(`add map ${t} ${endpointsMap(proto)} { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . ${proto} dport ; counter ; comment "ClusterIP . proto . port . slot : endpoint" ; }`);
-      }
-      out.push(`add set ${t} hairpin-endpoints { type ipv4_addr . ipv4_addr ; counter ; comment "endpoint . endpoint: a Pod sent to itself is masqueraded" ; }`);
+      for (const [name, kind, decl] of BASE_SET_DECLS) out.push(`add ${kind} ${t} ${name} { ${decl} ; }`);
       // Maps first emptied, then refilled below: one transaction, so the kernel never sees them empty.
-      out.push(`flush map ${t} service-ips`, `flush map ${t} no-endpoint-services`, ...PROTOCOLS.map((proto) => `flush map ${t} ${endpointsMap(proto)}`), `flush set ${t} cluster-ips`, `flush set ${t} hairpin-endpoints`);
+      for (const [name, kind] of BASE_SET_DECLS) out.push(`flush ${kind} ${t} ${name}`);
+      if (this.nodeIPs.length) out.push(`add element ${t} nodeport-ips { ${this.nodeIPs.join(' , ')} }`);
       const base = this.baseRules();
       // Base chains that other chains jump to must exist before the hooks that use them.
       for (const [name, hook] of [...BASE_CHAINS].reverse()) {
@@ -371,18 +550,23 @@ export class NftablesProxier implements ProxyBackend {
       if (!before && after) note(addElements, 'hairpin-endpoints', `${ip} . ${ip}`);
       if (before && !after) note(delElements, 'hairpin-endpoints', `${ip} . ${ip}`);
     }
-    // Shared endpoints-mod-N chains: created when the first Service needs N, removed with the last.
-    const modLines: string[] = [];
-    for (const n of [...touchedMods].sort(modOrder)) {
-      const before = full ? existing?.chains.has(modChain(n)) ?? false : this.modRefs.has(n);
-      const after = mods.has(n);
-      if (after && (full || !before)) {
-        modLines.push(`add chain ${t} ${modChain(n)}`);
-        if (before) modLines.push(`flush chain ${t} ${modChain(n)}`);
-        modLines.push(`add rule ${t} ${modChain(n)} ${modRule(n)}`);
+    // Shared chains: created when the first Service needs one, removed with the last.
+    const sharedLines: string[] = [];
+    const nextDefs = new Map(full ? [] : this.sharedDefs);
+    const order = [...touchedShared].sort((a, b) => ((sharedDefs.get(a) ?? nextDefs.get(a))?.level ?? 0) - ((sharedDefs.get(b) ?? nextDefs.get(b))?.level ?? 0) || sharedOrder(a, b));
+    for (const n of order) {
+      const before = full ? existing?.chains.has(n) ?? false : this.sharedRefs.has(n);
+      const after = shared.has(n);
+      const def = sharedDefs.get(n) ?? nextDefs.get(n);
+      if (after && def && (full || !before)) {
+        sharedLines.push(`add chain ${t} ${n}`);
+        if (before) sharedLines.push(`flush chain ${t} ${n}`);
+        for (const r of def.rules) sharedLines.push(`add rule ${t} ${n} ${r}`);
       }
-      if (!after && before && !full) goneChains.add(modChain(n));
-      if (after) wantChains.add(modChain(n));
+      if (after && def) nextDefs.set(n, def);
+      if (!after) nextDefs.delete(n);
+      if (!after && before && !full) goneChains.add(n);
+      if (after) wantChains.add(n);
     }
     // (loops, not spread: a full sync has far more lines than a call's argument limit)
     const grouped = (verb: string, m: Map<string, string[]>): string[] => {
@@ -394,7 +578,7 @@ export class NftablesProxier implements ProxyBackend {
       }
       return lines;
     };
-    for (const part of [addSets, modLines, epChains, svcChains, grouped('delete', delElements), grouped('add', addElements)]) for (const l of part) out.push(l);
+    for (const part of [addSets, sharedLines, epChains, svcChains, grouped('delete', delElements), grouped('add', addElements)]) for (const l of part) out.push(l);
     const gone = [...goneChains].filter((c) => !wantChains.has(c)).sort();
     // Service chains jump to endpoint chains: flush every stale chain before deleting any.
     for (const c of gone) out.push(`flush chain ${t} ${c}`);
@@ -402,7 +586,15 @@ export class NftablesProxier implements ProxyBackend {
     for (const s of [...goneSets].filter((x) => !wantSets.has(x)).sort()) out.push(`delete set ${t} ${s}`);
 
     const text = out.length ? out.join('\n') + '\n' : '';
-    return { text, commit: () => { this.written = next.commit(); this.hairpinRefs = refs.commit(); this.modRefs = mods.commit(); } };
+    return {
+      text,
+      commit: () => {
+        this.written = next.commit();
+        this.hairpinRefs = refs.commit();
+        this.sharedRefs = shared.commit();
+        this.sharedDefs = nextDefs;
+      },
+    };
   }
 
   rulesFor(key: string): string {
@@ -412,9 +604,9 @@ export class NftablesProxier implements ProxyBackend {
     const lines: string[] = [];
     for (const e of f.elements) lines.push(`add element ${t} ${e.map} { ${elementText(e)} }`);
     for (const ip of f.hairpin) lines.push(`add element ${t} hairpin-endpoints { ${ip} . ${ip} }`);
-    for (const n of f.mods) lines.push(`chain ${modChain(n)} {`, `\t${modRule(n)}`, '}');
+    for (const [n, def] of [...f.shared].sort(([a, x], [b, y]) => x.level - y.level || sharedOrder(a, b))) lines.push(`chain ${n} {`, ...def.rules.map((r) => `\t${r}`), '}');
     for (const [name, timeout] of f.sets) lines.push(`add set ${t} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`);
-    for (const [name, rules] of [...f.chains].sort(([a], [b]) => (a.startsWith('service-') ? -1 : 0) - (b.startsWith('service-') ? -1 : 0))) {
+    for (const [name, rules] of [...f.chains].sort(([a], [b]) => chainLevel(b) - chainLevel(a))) {
       lines.push(`chain ${name} {`, ...rules.map((r) => `\t${r}`), '}');
     }
     return lines.join('\n') + '\n';
@@ -450,11 +642,24 @@ export class NftablesProxier implements ProxyBackend {
   reset(): void {
     this.written = new Map();
     this.hairpinRefs = new Map();
-    this.modRefs = new Map();
+    this.sharedRefs = new Map();
+    this.sharedDefs = new Map();
   }
 
   private exec(): NetnsExec {
     if (!this.opts.exec) throw new ProxyError('INVALID_PROXY_OPTIONS', 'nftables proxier has no executor');
     return this.opts.exec;
   }
+}
+
+/** Per-Service chains in the order they must be written: endpoint, then service/local, then external. */
+function chainLevel(name: string): number {
+  return name.startsWith('endpoint-') ? 0 : name.startsWith('external-') ? 2 : 1;
+}
+
+/** Stable order of shared chains of one level: by protocol, then by the numbers in the name. */
+function sharedOrder(a: string, b: string): number {
+  const na = a.replace(/\d+/g, (d) => d.padStart(6, '0'));
+  const nb = b.replace(/\d+/g, (d) => d.padStart(6, '0'));
+  return na < nb ? -1 : na > nb ? 1 : 0;
 }

@@ -11,9 +11,10 @@ import { netnsSpawn, runInNetns, type NetnsExec, type NetnsSpawn } from '../exec
 import { NftablesProxier } from '../nftables/proxier.js';
 import { IptablesProxier } from '../iptables/proxier.js';
 import { runScenario } from './scenario.js';
+import { NODE_IP } from './shapes.js';
 import type { ProxyBackend } from '../types.js';
 
-const CIDRS = { serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16' };
+const CIDRS = { serviceCIDR: '10.96.0.0/12', podCIDR: '10.244.0.0/16', nodeIPs: [NODE_IP] };
 
 // Each backend twice: every transaction its own process, and through the long-lived session.
 for (const [mode, make] of [

@@ -1,22 +1,17 @@
 /**
  * Certificates for an etcd this project runs itself (`--embedded-etcd`, and the tests' etcd
  * clusters): its own CA (as kubeadm keeps etcd/ca apart from the cluster CA), one serving + peer
- * certificate for loopback members, and the API server's client certificate. Made with the `openssl`
- * CLI like src/apiserver/pki (Node's crypto cannot sign X.509), reused when present, keys mode 0600.
+ * certificate for the members, and the API server's client certificate. Made in-process by
+ * src/certs/x509.ts, reused when present, keys mode 0600.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+import { coversSans, newCa, newLeaf, type CertKeyPair } from '../../certs/x509.js';
 
 /** File paths of an etcd PKI. */
 export interface EtcdPki {
   caFile: string;
-  /** Serving and peer certificate of the members (SANs 127.0.0.1, localhost). */
+  /** Serving and peer certificate of the members (SANs 127.0.0.1, localhost, plus any asked for). */
   serverCertFile: string;
   serverKeyFile: string;
   /** The API server's client certificate (CN=clusterip-apiserver-etcd-client). */
@@ -24,36 +19,50 @@ export interface EtcdPki {
   clientKeyFile: string;
 }
 
+/** SANs every member certificate carries. */
+const LOOPBACK_SANS = ['IP:127.0.0.1', 'DNS:localhost'];
+
 async function exists(p: string): Promise<boolean> {
   try { await access(p); return true; } catch { return false; }
 }
 
-function serial(): string {
-  return '0x' + randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
+async function save(dir: string, name: string, pair: CertKeyPair): Promise<void> {
+  // Key first, then certificate: a crash in between leaves a key without certificate, which is made again.
+  for (const [ext, content, mode] of [['key', pair.key, 0o600], ['crt', pair.cert, 0o644]] as const) {
+    const p = join(dir, `${name}.${ext}`);
+    await writeFile(`${p}.tmp`, content, { mode });
+    await rename(`${p}.tmp`, p);
+  }
 }
 
-/** Loads or creates the etcd PKI in `dir` (~50 ms the first time). */
-export async function ensureEtcdPki(dir: string): Promise<EtcdPki> {
+/**
+ * Loads or creates the etcd PKI in `dir` (a few ms the first time). `sans` (`IP:`/`DNS:` entries)
+ * are added to the members' certificate, e.g. the address other machines reach etcd at; a
+ * certificate lacking one is made again.
+ */
+export async function ensureEtcdPki(dir: string, opts: { sans?: readonly string[] } = {}): Promise<EtcdPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const f = (n: string): string => join(dir, n);
-  if (!(await exists(f('ca.crt'))) || !(await exists(f('ca.key')))) {
-    await run('openssl', ['req', '-x509', ...EC, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '3650',
-      '-subj', '/CN=clusterip-etcd-ca', '-set_serial', serial(),
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  const has = async (name: string): Promise<boolean> => (await exists(f(`${name}.crt`))) && (await exists(f(`${name}.key`)));
+  let renew = false;
+  if (!(await has('ca'))) {
+    await save(dir, 'ca', await newCa('clusterip-etcd-ca'));
+    renew = true;
   }
-  const leaf = async (name: string, subj: string, ext: string[]): Promise<void> => {
-    if ((await exists(f(`${name}.crt`))) && (await exists(f(`${name}.key`)))) return;
-    await run('openssl', ['req', '-x509', ...EC, '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`), '-days', '3650',
-      '-subj', subj, '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', serial(),
-      ...ext.flatMap((e) => ['-addext', e])]);
-  };
+  const ca: CertKeyPair = { cert: await readFile(f('ca.crt'), 'utf8'), key: await readFile(f('ca.key'), 'utf8') };
+  const sans = [...LOOPBACK_SANS, ...(opts.sans ?? []).filter((s) => !LOOPBACK_SANS.includes(s))];
   await Promise.all([
-    // Members use one certificate to serve clients and to talk to each other (peer TLS is mutual).
-    leaf('server', '/CN=clusterip-etcd', ['basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth,clientAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost']),
-    leaf('apiserver-etcd-client', '/CN=clusterip-apiserver-etcd-client', ['basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth']),
+    (async () => {
+      // Members use one certificate to serve clients and to talk to each other (peer TLS is mutual).
+      if (renew || !(await has('server')) || !coversSans(await readFile(f('server.crt'), 'utf8'), sans)) {
+        await save(dir, 'server', await newLeaf(ca, { subject: { CN: 'clusterip-etcd' }, usages: ['serverAuth', 'clientAuth'], sans }));
+      }
+    })(),
+    (async () => {
+      if (renew || !(await has('apiserver-etcd-client'))) {
+        await save(dir, 'apiserver-etcd-client', await newLeaf(ca, { subject: { CN: 'clusterip-apiserver-etcd-client' }, usages: ['clientAuth'] }));
+      }
+    })(),
   ]);
   for (const n of ['ca.key', 'server.key', 'apiserver-etcd-client.key']) await chmod(f(n), 0o600);
   return {

@@ -4,7 +4,8 @@
  * after an unexpected exit with backoff (1 s doubling to 30 s, reset after a minute of uptime), as
  * the daemon's other component processes are.
  *
- * Members listen only on 127.0.0.1. With a PKI, clients must present a certificate from its CA
+ * Members listen on 127.0.0.1 (and, for clients, on `extraClientHost` when given: the machine's address,
+ * so API servers of other machines share the embedded etcd). With a PKI, clients must present a certificate from its CA
  * (`--client-cert-auth`) and peers talk mutual TLS, as kubeadm configures etcd.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +41,11 @@ export interface EtcdMemberOptions {
   /** The etcd binary. Default `etcd` on PATH. */
   binary?: string;
   /** Written with the pid at every (re)start, so a later run can find a leftover member. */
+  /**
+   * A second address clients may reach the member at besides 127.0.0.1 (the machine's own, so that
+   * API servers on other machines share this etcd). Its certificate must name it.
+   */
+  extraClientHost?: string;
   pidFile?: string;
 }
 
@@ -76,6 +82,12 @@ export class EtcdMember {
     this.peerURL = `${scheme}://127.0.0.1:${opts.peerPort}`;
   }
 
+  /** Every URL clients may use (loopback first). */
+  clientURLs(): string[] {
+    const scheme = this.opts.pki ? 'https' : 'http';
+    return this.opts.extraClientHost ? [this.clientURL, `${scheme}://${this.opts.extraClientHost}:${this.opts.clientPort}`] : [this.clientURL];
+  }
+
   get pid(): number | undefined {
     const c = this.child;
     return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
@@ -89,7 +101,7 @@ export class EtcdMember {
     const o = this.opts;
     const a = [
       '--name', o.name, '--data-dir', o.dataDir,
-      '--listen-client-urls', this.clientURL, '--advertise-client-urls', this.clientURL,
+      '--listen-client-urls', this.clientURLs().join(','), '--advertise-client-urls', this.clientURLs().join(','),
       '--listen-peer-urls', this.peerURL, '--initial-advertise-peer-urls', this.peerURL,
       '--initial-cluster', o.initialCluster ?? `${o.name}=${this.peerURL}`,
       '--initial-cluster-state', 'new', '--initial-cluster-token', o.clusterToken ?? `cip-${randomBytes(4).toString('hex')}`,

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newCa, spkiHash } from '../../certs/x509.js';
+import { MemoryStorage } from '../../storage/memory.js';
+import { bundleHash, formatK10, generateBootstrapToken, parseJoinCredentials, pinMismatch, redact } from './token.js';
+import { BootstrapTokens } from './tokenstore.js';
+
+test('token forms: K10<bundle hash>::<id>.<secret>, or <id>.<secret> with kubeadm\'s SPKI hash; the pin is checked against the CA', async () => {
+  const ca = (await newCa('c')).cert;
+  const other = (await newCa('o')).cert;
+  const tok = generateBootstrapToken();
+  assert.match(`${tok.id}.${tok.secret}`, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  const k10 = formatK10(ca, tok);
+  assert.equal(k10, `K10${bundleHash(ca)}::${tok.id}.${tok.secret}`);
+  const a = parseJoinCredentials(k10);
+  assert.deepEqual(a.token, tok);
+  assert.equal(pinMismatch(a.pin, ca), undefined);
+  assert.equal(pinMismatch(a.pin, other), bundleHash(other));
+  const b = parseJoinCredentials(`${tok.id}.${tok.secret}`, spkiHash(ca));
+  assert.equal(b.pin.kind, 'spki');
+  assert.equal(pinMismatch(b.pin, ca), undefined);
+  assert.notEqual(pinMismatch(b.pin, other), undefined);
+  assert.throws(() => parseJoinCredentials(`${tok.id}.${tok.secret}`), /does not pin the cluster CA: give --discovery-token-ca-cert-hash/);
+  assert.throws(() => parseJoinCredentials(k10, spkiHash(ca)), /carries its own CA hash/);
+  assert.throws(() => parseJoinCredentials('K10abc::x.y'), /not K10<64 hex digits/);
+  assert.throws(() => parseJoinCredentials('abcdef.short', spkiHash(ca)), /was not of the form/);
+  assert.throws(() => parseJoinCredentials(`${tok.id}.${tok.secret}`, 'md5:1234'), /is not of the form sha256:<64 hex digits>/);
+  assert.equal(redact(k10).endsWith(`${tok.id}.****************`), true);
+});
+
+test('stored tokens: secret checked in constant time, expiry, usages, unknown id and wrong secret read the same', async () => {
+  const tokens = new BootstrapTokens(new MemoryStorage());
+  const t0 = new Date('2026-12-01T00:00:00Z');
+  const node = generateBootstrapToken();
+  const short = generateBootstrapToken();
+  await tokens.add(node, { usages: ['join-node'], description: 'default', now: t0 });
+  await tokens.add(short, { usages: ['join-node', 'join-server'], ttlMs: 60_000, now: t0 });
+  assert.equal((await tokens.check(node, 'join-node', t0)).ok, true);
+  const wrong = await tokens.check({ id: node.id, secret: 'x'.repeat(16) }, 'join-node', t0);
+  const unknown = await tokens.check({ id: 'zzzzzz', secret: node.secret }, 'join-node', t0);
+  assert.deepEqual(wrong, unknown);
+  assert.equal(wrong.ok, false);
+  assert.match((await tokens.check(node, 'join-server', t0) as { reason: string }).reason, /may not be used to add an API server/);
+  assert.equal((await tokens.check(short, 'join-server', new Date(t0.getTime() + 59_000))).ok, true);
+  assert.match((await tokens.check(short, 'join-node', new Date(t0.getTime() + 60_000)) as { reason: string }).reason, /expired at 2026-12-01T00:01:00.000Z/);
+  const listed = await tokens.list();
+  assert.deepEqual(listed.map((r) => r.id), [node.id, short.id].sort());
+  assert.ok(!JSON.stringify(listed).includes(node.secret), 'no secret is stored');
+  await assert.rejects(tokens.add(node, { usages: ['join-node'] }));
+  assert.equal(await tokens.delete(short.id), true);
+  assert.equal(await tokens.delete(short.id), false);
+});

@@ -1,0 +1,251 @@
+/**
+ * Nodes on other machines (issue 22), on one host: three "machines", each its own network namespace
+ * and its own processes, joined only by an underlay bridge and sharing no files
+ * (test/harness/machines.ts). Machine 1 runs the API server with its embedded etcd and one node
+ * (`clusterip up --embedded-etcd --advertise-address`), machines 2 and 3 each join one node with the
+ * command `up` printed. Checked with the real kubectl and real Pods:
+ * - the joined nodes are Ready with distinct Pod CIDRs from node IPAM and their VXLAN VTEPs published;
+ * - Pod → Pod and Pod → ClusterIP across machines, names through cluster DNS, and the `kubernetes`
+ *   Service from a joined machine's Pod;
+ * - bad joins (wrong token, wrong CA hash, a duplicate node name) are refused with the reason and
+ *   register nothing;
+ * - a partition (machine 3's link down, then up): NotReady, its endpoints not ready, then Ready and
+ *   ready again without eviction;
+ * - a node's death (its daemon SIGKILLed): NotReady after the grace period, its endpoints not ready
+ *   at once, its Deployment Pod replaced on another node after --pod-eviction-timeout; and its
+ *   return: Ready again, the evicted Pod's leftovers ended, traffic to it again.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { createMachines } from '../harness/machines.js';
+import { clusterId } from '../../src/cluster/state.js';
+import { listNetns } from '../../src/sys/netns.js';
+import { run as runCmd } from '../../src/sys/command.js';
+import { podHash } from '../../src/node/names.js';
+import type { KubectlRunner } from '../harness/kubectl.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+async function json<T>(k: KubectlRunner, args: string[]): Promise<T> {
+  const r = await k([...args, '-o', 'json']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+
+const ready = (n: Node | Pod): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** A Pod pinned to `node` (serve-hostname answers its own name on :9376). */
+function webPod(name: string, node: string): object {
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } },
+    spec: { nodeName: node, containers: [{ name: 'agnhost', image: 'registry.k8s.io/e2e-test-images/agnhost:2.52', args: ['serve-hostname'], ports: [{ containerPort: 9376 }] }] },
+  };
+}
+
+test('three machines: join, cross-machine Pod and Service traffic, DNS, bad joins refused, a node dies and returns', { timeout: 300_000 }, async (t) => {
+  const ms = await createMachines(t, 3);
+  const [m1, m2, m3] = ms.list as [typeof ms.list[0], typeof ms.list[0], typeof ms.list[0]];
+  const server = await ms.up(m1, ['--embedded-etcd', '--advertise-address', m1.ip, '--node-monitor-grace-period', '2', '--pod-eviction-timeout', '8']);
+  const k = server.kubectl;
+  const joinCmd = server.record().joinCommand!;
+  assert.match(joinCmd, new RegExp(`^clusterip join --server https://${m1.ip.replace(/\./g, '\\.')}:\\d+ --token K10[0-9a-f]{64}::[a-z0-9]{6}\\.[a-z0-9]{16}$`));
+  const [, , , url, , token] = joinCmd.split(' ') as string[];
+  const serverNode = `${server.name}-node`;
+
+  // Bad joins first (from machine 2): refused with the reason, nothing registered, nothing left on the machine.
+  const wrongSecret = token!.replace(/\.[a-z0-9]{16}$/, '.0000000000000000');
+  const refused: string[] = [];
+  let r = await ms.tryJoin(m2, ['--server', url!, '--token', wrongSecret, '--node-name', 'bad-token']);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Unauthorized: the bootstrap token is not valid: no token with this id and secret exists in the cluster/);
+  const otherCa = token!.replace(/^K10[0-9a-f]{8}/, 'K1000000000');
+  r = await ms.tryJoin(m2, ['--server', url!, '--token', otherCa, '--node-name', 'bad-ca']);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the cluster CA of https:\/\/192\.168\.77\.1:\d+ does not match the CA hash in the token.*nothing secret was sent/);
+  r = await ms.tryJoin(m2, ['--server', url!, '--token', token!, '--node-name', serverNode]);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`nodes "${serverNode}" already exists: it was registered by another machine`));
+
+  // Token management on the API server's machine: create, list (never the secret), delete; a deleted token no longer joins.
+  const created = await m1.cli(['token', 'create', '--name', server.name, '--state-dir', server.stateDir, '--ttl', '30m', '--description', 'for the test', '--print-join-command']);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, new RegExp(`^clusterip join --server ${url!.replace(/\./g, '\\.')} --token K10[0-9a-f]{64}::([a-z0-9]{6})\\.[a-z0-9]{16}\n$`));
+  const [, extraId, extraSecret] = /::([a-z0-9]{6})\.([a-z0-9]{16})/.exec(created.stdout)!;
+  const listed = await m1.cli(['token', 'list', '--name', server.name, '--state-dir', server.stateDir]);
+  assert.match(listed.stdout, /^TOKEN\s+TTL\s+EXPIRES\s+USAGES\s+DESCRIPTION$/m);
+  assert.match(listed.stdout, new RegExp(`^${extraId}\\.<secret>\\s+1h\\s+\\S+\\s+join-node\\s+for the test$`, 'm'));
+  assert.match(listed.stdout, /<forever>\s+<never>\s+join-node\s+default node-token \(clusterip up\)/);
+  assert.ok(!listed.stdout.includes(extraSecret!), 'no secret listed');
+  assert.equal((await m1.cli(['token', 'delete', '--name', server.name, '--state-dir', server.stateDir, extraId!])).code, 0);
+  r = await ms.tryJoin(m2, ['--server', url!, '--token', /--token (\S+)/.exec(created.stdout)![1]!, '--node-name', 'deleted-token']);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the bootstrap token is not valid/);
+
+  // Two good joins, timed as the user sees them.
+  const t0 = Date.now();
+  const j2 = await ms.join(m2, ['--server', url!, '--token', token!, '--node-name', 'm2']);
+  t.diagnostic(`join of m2 until Ready: ${Date.now() - t0} ms (CLI included)`);
+  const j3 = await ms.join(m3, ['--server', url!, '--token', token!, '--node-name', 'm3']);
+  // The same name from the other machine: refused, m2 untouched.
+  r = await ms.tryJoin(m3, ['--server', url!, '--token', token!, '--node-name', 'm2']);
+  refused.push(r.name);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nodes "m2" already exists: it was registered by another machine \(its node password does not match this one's\)/);
+  const nodes = (await json<{ items: Node[] }>(k, ['get', 'nodes'])).items;
+  assert.deepEqual(nodes.map((n) => n.metadata!.name).sort(), ['m2', 'm3', serverNode].sort(), 'no refused join left a Node');
+  assert.ok(nodes.every(ready), 'every node Ready');
+  const cidrs = nodes.map((n) => n.spec!.podCIDR!);
+  assert.equal(new Set(cidrs).size, 3, `distinct Pod CIDRs: ${cidrs.join(' ')}`);
+  for (const n of nodes) assert.equal(n.metadata?.annotations?.['flannel.alpha.coreos.com/backend-type'], 'vxlan', n.metadata!.name);
+  assert.equal(nodes.find((n) => n.metadata!.name === 'm3')!.metadata!.annotations!['flannel.alpha.coreos.com/public-ip'], m3.ip);
+  // Refused joins made no namespace on their machine.
+  const namespaces = await listNetns();
+  for (const name of refused) assert.ok(!namespaces.some((n) => n.startsWith(`cip-${clusterId(name)}-`)), `a refused join (${name}) left a namespace`);
+  assert.ok(namespaces.includes(`cip-${j2.record().id}-n0`));
+
+  // Workloads: one web Pod per machine, a Service, client Pods on the joined machines.
+  const apply = async (objs: object[]) => {
+    const a = await k(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
+    assert.equal(a.code, 0, a.stderr);
+  };
+  await apply([
+    webPod('web-1', serverNode), webPod('web-2', 'm2'), webPod('web-3', 'm3'),
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 9376 }] } },
+    ...['m2', 'm3'].map((n) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `client-${n}` }, spec: { nodeName: n, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } })),
+  ]);
+  const pods = await until('every Pod Ready', 60_000, async () => {
+    const ps = (await json<{ items: Pod[] }>(k, ['get', 'pods'])).items;
+    return ps.length === 5 && ps.every(ready) ? new Map(ps.map((p) => [p.metadata!.name!, p])) : undefined;
+  });
+  const ip = (name: string) => pods.get(name)!.status!.podIP!;
+  const inPod = (pod: string, cmd: string) => k(['exec', pod, '--', 'sh', '-c', cmd], { timeoutMs: 30_000 });
+
+  // Pod → Pod across machines (m2 → m3, m2 → m1, m3 → m1) over VXLAN.
+  for (const [from, to] of [['client-m2', 'web-3'], ['client-m2', 'web-1'], ['client-m3', 'web-1'], ['client-m3', 'web-2']] as const) {
+    await until(`${from} → ${to}`, 15_000, async () => (await inPod(from, `timeout 3 wget -qO- http://${ip(to)}:9376`)).stdout.trim() === to);
+  }
+  // Pod → ClusterIP by name (cluster DNS; the DNS Pod runs on machine 1): every backend answers, on every machine.
+  const ns = await inPod('client-m3', 'nslookup web.default.svc.cluster.local');
+  const svcIP = (await k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+  assert.match(ns.stdout, new RegExp(`Address:\\s+${svcIP.replace(/\./g, '\\.')}`), ns.stdout + ns.stderr);
+  const seen = new Set<string>();
+  await until('all three backends through the ClusterIP from machine 3', 30_000, async () => {
+    const out = await inPod('client-m3', 'for i in 1 2 3 4 5 6 7 8 9 10; do timeout 3 wget -qO- http://web; echo; done');
+    for (const l of out.stdout.split('\n')) if (l.trim()) seen.add(l.trim());
+    return seen.size === 3 ? true : undefined;
+  });
+  assert.deepEqual([...seen].sort(), ['web-1', 'web-2', 'web-3']);
+  // The API server from a joined machine's Pod, through the kubernetes Service (401: reached, no token).
+  const api = await inPod('client-m2', 'timeout 5 wget -S --no-check-certificate -qO- https://kubernetes.default.svc/api 2>&1; true');
+  assert.match(api.stdout, /HTTP\/1\.1 401/, api.stdout);
+
+  // A network partition: machine 3's link goes down for a moment. m3 goes NotReady and its endpoint
+  // not ready; when the link returns (before the eviction timeout) the node posts Ready again and
+  // its agent writes its Pods' readiness back, so the endpoint is ready again.
+  const slices = async () => (await json<{ items: EndpointSlice[] }>(k, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web'])).items.flatMap((x) => x.endpoints);
+  await runCmd(['ip', '-n', m3.netns, 'link', 'set', 'eth0', 'down']);
+  await until('m3 unreachable while its link is down', 20_000, async () =>
+    (await json<Node>(k, ['get', 'node', 'm3'])).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown');
+  await until('web-3 not ready', 5_000, async () => (await slices()).find((e) => e.targetRef?.name === 'web-3')?.conditions?.ready === false);
+  await runCmd(['ip', '-n', m3.netns, 'link', 'set', 'eth0', 'up']);
+  await until('m3 Ready again after the partition', 20_000, async () => {
+    const n = await json<Node>(k, ['get', 'node', 'm3']);
+    return ready(n) && !(n.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/'));
+  });
+  await until('web-3 ready again in the EndpointSlice', 20_000, async () => (await slices()).find((e) => e.targetRef?.name === 'web-3')?.conditions?.ready === true);
+  assert.equal((await k(['get', 'pod', 'web-3', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).stdout, '', 'not evicted: back before the eviction timeout');
+
+  // A Deployment whose Pod runs on m3 (the other nodes cordoned while it is placed).
+  await k(['cordon', serverNode, 'm2']);
+  await apply([{
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'rep' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'rep' } }, template: { metadata: { labels: { app: 'rep' } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } } },
+  }]);
+  const repPod = await until('the Deployment Pod running on m3', 60_000, async () => {
+    const p = (await json<{ items: Pod[] }>(k, ['get', 'pods', '-l', 'app=rep'])).items[0];
+    return p && ready(p) ? p : undefined;
+  });
+  assert.equal(repPod.spec?.nodeName, 'm3');
+  await k(['uncordon', serverNode, 'm2']);
+
+  // m3 dies.
+  await ms.kill(j3);
+  const tDead = Date.now();
+  await until('m3 NotReady', 20_000, async () => {
+    const n = await json<Node>(k, ['get', 'node', 'm3']);
+    return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
+  });
+  const notReadyAfter = Date.now() - tDead;
+  const slice = async () => (await json<{ items: EndpointSlice[] }>(k, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web'])).items.flatMap((s) => s.endpoints);
+  await until('web-3 not ready in the EndpointSlice', 3_000, async () => slice().then((eps) => eps.find((e) => e.targetRef?.name === 'web-3')?.conditions?.ready === false));
+  t.diagnostic(`m3 NotReady ${notReadyAfter} ms after its daemon died; its endpoint not ready ${Date.now() - tDead} ms after`);
+  const node3 = await json<Node>(k, ['get', 'node', 'm3']);
+  assert.deepEqual(node3.spec?.taints?.map((x) => `${x.key}:${x.effect}`).sort(), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+  // Traffic to the Service now avoids m3.
+  const after = await inPod('client-m2', 'for i in 1 2 3 4 5 6 7 8; do timeout 3 wget -qO- http://web; echo; done');
+  assert.doesNotMatch(after.stdout, /web-3/);
+  assert.match(after.stdout, /web-1|web-2/);
+  // After --pod-eviction-timeout, the Deployment's Pod is replaced on a live node.
+  const replacement = await until('the Deployment Pod replaced on another node', 30_000, async () => {
+    const ps = (await json<{ items: Pod[] }>(k, ['get', 'pods', '-l', 'app=rep'])).items;
+    return ps.find((p) => p.spec?.nodeName !== 'm3' && ready(p));
+  });
+  assert.notEqual(replacement.spec?.nodeName, 'm3');
+  const old = await json<Pod>(k, ['get', 'pod', repPod.metadata!.name!]);
+  assert.ok(old.metadata?.deletionTimestamp, 'the Pod on the dead node is Terminating (it cannot confirm while its node is away)');
+
+  // m3 returns (the same command; its credentials are kept, no token needed).
+  const back = await m3.cli(['join', '--name', j3.name, '--state-dir', j3.stateDir, '--detach', '--server', url!, '--node-name', 'm3']);
+  assert.equal(back.code, 0, back.stdout + back.stderr);
+  await until('m3 Ready without taints', 20_000, async () => {
+    const n = await json<Node>(k, ['get', 'node', 'm3']);
+    return ready(n) && !(n.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/'));
+  });
+  await until('the evicted Pod gone once its node ended it', 30_000, async () => (await k(['get', 'pod', repPod.metadata!.name!])).stderr.includes('NotFound'));
+  await apply([webPod('web-3b', 'm3')]);
+  const web3b = await until('a new Pod on m3 Ready', 30_000, async () => {
+    const p = await json<Pod>(k, ['get', 'pod', 'web-3b']);
+    return ready(p) ? p : undefined;
+  });
+  // Ready means started (no readiness probe): the server may take a moment to bind its port.
+  await until('m2 → the new Pod on m3', 30_000, async () => (await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`)).stdout.trim() === 'web-3b')
+    .catch(async (e: unknown) => { await dumpState(t, k, [j2.record().id, j3.record().id], web3b); throw e; });
+  // kubectl logs of a Pod on a joined node: passed on to that node's stream server.
+  const logs = await k(['logs', 'client-m2']);
+  assert.equal(logs.code, 0, logs.stderr);
+});
+
+/** What the kernel and the API show, for a failure that is hard to reproduce (printed as test diagnostics). */
+async function dumpState(t: { diagnostic(msg: string): void }, k: KubectlRunner, nodeIds: string[], pod: Pod): Promise<void> {
+  const cmds: string[][] = [];
+  for (const id of nodeIds) {
+    const ns = `cip-${id}-n0`;
+    cmds.push(['ip', '-n', ns, 'addr'], ['ip', '-n', ns, 'route'], ['ip', '-n', ns, 'neigh'], ['bridge', '-n', ns, 'fdb', 'show', 'dev', 'vxlan0']);
+  }
+  const podNs = `cip-${nodeIds[nodeIds.length - 1]}-p${podHash(pod.metadata!.uid!)}`;
+  cmds.push(['ip', 'netns', 'exec', podNs, 'ss', '-ltnp'], ['ip', 'netns', 'pids', podNs]);
+  for (const c of cmds) {
+    const r = await runCmd(c);
+    t.diagnostic(`${c.join(' ')} → ${r.code}\n${r.stdout}${r.stderr}`);
+  }
+  for (const a of [['get', 'pods', '-o', 'wide'], ['logs', pod.metadata!.name!], ['get', 'pod', pod.metadata!.name!, '-o', 'yaml']]) t.diagnostic((await k(a)).stdout);
+}
