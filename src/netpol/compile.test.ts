@@ -4,7 +4,8 @@ import { assertGolden } from '../proxy/testing/golden.js';
 import { compilePolicy } from './compile.js';
 import { parseDropComment, dropComment } from './names.js';
 import { fullTransaction, planIncremental, writtenFrom } from './plan.js';
-import { rulesetFor } from './ruleset.js';
+import { groupRules, rulesetFor, RuleNumberTable } from './ruleset.js';
+import type { PolicyInfo } from './model.js';
 import { CASES, PODS, policy, pod, snapshot } from './testing/cluster.js';
 
 const DIR = import.meta.dirname;
@@ -16,37 +17,44 @@ for (const [name, policies] of Object.entries(CASES)) {
   });
 }
 
+/** Rule numbers 1, 2, 3… in the order asked (a fresh table per compile). */
+const nums = (): RuleNumberTable => new RuleNumberTable();
+const compile = (p: PolicyInfo, node = 'node-0', pods = PODS) => compilePolicy(p, snapshot(pods), node, nums());
+
 test('a policy selects only local Pods with their own address (not hostNetwork, not finished)', () => {
-  const f = compilePolicy(policy('default', 'p', { podSelector: { matchLabels: { app: 'web' } } }), snapshot(), 'node-0');
+  const f = compile(policy('default', 'p', { podSelector: { matchLabels: { app: 'web' } } }));
   assert.deepEqual(f.selected, ['10.244.0.10']);
-  assert.deepEqual([...compilePolicy(policy('default', 'p', {}), snapshot(), 'node-1').selected], ['10.244.1.10']);
+  assert.deepEqual([...compile(policy('default', 'p', {}), 'node-1').selected], ['10.244.1.10']);
 });
 
-test('ingress with no rules isolates (empty chain); policyTypes Egress alone leaves ingress open', () => {
-  const f = compilePolicy(CASES['default-deny-ingress']![0]!, snapshot(), 'node-0');
-  assert.deepEqual([...f.chains.values()], [[]]);
+test('ingress with no rules isolates (no rule: the group drops); policyTypes Egress alone leaves ingress open', () => {
+  const f = compile(CASES['default-deny-ingress']![0]!);
+  assert.deepEqual(f.rules, { ingress: [], egress: [] });
   assert.equal(f.ingress, true);
   assert.equal(f.egress, false);
-  const e = compilePolicy(CASES['egress-dns-only']![0]!, snapshot(), 'node-0');
+  const e = compile(CASES['egress-dns-only']![0]!);
   assert.equal(e.ingress, false);
   assert.equal(e.egress, true);
 });
 
-test('named ports resolve on the destination: ingress on each selected Pod, egress on each peer', () => {
-  const ing = compilePolicy(CASES['allow-client-named-port']![1]!, snapshot(), 'node-0');
-  assert.deepEqual([...ing.sets.values()].find((s) => s.name.endsWith('named'))!.elements, ['10.244.0.10 . tcp . 8080']);
-  const ing1 = compilePolicy(CASES['allow-client-named-port']![1]!, snapshot(), 'node-1');
-  assert.deepEqual([...ing1.sets.values()].find((s) => s.name.endsWith('named'))!.elements, ['10.244.1.10 . tcp . 8081']);
-  const eg = compilePolicy(CASES['egress-named-port-any-destination']![0]!, snapshot(), 'node-0');
-  assert.deepEqual([...eg.sets.values()].find((s) => s.name.endsWith('named'))!.elements, ['10.244.0.10 . tcp . 8080', '10.244.1.10 . tcp . 8081']);
+test('one rule: the rule number in ct mark ties the lookups to its elements', () => {
+  const f = compile(CASES['allow-client-named-port']![1]!);
+  assert.deepEqual(f.rules.ingress, ['ct mark set 1 ip saddr . ct mark @peer-pods ip daddr . meta l4proto . th dport . ct mark @named-ports accept comment "default/web-from-client ingress 0"']);
+  assert.deepEqual(f.elements.get('peer-pods'), ['10.244.0.11 . 1']);
+  const all = compile(CASES['allow-all-ingress']![0]!);
+  assert.deepEqual(all.rules.ingress, ['accept comment "shop/allow-all ingress 0"']);
 });
 
-test('ipBlock except is cut out of the interval set, blocks merged', () => {
-  const f = compilePolicy(CASES['ip-block-end-port']![0]!, snapshot(), 'node-0');
-  const cidrs = [...f.sets.values()].find((s) => s.name.endsWith('cidrs'))!;
-  assert.deepEqual(cidrs.elements, ['10.244.0.0-10.244.0.10', '10.244.0.12-10.244.0.255', '10.244.2.0-10.244.255.255']);
-  const ports = [...f.sets.values()].find((s) => s.name.endsWith('ports'))!;
-  assert.deepEqual(ports.elements, ['tcp . 8000-8100', 'udp . 0-65535']);
+test('named ports resolve on the destination: ingress on each selected Pod, egress on each peer', () => {
+  assert.deepEqual(compile(CASES['allow-client-named-port']![1]!).elements.get('named-ports'), ['10.244.0.10 . tcp . 8080 . 1']);
+  assert.deepEqual(compile(CASES['allow-client-named-port']![1]!, 'node-1').elements.get('named-ports'), ['10.244.1.10 . tcp . 8081 . 1']);
+  assert.deepEqual(compile(CASES['egress-named-port-any-destination']![0]!).elements.get('named-ports'), ['10.244.0.10 . tcp . 8080 . 1', '10.244.1.10 . tcp . 8081 . 1']);
+});
+
+test('ipBlock except is cut out of the interval set, blocks merged; ports and endPort ranges', () => {
+  const f = compile(CASES['ip-block-end-port']![0]!);
+  assert.deepEqual(f.elements.get('peer-cidrs'), ['10.244.0.0-10.244.0.10 . 1', '10.244.0.12-10.244.0.255 . 1', '10.244.2.0-10.244.255.255 . 1']);
+  assert.deepEqual(f.elements.get('rule-ports'), ['tcp . 8000-8100 . 1', 'udp . 0-65535 . 1']);
 });
 
 test('Pods isolated by the same policies share one group chain; its drop names the policies', () => {
@@ -54,7 +62,7 @@ test('Pods isolated by the same policies share one group chain; its drop names t
   const rs = rulesetFor(CASES['allow-client-named-port']!, snapshot(extra), 'node-0');
   assert.equal(rs.dispatch.ingress.get('10.244.0.10'), rs.dispatch.ingress.get('10.244.0.12'));
   assert.notEqual(rs.dispatch.ingress.get('10.244.0.10'), rs.dispatch.ingress.get('10.244.0.11'));
-  const g = rs.groups.get(rs.dispatch.ingress.get('10.244.0.10')!)!.rules;
+  const g = groupRules(rs, rs.groups.get(rs.dispatch.ingress.get('10.244.0.10')!)!);
   assert.match(g[g.length - 1]!, /comment "NetworkPolicy ingress: default\/deny-all default\/web-from-client"$/);
   assert.deepEqual(parseDropComment('NetworkPolicy ingress: default/deny-all default/web-from-client'), { dir: 'ingress', keys: ['default/deny-all', 'default/web-from-client'], more: 0 });
 });
@@ -70,12 +78,11 @@ test('drop comments stay within nftables 128 bytes', () => {
 test('incremental plan: only the changed policy and addresses, and the model follows', () => {
   const before = rulesetFor(CASES['default-deny-ingress']!, snapshot(), 'node-0');
   const written = writtenFrom(before);
-  // The allow policy arrives: a new chain and sets, web-1 moves to a new group.
+  // The allow policy arrives: its elements, a new group for web-1; the client keeps its group.
   const allow = CASES['allow-client-named-port']![1]!;
-  before.setFragment(allow.key, compilePolicy(allow, snapshot(), 'node-0'));
+  before.setFragment(allow.key, compilePolicy(allow, snapshot(), 'node-0', before.numbers));
   const plan = planIncremental(written, before, before.takeChanged());
-  assert.match(plan.text, /^add set inet clusterip-policy pol-\w+-in-0-pods \{ type ipv4_addr; \}$/m);
-  assert.match(plan.text, /^delete element inet clusterip-policy ingress-pods \{ 10\.244\.0\.10 \}$/m);
+  assert.match(plan.text, /^add element inet clusterip-policy peer-pods \{ 10\.244\.0\.11 \. \d+ \}$/m);
   assert.match(plan.text, /^add element inet clusterip-policy ingress-groups \{ (\d+) : jump in-\w+-default\/deny-all_default\/web-from-client \}$/m);
   const id = /ingress-groups \{ (\d+) : jump/.exec(plan.text)![1];
   assert.match(plan.text, new RegExp(`^add element inet clusterip-policy ingress-pods \\{ 10\\.244\\.0\\.10 : ${id} \\}$`, 'm'));
@@ -84,9 +91,17 @@ test('incremental plan: only the changed policy and addresses, and the model fol
   assert.equal(planIncremental(written, before, { policies: new Set([allow.key]), ips: new Set(['10.244.0.10']) }).text, '');
   // A peer Pod leaves: one element deleted, nothing else.
   const fewer = snapshot(PODS.filter((p) => p.name !== 'client'));
-  before.setFragment(allow.key, compilePolicy(allow, fewer, 'node-0'));
+  before.setFragment(allow.key, compilePolicy(allow, fewer, 'node-0', before.numbers));
   const p2 = planIncremental(written, before, before.takeChanged());
-  assert.equal(p2.text, `delete element inet clusterip-policy ${[...before.fragments.get(allow.key)!.sets.keys()][0]} { 10.244.0.11 }\n`);
+  assert.match(p2.text, /^delete element inet clusterip-policy peer-pods \{ 10\.244\.0\.11 \. \d+ \}\n$/);
+  p2.commit();
+  // Its rules change: every group that includes it is rewritten.
+  const changed = policy('default', 'web-from-client', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 80 }] }] });
+  before.setFragment(changed.key, compilePolicy(changed, fewer, 'node-0', before.numbers));
+  const p3 = planIncremental(written, before, before.takeChanged());
+  assert.match(p3.text, /^flush chain inet clusterip-policy in-\w+-default\/deny-all_default\/web-from-client$/m);
+  p3.commit();
+  assert.equal(fullTransaction(written), fullTransaction(before));
 });
 
 test('a group emptied and filled again in one sync keeps its chain and gets a new number', () => {
@@ -98,8 +113,8 @@ test('a group emptied and filled again in one sync keeps its chain and gets a ne
   const oldId = rs.groups.get(chain)!.id;
   // web-1 leaves (relabelled), then web-3 arrives: the group's only member changes within one sync.
   const after = [...pods.map((x) => (x.name === 'web-1' ? { ...x, labels: { app: 'api' } } : x)), pod('default', 'web-3', '10.244.0.12', 'node-0', { app: 'web' })];
-  rs.setFragment(p.key, compilePolicy(p, snapshot(after.filter((x) => x.name !== 'web-3')), 'node-0'));
-  rs.setFragment(p.key, compilePolicy(p, snapshot(after), 'node-0'));
+  rs.setFragment(p.key, compilePolicy(p, snapshot(after.filter((x) => x.name !== 'web-3')), 'node-0', rs.numbers));
+  rs.setFragment(p.key, compilePolicy(p, snapshot(after), 'node-0', rs.numbers));
   const newId = rs.groups.get(chain)!.id;
   assert.notEqual(newId, oldId);
   const plan = planIncremental(written, rs, rs.takeChanged());

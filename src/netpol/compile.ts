@@ -18,19 +18,9 @@
  */
 import type { NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1.js';
 import { matchesLabelSelector } from '../api/selectors.js';
-import { cidrRange, mergeRanges, rangeText, subtractRanges, type Range } from './ipv4.js';
+import { cidrRange, ipText, mergeRanges, rangeText, subtractRanges, type Range } from './ipv4.js';
 import { hasPolicyAddress, type ClusterSnapshot, type PodInfo, type PolicyInfo } from './model.js';
-import { policyChain, ruleSet, type Direction } from './names.js';
-
-/** One named set as declared and filled. */
-export interface NftSet {
-  readonly name: string;
-  /** nft type expression, e.g. `ipv4_addr` or `inet_proto . inet_service`. */
-  readonly type: string;
-  readonly interval: boolean;
-  /** Elements as nft writes them, sorted, unique. */
-  readonly elements: readonly string[];
-}
+import { SHARED_SETS, type Direction } from './names.js';
 
 /** Everything one policy owns on one node. Immutable once made. */
 export interface PolicyFragment {
@@ -39,17 +29,16 @@ export interface PolicyFragment {
   readonly egress: boolean;
   /** Addresses of the local Pods the policy selects (sorted). */
   readonly selected: readonly string[];
-  /** Chain name → its rules (nft rule text), in declaration order. */
-  readonly chains: ReadonlyMap<string, readonly string[]>;
-  readonly sets: ReadonlyMap<string, NftSet>;
+  /** Per direction: its rules (nft rule text), inlined into the group chain of every Pod it isolates. */
+  readonly rules: Readonly<Record<Direction, readonly string[]>>;
+  /** Elements it adds to the shared sets (SHARED_SETS), by set; each carries its rule's number. */
+  readonly elements: ReadonlyMap<string, readonly string[]>;
 }
 
-const SET_TYPES = {
-  pods: { type: 'ipv4_addr', interval: false },
-  cidrs: { type: 'ipv4_addr', interval: true },
-  ports: { type: 'inet_proto . inet_service', interval: true },
-  named: { type: 'ipv4_addr . inet_proto . inet_service', interval: false },
-} as const;
+/** Gives each rule (policy, direction, index) a number, stable while the policy exists. */
+export interface RuleNumbers {
+  of(key: string, dir: Direction, index: number): number;
+}
 
 /** Pods a selector peer matches (namespaceSelector: in the namespaces it matches; else the policy's). */
 export function peerPods(peer: NetworkPolicyPeer, policyNamespace: string, snap: ClusterSnapshot): PodInfo[] {
@@ -99,7 +88,9 @@ function portElements(ports: readonly NetworkPolicyPort[]): string[] {
   }
   const out: string[] = [];
   for (const proto of PROTOS) {
-    for (const r of mergeRanges(by.get(proto) ?? [])) out.push(`${proto} . ${r.lo === r.hi ? r.lo : `${r.lo}-${r.hi}`}`);
+    // Always `lo-hi`: nft 1.0.6 cannot delete a single-value element of a concatenated interval
+    // set written as `tcp . 53 . N` ("No such file or directory"), but can as `tcp . 53-53 . N`.
+    for (const r of mergeRanges(by.get(proto) ?? [])) out.push(`${proto} . ${r.lo}-${r.hi}`);
   }
   return out;
 }
@@ -116,31 +107,41 @@ function namedElements(named: readonly NetworkPolicyPort[], destinations: Iterab
   return sorted(out);
 }
 
-/** Compiles one policy for `node` (pure). */
-export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: string): PolicyFragment {
+/**
+ * Compiles one policy for `node` (pure, given the rule numbers). Rule i of a direction is
+ *   ct mark set N  ip saddr . ct mark @peer-pods  meta l4proto . th dport . ct mark @rule-ports  accept
+ * (egress matches ip daddr), with N the rule's number: the connection mark is the register that
+ * ties one lookup in a shared set to this rule's elements (`10.244.0.11 . N`), so the table holds
+ * four sets whatever the number of policies.
+ */
+export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: string, numbers: RuleNumbers): PolicyFragment {
   const types = policy.spec.policyTypes ?? ['Ingress'];
   const ingress = types.includes('Ingress');
   const egress = types.includes('Egress');
   const local = selectedLocalPods(policy, snap, node);
-  const chains = new Map<string, string[]>();
-  const sets = new Map<string, NftSet>();
-  const addSet = (name: string, kind: keyof typeof SET_TYPES, elements: string[]): string => {
-    sets.set(name, { name, ...SET_TYPES[kind], elements });
-    return name;
+  const elements = new Map<string, string[]>();
+  const add = (set: string, els: Iterable<string>): void => {
+    let l = elements.get(set);
+    if (!l) elements.set(set, l = []);
+    for (const e of els) l.push(e);
   };
+  const rules: Record<Direction, string[]> = { ingress: [], egress: [] };
   for (const dir of ['ingress', 'egress'] as Direction[]) {
     if (dir === 'ingress' ? !ingress : !egress) continue;
     const field = dir === 'ingress' ? 'ip saddr' : 'ip daddr';
-    const rules: string[] = [];
     const list = (dir === 'ingress' ? policy.spec.ingress : policy.spec.egress) ?? [];
     list.forEach((rule, i) => {
+      const n = numbers.of(policy.key, dir, i);
       const peers = (dir === 'ingress' ? (rule as { from?: NetworkPolicyPeer[] }).from : (rule as { to?: NetworkPolicyPeer[] }).to) ?? [];
       const selPeers = peers.filter((p) => !p.ipBlock);
       const blocks = peers.filter((p) => p.ipBlock).map((p) => p.ipBlock!);
       const peerPodList = selPeers.flatMap((p) => peerPods(p, policy.namespace, snap));
       const peerMatches: string[] = [];
       if (peers.length === 0) peerMatches.push('');
-      if (selPeers.length > 0) peerMatches.push(`${field} @${addSet(ruleSet(policy.key, dir, i, 'pods'), 'pods', sorted(peerPodList.map((p) => p.ip)))}`);
+      if (selPeers.length > 0) {
+        add(SHARED_SETS.pods.name, sorted(peerPodList.map((p) => p.ip)).map((ip) => `${ip} . ${n}`));
+        peerMatches.push(`${field} . ct mark @${SHARED_SETS.pods.name}`);
+      }
       if (blocks.length > 0) {
         const ranges: Range[] = [];
         for (const b of blocks) {
@@ -149,24 +150,34 @@ export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: s
           const cut = (b.except ?? []).map(cidrRange).filter((x): x is Range => !!x);
           ranges.push(...subtractRanges([r], cut));
         }
-        peerMatches.push(`${field} @${addSet(ruleSet(policy.key, dir, i, 'cidrs'), 'cidrs', mergeRanges(ranges).map(rangeText))}`);
+        // A single address as `a-a`, for the same nft limit as the ports (portElements).
+        add(SHARED_SETS.cidrs.name, mergeRanges(ranges).map((r) => `${r.lo === r.hi ? `${ipText(r.lo)}-${ipText(r.lo)}` : rangeText(r)} . ${n}`));
+        peerMatches.push(`${field} . ct mark @${SHARED_SETS.cidrs.name}`);
       }
       const ports = rule.ports ?? [];
       const portMatches: string[] = [];
       if (ports.length === 0) portMatches.push('');
       const numeric = ports.filter((p) => typeof p.port !== 'string');
       const named = ports.filter((p) => typeof p.port === 'string');
-      if (numeric.length > 0) portMatches.push(`meta l4proto . th dport @${addSet(ruleSet(policy.key, dir, i, 'ports'), 'ports', portElements(numeric))}`);
+      if (numeric.length > 0) {
+        add(SHARED_SETS.ports.name, portElements(numeric).map((e) => `${e} . ${n}`));
+        portMatches.push(`meta l4proto . th dport . ct mark @${SHARED_SETS.ports.name}`);
+      }
       if (named.length > 0) {
         // The destination resolves a named port: the selected Pods for ingress; for egress the peer
         // Pods, or every Pod when the rule also allows ipBlocks or any destination.
         const dests: Iterable<PodInfo> = dir === 'ingress' ? local
           : blocks.length === 0 && peers.length > 0 ? peerPodList : [...snap.pods()].filter(hasPolicyAddress);
-        portMatches.push(`ip daddr . meta l4proto . th dport @${addSet(ruleSet(policy.key, dir, i, 'named'), 'named', namedElements(named, dests))}`);
+        add(SHARED_SETS.named.name, namedElements(named, dests).map((e) => `${e} . ${n}`));
+        portMatches.push(`ip daddr . meta l4proto . th dport . ct mark @${SHARED_SETS.named.name}`);
       }
-      for (const pm of peerMatches) for (const po of portMatches) rules.push([pm, po, 'accept'].filter(Boolean).join(' '));
+      const mark = peerMatches.some(Boolean) || portMatches.some(Boolean) ? `ct mark set ${n} ` : '';
+      for (const pm of peerMatches) {
+        for (const po of portMatches) rules[dir].push(`${mark}${[pm, po].filter(Boolean).join(' ')}${pm || po ? ' ' : ''}accept comment "${policy.key} ${dir} ${i}"`);
+      }
     });
-    chains.set(policyChain(policy.key, dir), rules);
   }
-  return { key: policy.key, ingress, egress, selected: sorted(local.map((p) => p.ip)), chains, sets };
+  const frozen = new Map<string, readonly string[]>();
+  for (const [k, v] of elements) frozen.set(k, sorted(v));
+  return { key: policy.key, ingress, egress, selected: sorted(local.map((p) => p.ip)), rules, elements: frozen };
 }

@@ -35,15 +35,21 @@ export function policyHash(key: string): string {
   return hashName(key, 8);
 }
 
-/** The chain of one policy's rules in one direction: `pol-<hash8>-in-ns/name`. */
-export function policyChain(key: string, dir: Direction): string {
-  return clip(`pol-${policyHash(key)}-${SHORT[dir]}-${key}`);
-}
-
-/** A set of one rule of one policy: `pol-<hash8>-in-0-pods` (kind: pods, cidrs, ports, named). */
-export function ruleSet(key: string, dir: Direction, rule: number, kind: 'pods' | 'cidrs' | 'ports' | 'named'): string {
-  return `pol-${policyHash(key)}-${SHORT[dir]}-${rule}-${kind}`;
-}
+/**
+ * The four sets every rule looks up, keyed by the rule's number in the connection mark (few kernel
+ * objects: nft refreshes its cache of the table's sets and chains before every transaction, so
+ * their number, not their elements, sets the price of each change — bench/netpol/README.md).
+ */
+export const SHARED_SETS = {
+  /** Peer Pods' addresses: `10.244.0.11 . N`. */
+  pods: { name: 'peer-pods', typeof: 'ip saddr . ct mark', interval: false },
+  /** ipBlocks minus excepts: `10.0.0.0/8 . N`, `10.244.0.0-10.244.0.10 . N`. */
+  cidrs: { name: 'peer-cidrs', typeof: 'ip saddr . ct mark', interval: true },
+  /** Numeric ports and endPort ranges: `tcp . 8000-8100 . N` (a protocol alone: `tcp . 0-65535 . N`). */
+  ports: { name: 'rule-ports', typeof: 'meta l4proto . th dport . ct mark', interval: true },
+  /** Named ports resolved on each destination Pod: `10.244.0.5 . tcp . 8080 . N`. */
+  named: { name: 'named-ports', typeof: 'ip daddr . meta l4proto . th dport . ct mark', interval: false },
+} as const;
 
 /**
  * The chain shared by every local Pod isolated by exactly `keys` (sorted) in `dir`:

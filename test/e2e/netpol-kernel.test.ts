@@ -36,13 +36,18 @@ async function listing(ns: string): Promise<string> {
   const r = await runInNetns(ns, ['nft', 'list', 'table', 'inet', 'clusterip-policy']);
   assert.equal(r.code, 0, r.stderr);
   // Objects are listed in creation order, which differs between the two ways: compare them sorted.
-  let text = r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').trim().replace(/\n}$/, '');
-  // Group numbers are handed out in the order groups appear, which differs between the two ways:
-  // name each by its chain, and compare map elements as sorted lists.
-  const ids = new Map([...text.matchAll(/(0x[0-9a-f]{8}) : jump (\S+?)[,\s]/g)].map((m) => [m[1]!, m[2]!]));
-  text = text.replace(/0x[0-9a-f]{8}/g, (id) => `#${ids.get(id) ?? id}`);
-  text = text.replace(/elements = \{([^}]*)\}/g, (_m, els: string) => `elements = { ${els.split(',').map((e) => e.trim()).sort().join(', ')} }`);
-  return text.split(/\n(?=\t(?:chain|set|map) )/).map((b) => b.trim()).sort().join('\n');
+  const text = r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').trim().replace(/\n}$/, '');
+  // Group and rule numbers are handed out in the order they appear, which differs between the two
+  // ways: name each group number by its chain and each rule number by its rule's comment, and
+  // compare map elements as sorted lists.
+  const groupIds = new Map([...text.matchAll(/(0x[0-9a-f]{8}) : jump (\S+?)[,\s]/g)].map((m) => [m[1]!, m[2]!]));
+  const ruleIds = new Map([...text.matchAll(/ct mark set (0x[0-9a-f]{8}) .*comment "([^"]+)"/g)].map((m) => [m[1]!, m[2]!]));
+  const blocks = text.split(/\n(?=\t(?:chain|set|map) )/).map((b) => {
+    const ids = /^\t?(?:map) (?:ingress|egress)-(?:pods|groups) /.test(b) ? groupIds : ruleIds;
+    return b.replace(/0x[0-9a-f]{8}/g, (id) => `#${ids.get(id) ?? id}`)
+      .replace(/elements = \{([^}]*)\}/g, (_m, els: string) => `elements = { ${els.split(',').map((e) => e.trim()).sort().join(', ')} }`);
+  });
+  return blocks.map((b) => b.trim()).sort().join('\n');
 }
 
 test('kernel accepts every golden case', async (t) => {
@@ -97,7 +102,7 @@ test('incremental transactions leave the table as a full write of the same state
 test('planIncremental alone agrees with the syncer (pure model round trip)', () => {
   const rs = rulesetFor([], snapshot(), 'node-0');
   const w = writtenFrom(rs);
-  for (const p of Object.values(CASES).flat()) rs.setFragment(p.key, compilePolicy(p, snapshot(), 'node-0'));
+  for (const p of Object.values(CASES).flat()) rs.setFragment(p.key, compilePolicy(p, snapshot(), 'node-0', rs.numbers));
   planIncremental(w, rs, rs.takeChanged()).commit();
   assert.equal(fullTransaction(w), fullTransaction(rs));
 });
