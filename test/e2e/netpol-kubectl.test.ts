@@ -167,3 +167,33 @@ test('NetworkPolicy with kubectl: API, default deny, named-port allow, namespace
   await ok(c, ['delete', 'networkpolicy', '--all', '-A']);
   await eventually('all policies deleted to open web again', () => fetches(c, 'default', 'other', 'http://web'));
 });
+
+test('NetworkPolicy across two nodes, iptables proxy mode: ingress judged on the server\'s node, egress on the client\'s', async (t) => {
+  const c = await upCluster(t, { nodes: 2, proxyMode: 'iptables' });
+  const nodes = (await ok(c, ['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(' ').sort();
+  assert.equal(nodes.length, 2);
+  const pinned = (name: string, labels: string, node: string, image: string, args: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {${labels}}}
+spec:
+  nodeName: ${node}
+  containers: [{name: c, image: ${image}${args}, ports: [{name: http, containerPort: 80}]}]
+`;
+  await ok(c, ['apply', '-f', '-'], pinned('web', 'app: web', nodes[1]!, 'nginx', ''));
+  await ok(c, ['apply', '-f', '-'], pinned('client', 'app: client', nodes[0]!, 'busybox', ', command: [sleep, "3600"]'));
+  await ok(c, ['expose', 'pod', 'web', '--port=80', '--target-port=http']);
+  await ok(c, ['wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=60s']);
+  await eventually('the Service across nodes', () => fetches(c, 'default', 'client', 'http://web'), 30_000);
+
+  await ok(c, ['apply', '-f', '-'], policy('deny-all', 'default', '  podSelector: {}\n  policyTypes: [Ingress]\n'));
+  await eventually('ingress deny on the server\'s node', async () => !(await fetches(c, 'default', 'client', 'http://web')));
+  await ok(c, ['apply', '-f', '-'], policy('web-from-client', 'default', '  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: http}]}]\n'));
+  await eventually('the allow rule across nodes', () => fetches(c, 'default', 'client', 'http://web'));
+
+  await ok(c, ['apply', '-f', '-'], policy('client-no-egress', 'default', '  podSelector: {matchLabels: {app: client}}\n  policyTypes: [Egress]\n'));
+  await eventually('egress deny on the client\'s node', async () => !(await fetches(c, 'default', 'client', 'http://web')));
+  const drops = await c.onNode('nft', ['list', 'table', 'inet', 'clusterip-policy']);
+  assert.match(drops, /counter packets [1-9]\d* bytes \d+ drop comment "NetworkPolicy egress: default\/client-no-egress"/, 'the client\'s node (node 0) dropped it');
+  await ok(c, ['delete', 'networkpolicy', 'client-no-egress']);
+  await eventually('egress open again', () => fetches(c, 'default', 'client', 'http://web'));
+});
