@@ -15,14 +15,12 @@ import type { NetnsExec } from '../proxy/exec.js';
 import { matchesLabelSelector } from '../api/selectors.js';
 import { compilePolicy, selects } from './compile.js';
 import { hasPolicyAddress, Snapshot, type NamespaceInfo, type PodInfo, type PolicyInfo } from './model.js';
-import { SHARED_SETS, TABLE_REF } from './names.js';
+import { TABLE_REF } from './names.js';
 import { fullTransaction, planIncremental, writtenFrom, type Written } from './plan.js';
 import { Ruleset } from './ruleset.js';
 
 /** Transactions up to this size go through the long-lived `nft -i` session (as the proxy). */
 const SESSION_MAX_BYTES = 256 * 1024;
-/** The shared sets with `flags interval`. */
-const INTERVAL_SETS = Object.values(SHARED_SETS).filter((s) => s.interval).map((s) => s.name);
 
 export interface SyncResult {
   full: boolean;
@@ -181,12 +179,7 @@ export class PolicySyncer {
   }
 
   private async apply(text: string, full: boolean): Promise<void> {
-    // A long-lived `nft -i` keeps a stale copy of interval sets' elements after its own
-    // transactions, and then fails to delete a range it added earlier ("No such file or
-    // directory"; nft 1.0.6, kernel test "incremental transactions…"): transactions that touch the
-    // interval sets (policy changes only) run in a fresh `nft -f`.
-    const intervals = INTERVAL_SETS.some((s) => text.includes(` ${s} {`));
-    if (this.session && !full && !intervals && text.length <= SESSION_MAX_BYTES) return this.session.run(text);
+    if (this.session && !full && text.length <= SESSION_MAX_BYTES) return this.session.run(text);
     const r = await this.exec(['nft', '-f', '-'], text);
     if (r.code !== 0) throw new NetworkPolicyError('KERNEL_COMMAND_FAILED', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
     this.session?.warm();
