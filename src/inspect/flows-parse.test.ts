@@ -57,3 +57,11 @@ test('nft monitor trace: a NetworkPolicy drop (inet table), also when nft prints
   assert.deepEqual(r, { traceId: '1f686473', proto: 'TCP', src: '10.244.0.4', dst: '10.244.0.3', sport: 43906, dport: 80, verdict: 'dropped',
     chain: 'inet clusterip-policy in-7OD6OUX3OB-default/deny-all', rule: 'rule handle 6' });
 });
+
+test('nft monitor trace: the proxy\'s reject printed as an unknown rule is still a rejection', () => {
+  const a = new TraceAssembler();
+  a.line('trace id 9 ip clusterip-flows refused-trace packet: iif "cbr0" ip saddr 10.244.0.3 ip daddr 10.110.145.199 tcp sport 35240 tcp dport 80', 1);
+  const r = a.line('trace id 9 ip clusterip reject-chain unknown rule handle 12 (verdict drop)', 2);
+  assert.equal(r?.verdict, 'rejected');
+  assert.equal(r?.chain, 'clusterip reject-chain');
+});

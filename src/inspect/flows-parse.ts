@@ -132,7 +132,10 @@ export class TraceAssembler {
     if (!pkt) return undefined;
     const rule = rest!.replace(/\s*\(verdict drop\)\s*$/, '');
     const { seen: _seen, ...fields } = pkt;
-    return { traceId: id!, ...fields, verdict: /\breject\b/.test(rule) ? 'rejected' : 'dropped', chain: `${table} ${chain}`, rule };
+    // `nft monitor trace` prints a rule added after it started as `unknown rule handle N` (the
+    // proxy's full sync re-creates its chains): the proxy's reject chain still names the verdict.
+    const rejected = /\breject\b/.test(rule) || chain === 'reject-chain';
+    return { traceId: id!, ...fields, verdict: rejected ? 'rejected' : 'dropped', chain: `${table} ${chain}`, rule };
   }
 
   private expire(now: number): void {
