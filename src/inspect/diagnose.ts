@@ -284,8 +284,11 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
   ]);
   let probe: ProbeState;
   let work: Awaited<ReturnType<typeof probeWork>> = { lookups: [], vipConnects: [], endpointConnects: [] };
+  // The probe Pod as placed, kept when its helper fails (a default-deny egress makes its DNS
+  // questions time out): the network-policy check still judges its address and labels.
+  let placedProbe: PlacedProbe | undefined;
   try {
-    const placed = await probeP;
+    const placed = placedProbe = await probeP;
     if (!placed) {
       probe = { placed: false, skipped: true, reason: 'probing disabled (--no-probe)' };
     } else {
@@ -301,7 +304,7 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
     if (!(e instanceof ProbeNotPlacedError)) throw e;
     probe = { placed: false, reason: e.message };
   }
-  const networkPolicy = await gatherNetworkPolicy(client, cluster, probe, signal);
+  const networkPolicy = await gatherNetworkPolicy(client, cluster, placedProbe, signal);
   const build = (l: typeof live) => buildServiceExplanation(cluster, facts, l, new Date());
   let explanation = build(live);
   const f: DiagnoseFacts = {
@@ -326,11 +329,11 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
 }
 
 /** NetworkPolicies, namespaces, the probe Pod and the policy table's drop counters, for the network-policy check. */
-async function gatherNetworkPolicy(client: Client, cluster: ClusterView, probe: ProbeState, signal?: AbortSignal): Promise<NonNullable<DiagnoseFacts['networkPolicy']>> {
+async function gatherNetworkPolicy(client: Client, cluster: ClusterView, probe: PlacedProbe | undefined, signal?: AbortSignal): Promise<NonNullable<DiagnoseFacts['networkPolicy']>> {
   const [policies, namespaces, probePod, drops] = await Promise.all([
     client.list<NetworkPolicy>(R.networkpolicies, undefined).then((l) => l.items),
     client.list<Namespace>(R.namespaces, undefined).then((l) => l.items),
-    probe.placed ? client.get<Pod>(R.pods, probe.namespace, probe.pod).catch(() => undefined) : Promise.resolve(undefined),
+    probe ? client.get<Pod>(R.pods, probe.namespace, probe.name).catch(() => undefined) : Promise.resolve(undefined),
     readPolicyDrops(cluster, signal),
   ]);
   return { policies, namespaces, ...(probePod ? { probePod } : {}), drops };

@@ -11,9 +11,9 @@ import { cidrRange, inRanges, subtractRanges, type Range } from './ipv4.js';
 import type { NamespaceInfo, PodInfo, PolicyInfo } from './model.js';
 import { selects } from './compile.js';
 
-/** One end of a connection: an address, and the Pod behind it when it is a Pod's. */
+/** One end of a connection: an address (absent: unknown, and an ipBlock is assumed to match it), and the Pod behind it when it is a Pod's. */
 export interface Party {
-  ip: string;
+  ip?: string;
   pod?: PodInfo;
 }
 
@@ -30,7 +30,7 @@ function peerMatches(peer: NetworkPolicyPeer, policyNs: string, other: Party, ns
     const r = cidrRange(peer.ipBlock.cidr);
     if (!r) return false;
     const cut = (peer.ipBlock.except ?? []).map(cidrRange).filter((x): x is Range => !!x);
-    return inRanges(other.ip, subtractRanges([r], cut));
+    return other.ip === undefined || inRanges(other.ip, subtractRanges([r], cut));
   }
   const pod = other.pod;
   if (!pod || pod.hostNetwork) return false;

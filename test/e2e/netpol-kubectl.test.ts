@@ -162,6 +162,12 @@ test('NetworkPolicy with kubectl: API, default deny, named-port allow, namespace
   assert.match(lookup.stdout, /Address:?\s+10\.9[6-9]\.|Address:?\s+10\.1[01]\d\./);
   await ok(c, ['delete', 'networkpolicy', 'allow-dns', '-n', 'lab']);
   await eventually('DNS to be blocked without the allow rule', async () => (await c.kubectl(['exec', '-n', 'lab', 'visitor', '--', 'nslookup', '-timeout=1', 'web.default.svc.cluster.local'], { timeoutMs: 30_000 })).code !== 0);
+  // diagnose from a Pod of lab: the egress deny is named, as what breaks names too.
+  const fromLab = JSON.parse((await c.cli(['diagnose', 'svc/web', '--from', 'lab', '-o', 'json'], { timeoutMs: 90_000 })).stdout) as ServiceDiagnosis;
+  const dns = fromLab.findings.find((f) => f.code === 'NetworkPolicyBlocksDns');
+  assert.ok(dns, JSON.stringify(fromLab.findings.map((f) => `${f.verdict} ${f.code}: ${f.title}`), null, 1));
+  assert.match(dns.title, /NetworkPolicy lab\/deny-egress blocks the cluster DNS for Pods of lab/);
+  assert.ok(fromLab.findings.some((f) => f.code === 'NetworkPolicyBlocksEgress'), fromLab.findings.map((f) => `${f.verdict} ${f.code}: ${f.title}\n  ${f.evidence.join('\n  ')}`).join('\n'));
 
   // --- policies gone: everything open again
   await ok(c, ['delete', 'networkpolicy', '--all', '-A']);

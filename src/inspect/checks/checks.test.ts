@@ -265,3 +265,19 @@ test('network-policy: an allow rule on the named port passes; no policy passes',
   assert.equal(one(ok, 'NetworkPolicyAllows').verdict, 'pass');
   assert.equal(one(runChecks(withPolicies([])), 'NoNetworkPolicy').verdict, 'pass');
 });
+
+test('network-policy: a default-deny egress without a DNS rule is named as what breaks names', () => {
+  const denyEgress = { metadata: { name: 'deny-egress', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Egress'] } };
+  const f = withPolicies([denyEgress]);
+  f.networkPolicy!.namespaces.push({ metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } });
+  const fs = runChecks(f);
+  const dns = one(fs, 'NetworkPolicyBlocksDns');
+  assert.equal(dns.verdict, 'fail');
+  assert.match(dns.title, /NetworkPolicy shop\/deny-egress blocks the cluster DNS for Pods of shop/);
+  assert.match(dns.evidence[0]!, /10\.244\.0\.2:53\/UDP \(pod kube-system\/coredns-1\): the probe's egress is isolated by shop\/deny-egress/);
+  assert.equal(one(fs, 'NetworkPolicyBlocksEgress').verdict, 'fail');
+  const allowDns = { metadata: { name: 'allow-dns', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }] }] } };
+  const g = withPolicies([denyEgress, allowDns]);
+  g.networkPolicy!.namespaces.push({ metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } });
+  assert.ok(!runChecks(g).some((x) => x.code === 'NetworkPolicyBlocksDns'));
+});

@@ -20,9 +20,13 @@ export function checkNetworkPolicy(f: DiagnoseFacts): Finding[] {
   const policies = np.policies.map(policyInfo);
   const namespaces = new Map(np.namespaces.map((n) => [n.metadata?.name ?? '', namespaceInfo(n)]));
   const ns = (n: string) => namespaces.get(n);
-  const probe = f.probe.placed
-    ? { ip: f.probe.ip, pod: { ...podInfo(np.probePod ?? { metadata: { name: f.probe.pod, namespace: f.probe.namespace, labels: { [PROBE_LABEL]: 'true' } } }), ip: f.probe.ip } }
-    : { ip: '0.0.0.0', pod: podInfo({ metadata: { name: 'probe', namespace: f.from, labels: { [PROBE_LABEL]: 'true' } } }) };
+  // The probe as the API has it (also when its helper failed); else a Pod of the namespace with the
+  // probe's labels and no known address (ipBlocks are then given the benefit of the doubt).
+  const probe: Party & { pod: NonNullable<Party['pod']> } = np.probePod?.status?.podIP
+    ? { ip: np.probePod.status.podIP, pod: podInfo(np.probePod) }
+    : f.probe.placed
+      ? { ip: f.probe.ip, pod: { ...podInfo({ metadata: { name: f.probe.pod, namespace: f.probe.namespace, labels: { [PROBE_LABEL]: 'true' } } }), ip: f.probe.ip } }
+      : { pod: podInfo({ metadata: { name: 'probe', namespace: f.from, labels: { [PROBE_LABEL]: 'true' } } }) };
   const byName = new Map(f.pods.map((p) => [p.metadata?.name ?? '', p]));
   const blockedIn = new Map<string, string[]>();
   const blockedOut = new Map<string, string[]>();
@@ -41,10 +45,12 @@ export function checkNetworkPolicy(f: DiagnoseFacts): Finding[] {
     if (!j.ingress.allowed) {
       blockedIn.set(where, j.ingress.isolatedBy);
       evidence.push(`${where}: isolated for ingress by ${j.ingress.isolatedBy.join(', ')}; none allows TCP ${t.port} from ${probe.pod.key}${seen ? `; the probe saw: ${seen}` : ''}`);
-    } else if (!j.egress.allowed) {
+    }
+    if (!j.egress.allowed) {
       blockedOut.set(where, j.egress.isolatedBy);
       evidence.push(`${where}: the probe's egress is isolated by ${j.egress.isolatedBy.join(', ')}; none allows TCP ${t.port} to it${seen ? `; the probe saw: ${seen}` : ''}`);
-    } else {
+    }
+    if (j.ingress.allowed && j.egress.allowed) {
       if (j.ingress.isolatedBy.length || j.egress.isolatedBy.length) {
         evidence.push(`${where}: allowed by ${[...j.ingress.allowedBy, ...j.egress.allowedBy].join(', ')}${seen ? `; the probe saw: ${seen}` : ''}`);
       }
@@ -65,6 +71,26 @@ export function checkNetworkPolicy(f: DiagnoseFacts): Finding[] {
         dir === 'ingress'
           ? `# allow the clients: add an ingress rule to a policy selecting the Pods, e.g. from: [{podSelector: {matchLabels: {<client label>}}}], ports: [{port: <targetPort>}]`
           : `# allow the destination: add an egress rule (and one for DNS: UDP/TCP 53 to kube-system/kube-dns)`]));
+  }
+  // A default-deny egress without a DNS rule is the classic way to break names: judge the probe's
+  // queries to each cluster DNS Pod (UDP 53, after the DNAT of the kube-dns Service).
+  const dnsBlocked: string[] = [];
+  const dnsPolicies = new Set<string>();
+  for (const d of f.dnsPods) {
+    const ip = d.status?.podIP;
+    if (!ip) continue;
+    const j = judge(policies, ns, probe, { ip, pod: podInfo(d) }, 'UDP', 53);
+    if (j.egress.allowed && j.ingress.allowed) continue;
+    const by = j.egress.allowed ? j.ingress.isolatedBy : j.egress.isolatedBy;
+    by.forEach((k) => dnsPolicies.add(k));
+    dnsBlocked.push(`${ip}:53/UDP (pod ${d.metadata?.namespace}/${d.metadata?.name}): ${j.egress.allowed ? 'its ingress' : `the probe's egress`} is isolated by ${by.join(', ')}; none allows it`);
+  }
+  if (dnsBlocked.length > 0 && dnsBlocked.length === f.dnsPods.filter((d) => d.status?.podIP).length) {
+    const first = [...dnsPolicies][0]!.split('/');
+    out.push(finding('network-policy', 'fail', 'NetworkPolicyBlocksDns',
+      `NetworkPolicy ${[...dnsPolicies].join(', ')} blocks the cluster DNS for Pods of ${probe.pod.namespace}: names do not resolve`, dnsBlocked,
+      [`kubectl describe networkpolicy ${first[1]} -n ${first[0]}`,
+        `# allow DNS: egress to {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}} on UDP and TCP port 53`]));
   }
   if (out.length === 0) {
     out.push(evidence.length
