@@ -3,7 +3,9 @@
  * proxy. Informers (NetworkPolicies, Pods, Namespaces) feed a `PolicySyncer`; a bounded-frequency
  * runner (the proxy's) coalesces bursts into one sync = one nft transaction; nothing is written
  * before all three informers have listed, so a partial view (every Pod isolated, no allow rule
- * known yet) never reaches the kernel.
+ * known yet) never reaches the kernel. On a joined node the agent reads with the node's
+ * credentials: the bootstrap RBAC policy grants system:nodes list/watch of networkpolicies, pods
+ * and namespaces (system:clusterip-network-policy).
  */
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
@@ -117,9 +119,12 @@ class Enforcer implements NetworkPolicyEnforcer {
     });
   }
 
+  /**
+   * Starts the informers without waiting for their first lists: a node whose credentials may not
+   * list what it enforces (RBAC) must still start; it programs nothing until all three have listed.
+   */
   async start(): Promise<void> {
-    await Promise.all([this.policies.start(), this.pods.start(), this.namespaces.start()]);
-    this.kick();
+    void Promise.all([this.policies.start(), this.pods.start(), this.namespaces.start()]).then(() => this.kick());
   }
 
   private synced(): boolean {

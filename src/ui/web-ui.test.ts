@@ -11,7 +11,7 @@ import { startTestCluster, type TestCluster } from '../../test/harness/cluster.j
 import { R } from '../api/resources.js';
 import { Assets } from './assets.js';
 import type { TopologyUpdate } from './model.js';
-import { WebUi } from './web-ui.js';
+import { WebUi, type InspectFunctions } from './web-ui.js';
 
 interface Answer { code: number; headers: Record<string, string | string[] | undefined>; body: string }
 
@@ -32,7 +32,7 @@ function call(c: TestCluster, path: string, opts: { method?: string; headers?: R
   });
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ c: TestCluster; ui: WebUi }> {
+async function setup(t: { after(fn: () => Promise<void> | void): void }, inspect?: InspectFunctions): Promise<{ c: TestCluster; ui: WebUi }> {
   const dir = await mkdtemp(join(tmpdir(), 'cip-ui-assets-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'assets'));
@@ -41,7 +41,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }): Promis
   await writeFile(join(dir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(join(dir, 'assets', 'login.js'), 'console.log(2)');
   let ui!: WebUi;
-  const c = await startTestCluster(t, { handlers: (core) => { ui = new WebUi({ client: core, clusterName: 'unit', assets: new Assets(dir) }); return ui.handlers; } });
+  const c = await startTestCluster(t, { handlers: (core) => { ui = new WebUi({ client: core, clusterName: 'unit', assets: new Assets(dir), ...(inspect ? { inspect } : {}) }); return ui.handlers; } });
   t.after(() => ui.stop());
   await c.core.create(R.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'secret-svc', namespace: 'default' }, spec: { ports: [{ port: 80 }] } } as never);
   return { c, ui };
@@ -135,4 +135,76 @@ test('bad input: cross-origin session POSTs, bodies that are not JSON, paths out
   assert.equal((JSON.parse(unknown.body) as { kind: string }).kind, 'Status');
   const bad = await call(c, '/ui/api/diagnose?service=../x', { method: 'POST', headers: { Cookie: cookie } });
   assert.equal(bad.code, 503, 'diagnose absent in this daemon');
+});
+
+test('RBAC: a session reads only what its user may (a ServiceAccount gets 403 in kube-apiserver\'s words until a binding grants the reads)', async (t) => {
+  // explain's own work (kernel rules, DNS) is src/inspect's and not under test here: a stand-in answers.
+  const { c } = await setup(t, { explain: async (ns, name) => ({ explained: `${ns}/${name}` }), diagnose: async () => ({}) });
+  await c.core.create(R.serviceaccounts, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } } as never);
+  const tr = await call(c, '/api/v1/namespaces/default/serviceaccounts/robot/token', {
+    method: 'POST', admin: true, headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }),
+  });
+  assert.equal(tr.code, 201, tr.body);
+  const bearer = { Authorization: `Bearer ${(JSON.parse(tr.body) as { status: { token: string } }).status.token}` };
+  // The robot may sign in (the path is not what is authorized) ...
+  const minted = await call(c, '/ui/api/login-tokens', { method: 'POST', headers: bearer });
+  assert.equal(minted.code, 201, minted.body);
+  const { token, user } = JSON.parse(minted.body) as { token: string; user: string };
+  assert.equal(user, 'system:serviceaccount:default:robot');
+  const s = await call(c, '/ui/api/session', { method: 'POST', body: JSON.stringify({ token }), headers: { Origin: c.server.url } });
+  assert.equal(s.code, 200, s.body);
+  const cookie = String(s.headers['set-cookie']).split(';')[0]!;
+  // ... and gets the page, but no data it could not read with kubectl.
+  assert.equal((await call(c, '/ui/', { headers: { Cookie: cookie } })).code, 200);
+  for (const [p, method, msg] of [
+    ['/ui/api/topology', 'GET', 'nodes is forbidden: User "system:serviceaccount:default:robot" cannot list resource "nodes" in API group "" at the cluster scope'],
+    ['/ui/api/trace?service=default/secret-svc', 'GET', 'forbidden: User "system:serviceaccount:default:robot" cannot get path "/debug/clusterip/trace"'],
+    ['/ui/api/explain?service=default/secret-svc', 'GET', 'services is forbidden: User "system:serviceaccount:default:robot" cannot get resource "services" in API group "" in the namespace "default"'],
+  ] as const) {
+    const r = await call(c, p, { method, headers: { Cookie: cookie } });
+    assert.equal(r.code, 403, `${p}: ${r.body}`);
+    const st = JSON.parse(r.body) as { reason: string; message: string };
+    assert.equal(st.reason, 'Forbidden');
+    assert.equal(st.message, msg);
+    assert.doesNotMatch(r.body, /10\.\d+\.\d+\.\d+/);
+  }
+  // The same user's bearer token on the data path: the same answer (the cookie adds nothing).
+  assert.equal((await call(c, '/ui/api/topology', { headers: bearer })).code, 403);
+  // A ClusterRole with exactly the topology's reads, bound to the robot: the snapshot comes.
+  await c.core.create(R.clusterroles, '', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'topology-reader' },
+    rules: [{ apiGroups: [''], resources: ['nodes', 'namespaces', 'services', 'pods'], verbs: ['list', 'watch'] }, { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] }] } as never);
+  await c.core.create(R.clusterrolebindings, '', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'robot-topology' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'topology-reader' },
+    subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'default' }] } as never);
+  let snap: Answer | undefined;
+  for (let i = 0; i < 50; i++) {
+    snap = await call(c, '/ui/api/topology', { headers: { Cookie: cookie } });
+    if (snap.code === 200) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(snap!.code, 200, snap!.body);
+  const body = JSON.parse(snap!.body) as Extract<TopologyUpdate, { type: 'snapshot' }>;
+  assert.equal(body.cluster.user, 'system:serviceaccount:default:robot');
+  assert.ok(body.snapshot.services.some((x) => x.name === 'secret-svc'));
+  // Still nothing beyond it: explain needs reads in the namespace that binding does not give ...
+  assert.equal((await call(c, '/ui/api/explain?service=default/secret-svc', { headers: { Cookie: cookie } })).code, 403);
+  // ... which a Role of reads in that namespace gives; diagnose (a probe Pod: create, delete) still not.
+  await c.core.create(R.roles, 'default', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: 'default' },
+    rules: [{ apiGroups: ['', 'discovery.k8s.io'], resources: ['services', 'pods', 'events', 'endpointslices'], verbs: ['get', 'list', 'watch'] }] } as never);
+  await c.core.create(R.rolebindings, 'default', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-view', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+    subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'default' }] } as never);
+  let ex: Answer | undefined;
+  for (let i = 0; i < 50; i++) {
+    ex = await call(c, '/ui/api/explain?service=default/secret-svc', { headers: { Cookie: cookie } });
+    if (ex.code === 200) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(ex!.code, 200, ex!.body);
+  assert.deepEqual(JSON.parse(ex!.body), { explained: 'default/secret-svc' });
+  assert.equal((await call(c, '/ui/api/explain?service=kube-system/kube-dns', { headers: { Cookie: cookie } })).code, 403, 'another namespace');
+  const diag = await call(c, '/ui/api/diagnose?service=default/secret-svc', { method: 'POST', headers: { Cookie: cookie } });
+  assert.equal(diag.code, 403);
+  assert.match((JSON.parse(diag.body) as { message: string }).message, /cannot create resource "pods" in API group "" in the namespace "default"$/);
 });

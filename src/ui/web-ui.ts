@@ -16,13 +16,15 @@
  *   POST /ui/api/diagnose?service=NS/NAME       → ServiceDiagnosis (clusterip diagnose -o json)
  *
  * Trace, flows, explain and diagnose are the same functions and endpoints the CLI uses; this file
- * adds no data of its own. The session is the user who minted the token; the API server has no
- * authorization layer (every authenticated user may read everything), so the page's reads are
- * exactly what that user may read — should one be added, it is checked here, with `user`.
+ * adds no data of its own. The session is the user who minted the token, and each endpoint is
+ * authorized by RBAC as that user for the API requests it stands for (access.ts): the page shows
+ * only what that user could read with kubectl.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, methodNotAllowed, unauthorized } from '../api/errors.js';
-import type { UserInfo } from '../apiserver/http/auth.js';
+import type { UserInfo } from '../apiserver/auth/user.js';
+import type { Authorizer } from '../apiserver/auth/authorizer.js';
+import { authorizeAll, uiAccessChecks } from './access.js';
 import { readBody } from '../apiserver/http/body.js';
 import { sendJson } from '../apiserver/http/respond.js';
 import type { ExtraHandler } from '../apiserver/http/server.js';
@@ -75,7 +77,7 @@ export class WebUi {
     this.handlers = [{
       anonymous: true,
       match: (path) => path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`),
-      handle: (req, res, ctx) => this.serve(req, res, ctx.url, ctx.user),
+      handle: (req, res, ctx) => this.serve(req, res, ctx.url, ctx.user, ctx.authorizer),
     }];
   }
 
@@ -88,7 +90,7 @@ export class WebUi {
     return { trace: has('/debug/clusterip/trace'), flows: has('/debug/clusterip/flows'), explain: !!this.opts.inspect, diagnose: !!this.opts.inspect };
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, url: URL, apiUser: UserInfo | undefined): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, url: URL, apiUser: UserInfo | undefined, authorizer: Authorizer): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -136,7 +138,7 @@ export class WebUi {
       this.sendPage(req, res, 'login.html', 401);
       return;
     }
-    if (rel.startsWith('api/')) { await this.api(req, res, url, rel.slice(4), user); return; }
+    if (rel.startsWith('api/')) { await this.api(req, res, url, rel.slice(4), user, authorizer); return; }
     if (rel.startsWith('assets/')) { this.sendAsset(req, res, rel, 200); return; }
     // Any other path is the page (it reads its own location).
     this.sendPage(req, res, 'index.html', 200);
@@ -168,9 +170,11 @@ export class WebUi {
     res.end(req.method === 'HEAD' ? undefined : a.body);
   }
 
-  private async api(req: IncomingMessage, res: ServerResponse, url: URL, what: string, user: UserInfo): Promise<void> {
+  private async api(req: IncomingMessage, res: ServerResponse, url: URL, what: string, user: UserInfo, authorizer: Authorizer): Promise<void> {
     const method = req.method ?? 'GET';
     res.setHeader('Cache-Control', 'no-store');
+    // The session's user may see only what RBAC lets it read (access.ts); the namespace of explain/diagnose is checked below.
+    if (what !== 'explain' && what !== 'diagnose') authorizeAll(authorizer, user, uiAccessChecks(what));
     switch (what) {
       case 'topology': {
         if (method !== 'GET') throw methodNotAllowed();
@@ -199,7 +203,7 @@ export class WebUi {
       }
       case 'trace':
       case 'flows':
-        await this.delegate(req, res, url, `/debug/clusterip/${what}`, user);
+        await this.delegate(req, res, url, `/debug/clusterip/${what}`, user, authorizer);
         return;
       case 'explain':
       case 'diagnose': {
@@ -210,6 +214,7 @@ export class WebUi {
         const key = url.searchParams.get('service') ?? '';
         if (!KEY.test(key)) throw badRequest(`service must be NAMESPACE/NAME, got ${JSON.stringify(key)}`);
         const [ns, name] = key.split('/') as [string, string];
+        authorizeAll(authorizer, user, uiAccessChecks(what, ns));
         const abort = new AbortController();
         res.on('close', () => { if (!res.writableFinished) abort.abort(); });
         sendJson(res, 200, await inspect[what](ns, name, abort.signal));
@@ -221,11 +226,11 @@ export class WebUi {
   }
 
   /** Serves `/ui/api/<x>` with the daemon's own `/debug/clusterip/<x>` handler, query unchanged. */
-  private async delegate(req: IncomingMessage, res: ServerResponse, url: URL, path: string, user: UserInfo): Promise<void> {
+  private async delegate(req: IncomingMessage, res: ServerResponse, url: URL, path: string, user: UserInfo, authorizer: Authorizer): Promise<void> {
     const h = (this.opts.inspectHandlers ?? []).find((x) => x.match(path, req.method ?? 'GET'));
     if (!h) throw new ApiError(503, 'ServiceUnavailable', `${path} is not available in this daemon (started without observability)`);
     const target = new URL(url.href);
     target.pathname = path;
-    await h.handle(req, res, { url: target, user });
+    await h.handle(req, res, { url: target, user, authorizer });
   }
 }

@@ -8,6 +8,7 @@ import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { CustomResourceVersion } from '../catalog.js';
 import { customPrinter } from './custom.js';
+import { clusterRoleBindingPrinter, roleBindingPrinter, secretPrinter, serviceAccountPrinter } from './auth.js';
 import { endpointSlicePrinter, endpointsPrinter } from './endpoints.js';
 import { namespacePrinter, nodePrinter } from './cluster.js';
 import { configMapPrinter, eventPrinter, leasePrinter } from './misc.js';
@@ -64,6 +65,10 @@ const PRINTERS: Record<string, Printer<never>> = {
   'policy/poddisruptionbudgets': pdbPrinter,
   'autoscaling/horizontalpodautoscalers': hpaPrinter,
   'networking.k8s.io/networkpolicies': networkPolicyPrinter,
+  '/secrets': secretPrinter,
+  '/serviceaccounts': serviceAccountPrinter,
+  'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
+  'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingPrinter,
 };
 
 /** kube-apiserver's DefaultTableConvertor: NAME and CREATED AT (the creation timestamp itself). */
