@@ -29,6 +29,7 @@ import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
 import type { ClusterView } from '../inspect/clusterview.js';
 import { diagnoseService } from '../inspect/diagnose.js';
@@ -405,6 +406,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
       const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
       cleanups.push(() => announcer.stop());
+      // NetworkPolicy enforcement: a table of its own in the node namespace (src/netpol/README.md).
+      const policy = await step(`node ${nodeName} network policy started`, () => startNetworkPolicy({ client: core.client, nodeName, netns }));
+      cleanups.push(() => policy.stop({ flush: false }));
     }
     if (opts.hostNodePorts) {
       const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));

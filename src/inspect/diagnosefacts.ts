@@ -5,7 +5,8 @@
  * probes — name lookups and connections from the probe Pod, a connection from the outside host,
  * and the hairpin test from one of the Service's own Pods.
  */
-import type { Endpoints, Pod } from 'kubernetes-types/core/v1.js';
+import type { Endpoints, Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { LookupAnswer, DnsAnswer, TcpAnswer, TcpRepeatAnswer } from './helper.js';
 import type { ServiceExplanation } from './types.js';
@@ -105,6 +106,11 @@ export interface DiagnoseFacts {
   hairpin?: HairpinResult;
   /** Readiness probes of not-ready Pods, run again now. */
   readiness?: ReadinessRecheck[];
+  /**
+   * NetworkPolicies (every namespace), the namespaces (their labels), the probe Pod as the API has
+   * it, and the kernel's drop counters of the policy table on each node (absent when not read).
+   */
+  networkPolicy?: { policies: NetworkPolicy[]; namespaces: Namespace[]; probePod?: Pod; drops?: { node: string; comment: string; packets: number }[] };
   /** The rules were read twice (a difference on the first read may be a sync in flight). */
   rulesRereadAfterMs?: number;
 }

@@ -66,3 +66,17 @@ test('filters: svc/NAME, pod/NAME, namespace; unknown kinds and bad names are er
   assert.ok(matchesFlow(f, { namespace: 'default' }));
   assert.ok(!matchesFlow(f, { namespace: 'kube-system' }));
 });
+
+test('a NetworkPolicy drop names the policies (from the comment, or from the chain name) and the Pods', () => {
+  const n = new NameTables();
+  n.setPod('default/client', '10.244.0.4');
+  n.setPod('default/web-1', '10.244.0.3');
+  const base = { traceId: 'x', proto: 'TCP', src: '10.244.0.4', dst: '10.244.0.3', sport: 5, dport: 80, verdict: 'dropped' as const, chain: 'inet clusterip-policy in-7OD6OUX3OB-default/deny-all_default/web' };
+  const f = flowFromRefusal('n0', { ...base, rule: 'rule handle 6' }, 1, 1, n);
+  assert.equal(f.reason, 'dropped by NetworkPolicy ingress: default/deny-all default/web');
+  assert.deepEqual(f.client, { ip: '10.244.0.4', port: 5, name: 'default/client' });
+  assert.deepEqual(f.backend, { ip: '10.244.0.3', port: 80, pod: 'default/web-1' });
+  assert.equal(f.service, undefined);
+  const g = flowFromRefusal('n0', { ...base, rule: 'meta nftrace set 1 counter packets 1 bytes 60 drop comment "NetworkPolicy egress: lab/deny-egress"' }, 1, 2, n);
+  assert.equal(g.reason, 'dropped by NetworkPolicy egress: lab/deny-egress');
+});

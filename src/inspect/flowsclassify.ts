@@ -5,6 +5,7 @@
  */
 import type { FlowRecord } from './flowsmodel.js';
 import type { ConntrackEvent, TracedRefusal } from './flowsparse.js';
+import { parseGroupChain } from '../netpol/names.js';
 import type { NameTables } from './flowsnames.js';
 
 /** Remembers each (client, Service) pair's last backend, for the affinity verdict. Bounded. */
@@ -73,6 +74,24 @@ export function refusalReason(names: NameTables, ip: string, port: number, proto
 /** A refused packet (nft trace ending in drop/reject) as a flow record. */
 export function flowFromRefusal(node: string, r: TracedRefusal, at: number, seq: number, names: NameTables): FlowRecord {
   const clientName = clientNameOf(names, node, r.src);
+  // A NetworkPolicy drop (src/netpol): the packet is already DNATed to the Pod, and the drop rule's
+  // comment names the policies isolating it (`NetworkPolicy ingress: default/deny-all`).
+  // The chain's name carries the policies too (a rule added after `nft monitor trace` started is
+  // printed as `unknown rule handle N`, without its comment).
+  const group = r.chain.startsWith('inet clusterip-policy ') ? parseGroupChain(r.chain.slice('inet clusterip-policy '.length)) : undefined;
+  const policy = /comment "(NetworkPolicy [^"]*)"/.exec(r.rule)?.[1]
+    ?? (group ? `NetworkPolicy ${group.dir}: ${group.keys.join(' ')}${group.clipped ? '…' : ''}` : undefined);
+  if (policy) {
+    const pod = names.nameOf(r.dst);
+    return {
+      id: `${node}/r${seq}`, node, event: 'refused', at, proto: r.proto,
+      client: { ip: r.src, port: r.sport, ...(clientName ? { name: clientName } : {}) },
+      backend: { ip: r.dst, port: r.dport, ...(pod ? { pod } : {}) },
+      verdict: r.verdict,
+      reason: `dropped by ${policy}`,
+      kernelRule: `${r.chain}: ${r.rule}`,
+    };
+  }
   return {
     id: `${node}/r${seq}`, node, event: 'refused', at, proto: r.proto,
     client: { ip: r.src, port: r.sport, ...(clientName ? { name: clientName } : {}) },

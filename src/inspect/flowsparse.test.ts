@@ -49,3 +49,19 @@ test('nft monitor trace: a packet dropped by a reject rule is one refusal with t
   a.line('trace id 3 ip clusterip-flows refused-trace-local packet: oif "lo" ip saddr 10.96.0.10 ip daddr 10.96.0.10 udp sport 1 udp dport 53', 3000);
   assert.equal(a.line('trace id 3 ip clusterip-flows refused-trace-local policy accept ', 3001), undefined);
 });
+
+test('nft monitor trace: a NetworkPolicy drop (inet table), also when nft prints the rule as unknown', () => {
+  const a = new TraceAssembler();
+  a.line('trace id 1f686473 inet clusterip-policy in-7OD6OUX3OB-default/deny-all packet: iif "" oif "" ether saddr 0a:58:0a:f4:00:04 ether daddr 0a:58:0a:f4:00:03 ip saddr 10.244.0.4 ip daddr 10.244.0.3 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 46611 ip protocol tcp ip length 60 tcp sport 43906 tcp dport 80 tcp flags == syn tcp window 64240 ', 1);
+  const r = a.line('trace id 1f686473 inet clusterip-policy in-7OD6OUX3OB-default/deny-all unknown rule handle 6 (verdict drop)', 2);
+  assert.deepEqual(r, { traceId: '1f686473', proto: 'TCP', src: '10.244.0.4', dst: '10.244.0.3', sport: 43906, dport: 80, verdict: 'dropped',
+    chain: 'inet clusterip-policy in-7OD6OUX3OB-default/deny-all', rule: 'rule handle 6' });
+});
+
+test('nft monitor trace: the proxy\'s reject printed as an unknown rule is still a rejection', () => {
+  const a = new TraceAssembler();
+  a.line('trace id 9 ip clusterip-flows refused-trace packet: iif "cbr0" ip saddr 10.244.0.3 ip daddr 10.110.145.199 tcp sport 35240 tcp dport 80', 1);
+  const r = a.line('trace id 9 ip clusterip reject-chain unknown rule handle 12 (verdict drop)', 2);
+  assert.equal(r?.verdict, 'rejected');
+  assert.equal(r?.chain, 'clusterip reject-chain');
+});

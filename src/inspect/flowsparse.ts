@@ -113,9 +113,11 @@ export class TraceAssembler {
 
   /** Feeds one line (at time `now`, ms); returns the refusal it completes, if any. */
   line(text: string, now: number): TracedRefusal | undefined {
-    const m = /^trace id (\S+) ip (\S+) (\S+) (packet|rule|policy|verdict)\b:? ?(.*)$/.exec(text.trim());
+    const m = /^trace id (\S+) (ip|inet) (\S+) (\S+) (packet|rule|policy|verdict|unknown)\b:? ?(.*)$/.exec(text.trim());
     if (!m) return undefined;
-    const [, id, table, chain, what, rest] = m;
+    const [, id, family, name, chain, what, rest] = m;
+    // The proxy's table is `ip clusterip`; NetworkPolicy's is `inet clusterip-policy` (src/netpol).
+    const table = family === 'ip' ? name : `${family} ${name}`;
     if (what === 'packet') {
       if (!this.packets.has(id!)) {
         const p = PACKET_FIELDS.exec(rest!);
@@ -130,7 +132,10 @@ export class TraceAssembler {
     if (!pkt) return undefined;
     const rule = rest!.replace(/\s*\(verdict drop\)\s*$/, '');
     const { seen: _seen, ...fields } = pkt;
-    return { traceId: id!, ...fields, verdict: /\breject\b/.test(rule) ? 'rejected' : 'dropped', chain: `${table} ${chain}`, rule };
+    // `nft monitor trace` prints a rule added after it started as `unknown rule handle N` (the
+    // proxy's full sync re-creates its chains): the proxy's reject chain still names the verdict.
+    const rejected = /\breject\b/.test(rule) || chain === 'reject-chain';
+    return { traceId: id!, ...fields, verdict: rejected ? 'rejected' : 'dropped', chain: `${table} ${chain}`, rule };
   }
 
   private expire(now: number): void {

@@ -146,3 +146,20 @@ export async function askClusterDns(cluster: ClusterView, questions: readonly Dn
     return a ? { ...q, rcode: a.rcode, answers: a.answers, ...(a.error ? { error: a.error } : {}) } : { ...q, rcode: 'ERROR' as const, answers: [], error: error ?? 'not asked' };
   });
 }
+
+/**
+ * The drop rules of the NetworkPolicy table (src/netpol) that dropped something, on every node:
+ * their comment names the policies (`NetworkPolicy ingress: default/deny-all`).
+ */
+export async function readPolicyDrops(cluster: ClusterView, signal?: AbortSignal): Promise<{ node: string; comment: string; packets: number }[]> {
+  const per = await Promise.all(cluster.nodes.map(async (node) => {
+    const r = await inNetns(node.netns, ['nft', 'list', 'table', 'inet', 'clusterip-policy'], { signal }).catch(() => undefined);
+    if (!r || r.code !== 0) return [];
+    const out: { node: string; comment: string; packets: number }[] = [];
+    for (const m of r.stdout.matchAll(/counter packets (\d+) bytes \d+ drop comment "([^"]*)"/g)) {
+      if (Number(m[1]) > 0) out.push({ node: node.name, comment: m[2]!, packets: Number(m[1]) });
+    }
+    return out;
+  }));
+  return per.flat();
+}

@@ -19,7 +19,7 @@ import { col, doc, NAME_COLUMN, type ColumnDefinition, type Printer, type RowCon
 import { servicePrinter } from './service.js';
 import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
-import { hpaPrinter, pdbPrinter } from './policy.js';
+import { hpaPrinter, networkPolicyPrinter, pdbPrinter } from './policy.js';
 
 /** `includeObject` query parameter: what each row's `object` holds (Kubernetes' default: Metadata). */
 export type IncludeObject = 'Metadata' | 'Object' | 'None';
@@ -66,6 +66,7 @@ const PRINTERS: Record<string, Printer<never>> = {
   'batch/cronjobs': cronJobPrinter,
   'policy/poddisruptionbudgets': pdbPrinter,
   'autoscaling/horizontalpodautoscalers': hpaPrinter,
+  'networking.k8s.io/networkpolicies': networkPolicyPrinter,
   '/secrets': secretPrinter,
   '/serviceaccounts': serviceAccountPrinter,
   'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
