@@ -4,7 +4,7 @@
  * status comes from. An interface only, because src/cluster is the layer above this one (it wires
  * the trace and flows of this folder in): the CLI builds it from the cluster record
  * (`clusterViewFromRecord`, src/cli/inspectcommon.ts, with names from src/cluster/topology.ts and
- * src/node/names.ts); the daemon (web view) can build it from its live objects, passing
+ * src/node/podnames.ts); the daemon (web view) can build it from its live objects, passing
  * `proxyStatus` from `Proxy.status()`.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';

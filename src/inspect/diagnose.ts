@@ -20,7 +20,7 @@ import { checkPodsReady } from './checks/podsready.js';
 import { checkProbe } from './checks/probe.js';
 import { checkProxy } from './checks/proxy.js';
 import { checkReachability } from './checks/reachability.js';
-import { checkNetworkPolicy } from './checks/network-policy.js';
+import { checkNetworkPolicy } from './checks/networkpolicy.js';
 import { checkSelector } from './checks/selector.js';
 import { checkService, serviceNotFound } from './checks/service.js';
 import { checkSessionAffinity } from './checks/sessionaffinity.js';

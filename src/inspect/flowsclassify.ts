@@ -5,7 +5,7 @@
  */
 import type { FlowRecord } from './flowsmodel.js';
 import type { ConntrackEvent, TracedRefusal } from './flowsparse.js';
-import { parseGroupChain } from '../netpol/names.js';
+import { parseGroupChain } from '../netpol/policynames.js';
 import type { NameTables } from './flowsnames.js';
 
 /** Remembers each (client, Service) pair's last backend, for the affinity verdict. Bounded. */

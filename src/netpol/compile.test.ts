@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertGolden } from '../proxy/testing/golden.js';
 import { compilePolicy } from './compile.js';
-import { parseDropComment, dropComment } from './names.js';
+import { parseDropComment, dropComment } from './policynames.js';
 import { fullTransaction, planIncremental, writtenFrom } from './plan.js';
 import { groupRules, rulesetFor, RuleNumberTable } from './ruleset.js';
 import type { PolicyInfo } from './model.js';

@@ -20,7 +20,7 @@ import type { NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/netw
 import { matchesLabelSelector } from '../api/selectors.js';
 import { cidrRange, ipText, mergeRanges, rangeText, subtractRanges, type Range } from './ipv4.js';
 import { hasPolicyAddress, type ClusterSnapshot, type PodInfo, type PolicyInfo } from './model.js';
-import { SHARED_SETS, type Direction } from './names.js';
+import { SHARED_SETS, type Direction } from './policynames.js';
 
 /** Everything one policy owns on one node. Immutable once made. */
 export interface PolicyFragment {

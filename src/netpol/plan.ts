@@ -6,7 +6,7 @@
  * group chains, dispatch elements, then the groups nothing dispatches to any more.
  */
 import type { PolicyFragment } from './compile.js';
-import { DISPATCH_MAP, GROUP_MAP, SHARED_SETS, TABLE_REF, type Direction } from './names.js';
+import { DISPATCH_MAP, GROUP_MAP, SHARED_SETS, TABLE_REF, type Direction } from './policynames.js';
 import { DIRECTIONS, emptyWritten, groupRules, type Group, type RulesetView, type Written } from './ruleset.js';
 
 export type { Written } from './ruleset.js';

@@ -10,7 +10,7 @@
  */
 import { compilePolicy, type PolicyFragment, type RuleNumbers } from './compile.js';
 import type { ClusterSnapshot, PolicyInfo } from './model.js';
-import { dropComment, groupChain, type Direction } from './names.js';
+import { dropComment, groupChain, type Direction } from './policynames.js';
 
 export const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
 

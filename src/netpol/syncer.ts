@@ -15,7 +15,7 @@ import type { NetnsExec } from '../proxy/exec.js';
 import { matchesLabelSelector } from '../api/selectors.js';
 import { compilePolicy, selects } from './compile.js';
 import { hasPolicyAddress, Snapshot, type NamespaceInfo, type PodInfo, type PolicyInfo } from './model.js';
-import { TABLE_REF } from './names.js';
+import { TABLE_REF } from './policynames.js';
 import { fullTransaction, planIncremental, writtenFrom, type Written } from './plan.js';
 import { Ruleset } from './ruleset.js';
 

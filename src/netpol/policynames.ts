@@ -1,5 +1,5 @@
 /**
- * The one place that names what the kernel sees (as src/proxy/names.ts does for the proxy): a short
+ * The one place that names what the kernel sees (as src/proxy/chainnames.ts does for the proxy): a short
  * hash of the policy's `namespace/name` makes names unique and stable across restarts, the readable
  * tail makes `nft list table inet clusterip-policy` debuggable. nftables names are at most 255
  * bytes of [A-Za-z0-9_./-]; namespace and policy names are DNS subdomains, so only length matters.
