@@ -31,7 +31,11 @@ const MODULES = {
   'autoscaling/v2': 'io.k8s.api.autoscaling.v2',
   'batch/v1': 'io.k8s.api.batch.v1',
   'policy/v1': 'io.k8s.api.policy.v1',
+  'networking/v1': 'io.k8s.api.networking.v1',
   'apiextensions/v1': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
+  'rbac/v1': 'io.k8s.api.rbac.v1',
+  'authentication/v1': 'io.k8s.api.authentication.v1',
+  'authorization/v1': 'io.k8s.api.authorization.v1',
   'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'runtime': 'io.k8s.apimachinery.pkg.runtime',
   'api/resource': 'io.k8s.apimachinery.pkg.api.resource',
@@ -45,6 +49,7 @@ const KINDS = [
   'io.k8s.api.apps.v1.Deployment', 'io.k8s.api.apps.v1.ReplicaSet', 'io.k8s.api.apps.v1.StatefulSet', 'io.k8s.api.apps.v1.DaemonSet',
   'io.k8s.api.discovery.v1.EndpointSlice', 'io.k8s.api.coordination.v1.Lease',
   'io.k8s.api.batch.v1.Job', 'io.k8s.api.batch.v1.CronJob', 'io.k8s.api.policy.v1.PodDisruptionBudget',
+  'io.k8s.api.networking.v1.NetworkPolicy',
   'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', 'io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   'io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics',
@@ -56,7 +61,18 @@ const ROOTS = [
   'io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions',
   'io.k8s.apimachinery.pkg.apis.meta.v1.Patch',
 ];
-const LIST_ROOTS = KINDS.map((n) => `${n}List`);
+/** Identity and access kinds (src/apiserver/auth): stored ones get a List root too, reviews do not. */
+const AUTH_STORED = [
+  'io.k8s.api.core.v1.ServiceAccount', 'io.k8s.api.core.v1.Secret',
+  'io.k8s.api.rbac.v1.Role', 'io.k8s.api.rbac.v1.RoleBinding', 'io.k8s.api.rbac.v1.ClusterRole', 'io.k8s.api.rbac.v1.ClusterRoleBinding',
+];
+const AUTH_REVIEWS = [
+  'io.k8s.api.authentication.v1.TokenRequest', 'io.k8s.api.authentication.v1.TokenReview', 'io.k8s.api.authentication.v1.SelfSubjectReview',
+  'io.k8s.api.authorization.v1.SubjectAccessReview', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview',
+  'io.k8s.api.authorization.v1.SelfSubjectRulesReview', 'io.k8s.api.authorization.v1.LocalSubjectAccessReview',
+];
+ROOTS.push(...AUTH_STORED, ...AUTH_REVIEWS);
+const LIST_ROOTS = [...KINDS, ...AUTH_STORED].map((n) => `${n}List`);
 
 /** Strategic-merge metadata (Go struct tags patchStrategy/patchMergeKey), "Definition.field" → extensions. */
 const PATCH = {
@@ -91,6 +107,7 @@ const PATCH = {
   'io.k8s.api.apps.v1.DaemonSetStatus.conditions': { key: 'type', strategy: 'merge' },
   'io.k8s.api.batch.v1.JobStatus.conditions': { key: 'type', strategy: 'merge' },
   'io.k8s.api.policy.v1.PodDisruptionBudgetStatus.conditions': { key: 'type', strategy: 'merge' },
+  'io.k8s.api.core.v1.ServiceAccount.secrets': { key: 'name', strategy: 'merge' },
 };
 
 /** Fields Kubernetes declares float64. */
@@ -101,7 +118,7 @@ const DOUBLE = new Set(['io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v
 /** Fields Kubernetes declares int64 (everything else numeric is int32). */
 const INT64 = new Set(['generation', 'observedGeneration', 'deletionGracePeriodSeconds', 'activeDeadlineSeconds',
   'terminationGracePeriodSeconds', 'runAsUser', 'runAsGroup', 'fsGroup', 'sizeBytes', 'count', 'revision',
-  'leaseTransitions', 'gracePeriodSeconds', 'supplementalGroups']);
+  'leaseTransitions', 'gracePeriodSeconds', 'supplementalGroups', 'expirationSeconds']);
 
 /** Simple aliases (`export type X = string`) and their OpenAPI shapes. */
 const ALIAS_FORMATS = {

@@ -65,8 +65,14 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** Subresources written through the generic verbs (status, scale, binding, finalize, ephemeralcontainers). */
-export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 'ephemeralcontainers';
+/** Subresources written through the generic verbs (status, scale, binding, finalize, token, ephemeralcontainers). */
+export type WritableSubresource = 'status' | 'scale' | 'binding' | 'finalize' | 'token' | 'ephemeralcontainers';
+
+/**
+ * Subresources a POST to a named object creates: pods/NAME/binding (a Binding), pods/NAME/eviction (an
+ * Eviction), and serviceaccounts/NAME/token (a TokenRequest, answered with the token; nothing is stored).
+ */
+export type CreateSubresource = 'binding' | 'eviction' | 'token';
 
 /**
  * Subresources a PUT may name: status, scale (an autoscaling/v1 Scale), finalize (namespaces),

@@ -18,7 +18,7 @@ export interface ResourceInfo {
   readonly shortNames: readonly string[];
   /** kubectl categories (e.g. "all" for `kubectl get all`). */
   readonly categories: readonly string[];
-  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers", "proxy"). */
+  /** Served subresources ("status", "scale", "log", "exec", "attach", "portforward", "binding", "eviction", "token", "ephemeralcontainers", "proxy"). */
   readonly subresources: readonly string[];
   /** Verbs served; absent = all of VERBS. Read-only resources (metrics.k8s.io) serve get and list. */
   readonly verbs?: readonly string[];
@@ -27,6 +27,11 @@ export interface ResourceInfo {
    * one). Requests at another version are converted (src/apiserver/registry/versions.ts).
    */
   readonly storageVersion?: string;
+  /**
+   * A review kind (TokenReview, SubjectAccessReview, ...): a create is answered from the request and
+   * the caller's identity (src/apiserver/auth/reviews.ts) and nothing is stored; only `create` is served.
+   */
+  readonly review?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -51,7 +56,12 @@ export function verbsOf(info: ResourceInfo): readonly string[] {
 
 /** Whether objects of `info` live in storage (false for read-only views such as metrics.k8s.io). */
 export function isStored(info: ResourceInfo): boolean {
-  return verbsOf(info).includes('create');
+  return !info.review && verbsOf(info).includes('create');
+}
+
+/** A review kind: answered on create, never stored (only `create` is served). */
+function review(group: string, kind: string, plural: string, namespaced = false): ResourceInfo {
+  return { ...r(group, 'v1', kind, plural, namespaced, { verbs: ['create'] }), review: true };
 }
 
 /** All served resources. Keys are stable identifiers used across the code base. */
@@ -90,12 +100,26 @@ export const R = {
   horizontalpodautoscalersV1: r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
     shortNames: ['hpa'], categories: ['all'], subresources: ['status'], storageVersion: 'v2',
   }),
+  networkpolicies: r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, { shortNames: ['netpol'] }),
   customresourcedefinitions: r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
     shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'],
   }),
   // metrics.k8s.io is served from the nodes' resource accounting (src/metrics), not from storage.
   nodemetrics: r('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'nodes', false, { verbs: ['get', 'list'], singular: '' }),
   podmetrics: r('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'pods', true, { verbs: ['get', 'list'], singular: '' }),
+  // Identity and access (src/apiserver/auth): service accounts and their tokens, Secrets, RBAC, reviews.
+  serviceaccounts: r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'], subresources: ['token'] }),
+  secrets: r('', 'v1', 'Secret', 'secrets', true),
+  roles: r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  rolebindings: r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  clusterroles: r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  clusterrolebindings: r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  tokenreviews: review('authentication.k8s.io', 'TokenReview', 'tokenreviews'),
+  selfsubjectreviews: review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews'),
+  subjectaccessreviews: review('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews'),
+  selfsubjectaccessreviews: review('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews'),
+  selfsubjectrulesreviews: review('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews'),
+  localsubjectaccessreviews: review('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
 } as const satisfies Record<string, ResourceInfo>;
 
 /** Identifier of a catalog entry, e.g. "services". */

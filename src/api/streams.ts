@@ -60,3 +60,18 @@ export interface PodStreamProvider {
    */
   portForward(namespace: string, pod: string, port: number): Promise<Duplex>;
 }
+
+/**
+ * A refusal of a stream request in the words of the kubelet's streaming server: plain text with an
+ * HTTP status (the kubelet answers an exec into a container that is not running with 500
+ * `container not found ("c")`). The API server passes it on as the answer to the upgrade, as
+ * kube-apiserver proxies the kubelet's answer, so kubectl prints
+ * `unable to upgrade connection: container not found ("c")`. Other provider errors are ApiErrors.
+ */
+export class StreamRefusal extends Error {
+  readonly code = 'STREAM_REFUSED';
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'StreamRefusal';
+  }
+}

@@ -24,6 +24,14 @@ import { ServiceNodePorts } from './portallocator/service.js';
 import { Registry } from './registry/registry.js';
 import { ResourceCatalog } from './catalog.js';
 import { CrdController } from './crd/controller.js';
+import type { AdmissionPlugin } from './registry/admission.js';
+import type { ObjectGetter } from './auth/authenticator.js';
+import { createAuthorizer, type Authorizer } from './auth/authorizer.js';
+import { RbacAuthorizer } from './auth/rbac/authorizer.js';
+import { ensureBootstrapPolicy } from './auth/rbac/bootstrap.js';
+import { generateServiceAccountKey, type ServiceAccountKey } from './auth/sakey.js';
+import { TokenRequests } from './auth/tokenrequest.js';
+import { ServiceAccountTokens } from './auth/tokens.js';
 
 export interface ApiCoreOptions {
   storage: Storage;
@@ -35,10 +43,26 @@ export interface ApiCoreOptions {
   watchCacheSize?: number;
   /** BOOKMARK interval for watches that allow them. Default 10000 ms. */
   bookmarkIntervalMs?: number;
+  /** The key ServiceAccount tokens are signed with (src/apiserver/auth/sakey.ts). Default: a new in-memory key. */
+  serviceAccountKey?: ServiceAccountKey;
+  /** `iss` (and default audience) of ServiceAccount tokens. Default https://kubernetes.default.svc.cluster.local. */
+  serviceAccountIssuer?: string;
+  /** Mutating admission plugins on create (e.g. src/apiserver/admission/serviceaccount.ts). Default none. */
+  admission?: readonly AdmissionPlugin[];
   /** NodePort range (`--service-node-port-range`). Default 30000-32767. */
   nodePortRange?: string;
   /** Allow spec.externalIPs (default false: DenyServiceExternalIPs, CVE-2020-8554). */
   allowExternalIPs?: boolean;
+}
+
+/** Identity and access of the API core: what the HTTP front door authenticates and authorizes with. */
+export interface ApiAuth {
+  /** Signs and verifies ServiceAccount tokens. */
+  tokens: ServiceAccountTokens;
+  /** Reads of current objects (ServiceAccounts, Pods and Secrets a token names). */
+  objects: ObjectGetter;
+  /** system:masters, then RBAC over the watch caches. */
+  authorizer: Authorizer;
 }
 
 export interface ApiCore {
@@ -51,6 +75,8 @@ export interface ApiCore {
   crds: CrdController;
   /** The ClusterIP allocator (read-only use: `has(ip)`, `usedCount`). */
   allocator: ServiceIPAllocator;
+  /** Tokens and authorization (pass to startApiServer as `auth`). */
+  auth: ApiAuth;
   /** The NodePort allocator (read-only use: `has(port)`, `usedCount`, `range`). */
   nodePortAllocator: NodePortAllocator;
   /** Ends all watches. Does not close the storage (its owner does). */
@@ -82,14 +108,22 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   await portLedger.start();
   const serviceNodePorts = new ServiceNodePorts(nodePortAllocator, portLedger);
   const catalog = new ResourceCatalog();
-  const registry = new Registry({
-    storage: opts.storage, clock, serviceIPs, serviceNodePorts, allowExternalIPs: opts.allowExternalIPs, catalog,
+  const tokens = new ServiceAccountTokens({ key: opts.serviceAccountKey ?? generateServiceAccountKey(), issuer: opts.serviceAccountIssuer, clock });
+  // Reads from the registry's watch caches (the registry is made just below; this is only called later).
+  const objects: ObjectGetter = { get: (info, ns, name) => registry.cache(info).get(ns, name)?.obj };
+  const registry: Registry = new Registry({
+    storage: opts.storage, clock, serviceIPs, tokenRequests: new TokenRequests(tokens, objects, clock), admission: opts.admission, catalog,
+    serviceNodePorts, allowExternalIPs: opts.allowExternalIPs,
     watchCacheSize: opts.watchCacheSize, bookmarkIntervalMs: opts.bookmarkIntervalMs,
   });
   await registry.start(ALL_RESOURCES);
   const crds = new CrdController(registry, catalog, clock);
   await crds.start();
   const client = new InProcessClient(registry);
+  const authorizer = createAuthorizer(new RbacAuthorizer({
+    roles: registry.cache(R.roles), roleBindings: registry.cache(R.rolebindings),
+    clusterRoles: registry.cache(R.clusterroles), clusterRoleBindings: registry.cache(R.clusterrolebindings),
+  }));
 
   for (const name of SYSTEM_NAMESPACES) {
     if (registry.cache(R.namespaces).objects.has(name)) continue;
@@ -99,6 +133,9 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
       if (!isAlreadyExists(e)) throw e;
     }
   }
+
+  // The default roles and bindings (kube-apiserver's rbac/bootstrap-roles hook).
+  await ensureBootstrapPolicy(client);
 
   // Repair pass: rebuild the allocator from the stored Services; report duplicates as Events.
   const services = [...registry.cache(R.services).objects.values()].map((c) => c.obj as Service);
@@ -125,7 +162,7 @@ export async function createApiCore(opts: ApiCoreOptions): Promise<ApiCore> {
   }
 
   return {
-    client, registry, allocator, nodePortAllocator, catalog, crds,
+    client, registry, allocator, nodePortAllocator, catalog, crds, auth: { tokens, objects, authorizer },
     async close() {
       crds.stop();
       registry.close();

@@ -9,7 +9,7 @@
  * wire semantics (ADDED for every current object first); "N" = changes after N (410 Gone when too old).
  */
 import type { KubeList, KubeObject } from '../api/object.js';
-import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
+import type { CreateSubresource, DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Client, SharedReads } from '../client/client.js';
 import type { Registry } from './registry/registry.js';
@@ -30,7 +30,7 @@ export class InProcessClient implements Client, SharedReads {
     return this.registry.listShared<T>(res, namespace, opts);
   }
 
-  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T> {
+  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: CreateSubresource; name?: string }): Promise<T> {
     return this.registry.create<T>(res, namespace, obj, opts);
   }
 

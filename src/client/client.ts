@@ -7,13 +7,13 @@
  * Errors are thrown as `ApiError` (src/api/errors.ts) in both implementations.
  */
 import type { KubeList, KubeObject } from '../api/object.js';
-import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
+import type { CreateSubresource, DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from '../api/requests.js';
 import type { ResourceInfo } from '../api/resources.js';
 
 // The request vocabulary lives in src/api/requests.ts (the API server speaks it too); it is
 // re-exported here because every Client user needs it next to the interface.
 export type {
-  DeleteOptions, ListOptions, PatchType, PropagationPolicy, UpdateSubresource, WatchEvent, WatchEventType, WatchHandle, WatchOptions,
+  CreateSubresource, DeleteOptions, ListOptions, PatchType, PropagationPolicy, UpdateSubresource, WatchEvent, WatchEventType, WatchHandle, WatchOptions,
   WritableSubresource, WriteOptions,
 } from '../api/requests.js';
 
@@ -39,7 +39,7 @@ export function hasSharedReads(client: object): client is Client & SharedReads {
 export interface Client {
   get<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, name: string, subresource?: GetSubresource): Promise<T>;
   list<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, opts?: ListOptions): Promise<KubeList<T>>;
-  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T>;
+  create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: CreateSubresource; name?: string }): Promise<T>;
   /**
    * PUT. With `subresource` 'status' only status is written; 'scale' takes an autoscaling/v1 Scale;
    * 'finalize' (namespaces) writes only spec.finalizers.

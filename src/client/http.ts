@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { ApiError } from '../api/errors.js';
-import type { Client, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
+import type { Client, CreateSubresource, DeleteOptions, ListOptions, PatchType, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './client.js';
 import type { GetSubresource, PatchSubresource, UpdateSubresource } from '../api/requests.js';
 
 /** Where and how to connect. Give `server` (https URL) or `socketPath`. */
@@ -123,7 +123,7 @@ export class HttpClient implements Client {
     }));
   }
 
-  async create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string }): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(res: ResourceInfo, namespace: string | undefined, obj: T, opts?: WriteOptions & { subresource?: CreateSubresource; name?: string }): Promise<T> {
     const ns = namespace ?? obj.metadata?.namespace;
     const path = opts?.subresource ? resourcePath(res, ns, opts.name ?? obj.metadata?.name, opts.subresource) : resourcePath(res, ns);
     return this.request<T>('POST', path + query(writeQuery(opts)), obj);

@@ -14,6 +14,8 @@ import { createApiCore, type ApiCore } from '../apiserver/core.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/http/server.js';
 import { standardExtensions } from '../apiserver/http/standard.js';
 import { ensurePki } from '../apiserver/pki/pki.js';
+import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
+import { ensureServiceAccountKey } from '../apiserver/auth/sakey.js';
 import { writeKubeconfig } from '../client/kubeconfig.js';
 import type { Client } from '../client/client.js';
 import { ALL_CONTROLLERS, startControllers, type RunningControllers } from '../controllers/manager.js';
@@ -27,12 +29,13 @@ import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
-import type { ClusterView } from '../inspect/cluster-view.js';
+import type { ClusterView } from '../inspect/clusterview.js';
 import { diagnoseService } from '../inspect/diagnose.js';
 import { explainService } from '../inspect/explain.js';
-import { podNetnsName } from '../node/names.js';
-import { WebUi } from '../ui/web-ui.js';
+import { podNetnsName } from '../node/podnames.js';
+import { WebUi } from '../ui/webui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -41,7 +44,7 @@ import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord }
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
-import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { ProxyStatusWriter, proxyStatusPath } from './proxystatus.js';
 import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
 import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
 import { labelNodeZone } from './zones.js';
@@ -229,6 +232,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(boot ? { shared: { ca: { cert: boot.caCertificate, key: boot.caKey }, adminToken: boot.adminToken } } : {}),
     });
     pkiReady.catch(() => undefined);
+    // A second API server signs with the first one's key (the server-bootstrap hands it over).
+    const saKeyReady = ensureServiceAccountKey(join(opts.stateDir, 'pki'), boot?.serviceAccountKey);
+    saKeyReady.catch(() => undefined);
     cleanups.push(async () => { await removeAllNamespaces(id); removeUsageGroups(`cip-${id}`); });
     const tNet = performance.now();
     network = createUnderlay(id).then(() => performance.now() - tNet);
@@ -237,7 +243,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => store.close());
     log(`  store: ${store.describe}`);
     const storage: Storage = store.storage;
-    const core: ApiCore = await step('API core loaded', () => createApiCore({ storage, serviceCIDR, nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs }));
+    const serviceAccountKey = await saKeyReady;
+    const core: ApiCore = await step('API core loaded', () => createApiCore({
+      storage, serviceCIDR, serviceAccountKey, serviceAccountIssuer: `https://kubernetes.default.svc.${domain}`,
+      admission: [serviceAccountAdmission()], nodePortRange: opts.nodePortRange, allowExternalIPs: opts.allowExternalIPs,
+    }));
     cleanups.push(() => core.close());
     const pki = await step('certificates ready', () => pkiReady);
     const obs = opts.observe === false ? undefined : new Observability({ serviceCIDR, outsideNetns: names.outside });
@@ -258,7 +268,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     cleanups.push(async () => ui.stop());
     const server: RunningApiServer = await step('API server listening', () => startApiServer({
-      client: core.client, pki,
+      client: core.client, pki, auth: core.auth,
       listen: { host: opts.bindAddress ?? (opts.advertiseAddress ? '0.0.0.0' : '127.0.0.1'), port: opts.apiPort ?? 6443 },
       // /cacerts and the join API (src/cluster/join/service.ts), once the join token is ready.
       extraRoutes: async (req, res, path, user) => (joining ? joining.routes(req, res, path, user) : false),
@@ -288,7 +298,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       name: opts.name, serviceCIDR, podCIDR, clusterDNS: nthAddress(serviceCIDR, 10), clusterDomain: domain, proxyMode,
       nodeLeaseDurationSeconds: graceSeconds,
     };
-    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo, sharedStore: store.shared }));
+    joining = await step('join token ready', () => setUpJoining({ storage, pki, client: core.client, stateDir: opts.stateDir, serverURL, cluster: clusterInfo, sharedStore: store.shared,
+      serviceAccountKey: serviceAccountKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }));
     const startPublishing = (netns: string, address: string): Promise<PublishedApiServer> => {
       const p = publishApiServer({
         server, client: core.client, netns, address, id: apiServerId(opts.stateDir), serverURL,
@@ -321,6 +332,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(obs ? { observer: obs.controllerObserver } : {}),
       ...(opts.fastBackoff ? { jobBackoffBaseMs: 1000 } : {}),
       ...(opts.hpaSyncPeriodMs ? { hpaSyncPeriodMs: opts.hpaSyncPeriodMs } : {}),
+      serviceAccounts: { caCert: pki.caCert, signLegacyToken: (ns, sa, secret) => core.auth.tokens.issueLegacy(ns, sa, secret) },
       enable: [...ALL_CONTROLLERS, 'nodeipam', 'nodelifecycle'],
       nodeIpam: { clusterCIDR: podCIDR, nodeCIDRMaskSize: 24 },
       nodeLifecycle: { gracePeriodMs: graceSeconds * 1000, podEvictionTimeoutMs: (opts.podEvictionTimeoutSeconds ?? 300) * 1000 },
@@ -394,6 +406,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
       const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
       cleanups.push(() => announcer.stop());
+      // NetworkPolicy enforcement: a table of its own in the node namespace (src/netpol/README.md).
+      const policy = await step(`node ${nodeName} network policy started`, () => startNetworkPolicy({ client: core.client, nodeName, netns }));
+      cleanups.push(() => policy.stop({ flush: false }));
     }
     if (opts.hostNodePorts) {
       const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
@@ -460,7 +475,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
 /**
  * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
- * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspectcommon.ts), with each
  * proxy's status read live instead of from its status file.
  */
 function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { R } from '../api/resources.js';
-import type { UserInfo } from '../apiserver/http/auth.js';
+import type { UserInfo } from '../apiserver/auth/user.js';
 import type { Pki } from '../apiserver/pki/pki.js';
 import type { Client } from '../client/client.js';
 import { ANNOTATION_SERVER_URL, IDENTITY_VALUE, LABEL_IDENTITY, LEASE_NAMESPACE, leaseLive } from '../controllers/kubernetesservice/reconcile.js';
@@ -56,7 +56,7 @@ export interface Joining {
  * Makes sure the default join token exists (in the store, and in `<stateDir>/pki/node-token`) and
  * returns the join routes for the API server.
  */
-export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Client; stateDir: string; serverURL: string; cluster: ClusterInfo; sharedStore?: SharedEtcd }): Promise<Joining> {
+export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Client; stateDir: string; serverURL: string; cluster: ClusterInfo; sharedStore?: SharedEtcd; serviceAccountKey?: string }): Promise<Joining> {
   const tokens = new BootstrapTokens(o.storage);
   const file = join(o.stateDir, 'pki', 'node-token');
   let k10 = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
@@ -74,7 +74,7 @@ export async function setUpJoining(o: { storage: Storage; pki: Pki; client: Clie
     await tokens.add(creds.token, { usages: ['join-node'], description: 'default node-token (clusterip up)' });
   }
   return {
-    routes: joinRoutes({ pki: o.pki, client: o.client, tokens, cluster: o.cluster, servers: () => serverURLs(o.client, o.serverURL), sharedStore: o.sharedStore }),
+    routes: joinRoutes({ pki: o.pki, client: o.client, tokens, cluster: o.cluster, servers: () => serverURLs(o.client, o.serverURL), sharedStore: o.sharedStore, serviceAccountKey: o.serviceAccountKey }),
     joinCommand: `clusterip join --server ${o.serverURL} --token ${k10}`,
     token: k10,
   };

@@ -22,12 +22,17 @@ import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { HpaController } from './hpa/controller.js';
+import { ClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { RootCACertPublisher } from './rootcacert/controller.js';
+import { ServiceAccountsController } from './serviceaccount/controller.js';
+import { TokensController, type LegacyTokenSigner } from './serviceaccount/tokens.js';
 import { LB_CONTROLLER, LoadBalancerController } from './loadbalancer/controller.js';
 import type { AddressPool } from './loadbalancer/pool.js';
 
 /** Names accepted by `StartControllersOptions.enable`. */
 export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpoints' | 'replicaset' | 'deployment' | 'statefulset' | 'scheduler' | 'garbagecollector' | 'namespace'
-  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling' | 'loadbalancer' | 'nodeipam' | 'nodelifecycle';
+  | 'job' | 'cronjob' | 'daemonset' | 'disruption' | 'horizontalpodautoscaling'
+  | 'serviceaccount' | 'serviceaccount-token' | 'root-ca-cert-publisher' | 'clusterrole-aggregation' | 'loadbalancer' | 'nodeipam' | 'nodelifecycle';
 
 /**
  * The controllers started by default. Node IPAM and node lifecycle are asked for explicitly
@@ -35,7 +40,8 @@ export type ControllerName = 'endpointslice' | 'endpointslicemirroring' | 'endpo
  * heartbeating node agents, which tests of the other controllers do not have.
  */
 export const ALL_CONTROLLERS: readonly ControllerName[] = ['endpointslice', 'endpointslicemirroring', 'endpoints', 'replicaset', 'deployment', 'statefulset', 'scheduler', 'garbagecollector', 'namespace',
-  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling', 'loadbalancer'];
+  'job', 'cronjob', 'daemonset', 'disruption', 'horizontalpodautoscaling',
+  'serviceaccount', 'serviceaccount-token', 'root-ca-cert-publisher', 'clusterrole-aggregation', 'loadbalancer'];
 
 export interface StartControllersOptions {
   /** Which controllers to run. Default: all. */
@@ -50,6 +56,11 @@ export interface StartControllersOptions {
   jobBackoffBaseMs?: number;
   /** HPA sync period in ms (kube-controller-manager's --horizontal-pod-autoscaler-sync-period, 15 s). */
   hpaSyncPeriodMs?: number;
+  /**
+   * The cluster CA and a legacy-token signer: needed by root-ca-cert-publisher (kube-root-ca.crt in
+   * every namespace) and serviceaccount-token (token Secrets); without them those two do not run.
+   */
+  serviceAccounts?: { caCert: string; signLegacyToken: LegacyTokenSigner };
   /** Node IPAM (with 'nodeipam'): the cluster's Pod CIDR and the size of each node's block. */
   nodeIpam?: NodeIpamOptions;
   /** Node lifecycle (with 'nodelifecycle'): grace period, eviction timeout. */
@@ -87,6 +98,11 @@ export async function startControllers(client: Client, opts: StartControllersOpt
   if (enable.has('daemonset')) controllers.push(new DaemonSetController(ctx));
   if (enable.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enable.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, { syncPeriodMs: opts.hpaSyncPeriodMs }));
+  if (enable.has('serviceaccount')) controllers.push(new ServiceAccountsController(ctx));
+  if (enable.has('clusterrole-aggregation')) controllers.push(new ClusterRoleAggregationController(ctx));
+  const sa = opts.serviceAccounts;
+  if (sa && enable.has('root-ca-cert-publisher')) controllers.push(new RootCACertPublisher(ctx, sa.caCert));
+  if (sa && enable.has('serviceaccount-token')) controllers.push(new TokensController(ctx, sa.signLegacyToken, sa.caCert));
   if (enable.has('nodeipam')) {
     if (!opts.nodeIpam) throw new TypeError('the nodeipam controller needs nodeIpam.clusterCIDR');
     controllers.push(new NodeIpamController(ctx, opts.nodeIpam));

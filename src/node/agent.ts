@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { R } from '../api/resources.js';
 import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
 import type { Client } from '../client/client.js';
@@ -26,7 +26,9 @@ import type { ContainerRuntime } from './runtime/runtime.js';
 import { SelectingRuntime, type ImageMode } from './runtime/select.js';
 import { DEFAULT_IMAGE_STORE, ImageStore, KUBELET_GC_POLICY } from '../images/store.js';
 import type { GCPolicy } from '../images/gc.js';
-import { registerNode, renewLease, setNodeStatus } from './registration.js';
+import { nodeResources, registerNode, renewLease, setNodeStatus } from './registration.js';
+import { referencedObjects } from './volumes/podvolumes.js';
+import { TokenManager } from './volumes/tokenmanager.js';
 import type { SandboxEnv } from './sandbox.js';
 import { NodeStreams } from './streams.js';
 import type { NodeUsageSample, UsageSource } from '../api/usage.js';
@@ -134,6 +136,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   gcTimer?.unref();
   const pods = new Informer<Pod>(client, R.pods);
   const services = new Informer<Service>(client, R.services);
+  // What Pods read from the API besides themselves: env valueFrom/envFrom and volume contents.
+  const configMaps = new Informer<ConfigMap>(client, R.configmaps);
+  const secrets = new Informer<Secret>(client, R.secrets);
   const workers = new Map<string, PodWorker>();
   let stopping = false;
 
@@ -144,6 +149,10 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     backoff: { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 },
     probeSecondMs: opts.probeSecondMs ?? 1000,
     clock: opts.clock ?? realClock,
+    configMap: (ns, name) => configMaps.get(`${ns}/${name}`),
+    secret: (ns, name) => secrets.get(`${ns}/${name}`),
+    tokens: new TokenManager(client, () => (opts.clock ?? realClock).now()),
+    allocatable: nodeResources(),
   };
 
   const queue = new WorkQueue(async (key) => {
@@ -171,6 +180,15 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     if (w.done) workers.delete(key);
   }, { workers: 16, baseDelayMs: 200, maxDelayMs: 10_000 });
 
+  // A ConfigMap or Secret that changed (or appeared) is synced into the Pods that use it: their
+  // volumes are rewritten, and a container waiting on it (CreateContainerConfigError) can start.
+  const touched = (kind: 'configMaps' | 'secrets') => (o: ConfigMap | Secret): void => {
+    const key = `${o.metadata?.namespace}/${o.metadata?.name}`;
+    for (const w of workers.values()) if (referencedObjects(w.pod)[kind].has(key)) queue.add(w.key);
+  };
+  configMaps.addHandlers({ onAdd: touched('configMaps'), onUpdate: (_a, b) => touched('configMaps')(b), onDelete: touched('configMaps') });
+  secrets.addHandlers({ onAdd: touched('secrets'), onUpdate: (_a, b) => touched('secrets')(b), onDelete: touched('secrets') });
+
   pods.addHandlers({
     onAdd: (p) => { if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
     onUpdate: (_o, p) => { if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata?.namespace}/${p.metadata?.name}`); },
@@ -196,7 +214,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     void renewLease(client, nodeName, nodeUid).then(() => repostReady()).catch(() => undefined);
   }, opts.leaseRenewMs ?? 10_000);
 
-  await Promise.all([services.start(), pods.start()]);
+  await Promise.all([services.start(), configMaps.start(), secrets.start(), pods.start()]);
 
   // Re-adopt or clean up what a previous agent left in the state dir. Pods still bound here are
   // adopted by their worker's first sync; the rest are orphans.
@@ -244,6 +262,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
       clearInterval(relist);
       pods.stop();
       services.stop();
+      configMaps.stop();
+      secrets.stop();
       queue.stop();
       if (o.keepPods) {
         for (const w of workers.values()) w.detach();

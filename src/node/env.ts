@@ -1,11 +1,17 @@
 /**
- * A container's environment as the kubelet builds it: Service links (Docker-link-style variables for
- * every Service of the Pod's namespace when enableServiceLinks is not false, plus the master service
- * `kubernetes` from `default`), the container's env with valueFrom fieldRef, and $(VAR) expansion.
- * Pure: the agent passes the Services it has cached at container start (as Kubernetes does, the
- * variables are fixed when the container starts).
+ * A container's environment as the kubelet builds it (makeEnvironmentVariables): Service links
+ * (Docker-link-style variables for every Service of the Pod's namespace when enableServiceLinks is
+ * not false, plus the master service `kubernetes` from `default` — KUBERNETES_SERVICE_HOST/PORT), then
+ * `envFrom` (ConfigMaps and Secrets, with their prefix), then `env` in order — a `value` with $(VAR)
+ * expanded from what is declared so far and the Service variables, or `valueFrom` a field of the Pod
+ * (fieldRef), a resource of the container (resourceFieldRef), a ConfigMap key or a Secret key.
+ * A ConfigMap, Secret or key that is missing and not optional is a `ContainerConfigError` with the
+ * kubelet's message (`configmap "x" not found`, `couldn't find key k in ConfigMap ns/x`): the
+ * container waits with reason CreateContainerConfigError. Pure: the agent passes the Services and
+ * objects it has cached at container start (as in Kubernetes, the variables are fixed then).
  */
-import type { Container, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import { podField, resourceField } from './volumes/payload.js';
 
 /** Inputs that are not in the Pod spec. */
 export interface EnvContext {
@@ -14,6 +20,17 @@ export interface EnvContext {
   nodeName: string;
   services: Service[];
   imageEnv: Record<string, string>;
+  /** Current ConfigMaps and Secrets of the Pod's namespace (absent: none exist). */
+  configMap?(namespace: string, name: string): ConfigMap | undefined;
+  secret?(namespace: string, name: string): Secret | undefined;
+  /** The node's allocatable resources (limits a container does not set, for resourceFieldRef). */
+  allocatable?: Record<string, string>;
+}
+
+/** Why a container cannot be created now (its waiting reason is CreateContainerConfigError). */
+export class ContainerConfigError extends Error {
+  readonly code = 'CREATE_CONTAINER_CONFIG_ERROR';
+  readonly reason = 'CreateContainerConfigError';
 }
 
 function envName(s: string): string {
@@ -51,38 +68,73 @@ export function expandVars(s: string, vars: Record<string, string>): string {
   });
 }
 
-function fieldRef(pod: Pod, path: string, ctx: EnvContext): string {
-  switch (path) {
-    case 'metadata.name': return pod.metadata?.name ?? '';
-    case 'metadata.namespace': return pod.metadata?.namespace ?? '';
-    case 'metadata.uid': return pod.metadata?.uid ?? '';
-    case 'spec.nodeName': return ctx.nodeName;
-    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? 'default';
-    case 'status.podIP': case 'status.podIPs': return ctx.podIP;
-    case 'status.hostIP': case 'status.hostIPs': return ctx.hostIP;
-    default: {
-      const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-      if (m) return (m[1] === 'labels' ? pod.metadata?.labels : pod.metadata?.annotations)?.[m[2]!] ?? '';
-      return '';
-    }
-  }
-}
-
-/** The full environment of `c` in `pod`. */
+/** The full environment of `c` in `pod`; throws ContainerConfigError for a missing source. */
 export function containerEnv(pod: Pod, c: Container, ctx: EnvContext): Record<string, string> {
-  const env: Record<string, string> = { ...ctx.imageEnv, HOSTNAME: pod.spec?.hostname ?? pod.metadata?.name ?? '' };
   const ns = pod.metadata?.namespace ?? 'default';
+  const base: Record<string, string> = { ...ctx.imageEnv, HOSTNAME: pod.spec?.hostname ?? pod.metadata?.name ?? '' };
+  const serviceVars: Record<string, string> = {};
   const links = pod.spec?.enableServiceLinks !== false;
   for (const svc of ctx.services) {
     const isMaster = svc.metadata?.namespace === 'default' && svc.metadata?.name === 'kubernetes';
-    if (isMaster || (links && svc.metadata?.namespace === ns)) Object.assign(env, serviceEnv(svc));
+    if (isMaster || (links && svc.metadata?.namespace === ns)) Object.assign(serviceVars, serviceEnv(svc));
   }
-  if (c.stdin && c.tty) env.TERM = 'xterm';
+  if (c.stdin && c.tty) base.TERM = 'xterm';
+  const configMap = (name: string, optional: boolean): ConfigMap | undefined => {
+    const cm = ctx.configMap?.(ns, name);
+    if (!cm && !optional) throw new ContainerConfigError(`configmap "${name}" not found`);
+    return cm;
+  };
+  const secret = (name: string, optional: boolean): Secret | undefined => {
+    const s = ctx.secret?.(ns, name);
+    if (!s && !optional) throw new ContainerConfigError(`secret "${name}" not found`);
+    return s;
+  };
   const own: Record<string, string> = {};
+  // envFrom first; env entries then override.
+  for (const ef of c.envFrom ?? []) {
+    const prefix = ef.prefix ?? '';
+    if (ef.configMapRef) {
+      const cm = configMap(ef.configMapRef.name ?? '', !!ef.configMapRef.optional);
+      for (const [k, v] of Object.entries(cm?.data ?? {})) own[prefix + k] = v;
+    } else if (ef.secretRef) {
+      const s = secret(ef.secretRef.name ?? '', !!ef.secretRef.optional);
+      for (const [k, v] of Object.entries(s?.data ?? {})) own[prefix + k] = Buffer.from(v, 'base64').toString('utf8');
+    }
+  }
   for (const e of c.env ?? []) {
-    let v = e.value !== undefined ? expandVars(e.value, { ...env, ...own }) : '';
-    if (e.valueFrom?.fieldRef) v = fieldRef(pod, e.valueFrom.fieldRef.fieldPath, ctx);
+    let v = e.value ?? '';
+    if (v !== '') {
+      v = expandVars(v, { ...serviceVars, ...own });
+    } else if (e.valueFrom) {
+      const vf = e.valueFrom;
+      if (vf.fieldRef) {
+        v = podField(pod, vf.fieldRef.fieldPath, { podIP: ctx.podIP, hostIP: ctx.hostIP, nodeName: ctx.nodeName }) ?? '';
+      } else if (vf.resourceFieldRef) {
+        const target = vf.resourceFieldRef.containerName ? (pod.spec?.containers ?? []).find((x) => x.name === vf.resourceFieldRef!.containerName) ?? c : c;
+        v = resourceField(target, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor, ctx.allocatable);
+      } else if (vf.configMapKeyRef) {
+        const ref = vf.configMapKeyRef;
+        const cm = configMap(ref.name ?? '', !!ref.optional);
+        if (!cm) continue;
+        const val = cm.data?.[ref.key];
+        if (val === undefined) {
+          if (ref.optional) continue;
+          throw new ContainerConfigError(`couldn't find key ${ref.key} in ConfigMap ${ns}/${ref.name ?? ''}`);
+        }
+        v = val;
+      } else if (vf.secretKeyRef) {
+        const ref = vf.secretKeyRef;
+        const s = secret(ref.name ?? '', !!ref.optional);
+        if (!s) continue;
+        const val = s.data?.[ref.key];
+        if (val === undefined) {
+          if (ref.optional) continue;
+          throw new ContainerConfigError(`couldn't find key ${ref.key} in Secret ${ns}/${ref.name ?? ''}`);
+        }
+        v = Buffer.from(val, 'base64').toString('utf8');
+      }
+    }
     own[e.name] = v;
   }
-  return { ...env, ...own };
+  return { ...base, ...serviceVars, ...own };
 }

@@ -13,11 +13,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Container, EphemeralContainer, Pod, PodStatus, Probe, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, EphemeralContainer, Pod, PodStatus, Probe, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
-import { containerEnv, expandVars } from './env.js';
+import { ContainerConfigError, containerEnv, expandVars } from './env.js';
 import { run } from './exec.js';
 import type { PodEvents } from './events.js';
 import { LogTimeRecorder } from './logtimes.js';
@@ -28,6 +28,9 @@ import { NodeError } from './errors.js';
 import type { ContainerExit, ContainerRuntime, ContainerStats, ImageInfo, RunningContainer } from './runtime/runtime.js';
 import { createSandbox, destroySandbox, holderAlive, type SandboxEnv, type SandboxRecord } from './sandbox.js';
 import { podStatus, statusFingerprint, type ContainerView, type PodView, type Termination } from './status.js';
+import { PodVolumes } from './volumes/podvolumes.js';
+import type { TokenManager } from './volumes/tokenmanager.js';
+import type { ContainerMount } from './volumes/mounts.js';
 
 /** The time source of the agent (injected so decisions are testable without sleeping). */
 export interface Clock {
@@ -55,6 +58,13 @@ export interface WorkerContext {
   /** Length of one probe "second" (tests shorten it). */
   probeSecondMs: number;
   clock: Clock;
+  /** Current ConfigMaps and Secrets (the agent's informers): env valueFrom/envFrom and volumes. */
+  configMap?(namespace: string, name: string): ConfigMap | undefined;
+  secret?(namespace: string, name: string): Secret | undefined;
+  /** ServiceAccount tokens for projected volumes (absent: a token source fails the volume). */
+  tokens?: TokenManager;
+  /** The node's allocatable resources (downward API limits a container does not set). */
+  allocatable?: Record<string, string>;
 }
 
 /** The worker's state of one container (init, regular or ephemeral). */
@@ -144,6 +154,15 @@ export class PodWorker {
   /** True once everything of the Pod is gone. */
   done = false;
   pod: Pod;
+  /** The Pod's volume directories (made before its containers start, refreshed every sync). */
+  private readonly volumes: PodVolumes;
+  /** The FailedMount messages last reported (reported again only when they change). */
+  private volumeFailure = '';
+  private volumeRetryMs = 0;
+  private readonly warnedVolumes = new Set<string>();
+  private tokenTimer?: NodeJS.Timeout;
+  /** The CreateContainerConfigError message last reported per container. */
+  private readonly configErrors = new Map<string, string>();
 
   constructor(private readonly ctx: WorkerContext, pod: Pod, readonly dir: string) {
     this.pod = pod;
@@ -156,6 +175,15 @@ export class PodWorker {
     if (!pod.spec?.initContainers?.length) this.initialized = true;
     // What the API already shows (a restarted agent adopting a Pod often computes the same status).
     if (pod.status) this.lastWritten = statusFingerprint(pod.status);
+    this.volumes = new PodVolumes(dir, {
+      configMap: (ns, name) => ctx.configMap?.(ns, name),
+      secret: (ns, name) => ctx.secret?.(ns, name),
+      token: (p, audience, seconds) => {
+        if (!ctx.tokens) return Promise.reject(new Error('no token manager: ServiceAccount tokens are not available on this node'));
+        return ctx.tokens.token(p, audience, seconds);
+      },
+      allocatable: ctx.allocatable,
+    });
   }
 
   /** States for the ephemeral containers of `pod` not known yet (they are only ever added). */
@@ -378,7 +406,16 @@ export class PodWorker {
         for (const cs of this.containers.values()) if (!cs.running) cs.view.waiting = { reason: 'ContainerCreating' };
       }
       this.initialized = actions.initialized;
-      for (const a of actions.containers) await this.act(a);
+      // Volumes first (the kubelet's WaitForAttachAndMount): no container starts without them.
+      const volumesReady = !this.sandbox || (await this.setUpVolumes());
+      for (const a of actions.containers) {
+        if (a.kind === 'start' && !volumesReady) {
+          const cs = this.containers.get(a.name)!;
+          if (!cs.running) cs.view.waiting = { reason: 'ContainerCreating' };
+          continue;
+        }
+        await this.act(a);
+      }
       if (actions.requeueAt !== undefined) this.later(actions.requeueAt - this.now());
       break;
     }
@@ -406,6 +443,38 @@ export class PodWorker {
         await this.start(cs, a.restart, a.backoffMs);
         return;
     }
+  }
+
+  /**
+   * Makes or refreshes the Pod's volumes. False (with a FailedMount Event, and a retry scheduled)
+   * when one cannot be made now: a ConfigMap, Secret or key that does not exist, a token the API
+   * server will not issue. Schedules the next token refresh.
+   */
+  private async setUpVolumes(): Promise<boolean> {
+    const r = await this.volumes.setUp(this.pod, { podIP: this.sandbox?.ip, hostIP: this.ctx.hostIP });
+    for (const u of r.unsupported) {
+      if (this.warnedVolumes.has(u.volume)) continue;
+      this.warnedVolumes.add(u.volume);
+      this.event('Warning', 'FailedMount', `volume "${u.volume}" (${u.kind}) is not supported by this node: it is not mounted`);
+    }
+    if (r.failed.length) {
+      const texts = r.failed.map((f) => `MountVolume.SetUp failed for volume "${f.volume}" : ${f.message}`);
+      const key = texts.join('\n');
+      if (key !== this.volumeFailure) { for (const t of texts) this.event('Warning', 'FailedMount', t); this.volumeFailure = key; }
+      this.volumeRetryMs = Math.min(Math.max(500, this.volumeRetryMs * 2), 30_000);
+      this.later(this.volumeRetryMs);
+      return false;
+    }
+    this.volumeFailure = '';
+    this.volumeRetryMs = 0;
+    const next = this.ctx.tokens?.nextRefresh(this.uid);
+    if (next !== undefined) {
+      if (this.tokenTimer) { clearTimeout(this.tokenTimer); this.timers.delete(this.tokenTimer); }
+      const t = setTimeout(() => { this.timers.delete(t); this.ctx.enqueue(this.key); }, Math.max(0, next - this.now()));
+      this.timers.add(t);
+      this.tokenTimer = t;
+    }
+    return true;
   }
 
   /** Builds the sandbox; on failure records the error and its backoff. True when it exists. */
@@ -486,6 +555,28 @@ export class PodWorker {
     cs.view.imageID = image.imageID;
     cs.pullBackoffMs = 0;
     cs.pullRetryAt = 0;
+    const sb = this.sandbox;
+    let env: Record<string, string>;
+    let mounts: ContainerMount[];
+    try {
+      env = containerEnv(this.pod, c, {
+        podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
+        configMap: this.ctx.configMap, secret: this.ctx.secret, allocatable: this.ctx.allocatable,
+      });
+      // Volume mounts (subPaths resolved and checked to stay inside their volume), for either runtime.
+      mounts = this.volumes.mountsFor(this.pod, c);
+    } catch (e) {
+      if (!(e instanceof ContainerConfigError)) throw e;
+      // The kubelet's CreateContainerConfigError: the container waits until the object or key appears.
+      cs.view.waiting = { reason: e.reason, message: e.message };
+      if (this.configErrors.get(c.name) !== e.message) {
+        this.configErrors.set(c.name, e.message);
+        this.event('Warning', 'Failed', `Error: ${e.message}`, c.name);
+      }
+      this.later(5000);
+      return;
+    }
+    this.configErrors.delete(c.name);
     if (restart) {
       cs.backoffMs = backoffMs;
       cs.view.restartCount++;
@@ -496,10 +587,6 @@ export class PodWorker {
     } else if (!restart && !cs.view.last) {
       this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine${image.note ? ` (${image.note})` : ''}`, c.name);
     }
-    const sb = this.sandbox;
-    const env = containerEnv(this.pod, c, {
-      podIP: sb.ip, hostIP: this.ctx.hostIP, nodeName: this.ctx.nodeName, services: this.ctx.services(), imageEnv: image.env,
-    });
     const expand = (xs?: string[]): string[] | undefined => xs?.map((x) => expandVars(x, env));
     const containerDir = path.join(this.dir, 'containers', c.name);
     const logPath = containerLogPath(this.dir, c.name, cs.view.restartCount);
@@ -514,6 +601,7 @@ export class PodWorker {
       const running: RunningContainer = await this.ctx.runtime.startContainer({
         sandbox: sb, pod: this.pod, container: c, attempt: cs.view.restartCount, image, command: expand(c.command), args: expand(c.args), env, ...(target ? { target } : {}),
         containerDir, logPath, stdin: c.stdin ? { fifo: path.join(this.dir, `stdin-${c.name}`), once: !!c.stdinOnce } : undefined, tty: !!c.tty,
+        mounts,
       }, (exit) => this.onExit(cs, running, exit.exitCode, exit.signal, exit));
       cs.running = running;
       cs.startedAtMs = startedAtMs;
@@ -715,6 +803,7 @@ export class PodWorker {
     }));
     if (this.sandbox) await destroySandbox(this.ctx.sandboxEnv, this.sandbox);
     else await destroySandbox(this.ctx.sandboxEnv, { uid: this.uid });
+    this.ctx.tokens?.forget(this.uid);
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.done = true;
   }

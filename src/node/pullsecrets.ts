@@ -6,15 +6,9 @@
  * goes on without it.
  */
 import type { Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { R, type ResourceInfo } from '../api/resources.js';
+import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import type { DockerConfig } from '../images/auth.js';
-
-/** Secrets as the API serves them (R.secrets once the resource is in the catalog). */
-const SECRETS: ResourceInfo = (R as Record<string, ResourceInfo>).secrets ?? {
-  group: '', version: 'v1', kind: 'Secret', listKind: 'SecretList', plural: 'secrets', singular: 'secret', namespaced: true,
-  shortNames: [], categories: [], subresources: [],
-};
 
 /** The docker config of one Secret, or undefined when it is not a docker config Secret. */
 export function dockerConfigOf(s: Secret): DockerConfig | undefined {
@@ -34,7 +28,7 @@ export async function pullSecretConfigs(client: Client, pod: Pod): Promise<{ con
   for (const ref of pod.spec?.imagePullSecrets ?? []) {
     if (!ref.name) continue;
     try {
-      const cfg = dockerConfigOf(await client.get<Secret>(SECRETS, pod.metadata?.namespace, ref.name));
+      const cfg = dockerConfigOf(await client.get<Secret>(R.secrets, pod.metadata?.namespace, ref.name));
       if (cfg) configs.push(cfg); else missing.push(ref.name);
     } catch {
       missing.push(ref.name);

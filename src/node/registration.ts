@@ -38,10 +38,14 @@ function readId(p: string): string {
   try { return fs.readFileSync(p, 'utf8').trim(); } catch { return ''; }
 }
 
+/** The node's capacity (= allocatable): the machine's CPUs and memory. */
+export function nodeResources(maxPods = 110): Record<string, string> {
+  return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: String(maxPods), 'ephemeral-storage': '10Gi' };
+}
+
 /** The Node object for this agent. */
 export function nodeObject(id: NodeIdentity, ready: boolean, now = new Date().toISOString()): Node {
-  const mem = `${Math.floor(os.totalmem() / 1024)}Ki`;
-  const resources = { cpu: String(os.cpus().length), memory: mem, pods: String(id.maxPods ?? 110), 'ephemeral-storage': '10Gi' };
+  const resources = nodeResources(id.maxPods ?? 110);
   return {
     apiVersion: 'v1', kind: 'Node',
     metadata: {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { Duplex, PassThrough, Readable } from 'node:stream';
 import { ApiError, badRequest, notFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
-import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../api/streams.js';
+import { StreamRefusal, type ExecOptions, type ExecSession, type LogOptions, type PodStreamProvider } from '../api/streams.js';
 import { LogTimesReader } from './logtimes.js';
 import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
@@ -128,7 +128,9 @@ export class NodeStreams implements PodStreamProvider {
     // can put it: inside the Pod's namespaces for the catalog, around `runc exec` for OCI).
     const full = w.execArgv(c.spec.name, cmd, { tty: opts.tty });
     if (!full || !c.view.running) {
-      throw badRequest(`unable to upgrade connection: container not found ("${c.spec.name}")`);
+      // The kubelet's answer (GetExec finds no running container), passed on as plain text: kubectl
+      // prints `unable to upgrade connection: container not found ("c")`.
+      throw new StreamRefusal(500, `container not found ("${c.spec.name}")`);
     }
     const env = { ...process.env, ...w.containerEnv(c.spec.name) };
     if (opts.tty) { env.SHELL = '/bin/sh'; env.TERM = env.TERM ?? 'xterm'; }
@@ -163,7 +165,7 @@ export class NodeStreams implements PodStreamProvider {
   async attach(namespace: string, pod: string, opts: ExecOptions): Promise<ExecSession> {
     const w = worker(this.lookup, namespace, pod);
     const c = pick(w, opts.container);
-    if (!c.view.running && !c.view.last) throw badRequest(`cannot attach to a container that is not running: ${c.spec.name}`);
+    if (!c.view.running && !c.view.last) throw new StreamRefusal(500, `container not found ("${c.spec.name}")`);
     if (opts.stdin && !c.spec.stdin) {
       throw badRequest(`Unable to use a TTY - container ${c.spec.name} did not allocate one`);
     }

@@ -9,7 +9,7 @@
  * (no secret is kept as given, and a timing difference in a Map lookup leaks nothing usable).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { UserInfo } from '../apiserver/http/auth.js';
+import type { UserInfo } from '../apiserver/auth/user.js';
 
 export const SESSION_COOKIE = 'clusterip_ui';
 

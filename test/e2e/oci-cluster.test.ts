@@ -3,7 +3,9 @@
  * own image store; a Deployment of an image pushed to Debian's docker-registry on loopback, behind
  * a Service, reached by name from a catalog busybox Pod; `kubectl describe` names the runtime;
  * `clusterip image load` of a `docker save` archive, a Pod from it with imagePullPolicy Never,
- * `image ls` and `image rm` (refused while in use).
+ * `image ls` and `image rm` (refused while in use). A pulled image with the Pod's volumes (ConfigMap,
+ * Secret, projected token + ConfigMap, emptyDir, a subPath), env from a Secret and a ConfigMap, the
+ * ServiceAccount token accepted by TokenReview, and files that follow a ConfigMap patch.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,4 +92,108 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
   await new Promise((r) => setTimeout(r, 300));
   await c.down();
   assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.dir)).join('\n'), '', 'no mount left');
+});
+
+test('a pulled image gets the Pod\'s volumes, env sources and ServiceAccount token: ConfigMap files that follow the object, a Secret in env, a token the API accepts', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(join(tmpdir(), 'cip-oci-vol-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  writeOciLayout(join(work, 'layout'), '1', { layers: [await layerTar(busyboxRootfs())], config: { Cmd: ['sleep', '3600'], Env: ['PATH=/bin'] } });
+  reg.push(join(work, 'layout'), '1', 'team/tools');
+  const image = `${reg.host}/team/tools:1`;
+
+  const c = await upCluster(t, { extraArgs: ['--images', 'auto'] });
+  const k = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, { timeoutMs: 60_000, ...(input ? { input } : {}) });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const sh = async (cmd: string): Promise<{ code: number; stdout: string; stderr: string }> => c.kubectl(['exec', 'reader', '--', 'sh', '-c', cmd], { timeoutMs: 30_000 });
+  const out = async (cmd: string): Promise<string> => {
+    const r = await sh(cmd);
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await k(['apply', '-f', '-'], `apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config}
+data: {greeting: hello, app.conf: "level=1\\n"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-secret}
+stringData: {password: s3cr3t}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  containers:
+  - name: c
+    image: ${image}
+    envFrom: [{prefix: CFG_, configMapRef: {name: app-config}}]
+    env:
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: app-secret, key: password}}}
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    volumeMounts:
+    - {name: config, mountPath: /etc/app}
+    - {name: config, mountPath: /opt/app.conf, subPath: app.conf}
+    - {name: secret, mountPath: /etc/secret}
+    - {name: mixed, mountPath: /var/mixed}
+    - {name: scratch, mountPath: /scratch}
+  volumes:
+  - {name: config, configMap: {name: app-config}}
+  - {name: secret, secret: {secretName: app-secret, defaultMode: 0400}}
+  - name: mixed
+    projected:
+      sources:
+      - serviceAccountToken: {path: token, expirationSeconds: 600, audience: api}
+      - configMap: {name: app-config, items: [{key: greeting, path: greeting}]}
+  - {name: scratch, emptyDir: {}}
+`);
+  await k(['wait', '--for=condition=Ready', 'pod/reader', '--timeout=90s']);
+  assert.match(await k(['get', 'pod', 'reader', '-o', 'jsonpath={.status.containerStatuses[0].containerID}']), /^runc:\/\//, 'the pulled image runs under runc');
+
+  // Files of the ConfigMap and Secret, env from both, in the image's own filesystem (no host /usr).
+  assert.equal(await out('ls /usr 2>&1; cat /etc/app/greeting; echo; cat /opt/app.conf'), 'ls: /usr: No such file or directory\nhello\nlevel=1\n');
+  assert.equal(await out('cat /etc/secret/password; echo; stat -L -c %a /etc/secret/password'), 's3cr3t\n400\n');
+  const env = await out('env');
+  for (const line of ['PASSWORD=s3cr3t', 'CFG_greeting=hello', 'POD_NAME=reader', 'KUBERNETES_SERVICE_HOST=10.96.0.1']) assert.match(env, new RegExp(`^${line}$`, 'm'));
+  // API-data volumes are read-only, as the kubelet mounts them; an emptyDir is writable.
+  const w = await sh('echo x > /etc/app/x');
+  assert.notEqual(w.code, 0);
+  assert.match(w.stderr, /Read-only file system/);
+  assert.equal(await out('echo hi > /scratch/f && cat /scratch/f'), 'hi\n');
+
+  // The ServiceAccount token at the standard path, and the projected one: the API accepts both.
+  const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+  assert.equal(await out(`cat ${sa}/namespace`), 'default');
+  assert.match(await out(`cat ${sa}/ca.crt`), /^-----BEGIN CERTIFICATE-----/);
+  const review = async (token: string, audiences?: string[]): Promise<string> => {
+    const r = JSON.parse(await k(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } }))) as
+      { status: { authenticated?: boolean; user?: { username?: string; extra?: Record<string, string[]> } } };
+    return `${r.status.authenticated} ${r.status.user?.username} ${r.status.user?.extra?.['authentication.kubernetes.io/pod-name']?.join(',')}`;
+  };
+  assert.equal(await review(await out(`cat ${sa}/token`)), 'true system:serviceaccount:default:default reader');
+  const projected = await out('cat /var/mixed/token');
+  assert.equal(await review(projected, ['api']), 'true system:serviceaccount:default:default reader');
+
+  // The ConfigMap changes: the mounted directory follows (the ..data swap, seen through the bind
+  // mount), in the projected volume too, whose token is still there after the swap; the subPath
+  // file and the env stay as they were at start, as in Kubernetes.
+  const before = await out('readlink /var/mixed/..data');
+  await k(['patch', 'configmap', 'app-config', '-p', '{"data":{"greeting":"bonjour","app.conf":"level=2\\n"}}']);
+  const end = Date.now() + 30_000;
+  let seen = '';
+  while (Date.now() < end && seen !== 'bonjour|bonjour') {
+    seen = await out('echo "$(cat /etc/app/greeting)|$(cat /var/mixed/greeting)"').then((s) => s.trim());
+    if (seen !== 'bonjour|bonjour') await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.equal(seen, 'bonjour|bonjour', 'both volumes follow the ConfigMap');
+  assert.notEqual(await out('readlink /var/mixed/..data'), before, 'a new ..data target');
+  assert.equal(await review(await out('cat /var/mixed/token'), ['api']), 'true system:serviceaccount:default:default reader', 'the token survives the swap');
+  assert.equal(await out('cat /opt/app.conf'), 'level=1\n');
+  assert.match(await out('env'), /^CFG_greeting=hello$/m);
 });

@@ -285,3 +285,20 @@ test('ephemeral containers (kubectl debug) run by the OCI runtime: --target join
   assert.notEqual(await ns('dbg', 'mnt'), await ns('main', 'mnt'), 'its own root filesystem');
   assert.equal(st('dbg').ready, false, 'ephemeral containers are never ready');
 });
+
+test('subPath: a symlink a container planted in its emptyDir is not followed out of the volume on its restart (CreateContainerConfigError, as the kubelet)', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const image = await pushImage(t, reg, 'planter', '1', { config: { Cmd: ['sh'] } });
+  const n = await ociNode(t);
+  // First run: the subPath is made as a directory; the container swaps it for a link to the
+  // machine's /etc and exits. Its restart must not bind what the link points to.
+  await n.createPod('planter', { volumes: [{ name: 'data', emptyDir: {} }], containers: [{ name: 'c', image,
+    command: ['sh', '-c', 'if [ -L /data/escape ]; then sleep 3600; fi; rmdir /data/escape && ln -s /etc /data/escape; exit 1'],
+    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'data', mountPath: '/mnt', subPath: 'escape' }] }] });
+  const p = await n.waitPod('planter', (x) => cstatus(x, 'c')?.state?.waiting?.reason === 'CreateContainerConfigError', 60_000);
+  const st = cstatus(p, 'c')!;
+  assert.equal(st.state!.waiting!.message, 'failed to prepare subPath for volumeMount "data" of container "c"');
+  assert.equal(st.restartCount, 0, 'the second instance never started');
+  assert.equal(st.lastState?.terminated?.exitCode, 1, 'the first one planted the link and exited');
+  assert.ok((await events(n, 'planter')).some((e) => e.reason === 'Failed' && e.message === 'Error: failed to prepare subPath for volumeMount "data" of container "c"'));
+});

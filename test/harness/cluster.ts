@@ -25,6 +25,10 @@ import type { ProxyDial } from '../../src/apiserver/http/proxy.js';
 import { standardExtensions } from '../../src/apiserver/http/standard.js';
 import { HttpClient } from '../../src/client/http.js';
 import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubectl.js';
+import type { AdmissionPlugin } from '../../src/apiserver/registry/admission.js';
+import type { ApiCore } from '../../src/apiserver/core.js';
+import type { ServiceAccountKey } from '../../src/apiserver/auth/sakey.js';
+import { ALL_CONTROLLERS, startControllers, type ControllerName, type RunningControllers } from '../../src/controllers/manager.js';
 
 /** Result and options of one kubectl run (see kubectl.ts). */
 export type KubectlResult = KubectlRun;
@@ -38,6 +42,10 @@ export interface TestCluster {
   server: RunningApiServer;
   /** The core's in-process client (no HTTP). */
   core: Client;
+  /** The API core itself (auth: tokens, authorizer). */
+  api: ApiCore;
+  /** The controllers, when `controllers` asked for them. */
+  controllers?: RunningControllers;
   /** An HttpClient with the admin client certificate. */
   http: HttpClient;
   kubeconfig: string;
@@ -45,6 +53,11 @@ export interface TestCluster {
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   /** Writes a file into the temp dir and returns its path (manifests, editor scripts). */
   file(name: string, content: string, mode?: number): Promise<string>;
+  /**
+   * Runs kubectl as the holder of a bearer `token` (a kubeconfig with the CA and the token only, no
+   * client certificate), in `namespace` when given.
+   */
+  kubectlAs(token: string, args: string[], opts?: KubectlOptions & { namespace?: string }): Promise<KubectlResult>;
   /** Stops everything and removes the temp dir (also registered with t.after). */
   close(): Promise<void>;
 }
@@ -59,6 +72,15 @@ export interface TestClusterOptions {
   streams?: PodStreamProvider;
   /** A `pki/` directory to start with (copied), e.g. certificates made by an earlier version. */
   pkiFrom?: string;
+  /** The ServiceAccount token signing key (default: a new one). */
+  serviceAccountKey?: ServiceAccountKey;
+  /** Mutating admission plugins (e.g. serviceAccountAdmission()). Default none. */
+  admission?: readonly AdmissionPlugin[];
+  /**
+   * Run these controllers too (src/controllers/manager.ts names; `true`: all of them), with the
+   * cluster CA and the core's legacy-token signer. Default none.
+   */
+  controllers?: boolean | readonly ControllerName[];
   /** services/proxy and pods/proxy: how the API server connects to an address of the cluster network. */
   proxyDial?: ProxyDial;
   /** Extra API server handlers, made from the core's in-process client (e.g. the web view's). */
@@ -81,12 +103,12 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     const storage = opts.etcd ? await EtcdStorage.open(opts.etcd)
       : opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
     cleanups.push(() => storage.close());
-    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR });
+    const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR, admission: opts.admission, serviceAccountKey: opts.serviceAccountKey });
     cleanups.push(() => core.close());
     if (opts.pkiFrom) await cp(opts.pkiFrom, join(dir, 'pki'), { recursive: true });
     const pki = await ensurePki(dir);
     const server = await startApiServer({
-      client: core.client, pki, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
+      client: core.client, pki, auth: core.auth, listen: { port: 0 }, unixSocket: join(dir, 'apiserver.sock'),
       streams: opts.streams, extensions: standardExtensions({ catalog: core.catalog }), log: () => { /* tests assert on Status, not logs */ },
       ...(opts.proxyDial ? { proxyDial: opts.proxyDial } : {}),
       ...(opts.handlers ? { handlers: opts.handlers(core.client) } : {}),
@@ -106,7 +128,26 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
       await chmod(p, mode);
       return p;
     };
-    return { dir, pki, server, core: core.client, http, kubeconfig, kubectl, file, close };
+    let tokenConfigs = 0;
+    const kubectlAs = async (token: string, args: string[], o: KubectlOptions & { namespace?: string } = {}): Promise<KubectlResult> => {
+      const path = await file(`token-${tokenConfigs++}.kubeconfig`, [
+        'apiVersion: v1', 'kind: Config', 'current-context: t',
+        `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority-data: ${Buffer.from(pki.caCert).toString('base64')}}}]`,
+        `users: [{name: u, user: {token: "${token}"}}]`,
+        `contexts: [{name: t, context: {cluster: c, user: u${o.namespace ? `, namespace: ${o.namespace}` : ''}}}]`, '',
+      ].join('\n'), 0o600);
+      return kubectl(['--kubeconfig', path, ...args], o);
+    };
+    let controllers: RunningControllers | undefined;
+    if (opts.controllers) {
+      controllers = await startControllers(core.client, {
+        enable: opts.controllers === true ? ALL_CONTROLLERS : opts.controllers,
+        serviceAccounts: { caCert: pki.caCert, signLegacyToken: (ns, sa, secret) => core.auth.tokens.issueLegacy(ns, sa, secret) },
+      });
+      const running = controllers;
+      cleanups.push(() => running.stop());
+    }
+    return { dir, pki, server, core: core.client, api: core, ...(controllers ? { controllers } : {}), http, kubeconfig, kubectl, kubectlAs, file, close };
   } catch (e) {
     await close();
     throw e;

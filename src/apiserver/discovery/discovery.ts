@@ -50,6 +50,7 @@ const SUBRESOURCES: Record<string, { kind?: GroupVersionKind | ((r: ResourceInfo
   binding: { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
   eviction: { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
   finalize: { verbs: ['update'] },
+  token: { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] },
   ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
   proxy: { kind: (r) => ({ group: '', version: 'v1', kind: r.kind === 'Pod' ? 'PodProxyOptions' : 'ServiceProxyOptions' }), verbs: ['create', 'delete', 'get', 'patch', 'update'] },
 };

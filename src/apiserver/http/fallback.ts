@@ -4,13 +4,13 @@
  * documents (full schemas for `kubectl explain`) belong to src/apiserver/discovery and
  * src/apiserver/openapi; this keeps the front door usable by kubectl without them.
  */
-import { ALL_RESOURCES, VERBS, groupVersion, type ResourceInfo } from '../../api/resources.js';
+import { ALL_RESOURCES, groupVersion, verbsOf, type ResourceInfo } from '../../api/resources.js';
 import { AGGREGATED_DISCOVERY_CONTENT_TYPE, wantsAggregatedDiscovery } from './negotiate.js';
 import type { NonResourceAnswer } from './extensions.js';
 
 const SUB_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], finalize: ['update'], binding: ['create'], ephemeralcontainers: ['get', 'patch', 'update'],
-  log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'],
+  log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'], token: ['create'],
 };
 const SUB_KIND: Record<string, (r: ResourceInfo) => { group: string; version: string; kind: string }> = {
   scale: () => ({ group: 'autoscaling', version: 'v1', kind: 'Scale' }),
@@ -19,6 +19,7 @@ const SUB_KIND: Record<string, (r: ResourceInfo) => { group: string; version: st
   exec: () => ({ group: '', version: 'v1', kind: 'PodExecOptions' }),
   attach: () => ({ group: '', version: 'v1', kind: 'PodAttachOptions' }),
   portforward: () => ({ group: '', version: 'v1', kind: 'PodPortForwardOptions' }),
+  token: () => ({ group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }),
 };
 
 function groups(): Map<string, ResourceInfo[]> {
@@ -36,7 +37,7 @@ function aggregated(core: boolean): object {
       metadata: { name: g },
       versions: [{ version: rs[0].version, freshness: 'Current', resources: rs.map((r) => ({
         resource: r.plural, responseKind: { group: r.group, version: r.version, kind: r.kind },
-        scope: r.namespaced ? 'Namespaced' : 'Cluster', singularResource: r.singular, verbs: [...VERBS],
+        scope: r.namespaced ? 'Namespaced' : 'Cluster', singularResource: r.singular, verbs: [...verbsOf(r)],
         ...(r.shortNames.length ? { shortNames: [...r.shortNames] } : {}),
         ...(r.categories.length ? { categories: [...r.categories] } : {}),
         subresources: r.subresources.map((s) => ({
@@ -51,7 +52,7 @@ function resourceList(gv: string, rs: ResourceInfo[]): object {
   return {
     kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv,
     resources: rs.flatMap((r) => [
-      { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: [...VERBS],
+      { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: [...verbsOf(r)],
         ...(r.shortNames.length ? { shortNames: [...r.shortNames] } : {}), ...(r.categories.length ? { categories: [...r.categories] } : {}) },
       ...r.subresources.map((s) => ({ name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: SUB_KIND[s]?.(r).kind ?? r.kind, verbs: SUB_VERBS[s] ?? ['get'] })),
     ]),

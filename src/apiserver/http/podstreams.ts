@@ -10,7 +10,8 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { ApiError, badRequest } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ExecOptions, ExecSession, LogOptions, PodStreamProvider } from '../../api/streams.js';
+import { StreamRefusal, type ExecOptions, type ExecSession, type LogOptions, type PodStreamProvider } from '../../api/streams.js';
+import { negotiateSpdyProtocol, SPDY_EXEC_PROTOCOLS, spdyExecUpgradeResponse, startSpdyExec } from './remotecommand.js';
 import type { ResourceRoute } from './route.js';
 import type { HandlerContext } from './rest.js';
 import { CH, decodeClientMessage, exitStatus, frame, pickProtocol } from './channels.js';
@@ -128,8 +129,18 @@ export function runSession(ws: WebSocket, protocol: string, session: ExecSession
   });
 }
 
-/** Writes a Status as a plain HTTP answer on a socket that was asking for an upgrade. */
+/**
+ * Writes a Status as a plain HTTP answer on a socket that was asking for an upgrade; a
+ * StreamRefusal (the kubelet's words) as plain text with its status.
+ */
 function rejectUpgrade(socket: Duplex, e: unknown): void {
+  if (e instanceof StreamRefusal) {
+    if (!socket.destroyed) {
+      socket.end(`HTTP/1.1 ${e.status} ${e.status === 404 ? 'Not Found' : e.status === 400 ? 'Bad Request' : 'Internal Server Error'}\r\n`
+        + `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(e.message)}\r\nConnection: close\r\n\r\n${e.message}`);
+    }
+    return;
+  }
   const st = toApiError(e).toStatus();
   const body = JSON.stringify(st);
   const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 503: 'Service Unavailable' }[st.code] ?? 'Error';
@@ -150,6 +161,36 @@ export function createUpgradeHandler(ctx: HandlerContext, lookup: StreamLookup |
   const tunnel = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
   tunnel.on('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL_PROTOCOL}`));
   const forwards = new Set<SpdyServerSession>();
+  const spdyExecs = new Set<SpdyServerSession>();
+
+  /** The session exec/attach asks for, started only once every check passed (before any 101). */
+  async function startSession(route: ResourceRoute, q: URLSearchParams): Promise<{ session: ExecSession; opts: ExecOptions }> {
+    const opts = execOptions(q);
+    if (route.verb === 'exec' && opts.command!.length === 0) throw badRequest('you must specify at least 1 command');
+    if (!opts.stdin && !opts.stdout && !opts.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+    const provider = await providerFor(ctx, lookup, route.namespace!, route.name!);
+    const session = route.verb === 'exec'
+      ? await provider.exec(route.namespace!, route.name!, opts)
+      : await provider.attach(route.namespace!, route.name!, opts);
+    return { session, opts };
+  }
+
+  /** exec/attach over `Upgrade: SPDY/3.1` (remotecommand.ts). */
+  async function spdyExec(route: ResourceRoute, req: IncomingMessage, socket: Duplex, head: Buffer, q: URLSearchParams): Promise<void> {
+    const offered = ([] as string[]).concat(req.headers['x-stream-protocol-version'] ?? []).flatMap((v) => v.split(',')).map((x) => x.trim()).filter(Boolean);
+    const protocol = negotiateSpdyProtocol(offered);
+    if (!protocol) {
+      throw new StreamRefusal(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${SPDY_EXEC_PROTOCOLS.join(' ')}]`);
+    }
+    const { session, opts } = await startSession(route, q);
+    if (socket.destroyed) { session.close(); return; }
+    socket.write(spdyExecUpgradeResponse(protocol));
+    runOverSocket(socket, head, (t) => {
+      const s = startSpdyExec(t, session, { protocol, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty, onClose: () => spdyExecs.delete(s) });
+      spdyExecs.add(s);
+      return s;
+    });
+  }
 
   async function portForward(route: ResourceRoute, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const kind = portForwardUpgradeKind(req);
@@ -175,7 +216,7 @@ export function createUpgradeHandler(ctx: HandlerContext, lookup: StreamLookup |
 
   return {
     close: (): void => {
-      for (const f of [...forwards]) f.close();
+      for (const f of [...forwards, ...spdyExecs]) f.close();
       for (const c of [...wss.clients, ...tunnel.clients]) c.terminate();
       wss.close();
       tunnel.close();
@@ -184,15 +225,11 @@ export function createUpgradeHandler(ctx: HandlerContext, lookup: StreamLookup |
       try {
         if (route.verb === 'portforward') { await portForward(route, req, socket, head); return; }
         if (route.verb !== 'exec' && route.verb !== 'attach') throw badRequest(`${route.verb} over WebSocket is not supported`);
+        const upgrade = String(req.headers.upgrade ?? '').toLowerCase().split(',').map((x) => x.trim());
+        if (upgrade.includes('spdy/3.1')) { await spdyExec(route, req, socket, head, q); return; }
         const protocol = pickProtocol(String(req.headers['sec-websocket-protocol'] ?? '').split(','));
         if (!protocol) throw badRequest('unsupported WebSocket subprotocol; supported: v5.channel.k8s.io, v4.channel.k8s.io');
-        const opts = execOptions(q);
-        if (route.verb === 'exec' && opts.command!.length === 0) throw badRequest('you must specify at least 1 command');
-        if (!opts.stdin && !opts.stdout && !opts.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
-        const provider = await providerFor(ctx, lookup, route.namespace!, route.name!);
-        const session = route.verb === 'exec'
-          ? await provider.exec(route.namespace!, route.name!, opts)
-          : await provider.attach(route.namespace!, route.name!, opts);
+        const { session } = await startSession(route, q);
         if (socket.destroyed) { session.close(); return; }
         wss.handleUpgrade(req, socket, head, (ws) => runSession(ws, protocol, session));
       } catch (e) {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/object.js';
-import { ApiError, badRequest } from '../../api/errors.js';
+import { ApiError, badRequest, methodNotAllowed } from '../../api/errors.js';
 import { PATCH_TYPES, type DeleteOptions, type PatchSubresource, type PatchType, type UpdateSubresource } from '../../api/requests.js';
 import type { Client } from '../../client/client.js';
 import { deleteOptions, listOptions, patchOptions, prettyParam, writeOptions } from './query.js';
@@ -15,12 +15,16 @@ import { responseShape } from './negotiate.js';
 import { shapeList, shapeObject } from './transform.js';
 import { sendJson } from './respond.js';
 import type { ServerExtensions } from './extensions.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import type { UserInfo } from '../auth/user.js';
 
 /** Everything a handler needs from the server. */
 export interface HandlerContext {
   client: Client;
   ext: ServerExtensions;
   bodyLimit: number;
+  /** Answers a create of a review kind (`stored: false`) for `user`; absent: 405. */
+  review?: (info: ResourceInfo, body: unknown, user: UserInfo, namespace: string | undefined) => Promise<KubeObject>;
 }
 
 function asObject(body: unknown): KubeObject {
@@ -71,7 +75,7 @@ function checkUnknownFields(ctx: HandlerContext, route: ResourceRoute, body: unk
  * Serves get/list/create/update/patch/delete/deletecollection. Throws ApiError on failure. Resolves
  * with the object a single-object write stored (or deleted), for the server's write observers.
  */
-export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<KubeObject | undefined> {
+export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, user?: UserInfo): Promise<KubeObject | undefined> {
   const { client } = ctx;
   const shape = responseShape(req.headers.accept);
   const ns = route.res.namespaced ? route.namespace : undefined;
@@ -92,6 +96,18 @@ export async function handleRest(ctx: HandlerContext, route: ResourceRoute, req:
     case 'create': {
       const wo = writeOptions(q, 'CreateOptions');
       const obj = asObject(decodeBody(await readBody(req, ctx.bodyLimit), req.headers['content-type']));
+      if (route.res.review) {
+        // A review: answered for the caller, nothing stored (201, as kube-apiserver answers a create).
+        if (!ctx.review || !user) throw methodNotAllowed();
+        reconcileIdentity(route, obj, false);
+        send(201, await ctx.review(route.res, obj, user, ns));
+        return undefined;
+      }
+      if (route.subresource === 'token') {
+        const out = await client.create(route.res, ns, obj, { ...wo, subresource: 'token', name: route.name });
+        send(201, out);
+        return undefined;
+      }
       if (route.subresource === 'binding' || route.subresource === 'eviction') {
         reconcileIdentity({ ...route, name: undefined }, obj, false);
         const out = await client.create(route.res, ns, obj, { ...wo, subresource: route.subresource, name: route.name });

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseResourcePath } from './route.js';
+import { parseProxyPath } from './proxy.js';
 import { ApiError } from '../../api/errors.js';
+import { ALL_RESOURCES } from '../../api/resources.js';
 
 function p(method: string, path: string, watch = false) {
   const r = parseResourcePath(method, path, watch);
@@ -60,6 +62,29 @@ test('verbs a path does not allow are 405', () => {
   assert.equal(code(() => p('PUT', '/api/v1/namespaces/d/services')), 405);
   assert.equal(code(() => p('OPTIONS', '/api/v1/namespaces/d/services')), 405);
   assert.equal(code(() => p('PUT', '/api/v1/namespaces/d/pods/p/log')), 405);
+  assert.equal(code(() => p('GET', '/api/v1/namespaces/d/serviceaccounts/default/token')), 405);
+  assert.equal(code(() => p('POST', '/api/v1/namespaces/d/pods/p/ephemeralcontainers')), 405);
+});
+
+test('pods/NAME/ephemeralcontainers takes get, update and patch (kubectl debug patches it)', () => {
+  for (const [m, verb] of [['GET', 'get'], ['PUT', 'update'], ['PATCH', 'patch']] as const) {
+    assert.deepEqual(p(m, '/api/v1/namespaces/d/pods/web/ephemeralcontainers'), { plural: 'pods', group: '', verb, ns: 'd', name: 'web', sub: 'ephemeralcontainers' });
+  }
+});
+
+test('every subresource the catalog serves is routed for at least one verb', () => {
+  const streaming = new Set(['log', 'exec', 'attach', 'portforward']);
+  for (const r of ALL_RESOURCES) {
+    for (const sub of r.subresources) {
+      if (streaming.has(sub)) continue;
+      const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+      const url = `${base}${r.namespaced ? '/namespaces/d' : ''}/${r.plural}/x/${sub}`;
+      // services/proxy and pods/proxy are served by the proxy handler, ahead of the resource routes.
+      if (sub === 'proxy') { assert.ok(parseProxyPath(url + '/'), `${r.plural}/proxy: not a proxy path`); continue; }
+      const ok = ['GET', 'PUT', 'PATCH', 'POST'].filter((m) => code(() => p(m, url)) === 0);
+      assert.ok(ok.length > 0, `${r.plural}/${sub}: no method is routed`);
+    }
+  }
 });
 
 test('non-resource paths are not routed here', () => {

@@ -30,6 +30,13 @@ export function notFoundPath(): ApiError {
 }
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward']);
+/** Subresources created with a POST to the named object (pods/NAME/binding, serviceaccounts/NAME/token). */
+const POSTED_SUBRESOURCES = new Set(['binding', 'eviction', 'token']);
+/** The verbs of each non-streaming subresource, as kube-apiserver installs them. */
+const SUBRESOURCE_VERBS: Record<string, readonly Verb[]> = {
+  status: ['get', 'update', 'patch'], scale: ['get', 'update', 'patch'], finalize: ['update'],
+  binding: ['create'], eviction: ['create'], token: ['create'], ephemeralcontainers: ['get', 'update', 'patch'],
+};
 
 /**
  * Parses `pathname` (no query) + method into a ResourceRoute. Returns undefined when the path is not
@@ -83,7 +90,7 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
   } else if (watchPrefix) {
     throw methodNotAllowed();
   } else if (m === 'POST') {
-    if (name !== undefined && subresource !== 'binding' && subresource !== 'eviction') throw methodNotAllowed();
+    if (name !== undefined && !POSTED_SUBRESOURCES.has(subresource ?? '')) throw methodNotAllowed();
     verb = 'create';
   } else if (m === 'PUT') {
     if (name === undefined) throw methodNotAllowed();
@@ -97,7 +104,9 @@ export function parseResourcePath(method: string, pathname: string, watchParam =
   } else {
     throw methodNotAllowed();
   }
-  // A resource that does not serve a verb (metrics.k8s.io is read-only) answers 405, as kube-apiserver.
+  // Review kinds serve only create, metrics.k8s.io only get and list: every kind only the verbs the catalog lists; each
+  // subresource only its own verbs (a GET of serviceaccounts/NAME/token is 405, not the account).
   if (!subresource && !verbsOf(res).includes(verb)) throw methodNotAllowed();
+  if (subresource && !STREAMING.has(subresource) && !(SUBRESOURCE_VERBS[subresource] ?? []).includes(verb)) throw methodNotAllowed();
   return { res, verb, namespace, name, subresource };
 }

@@ -23,10 +23,16 @@ import { handleRest, type HandlerContext } from './rest.js';
 import { handleWatch } from './watch.js';
 import { boolParam } from './query.js';
 import { createUpgradeHandler, handleLog, type StreamLookup } from './podstreams.js';
-import { createAuthenticator, isPublicPath, type UserInfo } from './auth.js';
+import { createAuthenticator, isPublicPath, type ObjectGetter, type UserInfo } from '../auth/authenticator.js';
+import { forbiddenError, requestAttributes } from '../auth/attributes.js';
+import { ALWAYS_ALLOW, type Authorizer } from '../auth/authorizer.js';
+import { impersonatedUser } from '../auth/impersonation.js';
+import { issuerDiscovery, OIDC_CONTENT_TYPES } from '../auth/oidc.js';
+import { answerReview } from '../auth/reviews.js';
+import type { ServiceAccountTokens } from '../auth/tokens.js';
 import { sendError, sendJson, toApiError } from './respond.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
-import { healthAnswer, VERSION_INFO } from './nonresource.js';
+import { healthAnswer, VERSION_INFO } from './versionhealth.js';
 import type { ServerExtensions } from './extensions.js';
 import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';
@@ -46,8 +52,19 @@ export interface ExtraHandler {
    * view, src/ui, with its session cookie). Default false: anonymous requests get 401 first.
    */
   anonymous?: boolean;
-  /** `ctx.user` is always set unless the handler is `anonymous`. */
-  handle(req: IncomingMessage, res: ServerResponse, ctx: { url: URL; user?: UserInfo }): void | Promise<void>;
+  /**
+   * `ctx.user` is always set unless the handler is `anonymous`. `ctx.authorizer` is the server's
+   * own (RBAC): a non-anonymous handler's path was already authorized with it; an anonymous one must
+   * authorize what it serves itself.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerRequestContext): void | Promise<void>;
+}
+
+/** What an {@link ExtraHandler} gets beside the request. */
+export interface HandlerRequestContext {
+  url: URL;
+  user?: UserInfo;
+  authorizer: Authorizer;
 }
 
 /** One successful write made over HTTP (dry runs excluded), as `onWrite` observers see it. */
@@ -83,6 +100,12 @@ export interface ApiServerOptions {
   extensions?: ServerExtensions;
   /** Extra bearer tokens (token → user), e.g. for node agents. The admin token is always accepted. */
   tokens?: ReadonlyMap<string, UserInfo>;
+  /**
+   * ServiceAccount tokens and authorization (the API core's `auth`, src/apiserver/core.ts). Absent:
+   * only certificates and static tokens authenticate, and every authenticated request is allowed
+   * (unit tests of the HTTP layer).
+   */
+  auth?: { tokens: ServiceAccountTokens; objects: ObjectGetter; authorizer: Authorizer };
   /** Maximum request body in bytes; larger bodies get 413. Default 3 MiB. */
   bodyLimit?: number;
   /** Readiness for /readyz (default: always ready). */
@@ -142,7 +165,32 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const log = opts.log ?? ((m: string) => console.error(`apiserver: ${m}`));
   const tokens = new Map(opts.tokens ?? []);
   tokens.set(opts.pki.adminToken, { name: ADMIN_USER, groups: [ADMIN_GROUP, 'system:authenticated'] });
-  const authenticate = createAuthenticator(tokens);
+  const authenticator = createAuthenticator({ tokens, serviceAccounts: opts.auth && { tokens: opts.auth.tokens, objects: opts.auth.objects } });
+  const authorizer = opts.auth?.authorizer ?? ALWAYS_ALLOW;
+  const oidc = opts.auth ? await issuerDiscovery(opts.auth.tokens) : undefined;
+  if (opts.auth) {
+    const { tokens: saTokens } = opts.auth;
+    ctx.review = (info, body, user, namespace) => answerReview(info, body, { user, namespace, authenticator, authorizer, apiAudiences: saTokens.audiences });
+  }
+  /**
+   * Who the request acts as (impersonation of the authenticated `real` user) and whether it may:
+   * 401 without valid credentials (public paths excepted), 403 from the server's own `authorize`
+   * (a node's stream server admits only the API servers), then 403 in Kubernetes' words when RBAC
+   * says no.
+   */
+  function admit(req: IncomingMessage, real: UserInfo | undefined, method: string, path: string, q: URLSearchParams): UserInfo | undefined {
+    if (!real) {
+      if (isPublicPath(path)) return undefined;
+      throw unauthorized();
+    }
+    const denied = opts.authorize?.(real, req);
+    if (denied) throw new ApiError(403, 'Forbidden', denied);
+    const user = impersonatedUser(req, real, authorizer);
+    const attrs = requestAttributes(user, method, path, q);
+    const d = authorizer.authorize(attrs);
+    if (d.decision !== 'allow') throw forbiddenError(attrs, d.reason);
+    return user;
+  }
   const upgrades = createUpgradeHandler(ctx, lookup);
   const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
@@ -167,15 +215,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const user = authenticate(req);
-    if (opts.extraRoutes && await opts.extraRoutes(req, res, path, user)) return;
-    const denied = user && opts.authorize?.(user, req);
-    if (denied) throw new ApiError(403, 'Forbidden', denied);
-    const method = req.method ?? 'GET';
-    const extra = handlers.find((h) => (user !== undefined || h.anonymous === true) && h.match(path, method));
-    if (extra) { await extra.handle(req, res, { url, ...(user ? { user } : {}) }); return; }
-    if (!isPublicPath(path) && !user) throw unauthorized();
     const q = url.searchParams;
+    const method = req.method ?? 'GET';
+    const real = await authenticator.authenticate(req);
+    // Routes of the server's owner ahead of everything (the join API: /cacerts and the join
+    // request authenticate with a bootstrap token of their own, src/cluster/join/service.ts).
+    if (opts.extraRoutes && await opts.extraRoutes(req, res, path, real)) return;
+    // A handler that also serves requests without credentials (the web view: its login page and
+    // session cookie) gets the authenticated user when there is one and authorizes each of its
+    // reads itself, with `ctx.authorizer` (RBAC is asked about what the page reads, not its path).
+    const open = handlers.find((h) => h.anonymous === true && h.match(path, method));
+    if (open) {
+      const who = real && impersonatedUser(req, real, authorizer);
+      await open.handle(req, res, { url, authorizer, ...(who ? { user: who } : {}) });
+      return;
+    }
+    const user = admit(req, real, method, path, q);
+    const extra = user && handlers.find((h) => h.match(path, method));
+    if (extra) { await extra.handle(req, res, { url, user, authorizer }); return; }
     // services/proxy, pods/proxy: any method, any path below (the trailing slash kept).
     const proxyPath = parseProxyPath(url.pathname);
     if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
@@ -191,7 +248,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       if (route.verb === 'exec' || route.verb === 'attach' || route.verb === 'portforward') {
         throw new ApiError(400, 'BadRequest', 'Upgrade request required');
       }
-      const written = await handleRest(ctx, route, req, res, q);
+      const written = await handleRest(ctx, route, req, res, q, user);
       if (written && opts.onWrite && !q.has('dryRun') && route.verb !== 'get' && route.verb !== 'list' && route.verb !== 'deletecollection') {
         try {
           opts.onWrite({
@@ -206,6 +263,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }
     if (method !== 'GET' && method !== 'HEAD') throw notFoundPath();
     if (path === '/version') { sendJson(res, 200, VERSION_INFO); return; }
+    if (oidc && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
+      const [body, type] = path === '/openid/v1/jwks' ? [oidc.jwks, OIDC_CONTENT_TYPES.jwks] : [oidc.configuration, OIDC_CONTENT_TYPES.configuration];
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'public, max-age=3600' });
+      res.end(body);
+      return;
+    }
     if (path === '/metrics') {
       const text = await metrics.text();
       res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
@@ -229,10 +292,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       try {
-        const user = authenticate(req);
-        if (!user) throw unauthorized();
-        const denied = opts.authorize?.(user, req);
-        if (denied) throw new ApiError(403, 'Forbidden', denied);
+        admit(req, await authenticator.authenticate(req), req.method ?? 'GET', url.pathname, url.searchParams);
         const proxyPath = parseProxyPath(url.pathname);
         if (proxyPath) { await proxies.upgrade(proxyPath, url, req, socket, head); return; }
         const route = parseResourcePath(req.method ?? 'GET', url.pathname, false, resourceFor);

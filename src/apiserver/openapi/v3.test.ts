@@ -18,11 +18,13 @@ function supportsQueryParam(doc: { paths: Record<string, Record<string, Op>> }, 
 
 test('index lists every served group version with a content hash', () => {
   assert.deepEqual(Object.keys(openapiV3Index().paths), ['api/v1', 'apis/apps/v1', 'apis/discovery.k8s.io/v1', 'apis/coordination.k8s.io/v1',
-    'apis/batch/v1', 'apis/policy/v1', 'apis/autoscaling/v2', 'apis/autoscaling/v1', 'apis/apiextensions.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1']);
+    'apis/batch/v1', 'apis/policy/v1', 'apis/autoscaling/v2', 'apis/autoscaling/v1', 'apis/networking.k8s.io/v1', 'apis/apiextensions.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1',
+    'apis/rbac.authorization.k8s.io/v1', 'apis/authentication.k8s.io/v1', 'apis/authorization.k8s.io/v1']);
 });
 
 test('every served kind has a PATCH operation declaring fieldValidation (kubectl --validate=strict)', () => {
-  for (const info of Object.values(R)) {
+  // Review kinds are create-only: as in Kubernetes they have no PATCH (kubectl validates them client-side).
+  for (const info of Object.values(R).filter((r) => !r.review)) {
     const doc = JSON.parse(openapiV3Document(groupVersionPath(info.group, info.version))!);
     assert.ok(doc.components.schemas[definitionName(info)], info.kind);
     // Read-only resources (metrics.k8s.io) publish no write operations.
@@ -55,4 +57,12 @@ test('v2 document: definitions with #/definitions refs and patch operations with
   const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
   assert.ok(patch.parameters.some((p: { name: string; in: string; type: string }) => p.name === 'fieldValidation' && p.in === 'query' && p.type === 'string'));
   assert.ok(patch.consumes.includes('application/strategic-merge-patch+json'));
+});
+
+test('review kinds have only POST; serviceaccounts/{name}/token takes a TokenRequest', () => {
+  const doc = JSON.parse(openapiV3Document('apis/authorization.k8s.io/v1')!) as { paths: Record<string, Record<string, unknown>> };
+  assert.deepEqual(Object.keys(doc.paths['/apis/authorization.k8s.io/v1/selfsubjectaccessreviews']!).sort(), ['parameters', 'post']);
+  const core = JSON.parse(openapiV3Document('api/v1')!) as { paths: Record<string, Record<string, { operationId?: string }>>; components: { schemas: Record<string, unknown> } };
+  assert.equal(core.paths['/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token']!.post!.operationId, 'createCoreV1NamespacedServiceAccountToken');
+  assert.ok(core.components.schemas['io.k8s.api.authentication.v1.TokenRequest']);
 });

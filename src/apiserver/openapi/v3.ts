@@ -88,6 +88,14 @@ function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown>
   const listParams = [P.cont, P.fieldSelector, P.labelSelector, P.limit, P.resourceVersion, P.timeoutSeconds, P.watch];
   const writeParams = [P.dryRun, P.fieldManager, P.fieldValidation];
   const paths: Record<string, unknown> = {};
+  if (info.review) {
+    // A review kind: only POST (answered, never stored).
+    paths[coll] = {
+      post: op('post', `create${id}${ns}${info.kind}`, `create ${article(info.kind)} ${info.kind}`, gvk, writeParams, ok(ref(def), ['200', '201', '202']), ref(def)),
+      parameters: [...nsParam, P.pretty],
+    };
+    return paths;
+  }
   paths[coll] = {
     get: op('list', `list${id}${ns}${info.kind}`, `list or watch objects of kind ${info.kind}`, gvk, listParams, ok(ref(`${def}List`))),
     post: op('post', `create${id}${ns}${info.kind}`, `create ${article(info.kind)} ${info.kind}`, gvk, writeParams, ok(ref(def), ['200', '201', '202']), ref(def)),
@@ -123,6 +131,14 @@ function resourcePaths(info: ResourceInfo, def: string): Record<string, unknown>
       post: op('post', `create${id}${ns}${info.kind}Eviction`, `create eviction of ${article(info.kind)} ${info.kind}`,
         { group: 'policy', version: 'v1', kind: 'Eviction' }, writeParams, ok(ref('io.k8s.api.policy.v1.Eviction'), ['200', '201', '202']), ref('io.k8s.api.policy.v1.Eviction')),
       parameters: [P.name('Eviction'), ...nsParam, P.pretty],
+    };
+  }
+  if (info.subresources.includes('token')) {
+    const tr = 'io.k8s.api.authentication.v1.TokenRequest';
+    const trGvk = { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
+    paths[`${coll}/{name}/token`] = {
+      post: op('post', `create${id}${ns}${info.kind}Token`, `create token of ${article(info.kind)} ${info.kind}`, trGvk, writeParams, ok(ref(tr), ['200', '201', '202']), ref(tr)),
+      parameters: [P.name('TokenRequest'), ...nsParam, P.pretty],
     };
   }
   if (info.namespaced) {
@@ -173,10 +189,11 @@ function build(gvPath: string, catalog: ResourceCatalog): { body: string; hash: 
       Object.assign(custom, customSchemas(cv));
       defs.set(r, customDefinitionName(r));
     } else {
-      roots.push(definitionName(r), `${definitionName(r)}List`);
+      roots.push(...(r.review ? [definitionName(r)] : [definitionName(r), `${definitionName(r)}List`]));
       defs.set(r, definitionName(r));
     }
   }
+  if (resources.some((r) => r.subresources.includes('token'))) roots.push('io.k8s.api.authentication.v1.TokenRequest');
   roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
   if (Object.keys(custom).length) roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta');
   if (resources.some((r) => r.subresources.includes('scale'))) roots.push('io.k8s.api.autoscaling.v1.Scale');

@@ -10,11 +10,13 @@
 import { ApiError, badRequest, invalid, isAlreadyExists, isNotFound, methodNotAllowed, notFound } from '../../api/errors.js';
 import { generateName } from '../../api/generatename.js';
 import { fieldsOf, type KubeList, type KubeObject } from '../../api/object.js';
-import type { DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchOptions, WriteOptions } from '../../api/requests.js';
+import type { CreateSubresource, DeleteOptions, GetSubresource, ListOptions, PatchSubresource, PatchType, UpdateSubresource, WatchEvent, WatchOptions, WriteOptions } from '../../api/requests.js';
 import { groupVersion, isStored, R, storageVersionOf, type ResourceInfo } from '../../api/resources.js';
 import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import type { Storage } from '../../storage/storage.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
+import type { TokenRequests } from '../auth/tokenrequest.js';
+import type { AdmissionPlugin } from './admission.js';
 import { interpret } from './errors.js';
 import { applyPatch } from './patch.js';
 import { Reads } from './reads.js';
@@ -37,6 +39,10 @@ export interface RegistryOptions {
   clock?: () => Date;
   /** ClusterIP allocation for Services (absent: Services get no IP — unit tests only). */
   serviceIPs?: ServiceIPs;
+  /** serviceaccounts/NAME/token (absent: 404 — an API core without a signing key). */
+  tokenRequests?: TokenRequests;
+  /** Mutating admission plugins, run on create before defaulting and validation (in order). */
+  admission?: readonly AdmissionPlugin[];
   /** NodePort allocation for Services (absent: NodePorts are stored as given). */
   serviceNodePorts?: ServiceNodePorts;
   /** Allow Services to set spec.externalIPs (default false: the DenyServiceExternalIPs admission plugin). */
@@ -78,9 +84,10 @@ export class Registry {
     this.caches = new WatchCaches(opts.storage, opts.watchCacheSize ?? 1000);
     this.strategyOf = strategies({
       serviceIPs: opts.serviceIPs, serviceNodePorts: opts.serviceNodePorts, allowExternalIPs: opts.allowExternalIPs, custom: this.customStrategies,
+      tokenRequests: opts.tokenRequests,
     });
     this.reads = new Reads({ storage: opts.storage, caches: this.caches, strategyOf: this.strategyOf, bookmarkMs: opts.bookmarkIntervalMs ?? 10_000 });
-    this.store = new Store({ storage: opts.storage, caches: this.caches, strategyOf: this.strategyOf, clock: this.clock });
+    this.store = new Store({ storage: opts.storage, caches: this.caches, strategyOf: this.strategyOf, clock: this.clock, admission: opts.admission ?? [] });
   }
 
   /** Loads every resource's watch cache from storage (resources served from a provider have none). */
@@ -232,10 +239,12 @@ export class Registry {
     return urlNs || bodyNs || 'default';
   }
 
-  async create<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, objIn: T, opts: WriteOptions & { subresource?: 'binding' | 'eviction'; name?: string } = {}): Promise<T> {
+  async create<T extends KubeObject = KubeObject>(info: ResourceInfo, namespace: string | undefined, objIn: T, opts: WriteOptions & { subresource?: CreateSubresource; name?: string } = {}): Promise<T> {
     try {
+        if (info.review) throw methodNotAllowed(`${info.plural}.${info.group} are answered by the API server's HTTP front door (they need the caller's identity)`);
         if (opts.subresource === 'binding') return await this.bind(info, namespace, objIn, opts) as T;
         if (opts.subresource === 'eviction') return await this.evict(info, namespace, objIn, opts) as T;
+        if (opts.subresource) return await this.createSubresource(info, namespace, objIn, { ...opts, subresource: opts.subresource }) as T;
         if (!isStored(info)) throw methodNotAllowed();
         checkShape(info, objIn);
         if (needsConversion(info)) {
@@ -416,6 +425,17 @@ export class Registry {
       update: (cur) => ({ kind: 'set', obj: bindTo(cur.obj, { name: node }, this.clock()) }),
     });
     return opts.dryRun === 'All' ? binding : { ...copyOf(binding), apiVersion: 'v1', kind: 'Binding' };
+  }
+
+  /** POST <plural>/NAME/<sub> answered by the kind's strategy (serviceaccounts/NAME/token): nothing is stored. */
+  private async createSubresource(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions & { subresource: string; name?: string }): Promise<KubeObject> {
+    const strategy = this.strategyOf(info);
+    const name = opts.name ?? input?.metadata?.name;
+    if (!strategy.createSubresource || !info.subresources.includes(opts.subresource)) throw notFound(info, name ?? '');
+    if (!name) throw badRequest(`name is required for ${opts.subresource}`);
+    const cur = this.caches.of(info).get(this.nsOf(info, namespace), name);
+    if (!cur) throw notFound(info, name);
+    return strategy.createSubresource(opts.subresource, cur.obj, input, { dryRun: opts.dryRun === 'All' });
   }
 
   // ---------------------------------------------------------------- delete

@@ -20,7 +20,7 @@ import { alreadyExists, conflict, invalid, notFound, type ApiError } from '../..
 import { fieldsOf, type KubeObject } from '../../api/object.js';
 import { groupVersion, type ResourceInfo } from '../../api/resources.js';
 import { isStorageError, type KeyValue, type Storage } from '../../storage/storage.js';
-import { admitNamespace, admitObject } from './admission.js';
+import { admitNamespace, admitObject, type AdmissionPlugin } from './admission.js';
 import { interpret, type Operation } from './errors.js';
 import { objectStorageKey } from './keys.js';
 import { newUID, rfc3339 } from './meta.js';
@@ -108,6 +108,8 @@ export interface StoreOptions {
   caches: WatchCaches;
   strategyOf: (info: ResourceInfo) => Strategy;
   clock: () => Date;
+  /** Mutating admission plugins, run on create after NamespaceLifecycle (absent: none). */
+  admission?: readonly AdmissionPlugin[];
 }
 
 export class Store {
@@ -183,6 +185,11 @@ export class Store {
     delete md.deletionGracePeriodSeconds;
     delete md.selfLink;
     if (strategy.tracksGeneration) md.generation = 1; else delete md.generation;
+    for (const plugin of this.opts.admission ?? []) {
+      if (!plugin.handles(info)) continue;
+      const r = plugin.admit(obj, { namespace: ns, name, dryRun: !!req.dryRun, cache: (i) => this.opts.caches.of(i) });
+      if (r instanceof Promise) await r;
+    }
     strategy.prepareForCreate(obj);
     if (strategy.admit) strategy.admit(obj); else admitObject(info, obj);
     if (exists) throw alreadyExists(info, name);

@@ -4,6 +4,8 @@
  */
 import type { ResourceInfo } from '../../api/resources.js';
 import type { ServiceIPs } from '../ipallocator/service.js';
+import type { TokenRequests } from '../auth/tokenrequest.js';
+import { secretStrategy, serviceAccountStrategy } from './strategies/auth.js';
 import type { ServiceNodePorts } from '../portallocator/service.js';
 import { workloadStrategy } from './strategies/apps.js';
 import { crdStrategy } from './strategies/crds.js';
@@ -24,6 +26,8 @@ export interface StrategyDeps {
   allowExternalIPs?: boolean;
   /** Strategies installed at run time (custom resources), by `group/plural`; consulted first. */
   custom?: ReadonlyMap<string, Strategy>;
+  /** serviceaccounts/NAME/token (absent: 404). */
+  tokenRequests?: TokenRequests;
 }
 
 type Factory = (info: ResourceInfo, deps: StrategyDeps) => Strategy;
@@ -44,6 +48,10 @@ const KINDS: Record<string, Factory> = {
   'policy/poddisruptionbudgets': (info) => workloadStrategy(info),
   'autoscaling/horizontalpodautoscalers': (info) => workloadStrategy(info),
   'apiextensions.k8s.io/customresourcedefinitions': (info) => crdStrategy(info),
+  // networkPolicyStrategy: metadata.generation starts at 1 and is bumped by spec changes (no status).
+  'networking.k8s.io/networkpolicies': (info) => ({ ...genericStrategy(info), tracksGeneration: true }),
+  '/serviceaccounts': (info, deps) => serviceAccountStrategy(info, deps.tokenRequests),
+  '/secrets': (info) => secretStrategy(info),
 };
 
 /** Returns the lookup `info → Strategy` for one registry. */

@@ -71,6 +71,11 @@ export interface Strategy {
   /** The status subresource writes only status; absent: copy `input`'s status over `cur`. */
   statusUpdate?(cur: KubeObject, input: KubeObject): KubeObject;
   /**
+   * POST <plural>/NAME/<sub> of a subresource that is answered, not stored (serviceaccounts/NAME/token):
+   * the answer for `input` given the current object. Absent: the kind has none (404).
+   */
+  createSubresource?(sub: string, cur: KubeObject, input: unknown, opts: { dryRun: boolean }): Promise<KubeObject>;
+  /**
    * PUT/PATCH pods/NAME/ephemeralcontainers: the current object with only the input's
    * spec.ephemeralContainers taken, defaulted and validated (422 ApiError). Absent: not served.
    */

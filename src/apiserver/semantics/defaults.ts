@@ -12,6 +12,10 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { Container, Endpoints, Namespace, Pod, PodSpec, PodTemplateSpec, Probe, Service, Volume } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { ClusterRoleBinding, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import type { Secret } from 'kubernetes-types/core/v1.js';
+import { defaultBinding } from './rbac.js';
+import { defaultSecret } from './secret.js';
 import { isIPv4 } from './service.js';
 import { checkTypes, normalizeNulls } from './typecheck.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
@@ -19,6 +23,8 @@ import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { defaultCrd } from './crd.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { defaultNetworkPolicy } from './networking.js';
 import { defaultCronJob, defaultDaemonSet, defaultHpa, defaultJob } from './workloads.js';
 
 /** Default ClientIP session affinity timeout (3 hours), as v1.DefaultClientIPServiceAffinitySeconds. */
@@ -70,6 +76,13 @@ function defaultVolume(v: Volume): void {
   if (v.projected && v.projected.defaultMode === undefined) v.projected.defaultMode = 420;
   if (v.hostPath && v.hostPath.type === undefined) v.hostPath.type = '';
   for (const item of v.downwardAPI?.items ?? []) if (item.fieldRef && !item.fieldRef.apiVersion) item.fieldRef.apiVersion = 'v1';
+  for (const src of v.projected?.sources ?? []) {
+    for (const item of src.downwardAPI?.items ?? []) if (item.fieldRef && !item.fieldRef.apiVersion) item.fieldRef.apiVersion = 'v1';
+    // SetDefaults_ServiceAccountTokenProjection: one hour.
+    if (src.serviceAccountToken && (src.serviceAccountToken.expirationSeconds === undefined || src.serviceAccountToken.expirationSeconds === null)) {
+      src.serviceAccountToken.expirationSeconds = 3600;
+    }
+  }
 }
 
 /** SetDefaults_PodSpec plus everything defaulted inside it (containers, probes, volumes). */
@@ -227,6 +240,10 @@ export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T):
     case 'apps/DaemonSet': defaultDaemonSet(obj as DaemonSet); break;
     case 'autoscaling/HorizontalPodAutoscaler': defaultHpa(obj as unknown as HorizontalPodAutoscaler); break;
     case 'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd(obj as unknown as CustomResourceDefinition); break;
+    case 'networking.k8s.io/NetworkPolicy': defaultNetworkPolicy(obj as unknown as NetworkPolicy); break;
+    case '/Secret': defaultSecret(obj as unknown as Secret); break;
+    case 'rbac.authorization.k8s.io/RoleBinding': case 'rbac.authorization.k8s.io/ClusterRoleBinding':
+      defaultBinding(obj as unknown as RoleBinding | ClusterRoleBinding); break;
     default: break;
   }
   return obj;

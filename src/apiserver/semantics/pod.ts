@@ -1,13 +1,14 @@
 /**
  * Pod and PodSpec validation (pkg/apis/core/validation: ValidatePodCreate, ValidatePodSpec,
  * validateContainers, probes, ValidatePodUpdate) — the parts a single-machine cluster exercises,
- * with Kubernetes' wording and paths. Volume sources are only checked for presence and names.
+ * with Kubernetes' wording and paths. Volume sources, env sources and subPaths: podsources.ts.
  */
 import type { FieldError } from '../../api/errors.js';
 import type { Container, Pod, PodSpec, PodTemplateSpec, Probe } from 'kubernetes-types/core/v1.js';
 import { type FieldPath, duplicate, eachInvalid, forbidden, invalidField, nonNegative, notFoundField, notSupported, path, required } from './field.js';
 import { validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isHTTPHeaderName, isRelaxedEnvVarName, isValidIP, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
+import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isHTTPHeaderName, isRelaxedEnvVarName, isValidIP, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './namevalidation.js';
+import { validateEnvFrom, validateEnvVarValueFrom, validateSubPaths, validateVolumeSource } from './podsources.js';
 import { PORT_PROTOCOLS, validatePortNumOrName } from './service.js';
 
 const MAX_INT32 = 2147483647;
@@ -20,6 +21,7 @@ function validateVolumes(spec: PodSpec, p: FieldPath): { names: Set<string>; err
     const sources = Object.keys(v).filter((k) => k !== 'name' && (v as unknown as Record<string, unknown>)[k] != null);
     if (sources.length === 0) errs.push(required(vp, 'must specify a volume type'));
     else if (sources.length > 1) errs.push(forbidden(vp.child(sources[1]), 'may not specify more than 1 volume type'));
+    errs.push(...validateVolumeSource(v, vp));
     if (!v.name) errs.push(required(vp.child('name')));
     else errs.push(...eachInvalid(vp.child('name'), v.name, isDNS1123Label(v.name)));
     if (v.name && names.has(v.name)) errs.push(duplicate(vp.child('name'), v.name));
@@ -97,16 +99,9 @@ function validateContainerCommon(c: Container, volumes: Set<string>, p: FieldPat
     const ep = p.child('env').index(i);
     if (!ev.name) errs.push(required(ep.child('name')));
     else errs.push(...eachInvalid(ep.child('name'), ev.name, isRelaxedEnvVarName(ev.name)));
-    if (ev.valueFrom) {
-      const vf = ev.valueFrom;
-      const n = [vf.fieldRef, vf.resourceFieldRef, vf.configMapKeyRef, vf.secretKeyRef].filter(Boolean).length;
-      const vp = ep.child('valueFrom');
-      if (n === 0) errs.push(invalidField(vp, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
-      else if (ev.value) errs.push(invalidField(vp, '', 'may not be specified when `value` is not empty'));
-      else if (n > 1) errs.push(invalidField(vp, '', 'may not have more than one field specified at a time'));
-      if (vf.fieldRef && !vf.fieldRef.fieldPath) errs.push(required(vp.child('fieldRef', 'fieldPath')));
-    }
+    errs.push(...validateEnvVarValueFrom(ev, ep));
   });
+  errs.push(...validateEnvFrom(c.envFrom ?? [], p.child('envFrom')));
   const mountPoints = new Set<string>();
   (c.volumeMounts ?? []).forEach((m, i) => {
     const mp = p.child('volumeMounts').index(i);
@@ -116,6 +111,7 @@ function validateContainerCommon(c: Container, volumes: Set<string>, p: FieldPat
     if (mountPoints.has(m.mountPath)) errs.push(invalidField(mp.child('mountPath'), m.mountPath, 'must be unique'));
     mountPoints.add(m.mountPath);
   });
+  errs.push(...validateSubPaths(c.volumeMounts ?? [], p.child('volumeMounts')));
   const ipp = c.imagePullPolicy;
   if (!ipp) errs.push(required(p.child('imagePullPolicy')));
   else if (!['Always', 'IfNotPresent', 'Never'].includes(ipp)) errs.push(notSupported(p.child('imagePullPolicy'), ipp, ['Always', 'IfNotPresent', 'Never']));

@@ -13,10 +13,14 @@ import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { validateDeployment, validateReplicaSet, validateStatefulSet } from './apps.js';
 import { validateEndpointSlice, validateEndpoints } from './endpoints.js';
-import { duplicate, eachInvalid, invalidField, path, tooLong } from './field.js';
+import { duplicate, eachInvalid, forbidden, invalidField, path, tooLong } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './namevalidation.js';
 import { validatePod, validatePodUpdate } from './pod.js';
+import type { Secret } from 'kubernetes-types/core/v1.js';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
+import { validateSecret, validateSecretUpdate } from './secret.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { checkTypes, normalizeNulls } from './typecheck.js';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
@@ -26,6 +30,8 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { checkSchedule } from '../../api/schedule.js';
 import { validateCrd } from './crd.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { validateNetworkPolicy } from './networking.js';
 import { validateCronJob, validateDaemonSet, validateHpa, validateJob, validatePdb } from './workloads.js';
 
 function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
@@ -47,6 +53,12 @@ const MAX_CONFIGMAP_BYTES = 1024 * 1024;
 
 function validateConfigMap(cm: ConfigMap, old?: ConfigMap): FieldError[] {
   const errs = old ? validateObjectMetaUpdate(cm.metadata, old.metadata, path('metadata')) : [];
+  // ValidateConfigMapUpdate: an immutable ConfigMap keeps its data and the flag.
+  if (old?.immutable) {
+    if (!cm.immutable) errs.push(forbidden(path('immutable'), 'field is immutable when `immutable` is set'));
+    if (JSON.stringify(cm.data ?? {}) !== JSON.stringify(old.data ?? {})) errs.push(forbidden(path('data'), 'field is immutable when `immutable` is set'));
+    if (JSON.stringify(cm.binaryData ?? {}) !== JSON.stringify(old.binaryData ?? {})) errs.push(forbidden(path('binaryData'), 'field is immutable when `immutable` is set'));
+  }
   errs.push(...validateObjectMeta(cm.metadata, true, nameIsDNSSubdomain, path('metadata')));
   let size = 0;
   for (const k of Object.keys(cm.data ?? {}).sort()) {
@@ -105,6 +117,12 @@ export function validateDefaulted(info: ResourceInfo, obj: KubeObject, prev?: Ku
     case 'policy/PodDisruptionBudget': return validatePdb(obj as PodDisruptionBudget, old as PodDisruptionBudget | undefined);
     case 'autoscaling/HorizontalPodAutoscaler': return validateHpa(obj as unknown as HorizontalPodAutoscaler, old as unknown as HorizontalPodAutoscaler | undefined);
     case 'apiextensions.k8s.io/CustomResourceDefinition': return validateCrd(obj as unknown as CustomResourceDefinition, old as unknown as CustomResourceDefinition | undefined);
+    case 'networking.k8s.io/NetworkPolicy': return validateNetworkPolicy(obj as unknown as NetworkPolicy, old as unknown as NetworkPolicy | undefined);
+    case '/Secret': return old ? validateSecretUpdate(obj as Secret, old as Secret) : validateSecret(obj as Secret);
+    case 'rbac.authorization.k8s.io/Role': return validateRole(obj as Role, old as Role | undefined);
+    case 'rbac.authorization.k8s.io/ClusterRole': return validateClusterRole(obj as ClusterRole, old as ClusterRole | undefined);
+    case 'rbac.authorization.k8s.io/RoleBinding': return validateRoleBinding(obj as RoleBinding, old as RoleBinding | undefined);
+    case 'rbac.authorization.k8s.io/ClusterRoleBinding': return validateClusterRoleBinding(obj as ClusterRoleBinding, old as ClusterRoleBinding | undefined);
     default: return validateGeneric(info, obj, old);
   }
 }

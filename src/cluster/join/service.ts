@@ -24,11 +24,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { ApiError, badRequest, invalid, isAlreadyExists, isNotFound, type FieldError } from '../../api/errors.js';
 import { R } from '../../api/resources.js';
-import type { UserInfo } from '../../apiserver/http/auth.js';
+import type { UserInfo } from '../../apiserver/auth/user.js';
 import { readBody } from '../../apiserver/http/body.js';
 import { sendError, sendJson } from '../../apiserver/http/respond.js';
 import type { Pki } from '../../apiserver/pki/pki.js';
-import { isDNS1123Subdomain } from '../../apiserver/semantics/names.js';
+import { isDNS1123Subdomain } from '../../apiserver/semantics/namevalidation.js';
 import { signCsr, spkiHash } from '../../certs/x509.js';
 import type { Client } from '../../client/client.js';
 import { formatK10, generateBootstrapToken, parseBootstrapToken, TokenFormatError } from './token.js';
@@ -73,6 +73,11 @@ export interface ServerBootstrapResponse {
   caCertificate: string;
   caKey: string;
   adminToken: string;
+  /**
+   * The ServiceAccount token signing key (PKCS#8 PEM): every API server of a cluster signs and
+   * verifies tokens with the same key, as kube-apiserver's --service-account-key-file is shared.
+   */
+  serviceAccountKey?: string;
   cluster: ClusterInfo;
   servers: string[];
   /** The etcd the API servers share, when other machines can reach it. */
@@ -86,6 +91,8 @@ export interface JoinServiceOptions {
   client: Client;
   tokens: BootstrapTokens;
   cluster: ClusterInfo;
+  /** The ServiceAccount signing key handed to another API server (PKCS#8 PEM). */
+  serviceAccountKey?: string;
   /** The URLs of the cluster's API servers (from their Leases), this one first. */
   servers: () => Promise<string[]>;
   /** The store, for a second API server (absent: the store cannot be shared, e.g. SQLite). */
@@ -238,6 +245,7 @@ export function joinRoutes(o: JoinServiceOptions): (req: IncomingMessage, res: S
         const answer: ServerBootstrapResponse = {
           apiVersion: 'clusterip.dev/v1', kind: 'ServerBootstrap', caCertificate: o.pki.caCert, caKey: o.pki.caKey,
           adminToken: o.pki.adminToken, cluster: o.cluster, servers: await o.servers(),
+          ...(o.serviceAccountKey ? { serviceAccountKey: o.serviceAccountKey } : {}),
           ...(o.sharedStore ? { etcd: o.sharedStore } : {}),
         };
         sendJson(res, 200, answer);

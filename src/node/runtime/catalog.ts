@@ -7,6 +7,8 @@
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mountScript, planMounts } from '../volumes/mounts.js';
 import { pidAlive, pidStartTime } from '../exec.js';
 import { containerArgv, type ImageCatalog, type ResolvedImage } from '../images/catalog.js';
 import { shellQuote, startProcess, stopProcess, watchAdopted, type ContainerProcess } from '../process.js';
@@ -36,22 +38,48 @@ export class CatalogRuntime implements ContainerRuntime {
     const img = req.image as ResolvedImage;
     let argv = containerArgv(img, req.command, req.args);
     if (img.prepare) argv = img.prepare(req.containerDir, argv);
+    let workingDir = req.container.workingDir;
+    let mounted: string | undefined;
+    if (req.mounts?.length) {
+      // The volumes go into a mount namespace of the container's own (a child of the Pod's), made
+      // by `unshare` right before the command (../volumes/mounts.ts). The working directory is
+      // entered by that script: it may be inside a volume.
+      const rootDir = path.join(req.containerDir, 'rootfs');
+      fs.mkdirSync(rootDir, { recursive: true });
+      mounted = path.join(req.containerDir, `mounted-${req.attempt}`);
+      fs.rmSync(mounted, { force: true });
+      argv = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mountScript(planMounts(req.mounts), rootDir, workingDir, mounted), 'sh', ...argv];
+      workingDir = undefined;
+    }
     let started: CatalogContainer | undefined;
+    // onExit is reported only once startContainer has returned (the caller holds the container then):
+    // an exit while the volumes are being mounted waits for that.
+    let returned = false;
+    let early: ContainerExit | undefined;
+    const report = (exit: ContainerExit): void => {
+      // After release() an exit is not reported.
+      if (started && !this.released.has(started)) onExit(exit);
+    };
     const proc = startProcess(req.sandbox, {
-      argv, env: req.env, workingDir: req.container.workingDir, logPath: req.logPath,
+      argv, env: req.env, workingDir, logPath: req.logPath,
       stdinFifo: req.stdin?.fifo, stdinOnce: req.stdin?.once ?? false, tty: req.tty,
     }, (exitCode, signal) => {
       // The container ends with its main process, as in a PID namespace whose init died: what is
       // left of its process group (nginx's workers, a shell's children) goes too, so a restarted
       // instance never finds its port still held by the previous one.
       killGroup(proc.pid);
-      // 'exit' is asynchronous, so `started` is set by then; after release() it is not reported.
-      if (started && !this.released.has(started)) onExit({ exitCode, ...(signal ? { signal } : {}) });
+      const exit = { exitCode, ...(signal ? { signal } : {}) };
+      if (returned) report(exit); else early = exit;
     });
     started = {
       id: `${req.sandbox.uid}/${req.container.name}/${req.attempt}`, pid: proc.pid, proc,
       record: { pid: proc.pid, pidStart: pidStartTime(proc.pid) }, stdinHold: proc.stdinHold, exitObservable: true, scheme: this.scheme,
     };
+    // Running means its volumes are in place (an exec right after must find them): wait for the
+    // mount script's marker, or for the process to end (a failed mount is the container's exit).
+    if (mounted) await untilMounted(mounted, proc.pid);
+    returned = true;
+    if (early) { const exit = early; setImmediate(() => report(exit)); }
     return started;
   }
 
@@ -80,9 +108,14 @@ export class CatalogRuntime implements ContainerRuntime {
     cc.proc.child?.removeAllListeners('exit');
   }
 
-  execArgv(sandbox: SandboxRecord, container: Container, command: string[], _running?: RunningContainer, opts: { tty?: boolean } = {}): string[] {
-    // A TTY: `script` inside the Pod's namespaces gives the command a real pseudo-terminal.
+  execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer, opts: { tty?: boolean } = {}): string[] {
+    // A TTY: `script` inside the container's namespaces gives the command a real pseudo-terminal.
     const cmd = opts.tty ? ['script', '-qfec', shellQuote(command), '/dev/null'] : command;
+    // A container with volumes has a mount namespace (and maybe a root) of its own: enter its
+    // main process's namespaces, root and working directory rather than the Pod's.
+    if (running && ownMountNamespace(running.pid, sandbox.holderPid)) {
+      return ['nsenter', '-t', String(running.pid), '-n', '-u', '-m', '-r', container.workingDir ? `--wd=${container.workingDir}` : '-w', '--', ...cmd];
+    }
     return [...nsenterArgs(sandbox, container.workingDir), ...cmd];
   }
 
@@ -97,6 +130,17 @@ export class CatalogRuntime implements ContainerRuntime {
       return {};
     }
   }
+}
+
+/** Resolves once `marker` exists, the process is gone, or 10 s passed. */
+async function untilMounted(marker: string, pid: number): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!fs.existsSync(marker) && pidAlive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Whether `pid` lives in a mount namespace other than the sandbox holder's. */
+function ownMountNamespace(pid: number, holderPid: number): boolean {
+  try { return fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== fs.readlinkSync(`/proc/${holderPid}/ns/mnt`); } catch { return false; }
 }
 
 /**

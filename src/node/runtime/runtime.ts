@@ -21,11 +21,13 @@
  *   (or answers undefined when it is gone), after which `onExit` is called when it ends.
  * - `stopContainer` ends the container's whole process tree: SIGTERM, then SIGKILL at the deadline.
  * - `execArgv` gives the argv that runs a command inside the container (kubectl exec, exec probes,
- *   lifecycle hooks) with the container's namespaces and working directory.
+ *   lifecycle hooks) with the container's namespaces (its mounts included) and working directory.
+ * - `StartRequest.mounts` (the Pod's volumes) are visible to that container only.
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { DockerConfig } from '../../images/auth.js';
 import type { SandboxRecord } from '../sandbox.js';
+import type { ContainerMount } from '../volumes/mounts.js';
 
 /** An image as the runtime found (pulled) it. */
 export interface ImageInfo {
@@ -51,12 +53,8 @@ export interface PullRequest {
   onPulling?(): void;
 }
 
-/** A directory or file of the agent's bound into the container (volumes). */
-export interface ContainerMount {
-  source: string;
-  target: string;
-  readOnly: boolean;
-}
+/** A directory or file of the agent's bound into the container (volumes; ../volumes/mounts.ts). */
+export type { ContainerMount };
 
 /** Everything needed to start one container instance. */
 export interface StartRequest {
@@ -87,7 +85,11 @@ export interface StartRequest {
   /** spec.stdin: a FIFO to read from; `once` = spec.stdinOnce. */
   stdin?: { fifo: string; once: boolean };
   tty: boolean;
-  /** Volumes to bind into the container. */
+  /**
+   * The container's volumeMounts as bind mounts (volume directories of the agent's → mountPaths).
+   * They must be visible to this container only: the catalog runtime gives it a mount namespace of
+   * its own, the OCI runtime binds them in its config.
+   */
   mounts?: ContainerMount[];
 }
 
@@ -152,8 +154,10 @@ export interface ContainerRuntime {
   /** Stops watching a container without stopping it (agent stop with keepPods, or after exit). */
   release(c: RunningContainer): void;
   /**
-   * argv that runs `command` inside the container (exec, probes, hooks); `running` is the
-   * instance (runtimes that address containers by id need it); `tty`: under a pseudo-terminal.
+  /**
+   * argv that runs `command` inside the container (exec, probes, hooks) with its namespaces — its
+   * own mount namespace holds its volumes; `running` is the instance to enter (runtimes that
+   * address containers by id need it); `tty`: under a pseudo-terminal.
    */
   execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer, opts?: { tty?: boolean }): string[];
   /** The environment of the running container's main process (what exec sees). */
