@@ -39,6 +39,14 @@ export function gatewayOf(cidr: string): string {
   return intToIp(parseCidr(cidr).base + 1);
 }
 
+/**
+ * `0a:58:` + the four bytes of the IPv4 address: locally administered, unicast, stable per IP. Pods'
+ * eth0 (sandbox.ts) and the node bridge (network.ts, from the gateway address) take their MAC from it.
+ */
+export function macForIP(ip: string): string {
+  return ['0a', '58', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
 /** A file-backed allocator. Writes are synchronous and atomic (write + rename). */
 export class Ipam {
   private readonly file: string;

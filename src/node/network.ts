@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { runOk, run } from './exec.js';
-import { gatewayOf, parseCidr } from './ipam.js';
+import { gatewayOf, macForIP, parseCidr } from './ipam.js';
 
 /** True when the named network namespace exists. */
 export function netnsExists(name: string): boolean {
@@ -58,9 +58,17 @@ export async function ensureNodeNetwork(netns: string, podCIDR: string): Promise
   const created = await ensureNetns(netns);
   const gw = gatewayOf(podCIDR);
   const { prefix } = parseCidr(podCIDR);
+  // The bridge gets a MAC of its own, derived from the gateway address (as the Pods' are from
+  // theirs). A bridge left without one takes the lowest MAC among its ports and changes it whenever
+  // a Pod's veth with a lower one joins: the other Pods keep sending to the gateway's old MAC (their
+  // ARP entry stays valid for 15-45 s, then a few more seconds of probes), the bridge no longer takes
+  // those frames for itself (they are another port's address), and everything they route through the
+  // node — to other nodes, over the overlay — is dropped meanwhile. Seen as a new Pod on another
+  // machine unreachable for ~40 s after a Pod was placed on the client's node.
+  const mac = macForIP(gw);
   const links = await runOk(['ip', '-n', netns, '-o', 'link', 'show']);
   const cmds: string[] = ['link set lo up'];
-  if (!/\d+: cbr0[:@]/.test(links)) cmds.push('link add cbr0 type bridge');
+  if (!/\d+: cbr0[:@]/.test(links)) cmds.push(`link add cbr0 address ${mac} type bridge`);
   cmds.push('link set cbr0 up');
   await runOk(['ip', '-n', netns, '-batch', '-'], { input: cmds.join('\n') + '\n' });
   const addrs = await runOk(['ip', '-n', netns, '-o', 'addr', 'show', 'dev', 'cbr0']);
@@ -74,6 +82,11 @@ export async function ensureNodeNetwork(netns: string, podCIDR: string): Promise
     // per-destination ICMP rate limit, and the proxy's port-unreachable rejects ("connection
     // refused" for a Service without endpoints) are then silently dropped: clients hang.
     'echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects; echo 0 > /proc/sys/net/ipv4/conf/cbr0/send_redirects; ' +
+    // A change of the bridge's MAC is announced with a gratuitous ARP (below: a bridge made before
+    // it had a fixed one), so the Pods' ARP entries follow at once.
+    'echo 1 > /proc/sys/net/ipv4/conf/cbr0/arp_notify; ' +
     '(echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables) 2>/dev/null; true']);
+  const bridge = await runOk(['ip', '-n', netns, '-o', 'link', 'show', 'dev', 'cbr0']);
+  if (!bridge.includes(`link/ether ${mac} `)) await runOk(['ip', '-n', netns, 'link', 'set', 'cbr0', 'address', mac]);
   return created;
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { run } from './exec.js';
-import { Ipam } from './ipam.js';
+import { Ipam, macForIP } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork, netnsExists } from './network.js';
 import { createSandbox, destroySandbox, holderAlive, nsenterArgs, type SandboxRecord } from './sandbox.js';
 
@@ -78,4 +78,57 @@ test('sandbox failure (no node namespace) is a typed error and leaves nothing', 
     { name: 'NodeError', code: 'SANDBOX_FAILED' });
   assert.equal(env.ipam.addressOf(uid), undefined);
   assert.equal((await run(['ip', 'netns', 'list'])).stdout.includes(`cipt-${id}-p`), false);
+});
+
+test('node bridge: its MAC stays put when Pods come and go, so routed traffic of the Pods already there keeps flowing', async (t) => {
+  const id = randomBytes(2).toString('hex');
+  const nodeNs = `cipt-${id}-n0`;
+  const remoteNs = `cipt-${id}-r`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-'));
+  const made: SandboxRecord[] = [];
+  const env = { nodeNetns: nodeNs, podCIDR: '10.244.0.0/24', idPrefix: `cipt-${id}`, ipam: new Ipam(dir, '10.244.0.0/24'),
+    dns: { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' } };
+  t.after(async () => {
+    for (const s of made) await destroySandbox(env, s);
+    await deleteNetns(remoteNs);
+    await deleteNetns(nodeNs);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  // A bridge made the old way (no MAC of its own), as a node namespace kept from an earlier version has.
+  await run(['ip', 'netns', 'add', nodeNs]);
+  await run(['ip', '-n', nodeNs, 'link', 'add', 'cbr0', 'type', 'bridge']);
+  await ensureNodeNetwork(nodeNs, '10.244.0.0/24');
+  const bridgeMac = async (): Promise<string> => /link\/ether (\S+)/.exec((await run(['ip', '-n', nodeNs, '-o', 'link', 'show', 'dev', 'cbr0'])).stdout)![1]!;
+  assert.equal(await bridgeMac(), macForIP('10.244.0.1'), 'the bridge takes the MAC derived from its gateway address');
+  assert.equal((await run(['ip', 'netns', 'exec', nodeNs, 'cat', '/proc/sys/net/ipv4/conf/cbr0/arp_notify'])).stdout, '1\n');
+  // Somewhere the node routes to (another node over the overlay, in the cluster): a veth to a namespace.
+  await run(['ip', 'netns', 'add', remoteNs]);
+  await run(['ip', '-n', nodeNs, '-batch', '-'], { input: 'link add rx type veth peer name eth0 netns ' + remoteNs + '\naddr add 10.99.0.1/24 dev rx\nlink set rx up\n' });
+  await run(['ip', '-n', remoteNs, '-batch', '-'], { input: 'link set lo up\naddr add 10.99.0.2/24 dev eth0\nlink set eth0 up\nroute add default via 10.99.0.1\n' });
+  const mk = (name: string): Pod => ({ metadata: { name, namespace: 'default', uid: randomUUID() }, spec: { containers: [] } });
+  const ping = async (s: SandboxRecord): Promise<number> => (await run([...nsenterArgs(s), 'busybox', 'ping', '-c', '1', '-W', '2', '10.99.0.2'])).code;
+  const a = await createSandbox(env, mk('pod-a'), path.join(dir, 'a'));
+  made.push(a);
+  const b0 = await createSandbox(env, mk('pod-b'), path.join(dir, 'b'));
+  made.push(b0);
+  // The client: the Pod whose port does not have the lowest MAC (a bridge without a MAC of its own
+  // would be answering ARP with the other port's address, which it stops taking as its own once it
+  // changes: frames to it are then dropped).
+  const portMac = async (s: SandboxRecord): Promise<string> => /link\/ether (\S+)/.exec((await run(['ip', '-n', nodeNs, '-o', 'link', 'show', 'dev', s.veth])).stdout)![1]!;
+  const b = (await portMac(a)) < (await portMac(b0)) ? b0 : a;
+  assert.equal(await ping(b), 0);
+  // More Pods: their node-side veths have random MACs, some lower than every port's so far (a bridge
+  // without a MAC of its own would take it). The client, its gateway's MAC cached, still gets through.
+  const lowestPortMac = async (): Promise<string> => {
+    const ports = (await run(['ip', '-n', nodeNs, '-o', 'link', 'show', 'master', 'cbr0'])).stdout;
+    return [...ports.matchAll(/link\/ether (\S+)/g)].map((m) => m[1]!).sort()[0]!;
+  };
+  const first = await lowestPortMac();
+  for (let i = 0; i < 8 && (await lowestPortMac()) === first; i++) {
+    const c = await createSandbox(env, mk(`pod-c${i}`), path.join(dir, `c${i}`));
+    made.push(c);
+  }
+  assert.notEqual(await lowestPortMac(), first, 'a port with a lower MAC joined (8 random MACs)');
+  assert.equal(await bridgeMac(), macForIP('10.244.0.1'));
+  assert.equal(await ping(b), 0, 'the client routes through the node after the bridge gained a port with a lower MAC');
 });

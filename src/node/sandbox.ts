@@ -16,7 +16,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { NodeError } from './errors.js';
 import { pidAlive, pidStartTime, run, runOk } from './exec.js';
 import { hostsFile, resolvConf, type DnsSettings } from './etcfiles.js';
-import { gatewayOf, parseCidr, type Ipam } from './ipam.js';
+import { gatewayOf, macForIP, parseCidr, type Ipam } from './ipam.js';
 import { podNetnsName, podVethName } from './podnames.js';
 import { deleteNetns, netnsExists } from './network.js';
 
@@ -163,11 +163,6 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
 /** True when the recorded holder is still the process we started. */
 export function holderAlive(rec: SandboxRecord): boolean {
   return pidAlive(rec.holderPid) && pidStartTime(rec.holderPid) === rec.holderStart;
-}
-
-/** `0a:58:` + the four bytes of the IPv4 address: locally administered, unicast, stable per IP. */
-export function macForIP(ip: string): string {
-  return ['0a', '58', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
 
 /**

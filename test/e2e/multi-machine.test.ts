@@ -21,7 +21,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMachines, type Started } from '../harness/machines.js';
+import { createMachines, type Machine, type Machines, type Started } from '../harness/machines.js';
 import { clusterId } from '../../src/cluster/state.js';
 import { listNetns } from '../../src/sys/netns.js';
 import { run as runCmd } from '../../src/sys/command.js';
@@ -232,17 +232,48 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
     return ready(p) ? p : undefined;
   });
   // Ready means started (no readiness probe): the server may take a moment to bind its port.
-  await until('m2 → the new Pod on m3', 30_000, async () => (await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`)).stdout.trim() === 'web-3b')
+  // Each attempt also records the packet counters along the path (m2's vxlan0 and machine eth0, the
+  // underlay, m3's machine eth0, UDP and vxlan0): where a lost packet stops.
+  const path: string[] = [];
+  await until('m2 → the new Pod on m3', 30_000, async () => {
+    const r = await inPod('client-m2', `timeout 3 wget -qO- http://${web3b.status!.podIP}:9376`);
+    if (r.stdout.trim() === 'web-3b') return true;
+    path.push(`${new Date().toISOString()} wget → ${r.code} ${r.stderr.trim()}\n${await pathCounters(ms, m2, m3, [j2, j3])}`);
+    return undefined;
+  })
     .catch(async (e: unknown) => {
       t.diagnostic(`Nodes over time (overlay annotations, Ready):\n${nodeHistory.stop().join('\n')}`);
+      t.diagnostic(`Path counters after each failed attempt:\n${path.join('\n')}`);
       await dumpState(t, k, [j2, j3], web3b, pods.get('client-m2')!);
       throw e;
     });
+  if (path.length) t.diagnostic(`attempts that failed before one passed:\n${path.join('\n')}`);
   t.diagnostic(`web-3b got ${web3b.status!.podIP} (web-3 had ${ip('web-3')}, client-m3 ${ip('client-m3')}, the Deployment Pod ${repPod.status!.podIP})`);
   // kubectl logs of a Pod on a joined node: passed on to that node's stream server.
   const logs = await k(['logs', 'client-m2']);
   assert.equal(logs.code, 0, logs.stderr);
 });
+
+/** Packet counters and neighbours along the VXLAN path from m2's node to m3's node (one line per place). */
+async function pathCounters(ms: Machines, m2: Machine, m3: Machine, nodes: Started[]): Promise<string> {
+  const link = async (ns: string, dev: string): Promise<string> => {
+    const r = await runCmd(['ip', '-n', ns, '-s', '-j', 'link', 'show', 'dev', dev]);
+    try {
+      const [l] = JSON.parse(r.stdout) as [{ stats64: { rx: { packets: number; dropped: number }; tx: { packets: number; dropped: number } } }];
+      return `${dev} rx ${l.stats64.rx.packets}/${l.stats64.rx.dropped}d tx ${l.stats64.tx.packets}/${l.stats64.tx.dropped}d`;
+    } catch { return `${dev}: ${r.stderr.trim()}`; }
+  };
+  const udp = async (ns: string): Promise<string> => (await runCmd(['ip', 'netns', 'exec', ns, 'sh', '-c', 'nstat -az Udp* 2>&1 | grep -E "UdpInDatagrams|UdpNoPorts|UdpInErrors|UdpRcvbufErrors|UdpInCsumErrors"'])).stdout.replace(/\s+/g, ' ');
+  const neigh = async (ns: string): Promise<string> => (await runCmd(['ip', '-n', ns, 'neigh'])).stdout.trim().replace(/\n/g, '; ');
+  const [n2, n3] = nodes.map((s) => `cip-${s.record().id}-n0`) as [string, string];
+  return [
+    `  m2 node: ${await link(n2, 'vxlan0')}`,
+    `  m2 machine: ${await link(m2.netns, 'eth0')} | neigh ${await neigh(m2.netns)} | ${await udp(m2.netns)}`,
+    `  underlay: ${await link(`cip-m${ms.tag}-u`, 'm2')} ${await link(`cip-m${ms.tag}-u`, 'm3')} | fdb ${(await runCmd(['bridge', '-n', `cip-m${ms.tag}-u`, 'fdb', 'show', 'br', 'br0'])).stdout.split('\n').filter((l) => !l.includes('permanent')).join('; ')}`,
+    `  m3 machine: ${await link(m3.netns, 'eth0')} | neigh ${await neigh(m3.netns)} | ${await udp(m3.netns)} | ${(await runCmd(['ip', 'netns', 'exec', m3.netns, 'ss', '-uanp'])).stdout.replace(/\s+/g, ' ')}`,
+    `  m3 node: ${await link(n3, 'vxlan0')} ${await link(n3, 'cbr0')}`,
+  ].join('\n');
+}
 
 /** Polls the Nodes every 500 ms, keeping each change of a node's overlay annotations, Ready condition and taints (with the time). */
 function watchNodes(k: KubectlRunner): { stop(): string[] } {
@@ -295,9 +326,9 @@ async function dumpState(t: { diagnostic(msg: string): void }, k: KubectlRunner,
   // Where a packet from the client stops: link counters along the path around one ping and one wget.
   const counters = async (): Promise<string> => (await runCmd(['ip', '-n', nodeNs(n3), '-s', '-o', 'link'])).stdout + (await runCmd(['ip', '-n', nodeNs(n2), '-s', '-o', 'link'])).stdout;
   const before = await counters();
-  await out(['ip', 'netns', 'exec', clientNs, 'ping', '-c', '3', '-W', '1', ip]);
+  await out(['ip', 'netns', 'exec', clientNs, 'busybox', 'ping', '-c', '3', '-W', '1', ip]);
   await out(['ip', 'netns', 'exec', clientNs, 'timeout', '5', 'wget', '-O-', `http://${ip}:9376`]);
-  await out(['ip', 'netns', 'exec', serverNs, 'ping', '-c', '2', '-W', '1', client.status!.podIP!]);
+  await out(['ip', 'netns', 'exec', serverNs, 'busybox', 'ping', '-c', '2', '-W', '1', client.status!.podIP!]);
   t.diagnostic(`link counters before the pings:\n${before}\nafter:\n${await counters()}`);
   for (const c of [['ip', 'netns', 'exec', nodeNs(n3), 'conntrack', '-L'], ['ip', 'netns', 'exec', nodeNs(n2), 'conntrack', '-L']]) await out(c);
   const wg = await k(['exec', client.metadata!.name!, '--', 'sh', '-c', `timeout 5 wget -O- http://${ip}:9376`], { timeoutMs: 30_000 });
