@@ -49,6 +49,15 @@ const HOLDER_SCRIPT =
   'hostname "$1" && mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /etc/hosts && ' +
   '{ [ ! -e /etc/hostname ] || mount --bind "$4" /etc/hostname; } && echo ready && exec sleep infinity';
 
+/**
+ * True once the holder `pid` has run HOLDER_SCRIPT to its end: every bind mount is in place and it
+ * has exec'd its `sleep` (read from /proc by processes that cannot ask the agent, such as
+ * `clusterip diagnose` placing its probe Pod). Kept beside the script so the two change together.
+ */
+export function holderSetUp(pid: number): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep'; } catch { return false; }
+}
+
 /** Builds the sandbox for `pod` under `dir` (the Pod's state dir). */
 export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
   const uid = pod.metadata?.uid ?? '';
