@@ -150,7 +150,14 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errText = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new NodeError('SANDBOX_FAILED', 'sandbox holder did not start in 5s')); }, 5000);
+    // Timers run before the loop's I/O phase: after a stall of the agent's loop, a "ready" already
+    // in the pipe may not have been read yet. setImmediate runs after that phase, so it is seen
+    // first and a holder that did start in time is not killed (and the Pod's sandbox re-built).
+    const timer = setTimeout(() => setImmediate(() => {
+      if (out.includes('ready')) return;
+      child.kill('SIGKILL');
+      reject(new NodeError('SANDBOX_FAILED', 'sandbox holder did not start in 5s'));
+    }), 5000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) {
