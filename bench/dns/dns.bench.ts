@@ -11,7 +11,7 @@
  *    rounds per server, alternating;
  * 4. RSS (/proc/<pid>/status VmRSS, and VmHWM) of the server process with 10k Services + 100k Pod endpoints.
  * The server runs in a child process (bench/dns/server-child.ts) with the deployed DNS Pod's Node
- * flags (src/dns/node-flags.ts). The server under test (ours or unbound) runs pinned to one CPU,
+ * flags (src/dns/nodeflags.ts). The server under test (ours or unbound) runs pinned to one CPU,
  * dnsperf and this driver to another (bench/dns/cpu-pinning.ts). Everything started is ended by
  * pid and the temp dir removed, also on failure or interruption. Takes ~90 s on an idle
  * machine, longer when it is busy (hard stop at 150 s).
@@ -23,7 +23,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
-import { DNS_NODE_FLAGS } from '../../src/dns/node-flags.js';
+import { DNS_NODE_FLAGS } from '../../src/dns/nodeflags.js';
 import { childCommand } from '../child-command.js';
 import { dnsperf, quantile, type DnsperfResult } from './dnsperf.js';
 import { startUnbound } from './unbound.js';

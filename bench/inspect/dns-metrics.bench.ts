@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DNS_NODE_FLAGS } from '../../src/dns/node-flags.js';
+import { DNS_NODE_FLAGS } from '../../src/dns/nodeflags.js';
 import { childCommand } from '../child-command.js';
 import { dnsperf, type DnsperfResult } from '../dns/dnsperf.js';
 import { pinSelf, pinned, planCpus } from '../dns/cpu-pinning.js';

@@ -7,8 +7,8 @@
  */
 import { openSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
-import type { FlowUpdate } from '../../src/inspect/flows-model.js';
-import { renderFlow } from '../../src/inspect/flows-render.js';
+import type { FlowUpdate } from '../../src/inspect/flowsmodel.js';
+import { renderFlow } from '../../src/inspect/flowsrender.js';
 
 const [socketPath, stampFile] = process.argv.slice(2) as [string, string];
 const fd = openSync(stampFile, 'w');

@@ -28,7 +28,7 @@ import { R } from '../../src/api/resources.js';
 import { run } from '../../src/sys/command.js';
 import { report } from '../report.js';
 import { HttpClient } from '../../src/client/http.js';
-import { clusterViewFromRecord } from '../../src/cli/inspect-common.js';
+import { clusterViewFromRecord } from '../../src/cli/inspectcommon.js';
 import { diagnoseService } from '../../src/inspect/diagnose.js';
 import { explainService } from '../../src/inspect/explain.js';
 import { runCommand } from '../../src/inspect/exec.js';

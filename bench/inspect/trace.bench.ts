@@ -17,7 +17,7 @@ import { startApiServer } from '../../src/apiserver/http/server.js';
 import { ensurePki } from '../../src/apiserver/pki/pki.js';
 import { HttpClient } from '../../src/client/http.js';
 import { startProxy, type SyncReport } from '../../src/proxy/proxy.js';
-import { TraceRecorder } from '../../src/inspect/trace-recorder.js';
+import { TraceRecorder } from '../../src/inspect/tracerecorder.js';
 import { epIp, makeTestApi, percentile, scratchNetns, sliceObj, svcIp, svcObj } from '../proxy/common.js';
 import { report } from '../report.js';
 

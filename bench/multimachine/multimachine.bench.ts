@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TestContext } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { podNetnsName } from '../../src/node/names.js';
+import { podNetnsName } from '../../src/node/podnames.js';
 import { run, runOk } from '../../src/sys/command.js';
 import { createMachines } from '../../test/harness/machines.js';
 import type { KubectlRunner } from '../../test/harness/kubectl.js';

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { R } from '../../src/api/resources.js';
 import { mintLoginToken } from '../../src/cli/ui.js';
 import type { Client } from '../../src/client/client.js';
-import { WebUi } from '../../src/ui/web-ui.js';
+import { WebUi } from '../../src/ui/webui.js';
 import { startTestCluster, type TestCluster } from '../../test/harness/cluster.js';
 import { launchBrowser, type TestBrowser } from '../../test/e2e/ui-browser.js';
 

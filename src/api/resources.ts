@@ -100,6 +100,7 @@ export const R = {
   horizontalpodautoscalersV1: r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
     shortNames: ['hpa'], categories: ['all'], subresources: ['status'], storageVersion: 'v2',
   }),
+  networkpolicies: r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, { shortNames: ['netpol'] }),
   customresourcedefinitions: r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
     shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'],
   }),

@@ -8,10 +8,10 @@ import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { diagnoseAll, diagnoseService } from '../inspect/diagnose.js';
-import { renderClusterDiagnosis, renderDiagnosis } from '../inspect/diagnose-text.js';
+import { renderClusterDiagnosis, renderDiagnosis } from '../inspect/diagnosetext.js';
 import { parseTarget } from '../inspect/target.js';
 import type { Finding } from '../inspect/types.js';
-import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspect-common.js';
+import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspectcommon.js';
 
 function usage(): string {
   const c = commandName();
@@ -84,7 +84,12 @@ async function body(argv: string[]): Promise<number> {
   const opts = {
     signal: abort.signal, probe: !values['no-probe'], command: commandName(), from: values.from,
     imagesFile: join(cluster.stateDir, 'images.json'),
-    onProbe: (ev: 'created' | 'removed', ns: string, name: string) => { if (ev === 'created') live.add(`${ns}/${name}`); else live.delete(`${ns}/${name}`); },
+    onProbe: (ev: 'created' | 'removed', ns: string, name: string) => {
+      if (ev === 'removed') { live.delete(`${ns}/${name}`); return; }
+      live.add(`${ns}/${name}`);
+      // Ctrl-C came while the create was on its way: the Pod is removed all the same; say which.
+      if (interrupted) process.stderr.write(`removing probe Pod ${ns}/${name}...\n`);
+    },
   };
   try {
     if (target) {

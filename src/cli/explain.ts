@@ -5,9 +5,9 @@
 import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { explainPod, explainService } from '../inspect/explain.js';
-import { renderPodExplanation, renderServiceExplanation } from '../inspect/explain-text.js';
+import { renderPodExplanation, renderServiceExplanation } from '../inspect/explaintext.js';
 import { parseTarget } from '../inspect/target.js';
-import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspect-common.js';
+import { commandName, findCluster, isKubectlPlugin, kubectlContext, outputFormat, printData, usageErrors } from './inspectcommon.js';
 
 function usage(): string {
   const c = commandName();

@@ -1,15 +1,15 @@
 /**
  * `clusterip flows [svc/NAME | pod/NAME] [-n NS] [-f] [-o json]`: connections through the Service
  * data plane from conntrack events in every node namespace, one line per connection with the
- * client, the Service's virtual IP and the Pod it reached (src/inspect/flows-render.ts), from the
+ * client, the Service's virtual IP and the Pod it reached (src/inspect/flowsrender.ts), from the
  * daemon's flow collectors (`/debug/clusterip/flows`).
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
-import { apiGet, apiStream, findRunningCluster } from './cluster-api.js';
-import { FlowFilterError, parseFlowTarget } from '../inspect/flows-filter.js';
-import type { FlowList, FlowUpdate } from '../inspect/flows-model.js';
-import { renderFlow, renderStatsProblems } from '../inspect/flows-render.js';
+import { apiGet, apiStream, findRunningCluster } from './clusterapi.js';
+import { FlowFilterError, parseFlowTarget } from '../inspect/flowsfilter.js';
+import type { FlowList, FlowUpdate } from '../inspect/flowsmodel.js';
+import { renderFlow, renderStatsProblems } from '../inspect/flowsrender.js';
 
 export const FLOWS_USAGE = `clusterip flows [svc/NAME | pod/NAME] [-n NAMESPACE] [-f] [-o json] [--limit N] [--name CLUSTER] [--state-dir DIR]
 

@@ -1,14 +1,14 @@
 /**
  * `clusterip trace svc/NAME [-n NS] [-f] [--last N] [-o json]`: a Service's recorded changes as
- * seed 000's process table and status tracker (src/inspect/trace-render.ts), from the daemon's
+ * seed 000's process table and status tracker (src/inspect/tracerender.ts), from the daemon's
  * trace recorder (`/debug/clusterip/trace`).
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
-import { apiGet, apiStream, findRunningCluster } from './cluster-api.js';
-import type { TraceChange, TraceList, TraceUpdate, OutsideReachability } from '../inspect/trace-model.js';
-import { renderChange, stepCells } from '../inspect/trace-render.js';
-import { applyStep } from '../inspect/trace-recorder.js';
+import { apiGet, apiStream, findRunningCluster } from './clusterapi.js';
+import type { TraceChange, TraceList, TraceUpdate, OutsideReachability } from '../inspect/tracemodel.js';
+import { renderChange, stepCells } from '../inspect/tracerender.js';
+import { applyStep } from '../inspect/tracerecorder.js';
 
 export const TRACE_USAGE = `clusterip trace svc/NAME [-n NAMESPACE] [-f] [--last N] [-o json] [--name CLUSTER] [--state-dir DIR]
 

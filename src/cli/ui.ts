@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
-import { findRunningCluster } from './cluster-api.js';
+import { findRunningCluster } from './clusterapi.js';
 import { HELP_FLAG, NAME_FLAG, STATE_DIR_FLAG } from './target.js';
 import { readKubeconfig, type KubeconfigConnection } from '../client/kubeconfig.js';
 

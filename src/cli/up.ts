@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { preflight } from './preflight.js';
-import { storeOptions } from './store-flags.js';
+import { storeOptions } from './storeflags.js';
 import type { StoreOptions } from '../cluster/store.js';
 import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
 import { lockStateDir, stateDirHolder } from '../cluster/lock.js';

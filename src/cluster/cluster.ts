@@ -29,12 +29,13 @@ import { ANNOTATION_NODE_API } from './nodestreams.js';
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import type { ImageMode } from '../node/runtime/select.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
+import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
-import type { ClusterView } from '../inspect/cluster-view.js';
+import type { ClusterView } from '../inspect/clusterview.js';
 import { diagnoseService } from '../inspect/diagnose.js';
 import { explainService } from '../inspect/explain.js';
-import { podNetnsName } from '../node/names.js';
-import { WebUi } from '../ui/web-ui.js';
+import { podNetnsName } from '../node/podnames.js';
+import { WebUi } from '../ui/webui.js';
 import type { Storage } from '../storage/storage.js';
 import { dnsDeployment, kubeDnsService, kubernetesService, nthAddress } from './addons.js';
 import { inNetns } from '../sys/netns.js';
@@ -43,7 +44,7 @@ import { STATE_VERSION, clusterId, readRecord, writeRecord, type ClusterRecord }
 import { openStore, type StoreOptions } from './store.js';
 import { processIdentity } from '../sys/process.js';
 import { removeLeftovers } from './leftovers.js';
-import { ProxyStatusWriter, proxyStatusPath } from './proxy-status.js';
+import { ProxyStatusWriter, proxyStatusPath } from './proxystatus.js';
 import { checkLbPool, DEFAULT_LB_POOL } from './lbpool.js';
 import { startAnnouncer } from '../controllers/loadbalancer/announcer.js';
 import { labelNodeZone } from './zones.js';
@@ -405,6 +406,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       // This node's share of the LoadBalancer addresses (MetalLB's layer-2 speaker).
       const announcer = await step(`node ${nodeName} load-balancer announcer started`, () => startAnnouncer({ client: core.client, nodeName, netns, interface: 'eth1', pool: lbPool }));
       cleanups.push(() => announcer.stop());
+      // NetworkPolicy enforcement: a table of its own in the node namespace (src/netpol/README.md).
+      const policy = await step(`node ${nodeName} network policy started`, () => startNetworkPolicy({ client: core.client, nodeName, netns }));
+      cleanups.push(() => policy.stop({ flush: false }));
     }
     if (opts.hostNodePorts) {
       const forward = await step('NodePorts forwarded from 127.0.0.1', () => startHostNodePorts({ client: core.client, outsideNetns: names.outside, nodeIP: nodeUnderlayIP(0), log }));
@@ -471,7 +475,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
 /**
  * What explain and diagnose need beyond the API, from the daemon's own objects: the same view the
- * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspect-common.ts), with each
+ * CLI builds from the cluster record (clusterViewFromRecord, src/cli/inspectcommon.ts), with each
  * proxy's status read live instead of from its status file.
  */
 function daemonClusterView(rec: ClusterRecord, clusterDomain: string, nodes: { name: string; netns: string; ip: string }[], proxies: readonly Proxy[]): ClusterView {

@@ -27,6 +27,7 @@ import { ANNOTATION_SERVER_URL, IDENTITY_VALUE, LABEL_IDENTITY, LEASE_NAMESPACE,
 import { startNodeAgent, type NodeAgent } from '../node/agent.js';
 import { removeUsageGroups } from '../node/usage.js';
 import { startOverlay, type Overlay } from '../overlay/vxlan.js';
+import { startNetworkPolicy } from '../netpol/netpol.js';
 import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { runOk } from '../sys/command.js';
 import { processIdentity } from '../sys/process.js';
@@ -204,6 +205,9 @@ export async function startJoinedNode(opts: JoinedNodeOptions): Promise<JoinedNo
       onError: (e) => log(`! proxy: ${(e as Error).message}`),
     }));
     cleanups.push(() => proxy.stop({ flush: false }));
+    // NetworkPolicy for this node's Pods, as cluster.ts starts it for its own nodes.
+    const policy = await step('network policy started', () => startNetworkPolicy({ client, nodeName: opts.nodeName, netns }));
+    cleanups.push(() => policy.stop({ flush: false }));
 
     // Learn every API server from their Leases (k3s's agent learns them from the kubernetes endpoints).
     const refresh = async (): Promise<void> => {

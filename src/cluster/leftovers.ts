@@ -20,7 +20,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { podNetnsName } from '../node/names.js';
+import { podNetnsName } from '../node/podnames.js';
 import { deleteNetns } from '../node/network.js';
 import { listNetns } from '../sys/netns.js';
 import { topologyNames } from './topology.js';

@@ -7,14 +7,14 @@
  * Without --upstream, names outside the cluster zone are answered REFUSED at once. With
  * --metrics-listen, Prometheus metrics (CoreDNS' names, metrics.ts) are served at /metrics there, plain
  * HTTP like CoreDNS' prometheus plugin (reachable only inside the cluster network). With
- * --api-socket, each change of a Service's records is reported to the trace recorder (live-report.ts).
+ * --api-socket, each change of a Service's records is reported to the trace recorder (livereport.ts).
  */
 import { createServer } from 'node:http';
 import { HttpClient, clientFromKubeconfig } from '../client/http.js';
 import type { Client } from '../client/client.js';
 import { DNS_USAGE, DnsUsageError, parseDnsOptions } from './options.js';
 import { startDnsServer } from './server.js';
-import { LiveReporter } from './live-report.js';
+import { LiveReporter } from './livereport.js';
 import type { RecordIndex } from './records.js';
 
 async function main(): Promise<void> {

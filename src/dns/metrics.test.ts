@@ -12,7 +12,7 @@ import { FakeClient } from '../client/testing/fake.js';
 import { R } from '../api/resources.js';
 import { startDnsServer } from './server.js';
 import { svc } from './testing.js';
-import { LiveReporter, DNS_REPORT_PATH, type DnsLiveReport } from './live-report.js';
+import { LiveReporter, DNS_REPORT_PATH, type DnsLiveReport } from './livereport.js';
 import { scrape, sampleValue } from '../inspect/testing/prometheus.js';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@
  * through a map from address to the Services that publish it. With 10k Services and 100k endpoints
  * that is ~10 MB of index instead of ~60 MB for half a million record objects and their names.
  * Answering stays a map lookup plus a scan of one Service's endpoints, and the answer cache in
- * front of it (answer-cache.ts) makes repeated questions a hash lookup.
+ * front of it (answercache.ts) makes repeated questions a hash lookup.
  *
  * The index also knows which names exist without records (empty non-terminals such as
  * `default.svc.cluster.local` or `_tcp.<svc>.<ns>.svc.<zone>`, a headless Service with no ready

@@ -12,7 +12,7 @@ import * as packet from 'dns-packet';
 import type { Packet } from 'dns-packet';
 import type { RecordIndex } from './records.js';
 import { resolve, type Outcome } from './resolver.js';
-import { AnswerCache } from './answer-cache.js';
+import { AnswerCache } from './answercache.js';
 import { FLAG, ReplyWriter } from './reply.js';
 
 export interface WireOptions {

@@ -6,32 +6,34 @@
  * (checks/*.ts) turn them into findings with evidence and fixes. The probe Pod is always removed,
  * also when the signal aborts (Ctrl-C).
  */
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import { R } from '../api/resources.js';
 import { selectorFromSet } from '../api/selectors.js';
 import type { Client } from '../client/client.js';
-import { podVethName } from '../node/names.js';
+import { podVethName } from '../node/podnames.js';
 import { checkDns } from './checks/dns.js';
-import { checkEndpointsAgree } from './checks/endpoints-agree.js';
+import { checkEndpointsAgree } from './checks/endpointsagree.js';
 import { checkHairpin } from './checks/hairpin.js';
 import { checkOutside } from './checks/outside.js';
-import { checkPodsReady } from './checks/pods-ready.js';
+import { checkPodsReady } from './checks/podsready.js';
 import { checkProbe } from './checks/probe.js';
 import { checkProxy } from './checks/proxy.js';
 import { checkReachability } from './checks/reachability.js';
+import { checkNetworkPolicy } from './checks/networkpolicy.js';
 import { checkSelector } from './checks/selector.js';
 import { checkService, serviceNotFound } from './checks/service.js';
-import { checkSessionAffinity } from './checks/session-affinity.js';
-import { checkTargetPort } from './checks/target-port.js';
+import { checkSessionAffinity } from './checks/sessionaffinity.js';
+import { checkTargetPort } from './checks/targetport.js';
 import { sliceEndpoints, usable } from './endpoints.js';
-import type { ClusterView } from './cluster-view.js';
-import type { DiagnoseCluster, DiagnoseFacts, HairpinResult, ProbeConnect, ProbeLookup, ProbeState, ReadinessRecheck } from './diagnose-facts.js';
+import type { ClusterView } from './clusterview.js';
+import type { DiagnoseCluster, DiagnoseFacts, HairpinResult, ProbeConnect, ProbeLookup, ProbeState, ReadinessRecheck } from './diagnosefacts.js';
 import { InspectError } from './errors.js';
 import { inNetns } from './exec.js';
 import { buildServiceExplanation, gatherLiveFacts, podsBehind, serviceView } from './explain.js';
-import { gatherServiceFacts, getServiceOrNearest, readServiceRules } from './gather.js';
+import { gatherServiceFacts, getServiceOrNearest, readPolicyDrops, readServiceRules } from './gather.js';
 import { HelperError, runHelper, type DnsAnswer, type HelperRequest, type HttpAnswer, type LookupAnswer, type ReadAnswer, type TcpAnswer, type TcpRepeatAnswer } from './helper.js';
-import { placeProbe, ProbeNotPlacedError, removeProbe, removeStaleProbes, runInProbe, type PlacedProbe } from './probe-pod.js';
+import { placeProbe, ProbeNotPlacedError, removeProbe, removeStaleProbes, runInProbe, type PlacedProbe } from './probepod.js';
 import { CHECKS, type ClusterDiagnosis, type Finding, type ServiceDiagnosis } from './types.js';
 
 export interface DiagnoseOptions {
@@ -62,7 +64,7 @@ export interface DiagnoseOptions {
 function markConsequences(all: Finding[]): Finding[] {
   const failed = (c: string) => all.some((x) => x.check === c && x.verdict === 'fail');
   const endpointCause = ['selector', 'pods-ready', 'endpoints-agree'].find(failed);
-  const portCause = failed('target-port') ? 'target-port' : undefined;
+  const portCause = failed('target-port') ? 'target-port' : failed('network-policy') ? 'network-policy' : undefined;
   const vipDown = all.some((x) => x.check === 'reachability' && x.verdict === 'fail') || !!endpointCause;
   return all.map((x) => {
     if (x.check === 'reachability' && x.verdict === 'fail' && x.code === 'NoEndpoints' && endpointCause) {
@@ -82,7 +84,7 @@ function markConsequences(all: Finding[]): Finding[] {
 export function runChecks(f: DiagnoseFacts): Finding[] {
   const all = [
     ...checkService(f), ...checkSelector(f), ...checkPodsReady(f), ...checkTargetPort(f), ...checkEndpointsAgree(f),
-    ...checkDns(f), ...checkProxy(f), ...checkReachability(f), ...checkHairpin(f), ...checkSessionAffinity(f),
+    ...checkDns(f), ...checkProxy(f), ...checkNetworkPolicy(f), ...checkReachability(f), ...checkHairpin(f), ...checkSessionAffinity(f),
     ...checkOutside(f), ...checkProbe(f),
   ];
   const sorted = all.map((x, i) => ({ x, i })).sort((a, b) => CHECKS.indexOf(a.x.check) - CHECKS.indexOf(b.x.check) || a.i - b.i).map((a) => a.x);
@@ -282,8 +284,11 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
   ]);
   let probe: ProbeState;
   let work: Awaited<ReturnType<typeof probeWork>> = { lookups: [], vipConnects: [], endpointConnects: [] };
+  // The probe Pod as placed, kept when its helper fails (a default-deny egress makes its DNS
+  // questions time out): the network-policy check still judges its address and labels.
+  let placedProbe: PlacedProbe | undefined;
   try {
-    const placed = await probeP;
+    const placed = placedProbe = await probeP;
     if (!placed) {
       probe = { placed: false, skipped: true, reason: 'probing disabled (--no-probe)' };
     } else {
@@ -299,12 +304,13 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
     if (!(e instanceof ProbeNotPlacedError)) throw e;
     probe = { placed: false, reason: e.message };
   }
+  const networkPolicy = await gatherNetworkPolicy(client, cluster, placedProbe, signal);
   const build = (l: typeof live) => buildServiceExplanation(cluster, facts, l, new Date());
   let explanation = build(live);
   const f: DiagnoseFacts = {
     cluster: diagnoseCluster(cluster, opts.imagesFile), from, explanation, slices: facts.slices, ...(facts.endpoints ? { endpoints: facts.endpoints } : {}),
     pods: facts.pods, podsElsewhere, dnsPods, probe, ...work, ...(outside ? { outside } : {}), ...(hairpin ? { hairpin } : {}),
-    ...(readiness.length ? { readiness } : {}),
+    ...(readiness.length ? { readiness } : {}), networkPolicy,
   };
   // A rules/slices difference may be a sync in flight: read the rules once more before saying so.
   if (checkProxy(f).some((x) => x.code === 'RulesDisagree') && !signal?.aborted) {
@@ -320,6 +326,17 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
     ...(probe.placed ? { probe: { pod: probe.pod, namespace: probe.namespace, node: probe.node, ip: probe.ip, placedMs: probe.placedMs } } : {}),
     findings, result: resultOf(findings), durationMs: Math.round(performance.now() - t0),
   };
+}
+
+/** NetworkPolicies, namespaces, the probe Pod and the policy table's drop counters, for the network-policy check. */
+async function gatherNetworkPolicy(client: Client, cluster: ClusterView, probe: PlacedProbe | undefined, signal?: AbortSignal): Promise<NonNullable<DiagnoseFacts['networkPolicy']>> {
+  const [policies, namespaces, probePod, drops] = await Promise.all([
+    client.list<NetworkPolicy>(R.networkpolicies, undefined).then((l) => l.items),
+    client.list<Namespace>(R.namespaces, undefined).then((l) => l.items),
+    probe ? client.get<Pod>(R.pods, probe.namespace, probe.name).catch(() => undefined) : Promise.resolve(undefined),
+    readPolicyDrops(cluster, signal),
+  ]);
+  return { policies, namespaces, ...(probePod ? { probePod } : {}), drops };
 }
 
 /** Places the probe (unless disabled), reporting it to `opts.onProbe`. */

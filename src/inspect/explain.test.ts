@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServiceExplanation, serviceView } from './explain.js';
-import { renderServiceExplanation } from './explain-text.js';
-import { parseNftTable } from './nft-text.js';
-import { nftRulesForService } from './nft-service.js';
+import { renderServiceExplanation } from './explaintext.js';
+import { parseNftTable } from './nfttext.js';
+import { nftRulesForService } from './nftservice.js';
 import { cluster, pod, service, slice } from './testing/fixtures.js';
-import { serviceDnsQuestions } from './dns-names.js';
+import { serviceDnsQuestions } from './dnsnames.js';
 import type { ListenerView } from './types.js';
 
 test('serviceView applies the API defaults and tells the kinds apart', () => {

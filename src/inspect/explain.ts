@@ -11,8 +11,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { R } from '../api/resources.js';
 import { selectorFromSet } from '../api/selectors.js';
 import type { Client } from '../client/client.js';
-import type { ClusterView } from './cluster-view.js';
-import { podDnsQuestions, serviceDnsQuestions } from './dns-names.js';
+import type { ClusterView } from './clusterview.js';
+import { podDnsQuestions, serviceDnsQuestions } from './dnsnames.js';
 import {
   askClusterDns, gatherServiceFacts, getPodOrNearest, getServiceOrNearest, readPodListeners, readServiceRules, type ServiceFacts,
 } from './gather.js';

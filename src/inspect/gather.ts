@@ -9,19 +9,19 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isNotFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import type { Client } from '../client/client.js';
-import type { ClusterView } from './cluster-view.js';
-import type { DnsQuestion } from './dns-names.js';
+import type { ClusterView } from './clusterview.js';
+import type { DnsQuestion } from './dnsnames.js';
 import { InspectError } from './errors.js';
 import { inNetns } from './exec.js';
 import { HelperError, runHelper, type DnsAnswer } from './helper.js';
-import { iptRulesForService, parseIptablesSave } from './ipt-service.js';
+import { iptRulesForService, parseIptablesSave } from './iptservice.js';
 import { nearestNames } from './nearest.js';
-import { parseNftTable } from './nft-text.js';
-import { nftRulesForService } from './nft-service.js';
+import { parseNftTable } from './nfttext.js';
+import { nftRulesForService } from './nftservice.js';
 import { whyNotReady } from './pods.js';
-import { parseDig } from './dig-text.js';
+import { parseDig } from './digtext.js';
 import { sliceEndpoints, usable } from './endpoints.js';
-import { readNftService } from './nft-read.js';
+import { readNftService } from './nftread.js';
 import { readListeners, type Listener } from './sockets.js';
 import type { DnsNameView, ListenerView, NodeRulesView, ServiceView } from './types.js';
 
@@ -95,7 +95,7 @@ async function readIptablesText(netns: string, signal?: AbortSignal): Promise<{ 
 
 /**
  * The rules that carry Service `v` on every node (read in parallel): nftables entries read by key
- * (nft-read.ts), or the KUBE-* rules picked out of `iptables-save -c`. `slices` say which entries
+ * (nftread.ts), or the KUBE-* rules picked out of `iptables-save -c`. `slices` say which entries
  * should exist, so the nftables reads ask for them directly.
  */
 export async function readServiceRules(cluster: ClusterView, v: ServiceView, slices: readonly EndpointSlice[], signal?: AbortSignal): Promise<NodeRulesView[]> {
@@ -145,4 +145,21 @@ export async function askClusterDns(cluster: ClusterView, questions: readonly Dn
     const a = byKey.get(`${q.type} ${q.query}`);
     return a ? { ...q, rcode: a.rcode, answers: a.answers, ...(a.error ? { error: a.error } : {}) } : { ...q, rcode: 'ERROR' as const, answers: [], error: error ?? 'not asked' };
   });
+}
+
+/**
+ * The drop rules of the NetworkPolicy table (src/netpol) that dropped something, on every node:
+ * their comment names the policies (`NetworkPolicy ingress: default/deny-all`).
+ */
+export async function readPolicyDrops(cluster: ClusterView, signal?: AbortSignal): Promise<{ node: string; comment: string; packets: number }[]> {
+  const per = await Promise.all(cluster.nodes.map(async (node) => {
+    const r = await inNetns(node.netns, ['nft', 'list', 'table', 'inet', 'clusterip-policy'], { signal }).catch(() => undefined);
+    if (!r || r.code !== 0) return [];
+    const out: { node: string; comment: string; packets: number }[] = [];
+    for (const m of r.stdout.matchAll(/counter packets (\d+) bytes \d+ drop comment "([^"]*)"/g)) {
+      if (Number(m[1]) > 0) out.push({ node: node.name, comment: m[2]!, packets: Number(m[1]) });
+    }
+    return out;
+  }));
+  return per.flat();
 }

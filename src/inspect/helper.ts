@@ -1,5 +1,5 @@
 /**
- * Runs the probe helper (probe-helper.mjs) inside one of the cluster's namespaces: a node's or a
+ * Runs the probe helper (probehelper.mjs) inside one of the cluster's namespaces: a node's or a
  * Pod's network namespace (`ip netns exec`), or a Pod's network *and* mount namespace (`nsenter
  * --net=/run/netns/<netns> -t <pid> -m`, so name lookups read that Pod's own /etc/resolv.conf, as
  * its programs do). One
@@ -15,8 +15,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The helper script beside this file (src/), or in src/ when running from dist/ (tsc does not copy .mjs). */
 function helperPath(): string {
-  const own = join(HERE, 'probe-helper.mjs');
-  return existsSync(own) ? own : join(HERE, '..', '..', 'src', 'inspect', 'probe-helper.mjs');
+  const own = join(HERE, 'probehelper.mjs');
+  return existsSync(own) ? own : join(HERE, '..', '..', 'src', 'inspect', 'probehelper.mjs');
 }
 
 export type HelperRequest =

@@ -11,11 +11,11 @@ import type { Client } from '../client/client.js';
 import type { ControllerObserver } from '../controllers/context.js';
 import type { ExtraHandler, WriteRecord } from '../apiserver/http/server.js';
 import type { Proxy, ProxyMode, SyncReport } from '../proxy/proxy.js';
-import { FlowHub } from './flows-hub.js';
-import { flowsHandlers } from './flows-http.js';
-import type { OutsideReachability } from './trace-model.js';
-import { TraceRecorder } from './trace-recorder.js';
-import { traceHandlers } from './trace-http.js';
+import { FlowHub } from './flowshub.js';
+import { flowsHandlers } from './flowshttp.js';
+import type { OutsideReachability } from './tracemodel.js';
+import { TraceRecorder } from './tracerecorder.js';
+import { traceHandlers } from './tracehttp.js';
 
 export interface ObservabilityOptions {
   /** The outside host's namespace (for "not reachable from outside" with the kernel's route answer). */

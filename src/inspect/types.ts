@@ -231,7 +231,7 @@ export type Verdict = 'pass' | 'info' | 'warn' | 'fail' | 'skip';
 
 /** The checklist, in the order it is printed (Kubernetes' "Debug Services" steps and the seeds' mistakes). */
 export const CHECKS = [
-  'service', 'selector', 'pods-ready', 'target-port', 'endpoints-agree', 'dns', 'proxy',
+  'service', 'selector', 'pods-ready', 'target-port', 'endpoints-agree', 'dns', 'proxy', 'network-policy',
   'reachability', 'hairpin', 'session-affinity', 'outside', 'probe',
 ] as const;
 export type CheckName = typeof CHECKS[number];

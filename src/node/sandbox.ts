@@ -17,7 +17,7 @@ import { NodeError } from './errors.js';
 import { pidAlive, pidStartTime, run, runOk } from './exec.js';
 import { hostsFile, resolvConf, type DnsSettings } from './etcfiles.js';
 import { gatewayOf, parseCidr, type Ipam } from './ipam.js';
-import { podNetnsName, podVethName } from './names.js';
+import { podNetnsName, podVethName } from './podnames.js';
 import { deleteNetns, netnsExists } from './network.js';
 
 /** What identifies a built sandbox; persisted in the Pod's state dir for re-adoption. */

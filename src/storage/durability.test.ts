@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SqliteStorage } from './sqlite.js';
 
-const child = fileURLToPath(new URL('./testing/durability-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./testing/durabilitychild.ts', import.meta.url));
 
 /** Runs the writer child, SIGKILLs it after `ms`, returns the acknowledged operations. */
 async function runAndKill(db: string, ms: number): Promise<{ key: string; op: string; rev: number }[]> {

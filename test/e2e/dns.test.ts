@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inNetns } from '../../src/sys/netns.js';
-import { podNetnsName } from '../../src/node/names.js';
+import { podNetnsName } from '../../src/node/podnames.js';
 import { upCluster } from '../harness/up.js';
 
 test('StatefulSet Pod names, headless SRV, ClusterIP SRV and PTR answer from inside Pods', async (t) => {

@@ -23,7 +23,7 @@ import { createMachines } from '../harness/machines.js';
 import { clusterId } from '../../src/cluster/state.js';
 import { listNetns } from '../../src/sys/netns.js';
 import { run as runCmd } from '../../src/sys/command.js';
-import { podHash } from '../../src/node/names.js';
+import { podHash } from '../../src/node/podnames.js';
 import type { KubectlRunner } from '../harness/kubectl.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -29,7 +29,7 @@ test('kill -9 of the agent, then restart: running Pods re-adopted, deleted Pods 
   const pods: Pod[] = ['keep', 'gone'].map((name) => ({ apiVersion: 'v1', kind: 'Pod',
     metadata: { name, namespace: 'default', uid: `${id}-${name}` },
     spec: { nodeName: opts.nodeName, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/testing/agent-child.ts', JSON.stringify(opts), JSON.stringify(pods)],
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node/testing/agentchild.ts', JSON.stringify(opts), JSON.stringify(pods)],
     { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
   t.after(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');

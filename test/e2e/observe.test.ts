@@ -8,8 +8,8 @@ import { request } from 'node:https';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { upCluster, type UpCluster } from '../harness/up.js';
-import type { TraceList, TraceUpdate, TraceStep } from '../../src/inspect/trace-model.js';
-import type { FlowList, FlowUpdate } from '../../src/inspect/flows-model.js';
+import type { TraceList, TraceUpdate, TraceStep } from '../../src/inspect/tracemodel.js';
+import type { FlowList, FlowUpdate } from '../../src/inspect/flowsmodel.js';
 import { scrape, sampleValue } from '../../src/inspect/testing/prometheus.js';
 
 let c: UpCluster;

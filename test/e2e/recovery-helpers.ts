@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { runOk } from '../../src/sys/command.js';
 import { listNetns } from '../../src/sys/netns.js';
-import { podNetnsName } from '../../src/node/names.js';
+import { podNetnsName } from '../../src/node/podnames.js';
 import type { UpCluster } from '../harness/up.js';
 
 /** A process inside one of the cluster's namespaces. */

@@ -12,7 +12,7 @@ import type { CustomResourceVersion } from '../catalog.js';
 import { copyOf, genericStrategy, type Strategy } from '../registry/strategy.js';
 import { path } from '../semantics/field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../semantics/meta.js';
-import { nameIsDNSSubdomain } from '../semantics/names.js';
+import { nameIsDNSSubdomain } from '../semantics/namevalidation.js';
 import { applySchemaDefaults, prune, validateAgainstSchema } from '../semantics/structural.js';
 import type { JSONSchemaProps } from 'kubernetes-types/apiextensions/v1.js';
 

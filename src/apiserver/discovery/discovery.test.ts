@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, AGGREGATED_DISCOVERY_CONTENT_TYPE } from './discovery.js';
-import { nonResource, openapiV2Format, OPENAPI_V2_PROTOBUF_TYPE } from './nonresource.js';
+import { nonResource, openapiV2Format, OPENAPI_V2_PROTOBUF_TYPE } from './answers.js';
 
 const AGG_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
@@ -30,7 +30,7 @@ test('aggregated /api: one core item without a name, pods with short names, cate
 
 test('aggregated /apis: named groups; deployments/scale answers autoscaling/v1 Scale', () => {
   const d = aggregatedDiscovery('apis');
-  assert.deepEqual(d.items.map((i) => i.metadata.name), ['apps', 'discovery.k8s.io', 'coordination.k8s.io', 'batch', 'policy', 'autoscaling', 'apiextensions.k8s.io', 'metrics.k8s.io', 'rbac.authorization.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io']);
+  assert.deepEqual(d.items.map((i) => i.metadata.name), ['apps', 'discovery.k8s.io', 'coordination.k8s.io', 'batch', 'policy', 'autoscaling', 'networking.k8s.io', 'apiextensions.k8s.io', 'metrics.k8s.io', 'rbac.authorization.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io']);
   // autoscaling: v2 is the preferred (first) version; v1 is served too.
   assert.deepEqual(d.items.find((i) => i.metadata.name === 'autoscaling')!.versions.map((v) => v.version), ['v2', 'v1']);
   const metrics = d.items.find((i) => i.metadata.name === 'metrics.k8s.io')!.versions[0]!.resources;

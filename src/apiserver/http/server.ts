@@ -32,7 +32,7 @@ import { answerReview } from '../auth/reviews.js';
 import type { ServiceAccountTokens } from '../auth/tokens.js';
 import { sendError, sendJson, toApiError } from './respond.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
-import { healthAnswer, VERSION_INFO } from './nonresource.js';
+import { healthAnswer, VERSION_INFO } from './versionhealth.js';
 import type { ServerExtensions } from './extensions.js';
 import { fallbackNonResource } from './fallback.js';
 import { ApiServerMetrics } from './metrics.js';

@@ -5,7 +5,7 @@
  */
 import { BUILTIN_CATALOG, type ResourceCatalog } from '../catalog.js';
 import type { ServerExtensions } from './extensions.js';
-import { nonResource } from '../discovery/nonresource.js';
+import { nonResource } from '../discovery/answers.js';
 import { findUnknownFields } from '../openapi/unknown.js';
 import { toTable } from '../printers/table.js';
 

@@ -18,7 +18,7 @@ function supportsQueryParam(doc: { paths: Record<string, Record<string, Op>> }, 
 
 test('index lists every served group version with a content hash', () => {
   assert.deepEqual(Object.keys(openapiV3Index().paths), ['api/v1', 'apis/apps/v1', 'apis/discovery.k8s.io/v1', 'apis/coordination.k8s.io/v1',
-    'apis/batch/v1', 'apis/policy/v1', 'apis/autoscaling/v2', 'apis/autoscaling/v1', 'apis/apiextensions.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1',
+    'apis/batch/v1', 'apis/policy/v1', 'apis/autoscaling/v2', 'apis/autoscaling/v1', 'apis/networking.k8s.io/v1', 'apis/apiextensions.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1',
     'apis/rbac.authorization.k8s.io/v1', 'apis/authentication.k8s.io/v1', 'apis/authorization.k8s.io/v1']);
 });
 

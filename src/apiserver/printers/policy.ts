@@ -1,9 +1,12 @@
 /**
  * `kubectl get poddisruptionbudgets` (NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE) and
- * `kubectl get horizontalpodautoscalers` (NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE), as printers.go.
+ * `kubectl get horizontalpodautoscalers` (NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE) and
+ * `kubectl get networkpolicies` (NAME POD-SELECTOR AGE), as printers.go.
  */
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from 'kubernetes-types/autoscaling/v2.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { formatLabelSelector } from './labels.js';
 import { ageSince } from './duration.js';
 import { AGE_COLUMN, col, doc, NAME_COLUMN, type Printer } from './printer.js';
 
@@ -64,5 +67,17 @@ export const hpaPrinter: Printer<HorizontalPodAutoscaler> = {
       cells: [h.metadata?.name ?? '', `${ref?.kind ?? ''}/${ref?.name ?? ''}`, formatHpaTargets(h.spec?.metrics, h.status?.currentMetrics),
         min !== undefined && min !== null ? String(min) : '<unset>', h.spec?.maxReplicas ?? 0, h.status?.currentReplicas ?? 0, ageSince(h.metadata?.creationTimestamp, now)],
     };
+  },
+};
+
+/** Printer for networking.k8s.io/v1 NetworkPolicy: metav1.FormatLabelSelector shows `<none>` for the empty selector. */
+export const networkPolicyPrinter: Printer<NetworkPolicy> = {
+  columns: [
+    NAME_COLUMN,
+    col('Pod-Selector', 'string', doc('io.k8s.api.networking.v1.NetworkPolicySpec', 'podSelector')),
+    AGE_COLUMN,
+  ],
+  row(np, now) {
+    return { cells: [np.metadata?.name ?? '', formatLabelSelector(np.spec?.podSelector) || '<none>', ageSince(np.metadata?.creationTimestamp, now)] };
   },
 };

@@ -11,13 +11,15 @@ import { customPrinter } from './custom.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter, secretPrinter, serviceAccountPrinter } from './auth.js';
 import { endpointSlicePrinter, endpointsPrinter } from './endpoints.js';
 import { namespacePrinter, nodePrinter } from './cluster.js';
-import { configMapPrinter, eventPrinter, leasePrinter } from './misc.js';
+import { configMapPrinter } from './configmaps.js';
+import { eventPrinter } from './events.js';
+import { leasePrinter } from './leases.js';
 import { podPrinter } from './pod.js';
 import { col, doc, NAME_COLUMN, type ColumnDefinition, type Printer, type RowCondition } from './printer.js';
 import { servicePrinter } from './service.js';
 import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
-import { hpaPrinter, pdbPrinter } from './policy.js';
+import { hpaPrinter, networkPolicyPrinter, pdbPrinter } from './policy.js';
 
 /** `includeObject` query parameter: what each row's `object` holds (Kubernetes' default: Metadata). */
 export type IncludeObject = 'Metadata' | 'Object' | 'None';
@@ -64,6 +66,7 @@ const PRINTERS: Record<string, Printer<never>> = {
   'batch/cronjobs': cronJobPrinter,
   'policy/poddisruptionbudgets': pdbPrinter,
   'autoscaling/horizontalpodautoscalers': hpaPrinter,
+  'networking.k8s.io/networkpolicies': networkPolicyPrinter,
   '/secrets': secretPrinter,
   '/serviceaccounts': serviceAccountPrinter,
   'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,

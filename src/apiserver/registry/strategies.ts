@@ -48,6 +48,8 @@ const KINDS: Record<string, Factory> = {
   'policy/poddisruptionbudgets': (info) => workloadStrategy(info),
   'autoscaling/horizontalpodautoscalers': (info) => workloadStrategy(info),
   'apiextensions.k8s.io/customresourcedefinitions': (info) => crdStrategy(info),
+  // networkPolicyStrategy: metadata.generation starts at 1 and is bumped by spec changes (no status).
+  'networking.k8s.io/networkpolicies': (info) => ({ ...genericStrategy(info), tracksGeneration: true }),
   '/serviceaccounts': (info, deps) => serviceAccountStrategy(info, deps.tokenRequests),
   '/secrets': (info) => secretStrategy(info),
 };

@@ -9,7 +9,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { type FieldPath, forbidden, invalidField, nonNegative, notSupported, path, required } from './field.js';
 import { matchesLabelSelector } from '../../api/selectors.js';
 import { selectorIsEmpty, sortedMap, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isValidPercent, nameIsDNSSubdomain } from './names.js';
+import { isValidPercent, nameIsDNSSubdomain } from './namevalidation.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 function validateSelector(sel: LabelSelector | undefined, p: FieldPath, emptyMsg: string): FieldError[] {

@@ -8,7 +8,7 @@ import type { CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSch
 import type { FieldError } from '../../api/errors.js';
 import { duplicate, forbidden, invalidField, notSupported, path, required, type FieldPath } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { nameIsDNSSubdomain } from './names.js';
+import { nameIsDNSSubdomain } from './namevalidation.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -23,6 +23,8 @@ import type { CustomResourceDefinition } from 'kubernetes-types/apiextensions/v1
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { defaultCrd } from './crd.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { defaultNetworkPolicy } from './networking.js';
 import { defaultCronJob, defaultDaemonSet, defaultHpa, defaultJob } from './workloads.js';
 
 /** Default ClientIP session affinity timeout (3 hours), as v1.DefaultClientIPServiceAffinitySeconds. */
@@ -238,6 +240,7 @@ export function applyDefaults<T extends KubeObject>(info: ResourceInfo, obj: T):
     case 'apps/DaemonSet': defaultDaemonSet(obj as DaemonSet); break;
     case 'autoscaling/HorizontalPodAutoscaler': defaultHpa(obj as unknown as HorizontalPodAutoscaler); break;
     case 'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd(obj as unknown as CustomResourceDefinition); break;
+    case 'networking.k8s.io/NetworkPolicy': defaultNetworkPolicy(obj as unknown as NetworkPolicy); break;
     case '/Secret': defaultSecret(obj as unknown as Secret); break;
     case 'rbac.authorization.k8s.io/RoleBinding': case 'rbac.authorization.k8s.io/ClusterRoleBinding':
       defaultBinding(obj as unknown as RoleBinding | ClusterRoleBinding); break;

@@ -7,7 +7,7 @@ import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { type FieldPath, duplicate, eachInvalid, invalidField, notSupported, path, required, tooMany } from './field.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isDNS1123Label, isDNS1123Subdomain, isIPv6, isQualifiedName, isValidIP, isValidPortNum, nameIsDNSSubdomain, parseIPv4 } from './names.js';
+import { isDNS1123Label, isDNS1123Subdomain, isIPv6, isQualifiedName, isValidIP, isValidPortNum, nameIsDNSSubdomain, parseIPv4 } from './namevalidation.js';
 import { PORT_PROTOCOLS } from './service.js';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];

@@ -5,7 +5,7 @@
 import type { FieldError } from '../../api/errors.js';
 import type { LabelSelector, ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { type FieldPath, eachInvalid, forbidden, invalidField, required, tooLong, nonNegative } from './field.js';
-import { type NameValidator, isQualifiedName, isValidLabelValue, nameIsDNSLabel } from './names.js';
+import { type NameValidator, isQualifiedName, isValidLabelValue, nameIsDNSLabel } from './namevalidation.js';
 
 /** Annotations may hold at most 256 KiB (keys plus values). */
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;

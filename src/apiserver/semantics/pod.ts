@@ -7,7 +7,7 @@ import type { FieldError } from '../../api/errors.js';
 import type { Container, Pod, PodSpec, PodTemplateSpec, Probe } from 'kubernetes-types/core/v1.js';
 import { type FieldPath, duplicate, eachInvalid, forbidden, invalidField, nonNegative, notFoundField, notSupported, path, required } from './field.js';
 import { validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isHTTPHeaderName, isRelaxedEnvVarName, isValidIP, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
+import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isHTTPHeaderName, isRelaxedEnvVarName, isValidIP, isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './namevalidation.js';
 import { validateEnvFrom, validateEnvVarValueFrom, validateSubPaths, validateVolumeSource } from './podsources.js';
 import { PORT_PROTOCOLS, validatePortNumOrName } from './service.js';
 

@@ -15,7 +15,7 @@ import type {
   ResourceFieldSelector, SecretKeySelector, Volume, VolumeMount,
 } from 'kubernetes-types/core/v1.js';
 import { type FieldPath, eachInvalid, forbidden, invalidField, notSupported, required } from './field.js';
-import { isConfigMapKey, isQualifiedName, isRelaxedEnvVarName, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, isQualifiedName, isRelaxedEnvVarName, nameIsDNSSubdomain } from './namevalidation.js';
 
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
 

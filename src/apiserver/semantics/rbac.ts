@@ -7,7 +7,7 @@ import type { FieldError } from '../../api/errors.js';
 import type { AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from 'kubernetes-types/rbac/v1.js';
 import { type FieldPath, eachInvalid, invalidField, notSupported, path, required } from './field.js';
 import { validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { nameIsDNSSubdomain, type NameValidator } from './names.js';
+import { nameIsDNSSubdomain, type NameValidator } from './namevalidation.js';
 
 /** The RBAC API group. */
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';

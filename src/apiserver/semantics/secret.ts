@@ -9,7 +9,7 @@ import { badRequest } from '../../api/errors.js';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import { eachInvalid, forbidden, invalidField, path, required, tooLong } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isConfigMapKey, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, nameIsDNSSubdomain } from './namevalidation.js';
 
 /** core.MaxSecretSize: the decoded bytes of all `data` values together. */
 export const MAX_SECRET_SIZE = 1024 * 1024;

@@ -6,7 +6,7 @@ import type { FieldError } from '../../api/errors.js';
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { type FieldPath, duplicate, eachInvalid, forbidden, invalidField, notSupported, path, required } from './field.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isDNS1123Label, isDNS1123Subdomain, isIPv6, isQualifiedName, isValidIP, isValidPortName, isValidPortNum, nameIsDNS1035Label, parseIPv4 } from './names.js';
+import { isDNS1123Label, isDNS1123Subdomain, isIPv6, isQualifiedName, isValidIP, isValidPortName, isValidPortNum, nameIsDNS1035Label, parseIPv4 } from './namevalidation.js';
 
 /** Largest ClientIP affinity timeout (one day). */
 export const MAX_CLIENT_IP_AFFINITY_SECONDS = 86400;

@@ -15,7 +15,7 @@ import { validateDeployment, validateReplicaSet, validateStatefulSet } from './a
 import { validateEndpointSlice, validateEndpoints } from './endpoints.js';
 import { duplicate, eachInvalid, forbidden, invalidField, path, tooLong } from './field.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { isConfigMapKey, isQualifiedName, nameIsDNSLabel, nameIsDNSSubdomain } from './namevalidation.js';
 import { validatePod, validatePodUpdate } from './pod.js';
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
@@ -30,6 +30,8 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { checkSchedule } from '../../api/schedule.js';
 import { validateCrd } from './crd.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { validateNetworkPolicy } from './networking.js';
 import { validateCronJob, validateDaemonSet, validateHpa, validateJob, validatePdb } from './workloads.js';
 
 function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
@@ -115,6 +117,7 @@ export function validateDefaulted(info: ResourceInfo, obj: KubeObject, prev?: Ku
     case 'policy/PodDisruptionBudget': return validatePdb(obj as PodDisruptionBudget, old as PodDisruptionBudget | undefined);
     case 'autoscaling/HorizontalPodAutoscaler': return validateHpa(obj as unknown as HorizontalPodAutoscaler, old as unknown as HorizontalPodAutoscaler | undefined);
     case 'apiextensions.k8s.io/CustomResourceDefinition': return validateCrd(obj as unknown as CustomResourceDefinition, old as unknown as CustomResourceDefinition | undefined);
+    case 'networking.k8s.io/NetworkPolicy': return validateNetworkPolicy(obj as unknown as NetworkPolicy, old as unknown as NetworkPolicy | undefined);
     case '/Secret': return old ? validateSecretUpdate(obj as Secret, old as Secret) : validateSecret(obj as Secret);
     case 'rbac.authorization.k8s.io/Role': return validateRole(obj as Role, old as Role | undefined);
     case 'rbac.authorization.k8s.io/ClusterRole': return validateClusterRole(obj as ClusterRole, old as ClusterRole | undefined);

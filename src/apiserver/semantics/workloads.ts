@@ -15,7 +15,7 @@ import { matchesLabelSelector } from '../../api/selectors.js';
 import { defaultPodSpec } from './defaults.js';
 import { forbidden, invalidField, nonNegative, notSupported, path, required, type FieldPath } from './field.js';
 import { selectorIsEmpty, sortedMap, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
-import { isValidPercent, nameIsDNSSubdomain } from './names.js';
+import { isValidPercent, nameIsDNSSubdomain } from './namevalidation.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -28,7 +28,7 @@ import type { UserInfo } from '../../apiserver/auth/user.js';
 import { readBody } from '../../apiserver/http/body.js';
 import { sendError, sendJson } from '../../apiserver/http/respond.js';
 import type { Pki } from '../../apiserver/pki/pki.js';
-import { isDNS1123Subdomain } from '../../apiserver/semantics/names.js';
+import { isDNS1123Subdomain } from '../../apiserver/semantics/namevalidation.js';
 import { signCsr, spkiHash } from '../../certs/x509.js';
 import type { Client } from '../../client/client.js';
 import { formatK10, generateBootstrapToken, parseBootstrapToken, TokenFormatError } from './token.js';

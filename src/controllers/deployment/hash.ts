@@ -9,7 +9,7 @@
  * digits map to ("4".."9", "b", "c", "d", "f").
  */
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import { canonicalJson, fnv32a, safeEncodeString } from '../util/names.js';
+import { canonicalJson, fnv32a, safeEncodeString } from '../util/templatehash.js';
 
 /** Label carrying the template hash on ReplicaSets and their Pods. */
 export const LABEL_POD_TEMPLATE_HASH = 'pod-template-hash';

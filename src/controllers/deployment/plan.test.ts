@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { planDeployment, ANNOTATION_REVISION } from './plan.js';
 import { computeTemplateHash, LABEL_POD_TEMPLATE_HASH, templateWithoutHash } from './hash.js';
-import { canonicalJson, fnv32a, safeEncodeString } from '../util/names.js';
+import { canonicalJson, fnv32a, safeEncodeString } from '../util/templatehash.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 function dep(image: string, replicas = 4, strategy: Deployment['spec'] extends infer S ? S extends { strategy?: infer T } ? T : never : never = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } }): Deployment {

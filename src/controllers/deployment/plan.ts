@@ -10,7 +10,7 @@
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { deepCopy } from '../../api/object.js';
 import { controllerRef } from '../util/pods.js';
-import { canonicalJson } from '../util/names.js';
+import { canonicalJson } from '../util/templatehash.js';
 
 type IntOrString = number | string;
 import { LABEL_POD_TEMPLATE_HASH, computeTemplateHash, templatesEqual } from './hash.js';

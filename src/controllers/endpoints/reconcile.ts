@@ -8,7 +8,7 @@ import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Ser
 import { deepCopy } from '../../api/object.js';
 import { isPodReady, isPodTerminal } from '../util/pods.js';
 import { matchesServiceSelector } from '../../api/selectors.js';
-import { canonicalJson } from '../util/names.js';
+import { canonicalJson } from '../util/templatehash.js';
 import { findPort } from '../endpointslice/ports.js';
 import { ANNOTATION_TRIGGER_TIME, LABEL_HEADLESS, computeTriggerTime } from '../endpointslice/reconcile.js';
 

@@ -10,7 +10,7 @@ import { R } from '../../api/resources.js';
 import type { ControllerContext } from '../context.js';
 import { KeyedController } from '../keyed.js';
 import type { EventRecorder } from '../events.js';
-import { canonicalJson } from '../util/names.js';
+import { canonicalJson } from '../util/templatehash.js';
 import { controllerRef } from '../util/pods.js';
 import { planStatefulSet } from './plan.js';
 

@@ -7,7 +7,7 @@
 import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { deepCopy } from '../../api/object.js';
-import { canonicalJson, fnv32a, safeEncodeString } from '../util/names.js';
+import { canonicalJson, fnv32a, safeEncodeString } from '../util/templatehash.js';
 import { controllerRef, isPodAvailable, isPodReady, isPodTerminal } from '../util/pods.js';
 
 export const LABEL_POD_NAME = 'statefulset.kubernetes.io/pod-name';

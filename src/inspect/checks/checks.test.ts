@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultOf, runChecks } from '../diagnose.js';
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { connect, endpointsObject, facts, pod, rules, service, slice } from '../testing/fixtures.js';
 
@@ -235,4 +235,49 @@ test('session affinity: the kernel timeout must match; on a headless Service it 
 test('Endpoints and EndpointSlices that disagree are named with the difference', () => {
   const f = one(runChecks(facts({ svc: service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] }), pods: web(), slices: [webSlice()], endpoints: endpointsObject('web', ['10.244.0.5'], 80) })), 'EndpointsDisagree');
   assert.deepEqual(f.evidence, ['only in EndpointSlices: 10.244.0.6:80']);
+});
+
+// --- network-policy (Debug Services step 3)
+const npNamespaces = [{ metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop' } } }];
+const denyAll = { metadata: { name: 'deny-all', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
+const allowProbe = { metadata: { name: 'allow-probe', namespace: 'shop' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'],
+  ingress: [{ from: [{ podSelector: { matchLabels: { 'diagnose.clusterip.dev/probe': 'true' } } }], ports: [{ port: 'http' }] }] } };
+const withPolicies = (policies: unknown[], drops: { node: string; comment: string; packets: number }[] = []): DiagnoseFacts => facts({
+  svc: service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] }), pods: web(), slices: [webSlice()], rules: kernel2(),
+  extra: { ...healthyProbes(), vipConnects: [connect('10.96.5.5', 80, 'ETIMEDOUT')],
+    endpointConnects: [connect('10.244.0.5', 80, 'ETIMEDOUT', 'web-1'), connect('10.244.0.6', 80, 'ETIMEDOUT', 'web-2')],
+    networkPolicy: { policies: policies as never, namespaces: npNamespaces as never, drops } },
+});
+
+test('network-policy: a default deny names the policy, the kernel drops, and the timeouts are its consequence', () => {
+  const fs = runChecks(withPolicies([denyAll], [{ node: 'node-0', comment: 'NetworkPolicy ingress: shop/deny-all', packets: 4 }]));
+  const f = one(fs, 'NetworkPolicyBlocksIngress');
+  assert.equal(f.verdict, 'fail');
+  assert.match(f.title, /NetworkPolicy shop\/deny-all isolates 2 of 2 endpoints/);
+  assert.ok(f.evidence.some((e) => /10\.244\.0\.5:80 \(pod web-1\): isolated for ingress by shop\/deny-all; .*no answer \(dropped\)/.test(e)), f.evidence.join('\n'));
+  assert.ok(f.evidence.some((e) => /kernel on node-0: 4 packets dropped by "NetworkPolicy ingress: shop\/deny-all"/.test(e)));
+  assert.deepEqual(f.fix[0], 'kubectl describe networkpolicy deny-all -n shop');
+  assert.ok(fs.filter((x) => x.check === 'reachability').every((x) => x.verdict !== 'fail'), codes(fs).join(' '));
+});
+
+test('network-policy: an allow rule on the named port passes; no policy passes', () => {
+  const ok = runChecks(withPolicies([denyAll, allowProbe]));
+  assert.equal(one(ok, 'NetworkPolicyAllows').verdict, 'pass');
+  assert.equal(one(runChecks(withPolicies([])), 'NoNetworkPolicy').verdict, 'pass');
+});
+
+test('network-policy: a default-deny egress without a DNS rule is named as what breaks names', () => {
+  const denyEgress = { metadata: { name: 'deny-egress', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Egress'] } };
+  const f = withPolicies([denyEgress]);
+  f.networkPolicy!.namespaces.push({ metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } });
+  const fs = runChecks(f);
+  const dns = one(fs, 'NetworkPolicyBlocksDns');
+  assert.equal(dns.verdict, 'fail');
+  assert.match(dns.title, /NetworkPolicy shop\/deny-egress blocks the cluster DNS for Pods of shop/);
+  assert.match(dns.evidence[0]!, /10\.244\.0\.2:53\/UDP \(pod kube-system\/coredns-1\): the probe's egress is isolated by shop\/deny-egress/);
+  assert.equal(one(fs, 'NetworkPolicyBlocksEgress').verdict, 'fail');
+  const allowDns = { metadata: { name: 'allow-dns', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }] }] } };
+  const g = withPolicies([denyEgress, allowDns]);
+  g.networkPolicy!.namespaces.push({ metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } });
+  assert.ok(!runChecks(g).some((x) => x.code === 'NetworkPolicyBlocksDns'));
 });

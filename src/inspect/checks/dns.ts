@@ -7,7 +7,7 @@
  * IPs; ExternalName: the CNAME.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import { isPodReady, whyNotReady } from '../pods.js';
 import type { Finding } from '../types.js';
 import { finding } from './common.js';

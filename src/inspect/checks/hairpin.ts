@@ -4,7 +4,7 @@
  * which of them were balanced back to the same Pod (the hairpin path: out of the veth, DNATed on
  * the node, back in through the same bridge port, masqueraded).
  */
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { finding } from './common.js';
 

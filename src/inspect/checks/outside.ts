@@ -3,7 +3,7 @@
  * connection from the cluster's outside host (a namespace on the underlay with no route to the
  * Service CIDR) shows it, and the finding says what to use from outside instead.
  */
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { finding } from './common.js';
 

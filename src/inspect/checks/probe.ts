@@ -3,7 +3,7 @@
  * namespace is terminating), that is its own finding — the checks that need it are skipped, and
  * none of it is blamed on the Service.
  */
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { finding } from './common.js';
 

@@ -4,7 +4,7 @@
  * namespace, not a guess — plus the proxy's last sync time and error. Headless and ExternalName
  * Services have no rules by design.
  */
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import type { Finding, KernelServicePort, NodeRulesView } from '../types.js';
 import { finding, portLabel, sliceEndpoints, usable } from './common.js';
 

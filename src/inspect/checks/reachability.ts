@@ -4,7 +4,7 @@
  * virtual IP does not) from an application problem (the endpoint itself refuses or is silent) and
  * from "no endpoints" (the rules reject at once).
  */
-import type { DiagnoseFacts, ProbeConnect } from '../diagnose-facts.js';
+import type { DiagnoseFacts, ProbeConnect } from '../diagnosefacts.js';
 import type { Finding } from '../types.js';
 import { finding } from './common.js';
 

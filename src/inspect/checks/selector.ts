@@ -6,7 +6,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { selectorFromSet } from '../../api/selectors.js';
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import { formatLabels, nearestLabelSets, type LabelDiff, type NearLabelSet } from '../nearest.js';
 import { ownerOf } from '../pods.js';
 import type { Finding, ServiceView } from '../types.js';

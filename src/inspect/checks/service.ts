@@ -2,7 +2,7 @@
  * Check 1 (Debug Services step 2): the Service exists. When it does not, the nearest names — typos
  * in its namespace and the same name in other namespaces — each with the command to diagnose it.
  */
-import type { DiagnoseFacts } from '../diagnose-facts.js';
+import type { DiagnoseFacts } from '../diagnosefacts.js';
 import { formatLabels } from '../nearest.js';
 import type { Finding } from '../types.js';
 import { finding, portLabel, serviceKind } from './common.js';

@@ -4,8 +4,8 @@
  */
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { ClusterView } from '../cluster-view.js';
-import type { DiagnoseFacts, ProbeConnect } from '../diagnose-facts.js';
+import type { ClusterView } from '../clusterview.js';
+import type { DiagnoseFacts, ProbeConnect } from '../diagnosefacts.js';
 import { buildServiceExplanation } from '../explain.js';
 import type { ServiceFacts } from '../gather.js';
 import type { DnsNameView, KernelServicePort, ListenerView, NodeRulesView } from '../types.js';

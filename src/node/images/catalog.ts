@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NodeError } from '../errors.js';
-import { DNS_NODE_FLAGS } from '../../dns/node-flags.js';
+import { DNS_NODE_FLAGS } from '../../dns/nodeflags.js';
 
 /** What a container needs from its image. */
 export interface ResolvedImage {

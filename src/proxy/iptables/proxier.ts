@@ -23,7 +23,7 @@
  */
 import type { Endpoint, KernelInventory, NodeContext, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
 import { categorizeEndpoints, externallyAccessible, portKey, servicePortName } from '../types.js';
-import { iptEndpointChain, iptExternalChain, iptFirewallChain, iptLocalChain, iptServiceChain } from '../names.js';
+import { iptEndpointChain, iptExternalChain, iptFirewallChain, iptLocalChain, iptServiceChain } from '../chainnames.js';
 import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { PendingMap } from '../pending.js';

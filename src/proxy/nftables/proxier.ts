@@ -41,7 +41,7 @@
  */
 import type { Endpoint, KernelInventory, NodeContext, ProxyBackend, ServicePort, ServiceState, SyncPlan } from '../types.js';
 import { categorizeEndpoints, externallyAccessible, portKey, servicePortName } from '../types.js';
-import { nftAffinitySet, nftEndpointChain, nftServiceChain, nftExternalChain, nftLocalChain } from '../names.js';
+import { nftAffinitySet, nftEndpointChain, nftServiceChain, nftExternalChain, nftLocalChain } from '../chainnames.js';
 import type { NetnsExec, NetnsSpawn } from '../exec.js';
 import { ProxyError } from '../errors.js';
 import { NftSession } from './session.js';

@@ -6,11 +6,11 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ClusterInfo, TopologyUpdate } from '../model.js';
-import { FlowsView } from './flows-view.js';
+import { FlowsView } from './flowsview.js';
 import { followNdjson } from './ndjson.js';
-import { ServicePanel } from './service-panel.js';
+import { ServicePanel } from './servicepanel.js';
 import { TopologyStore } from './store.js';
-import { TopologyView } from './topology-view.js';
+import { TopologyView } from './topologyview.js';
 
 const store = new TopologyStore();
 

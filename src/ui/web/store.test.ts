@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PodRec, ServiceRec, SliceRec, TopologySnapshot } from '../model.js';
 import { TopologyStore } from './store.js';
-import { buildPath } from './path-model.js';
+import { buildPath } from './pathmodel.js';
 
 const svc = (ns: string, name: string, selector?: Record<string, string>): ServiceRec => ({
   namespace: ns, name, type: 'ClusterIP', headless: false, clusterIP: '10.96.0.50', ...(selector ? { selector } : {}),

@@ -116,3 +116,12 @@ test('1000 RoleBindings of other subjects cost a request nothing measurable (ind
   // Only the bindings of its own subjects are visited: its groups' ClusterRoleBindings and its one RoleBinding.
   assert.ok(visited < 30, `visited ${visited} rules`);
 });
+
+test('a node may list and watch what its NetworkPolicy agent enforces, and write no policy', () => {
+  const { rbac } = setup();
+  const node = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
+  for (const [path, q] of [['/apis/networking.k8s.io/v1/networkpolicies', ''], ['/apis/networking.k8s.io/v1/networkpolicies', 'watch=true'], ['/api/v1/namespaces', 'watch=1'], ['/api/v1/pods', '']] as const) {
+    assert.equal(rbac.authorize(req(node, 'GET', path, q)).decision, 'allow', `${path}?${q}`);
+  }
+  assert.equal(rbac.authorize(req(node, 'POST', '/apis/networking.k8s.io/v1/namespaces/d/networkpolicies')).decision, 'noOpinion');
+});

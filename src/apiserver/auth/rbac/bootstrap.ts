@@ -12,7 +12,8 @@
  *
  * Differences: the system:controller:* roles (one identity per controller) are not created — the
  * controllers here run inside the API server's process; system:node and system:node-proxier are
- * also bound to the group system:nodes, since there is no Node authorizer.
+ * also bound to the group system:nodes, since there is no Node authorizer. system:clusterip-network-policy
+ * (bound to system:nodes) lets each node's NetworkPolicy agent list and watch what it enforces.
  */
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from 'kubernetes-types/rbac/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../api/errors.js';
@@ -180,6 +181,12 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly ClusterRole[] = [
   role('system:aggregated-metrics-reader', [r(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
     labels: { 'k8s-app': 'metrics-server', ...aggregateTo('admin'), ...aggregateTo('edit'), ...aggregateTo('view') },
   }),
+  // Not Kubernetes' own: what a NetworkPolicy agent reads (kube-network-policies' and Calico's
+  // manifests ship such a role for their node agents); here every node enforces policy (src/netpol).
+  role('system:clusterip-network-policy', [
+    r(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies']),
+    r(['list', 'watch'], [''], ['pods', 'namespaces']),
+  ]),
   role('system:public-info-viewer', [url(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
   role('system:service-account-issuer-discovery', [url(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
   role('system:volume-scheduler', [
@@ -213,6 +220,7 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly ClusterRoleBinding[] = [
   binding('system:monitoring', 'system:monitoring', [group('system:monitoring')]),
   binding('system:node', 'system:node', [group('system:nodes')]),
   binding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy'), group('system:nodes')]),
+  binding('system:clusterip-network-policy', 'system:clusterip-network-policy', [group('system:nodes')]),
   binding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
   binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
   binding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),

@@ -33,3 +33,29 @@ test('garbage and truncated bodies are 400 BadRequest, never a crash', () => {
     assert.throws(() => decodeK8sProtobuf(b), (e: unknown) => e instanceof ApiError && e.code === 400);
   }
 });
+
+test('decodes a protobuf NetworkPolicy (named port as IntOrString, empty podSelector)', async () => {
+  const { Writer } = (await import('protobufjs')).default;
+  const msg = (build: (w: InstanceType<typeof Writer>) => void): Uint8Array => { const w = Writer.create(); build(w); return w.finish(); };
+  const bytes = (w: InstanceType<typeof Writer>, field: number, b: Uint8Array): void => { w.uint32((field << 3) | 2).bytes(b); };
+  const str = (w: InstanceType<typeof Writer>, field: number, s: string): void => { w.uint32((field << 3) | 2).string(s); };
+  const labelSelector = (labels: Record<string, string>) => msg((w) => {
+    for (const [k, v] of Object.entries(labels)) bytes(w, 1, msg((e) => { str(e, 1, k); str(e, 2, v); }));
+  });
+  const port = msg((w) => { str(w, 1, 'TCP'); bytes(w, 2, msg((i) => { i.uint32(8).int64(1); str(i, 3, 'http'); })); });
+  const rule = msg((w) => { bytes(w, 1, port); bytes(w, 2, msg((p) => bytes(p, 1, labelSelector({ app: 'client' })))); });
+  const np = msg((w) => {
+    bytes(w, 1, msg((m) => str(m, 1, 'web-from-client')));
+    bytes(w, 2, msg((s) => { bytes(s, 1, labelSelector({})); bytes(s, 2, rule); str(s, 4, 'Ingress'); }));
+  });
+  const unknown = msg((w) => {
+    bytes(w, 1, msg((t) => { str(t, 1, 'networking.k8s.io/v1'); str(t, 2, 'NetworkPolicy'); }));
+    bytes(w, 2, np);
+  });
+  const body = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), Buffer.from(unknown)]);
+  assert.ok(isK8sProtobuf(body));
+  assert.deepEqual(decodeK8sProtobuf(body), {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-from-client' },
+    spec: { podSelector: {}, ingress: [{ ports: [{ protocol: 'TCP', port: 'http' }], from: [{ podSelector: { matchLabels: { app: 'client' } } }] }], policyTypes: ['Ingress'] },
+  });
+});

@@ -25,6 +25,7 @@ const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 const GROUP_PACKAGES: Record<string, string> = {
   '': 'k8s.io.api.core', apps: 'k8s.io.api.apps', 'discovery.k8s.io': 'k8s.io.api.discovery',
   'coordination.k8s.io': 'k8s.io.api.coordination', autoscaling: 'k8s.io.api.autoscaling', batch: 'k8s.io.api.batch', policy: 'k8s.io.api.policy',
+  'networking.k8s.io': 'k8s.io.api.networking',
   'rbac.authorization.k8s.io': 'k8s.io.api.rbac', 'authentication.k8s.io': 'k8s.io.api.authentication', 'authorization.k8s.io': 'k8s.io.api.authorization',
 };
 

@@ -18,7 +18,7 @@ const show = (repo, path) => execFileSync('git', ['--git-dir', repo.endsWith('.g
 const files = [
   [apiRepo, 'core/v1/generated.proto'], [apiRepo, 'apps/v1/generated.proto'], [apiRepo, 'discovery/v1/generated.proto'],
   [apiRepo, 'coordination/v1/generated.proto'], [apiRepo, 'autoscaling/v1/generated.proto'],
-  [apiRepo, 'autoscaling/v2/generated.proto'], [apiRepo, 'batch/v1/generated.proto'], [apiRepo, 'policy/v1/generated.proto'],
+  [apiRepo, 'autoscaling/v2/generated.proto'], [apiRepo, 'batch/v1/generated.proto'], [apiRepo, 'policy/v1/generated.proto'], [apiRepo, 'networking/v1/generated.proto'],
   [apiRepo, 'rbac/v1/generated.proto'], [apiRepo, 'authentication/v1/generated.proto'], [apiRepo, 'authorization/v1/generated.proto'],
   [machRepo, 'pkg/apis/meta/v1/generated.proto'], [machRepo, 'pkg/runtime/generated.proto'],
   [machRepo, 'pkg/util/intstr/generated.proto'], [machRepo, 'pkg/api/resource/generated.proto'],
@@ -48,7 +48,7 @@ for (const [repo, path] of files) {
 const roots = [
   ...['Namespace', 'Node', 'Pod', 'Service', 'Endpoints', 'Event', 'ConfigMap', 'Binding', 'Secret', 'ServiceAccount'].map((k) => `k8s.io.api.core.v1.${k}`),
   ...['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].map((k) => `k8s.io.api.apps.v1.${k}`),
-  'k8s.io.api.batch.v1.Job', 'k8s.io.api.batch.v1.CronJob', 'k8s.io.api.policy.v1.PodDisruptionBudget', 'k8s.io.api.policy.v1.Eviction',
+  'k8s.io.api.batch.v1.Job', 'k8s.io.api.batch.v1.CronJob', 'k8s.io.api.policy.v1.PodDisruptionBudget', 'k8s.io.api.policy.v1.Eviction', 'k8s.io.api.networking.v1.NetworkPolicy',
   'k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
   'k8s.io.api.discovery.v1.EndpointSlice', 'k8s.io.api.coordination.v1.Lease', 'k8s.io.api.autoscaling.v1.Scale',
   ...['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].map((k) => `k8s.io.api.rbac.v1.${k}`),
