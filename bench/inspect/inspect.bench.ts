@@ -19,7 +19,7 @@
  * harness's leak check), the temp dirs. Traffic only ever comes from namespaces the cluster made.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -56,6 +56,20 @@ async function times(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * CPU time used so far, ms (user + system): this process with the children it waited for (nft, ss,
+ * dig, the probe helpers...) and the cluster daemon with its own (API server, node agent placing and
+ * removing the probe; not its long-lived children such as the proxy's `nft -i` session). Less at the mercy of other work on the machine than wall time: the figure to
+ * compare between runs on a shared machine. From /proc/<pid>/stat (clock ticks of 10 ms: USER_HZ 100).
+ */
+function cpuMs(daemonPid: number): number {
+  const ticks = (pid: string): number => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+  };
+  return (ticks('self') + ticks(String(daemonPid))) * 10;
+}
+
 /** Builds the package as `npm ci` does (scripts/build.mjs) into the bench's temp dir (never the shared dist/); returns its CLI. */
 async function builtCli(): Promise<string> {
   const pkg = join(work, 'pkg');
@@ -80,6 +94,8 @@ function cliWall(main: string, args: string[]): Promise<{ ms: number; code: numb
 async function main(): Promise<void> {
   const c = await upCluster({ after: (fn: () => Promise<void>) => { hooks.push(fn); } } as never);
   const view = clusterViewFromRecord(c.record, c.stateDir);
+  const daemon = c.record.pid;
+  if (!daemon) throw new Error('the cluster record names no daemon pid');
   const client = new HttpClient({ socketPath: c.record.unixSocket, timeoutMs: 30_000 });
   hooks.push(async () => client.close());
   const node = view.nodes[0]!.netns;
@@ -104,17 +120,23 @@ async function main(): Promise<void> {
   const floorNft = pct(await times(20, () => runCommand(['ip', 'netns', 'exec', node, 'nft', 'list', 'table', 'ip', 'clusterip'])), 50);
   const check = await explainService(client, view, 'bench', 'web');
   if (check.pods.length !== 10 || check.nodes[0]!.ports[0]!.endpoints.length !== 10) throw new Error(`explain saw ${check.pods.length} Pods / ${check.nodes[0]!.ports[0]!.endpoints.length} endpoints, not 10`);
+  let cpu0 = cpuMs(daemon);
   const e10 = await times(40, () => explainService(client, view, 'bench', 'web'));
+  const e10Cpu = (cpuMs(daemon) - cpu0) / 40;
   bench('explain svc, 10 endpoints, p50', pct(e10, 50), 'ms', { baseline: { name: '`ip netns exec <node> true` p50, ms', value: floorExec } });
   bench('explain svc, 10 endpoints, p99 (40 runs)', pct(e10, 99), 'ms', { baseline: { name: '`nft list table ip clusterip` p50, ms', value: floorNft }, target: '< 200 ms' });
+  bench('explain svc, 10 endpoints, CPU per call (this process + children + cluster daemon), mean of 40', e10Cpu, 'ms');
 
+  cpu0 = cpuMs(daemon);
   const healthy = await times(8, async () => {
     const d = await diagnoseService(client, view, 'bench', 'web');
     if (d.result !== 'pass') throw new Error(`healthy Service diagnosed ${d.result}: ${d.findings.filter((f) => f.verdict !== 'pass').map((f) => f.code).join(', ')}`);
     placed.push(d.probe?.placedMs ?? NaN);
   });
   bench('diagnose svc, healthy, 10 endpoints, incl. probe Pod + probes + removal, p50', pct(healthy, 50), 'ms', { baseline: { name: 'probe Pod create → running p50, ms', value: pct(placed, 50) } });
+  const healthyCpu = (cpuMs(daemon) - cpu0) / 8;
   bench('diagnose svc, healthy, 10 endpoints, max (8 runs)', Math.max(...healthy), 'ms', { target: '< 1000 ms' });
+  bench('diagnose svc, healthy, CPU per call (this process + children + cluster daemon), mean of 8', healthyCpu, 'ms');
   const failing = await times(8, async () => {
     const d = await diagnoseService(client, view, 'bench', 'typo');
     if (!d.findings.some((f) => f.code === 'SelectorMatchesNothing')) throw new Error('the typo was not found');
@@ -141,9 +163,12 @@ async function main(): Promise<void> {
     await sleep(500);
   }
   const floorNft1k = pct(await times(10, () => runCommand(['ip', 'netns', 'exec', node, 'nft', 'list', 'table', 'ip', 'clusterip'])), 50);
+  cpu0 = cpuMs(daemon);
   const e1k = await times(30, () => explainService(client, view, 'bench', 'web'));
+  const e1kCpu = (cpuMs(daemon) - cpu0) / 30;
   bench('explain svc, 10 endpoints, 1k Services (10k endpoint elements) on the node, p50', pct(e1k, 50), 'ms', { baseline: { name: '`nft list table ip clusterip` at 1k Services p50, ms', value: floorNft1k } });
   bench('explain svc, 10 endpoints, 1k Services on the node, p99 (30 runs)', pct(e1k, 99), 'ms', { target: '< 500 ms' });
+  bench('explain svc, 10 endpoints, 1k Services on the node, CPU per call (this process + children + cluster daemon), mean of 30', e1kCpu, 'ms');
 }
 
 const placed: number[] = [];

@@ -10,10 +10,7 @@ import { hostname } from 'node:os';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { preflight } from './preflight.js';
 import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
-import { detach, notifier, refuseIfRunning } from './up.js';
-import { lockStateDir } from '../cluster/lock.js';
-import { registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
-import { clusterId } from '../cluster/state.js';
+import { detach, refuseIfRunning, runDaemon } from './daemon.js';
 
 export const JOIN_FLAGS: Record<string, FlagSpec> = {
   server: { type: 'string', description: 'URL of an API server of the cluster, e.g. https://192.168.1.10:6443 (several: comma-separated)' },
@@ -63,60 +60,17 @@ interface NodeRunOptions {
 }
 
 /** Runs the joined node in this process until SIGINT/SIGTERM. */
-async function runNode(t: Target, o: NodeRunOptions): Promise<number> {
-  const notify = notifier();
-  const say = (line: string): void => { console.log(line); notify.line(line); };
-  const t0 = performance.now();
-  let lock;
-  try {
-    lock = await lockStateDir(t.stateDir, { waitMs: 1000 });
-    refuseIfRunning(t);
-  } catch (err) {
-    lock?.release();
-    notify.line(`error: ${(err as Error).message}`);
-    notify.done(false);
-    throw err;
-  }
-  registerStarting(t.name, t.stateDir, clusterId(t.name));
-  let node: import('../cluster/joined.js').JoinedNode | undefined;
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping node "${o.nodeName}"...`);
-    try { await node?.stop(); } finally {
-      registerStopped(t.name);
-      lock.release();
-    }
-    console.log('stopped; nothing left behind');
-    process.exit(0);
-  };
-  let pendingSignal: string | undefined;
-  const onSignal = (signal: string) => { if (node) void stop(signal); else pendingSignal ??= signal; };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-  say(`Joining node "${o.nodeName}" to the cluster at ${o.servers[0]} (state in ${t.stateDir})`);
-  try {
-    const { startJoinedNode } = await import('../cluster/joined.js');
-    node = await startJoinedNode({
-      name: t.name, stateDir: t.stateDir, servers: o.servers, token: o.token, caCertHash: o.caCertHash,
-      nodeName: o.nodeName, nodeIP: o.nodeIP, proxyMode: o.proxyMode, log: (l) => say(`  ${l}`),
-    });
-    if (pendingSignal) { await stop(pendingSignal); return 0; }
-    await node.waitReady(60_000);
-  } catch (e) {
-    notify.line(`error: ${(e as Error).message}`);
-    notify.done(false);
-    await node?.stop().catch(() => undefined);
-    registerStopped(t.name);
-    lock.release();
-    throw e;
-  }
-  registerRunning(t.stateDir, node.record);
-  say(`node "${o.nodeName}" is Ready in ${Math.round(performance.now() - t0)} ms (Pod CIDR ${node.record.podCIDR}, API through ${node.loadBalancer.url})`);
-  notify.done(true);
-  if (pendingSignal) await stop(pendingSignal);
-  if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the node)');
-  return new Promise<number>(() => { /* runs until a signal */ });
+function runNode(t: Target, o: NodeRunOptions): Promise<number> {
+  return runDaemon(t, {
+    what: 'node', label: `node "${o.nodeName}"`,
+    startingLine: `Joining node "${o.nodeName}" to the cluster at ${o.servers[0]} (state in ${t.stateDir})`,
+    async start(say) {
+      const { startJoinedNode } = await import('../cluster/joined.js');
+      return startJoinedNode({
+        name: t.name, stateDir: t.stateDir, servers: o.servers, token: o.token, caCertHash: o.caCertHash,
+        nodeName: o.nodeName, nodeIP: o.nodeIP, proxyMode: o.proxyMode, log: (l) => say(`  ${l}`),
+      });
+    },
+    readyLines: (node, ms) => [`node "${o.nodeName}" is Ready in ${ms} ms (Pod CIDR ${node.record.podCIDR}, API through ${node.loadBalancer.url})`],
+  });
 }

@@ -8,21 +8,16 @@
  * The cluster itself (src/cluster/cluster.ts, the whole API server and node) is loaded only in the
  * process that runs it, so the detaching parent starts fast.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { flagHelp, parseArgs, UsageError, type FlagSpec } from './args.js';
 import { preflight } from './preflight.js';
 import { storeOptions } from './storeflags.js';
 import type { StoreOptions } from '../cluster/store.js';
 import { HELP_FLAG, NAME_FLAG, resolveTarget, STATE_DIR_FLAG, type Target } from './target.js';
-import { lockStateDir, stateDirHolder } from '../cluster/lock.js';
-import { entryAlive, readEntry, registerRunning, registerStarting, registerStopped } from '../cluster/machineindex.js';
-import { clusterId, daemonRunning, StateError } from '../cluster/state.js';
+import { detach, refuseIfRunning, runDaemon } from './daemon.js';
+import { StateError } from '../cluster/state.js';
 import { DEFAULT_LB_POOL, checkLbPool } from '../cluster/lbpool.js';
 import { parsePortRange } from '../apiserver/portallocator/allocator.js';
 import { ipvsUnavailable } from './ipvs.js';
@@ -70,10 +65,6 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   help: HELP_FLAG,
 };
 
-/** The file descriptor on which a detached daemon reports to the `up` that started it. */
-const NOTIFY_FD = 3;
-/** The line that tells the waiting `up` the cluster is ready (a NUL byte never appears in a log line). */
-const READY = '\0ready';
 
 function kubeconfigPath(flag: string | undefined): string {
   if (flag) return flag;
@@ -90,23 +81,6 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** Refuses to start a cluster that runs already (by name, by record, by lock holder). */
-export function refuseIfRunning(t: Target): void {
-  const entry = readEntry(t.name);
-  if (entry && entry.stateDir !== t.stateDir && entryAlive(entry) && entry.pid !== process.pid) {
-    throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.name}" is already running (pid ${entry.pid}, state dir ${entry.stateDir}); ` +
-      `stop it with 'clusterip down --name ${t.name}'`);
-  }
-  if (t.record && daemonRunning(t.record) && t.record.pid !== process.pid) {
-    throw new StateError('CLUSTER_RUNNING', `a cluster named "${t.record.name}" is already running (pid ${t.record.pid}, API ${t.record.apiURL}); ` +
-      `stop it with 'clusterip down --name ${t.record.name}'`);
-  }
-  const holder = stateDirHolder(t.stateDir);
-  if (holder && holder !== process.pid) {
-    throw new StateError('STATE_DIR_LOCKED', `state directory ${t.stateDir} is in use by another clusterip daemon (pid ${holder}); ` +
-      `stop it with 'clusterip down --state-dir ${t.stateDir}', or choose another --state-dir`);
-  }
-}
 
 /** `clusterip up`. */
 export async function run(argv: string[]): Promise<number> {
@@ -170,34 +144,6 @@ export async function run(argv: string[]): Promise<number> {
   });
 }
 
-/**
- * Re-runs `command` (up, join) as a detached daemon (output to `<stateDir>/daemon.log`) and waits
- * for its report on a pipe: every progress line is printed here as it comes, and the special ready
- * line ends the wait at once (no polling). A daemon that dies or fails closes the pipe without it.
- */
-export async function detach(command: string, argv: string[], t: Target, extraArgs: string[] = []): Promise<number> {
-  mkdirSync(t.stateDir, { recursive: true, mode: 0o700 });
-  const logPath = join(t.stateDir, 'daemon.log');
-  const fd = openSync(logPath, 'w');
-  const args = [...process.execArgv, process.argv[1]!, command, ...argv.filter((a) => a !== '--detach'),
-    ...extraArgs, '--state-dir', t.stateDir, '--name', t.name];
-  const child = spawn(process.execPath, args, {
-    detached: true, stdio: ['ignore', fd, fd, 'pipe'],
-    env: { ...process.env, CLUSTERIP_DAEMON: '1', CLUSTERIP_NOTIFY_FD: String(NOTIFY_FD) },
-  });
-  closeSync(fd);
-  child.unref();
-  let ready = false;
-  const lines = createInterface({ input: child.stdio[NOTIFY_FD] as Readable });
-  for await (const line of lines) {
-    if (line === READY) { ready = true; break; }
-    if (line.startsWith('error: ')) console.error(line);
-    else console.log(line);
-  }
-  if (ready) return 0;
-  console.error(`clusterip ${command} failed; the daemon log is ${logPath}`);
-  return 1;
-}
 
 interface RunOptions {
   nodes: number;
@@ -228,99 +174,37 @@ interface RunOptions {
   podPidsLimit: number;
 }
 
-/** The reporter to the `up --detach` (or `join --detach`) that started this daemon (or nothing in the foreground). */
-export function notifier(): { line(text: string): void; done(ok: boolean): void } {
-  const fd = Number(process.env.CLUSTERIP_NOTIFY_FD);
-  let open = false;
-  if (process.env.CLUSTERIP_DAEMON && Number.isInteger(fd)) {
-    try { fstatSync(fd); open = true; } catch { /* not given */ }
-  }
-  const write = (s: string): void => {
-    if (!open) return;
-    // The waiting `up` may be gone (Ctrl-C): the daemon goes on regardless.
-    try { writeSync(fd, s); } catch { open = false; }
-  };
-  return {
-    line: (text) => write(`${text}\n`),
-    done(ok) {
-      if (ok) write(`${READY}\n`);
-      if (open) { open = false; try { closeSync(fd); } catch { /* gone */ } }
-    },
-  };
-}
 
 /** Runs the cluster in this process until SIGINT/SIGTERM. */
-async function runCluster(t: Target, o: RunOptions): Promise<number> {
-  const notify = notifier();
-  const say = (line: string): void => { console.log(line); notify.line(line); };
-  const t0 = performance.now();
-  let lock;
-  try {
-    // Wait briefly: a concurrent `up`'s pre-check may hold the lock for a moment.
-    lock = await lockStateDir(t.stateDir, { waitMs: 1000 });
-    refuseIfRunning(t);
-  } catch (err) {
-    lock?.release();
-    notify.line(`error: ${(err as Error).message}`);
-    notify.done(false);
-    throw err;
-  }
-  registerStarting(t.name, t.stateDir, clusterId(t.name));
-  let cluster: import('../cluster/cluster.js').Cluster | undefined;
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping cluster "${t.name}"...`);
-    try { await cluster?.stop(); } finally {
-      registerStopped(t.name);
-      lock.release();
-    }
-    console.log('stopped; nothing left behind');
-    process.exit(0);
-  };
-  // Handlers first: a `down` while the cluster is still starting stops it cleanly too.
-  let pendingSignal: string | undefined;
-  const onSignal = (signal: string) => { if (cluster) void stop(signal); else pendingSignal ??= signal; };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-  say(`Starting cluster "${t.name}" (state in ${t.stateDir})`);
-  try {
-    const { startCluster } = await import('../cluster/cluster.js');
-    cluster = await startCluster({
-      name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
-      serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
-      nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
-      metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
-      advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
-      nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
-      leaderElectLeaseMs: o.leaderElectLeaseMs, apiServerLeaseSeconds: o.apiServerLeaseSeconds, joinServer: o.joinServer,
-      images: o.images, imageStore: o.imageStore, insecureRegistries: o.insecureRegistries, podPidsLimit: o.podPidsLimit,
-      log: (l) => say(`  ${l}`),
-    });
-    if (pendingSignal) { await stop(pendingSignal); return 0; }
-    await cluster.waitReady(60_000);
-  } catch (e) {
-    // The error is printed once, by main (to the daemon log when detached); the waiting `up` gets it here.
-    notify.line(`error: ${(e as Error).message}`);
-    notify.done(false);
-    await cluster?.stop().catch(() => undefined);
-    registerStopped(t.name);
-    lock.release();
-    throw e;
-  }
-  const r = cluster.record;
-  registerRunning(t.stateDir, r);
-  say(`cluster "${t.name}" is ready in ${Math.round(performance.now() - t0)} ms: API ${r.apiURL}, context ${r.context} in ${r.kubeconfig}`);
-  say('  try: kubectl get nodes; kubectl get svc -A');
-  if (o.advertiseAddress) say(`  to add a node on another machine, run there:\n    ${cluster.joinCommand}`);
-  else say(`  nodes on other machines can join when started with --advertise-address <this machine's IP> (join token: ${join(t.stateDir, 'pki', 'node-token')})`);
-  say(`  NodePorts and LoadBalancer IPs are on the underlay (nodes ${r.nodeIPs?.join(', ') ?? ''}; LoadBalancer pool ${o.lbPool}); from this machine:`);
-  say(`    sudo clusterip outside --name ${t.name} -- curl http://${r.nodeIPs?.[0] ?? '<node-ip>'}:<nodePort>/`);
-  if (o.hostNodePorts) say('    or http://127.0.0.1:<nodePort>/ (--host-nodeports: forwarded through the outside host)');
-  notify.done(true);
-  if (pendingSignal) await stop(pendingSignal);
-  if (!process.env.CLUSTERIP_DAEMON) console.log('  (Ctrl-C stops the cluster)');
-  return new Promise<number>(() => { /* runs until a signal */ });
+function runCluster(t: Target, o: RunOptions): Promise<number> {
+  return runDaemon(t, {
+    what: 'cluster', label: `cluster "${t.name}"`,
+    startingLine: `Starting cluster "${t.name}" (state in ${t.stateDir})`,
+    async start(say) {
+      const { startCluster } = await import('../cluster/cluster.js');
+      return startCluster({
+        name: t.name, stateDir: t.stateDir, nodes: o.nodes, proxyMode: o.proxyMode, apiPort: o.apiPort, kubeconfig: o.kubeconfig,
+        serviceCIDR: o.serviceCIDR, podCIDR: o.podCIDR, dnsUpstream: o.dnsUpstream, store: o.store,
+        nodePortRange: o.nodePortRange, lbPool: o.lbPool, zones: o.zones, allowExternalIPs: o.allowExternalIPs, hostNodePorts: o.hostNodePorts,
+        metricResolutionMs: o.metricResolution * 1000, hpaSyncPeriodMs: o.hpaSyncPeriod * 1000,
+        advertiseAddress: o.advertiseAddress, bindAddress: o.bindAddress,
+        nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds,
+        leaderElectLeaseMs: o.leaderElectLeaseMs, apiServerLeaseSeconds: o.apiServerLeaseSeconds, joinServer: o.joinServer,
+        images: o.images, imageStore: o.imageStore, insecureRegistries: o.insecureRegistries, podPidsLimit: o.podPidsLimit,
+        log: (l) => say(`  ${l}`),
+      });
+    },
+    readyLines(cluster, ms) {
+      const r = cluster.record;
+      return [
+        `cluster "${t.name}" is ready in ${ms} ms: API ${r.apiURL}, context ${r.context} in ${r.kubeconfig}`,
+        '  try: kubectl get nodes; kubectl get svc -A',
+        o.advertiseAddress ? `  to add a node on another machine, run there:\n    ${cluster.joinCommand}`
+          : `  nodes on other machines can join when started with --advertise-address <this machine's IP> (join token: ${join(t.stateDir, 'pki', 'node-token')})`,
+        `  NodePorts and LoadBalancer IPs are on the underlay (nodes ${r.nodeIPs?.join(', ') ?? ''}; LoadBalancer pool ${o.lbPool}); from this machine:`,
+        `    sudo clusterip outside --name ${t.name} -- curl http://${r.nodeIPs?.[0] ?? '<node-ip>'}:<nodePort>/`,
+        ...(o.hostNodePorts ? ['    or http://127.0.0.1:<nodePort>/ (--host-nodeports: forwarded through the outside host)'] : []),
+      ];
+    },
+  });
 }

@@ -251,6 +251,32 @@ async function probeWork(probe: PlacedProbe, cluster: ClusterView, svc: Service,
 }
 
 /**
+ * The probe's state and findings: waits for it to be placed, then runs its work (a probe that could
+ * not be placed or run is a state, not an error). `placed`: the probe Pod as placed, kept when its
+ * helper fails (a default-deny egress makes its DNS questions time out): the network-policy check
+ * still judges its address and labels.
+ */
+async function probeOutcome(probeP: Promise<PlacedProbe | undefined>, cluster: ClusterView, svc: Service, slices: DiagnoseFacts['slices'], connectTimeoutMs: number, signal?: AbortSignal):
+  Promise<{ probe: ProbeState; work: Awaited<ReturnType<typeof probeWork>>; placed?: PlacedProbe }> {
+  const none = { lookups: [], vipConnects: [], endpointConnects: [] };
+  let placed: PlacedProbe | undefined;
+  try {
+    placed = await probeP;
+  } catch (e) {
+    if (!(e instanceof ProbeNotPlacedError)) throw e;
+    return { probe: { placed: false, reason: e.message }, work: none };
+  }
+  if (!placed) return { probe: { placed: false, skipped: true, reason: 'probing disabled (--no-probe)' }, work: none };
+  try {
+    const work = await probeWork(placed, cluster, svc, slices, connectTimeoutMs, signal);
+    return { probe: { placed: true, pod: placed.name, namespace: placed.namespace, node: placed.node, ip: placed.ip, placedMs: placed.placedMs }, work, placed };
+  } catch (e) {
+    if (!(e instanceof HelperError)) throw e;
+    return { probe: { placed: false, reason: e.message }, work: none, placed };
+  }
+}
+
+/**
  * Diagnoses one Service whose object was read, with a probe that is being placed (or could not be).
  * Does not remove the probe (its owner does).
  */
@@ -262,7 +288,11 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
   const v = serviceView(service);
   const facts = await gatherServiceFacts(client, service);
   const behind = podsBehind(v, facts.pods, facts.slices);
-  const [live, dnsPods, podsElsewhere, outside, hairpin, readiness] = await Promise.all([
+  // The probe's own work starts the moment the probe is usable, beside the reads and the other
+  // probes below, not after them: it and the hairpin test each start a Node.js helper (the largest
+  // costs of a diagnosis), and nothing one of them finds is needed by the other.
+  const probeSide = probeOutcome(probeP, cluster, service, facts.slices, connectTimeoutMs, signal);
+  const [live, dnsPods, podsElsewhere, outside, hairpin, readiness, { probe, work, placed }] = await Promise.all([
     gatherLiveFacts(cluster, facts, signal),
     client.list<Pod>(R.pods, 'kube-system', { labelSelector: 'k8s-app=kube-dns' }).then((l) => l.items),
     v.selector && behind.length === 0
@@ -281,30 +311,10 @@ async function diagnoseWith(client: Client, cluster: ClusterView, service: Servi
     })(),
     hairpinTest(cluster, service, behind, connectTimeoutMs, signal),
     readinessRechecks(cluster, behind, signal),
+    probeSide,
   ]);
-  let probe: ProbeState;
-  let work: Awaited<ReturnType<typeof probeWork>> = { lookups: [], vipConnects: [], endpointConnects: [] };
-  // The probe Pod as placed, kept when its helper fails (a default-deny egress makes its DNS
-  // questions time out): the network-policy check still judges its address and labels.
-  let placedProbe: PlacedProbe | undefined;
-  try {
-    const placed = placedProbe = await probeP;
-    if (!placed) {
-      probe = { placed: false, skipped: true, reason: 'probing disabled (--no-probe)' };
-    } else {
-      probe = { placed: true, pod: placed.name, namespace: placed.namespace, node: placed.node, ip: placed.ip, placedMs: placed.placedMs };
-      try {
-        work = await probeWork(placed, cluster, service, facts.slices, connectTimeoutMs, signal);
-      } catch (e) {
-        if (!(e instanceof HelperError)) throw e;
-        probe = { placed: false, reason: e.message };
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof ProbeNotPlacedError)) throw e;
-    probe = { placed: false, reason: e.message };
-  }
-  const networkPolicy = await gatherNetworkPolicy(client, cluster, placedProbe, signal);
+  // After every probe, as the drop counters it reads must include the probe's own connections.
+  const networkPolicy = await gatherNetworkPolicy(client, cluster, placed, signal);
   const build = (l: typeof live) => buildServiceExplanation(cluster, facts, l, new Date());
   let explanation = build(live);
   const f: DiagnoseFacts = {
