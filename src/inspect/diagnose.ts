@@ -33,7 +33,7 @@ import { inNetns } from './exec.js';
 import { buildServiceExplanation, gatherLiveFacts, podsBehind, serviceView } from './explain.js';
 import { gatherServiceFacts, getServiceOrNearest, readPolicyDrops, readServiceRules } from './gather.js';
 import { HelperError, runHelper, type DnsAnswer, type HelperRequest, type HttpAnswer, type LookupAnswer, type ReadAnswer, type TcpAnswer, type TcpRepeatAnswer } from './helper.js';
-import { placeProbe, ProbeNotPlacedError, removeProbe, removeStaleProbes, type PlacedProbe } from './probepod.js';
+import { placeProbe, ProbeNotPlacedError, removeProbe, removeStaleProbes, runInProbe, type PlacedProbe } from './probepod.js';
 import { CHECKS, type ClusterDiagnosis, type Finding, type ServiceDiagnosis } from './types.js';
 
 export interface DiagnoseOptions {
@@ -235,7 +235,7 @@ async function probeWork(probe: PlacedProbe, cluster: ClusterView, svc: Service,
     }
     for (const c of connects) reqs.push({ op: 'tcp', host: c.ip, port: c.port, timeoutMs: connectTimeoutMs });
   }
-  const answers = await runHelper({ pid: probe.pid }, reqs, { signal, timeoutMs: 5000 });
+  const answers = await runInProbe(probe, reqs, { signal, timeoutMs: 5000 });
   const read = answers[0] as ReadAnswer;
   let i = 1;
   const out: Pick<DiagnoseFacts, 'lookups' | 'resolvConf' | 'cname' | 'vipConnects' | 'endpointConnects'> = {

@@ -1,7 +1,8 @@
 /**
  * Runs the probe helper (probehelper.mjs) inside one of the cluster's namespaces: a node's or a
- * Pod's network namespace (`ip netns exec`), or a Pod's network *and* mount namespace (`nsenter -t
- * <pid> -n -m`, so name lookups read that Pod's own /etc/resolv.conf, as its programs do). One
+ * Pod's network namespace (`ip netns exec`), or a Pod's network *and* mount namespace (`nsenter
+ * --net=/run/netns/<netns> -t <pid> -m`, so name lookups read that Pod's own /etc/resolv.conf, as
+ * its programs do). One
  * process answers a whole batch of requests, run concurrently. Never runs in the host's namespace.
  */
 import { existsSync } from 'node:fs';
@@ -33,8 +34,13 @@ export interface LookupAnswer { addresses?: string[]; error?: string; ms: number
 export interface ReadAnswer { text?: string; error?: string }
 export interface HttpAnswer { status?: number; error?: string; ms: number }
 
-/** Where the helper runs. */
-export type HelperPlace = { netns: string } | { pid: number };
+/**
+ * Where the helper runs: a named network namespace, or that network namespace with the mount
+ * namespace of `pid` (a Pod's, for its resolv.conf). The network namespace is always given by name,
+ * never through the pid: a pid that ended and was given to another process cannot move the probe's
+ * traffic out of the cluster's namespaces.
+ */
+export type HelperPlace = { netns: string; pid?: number };
 
 export class HelperError extends Error {
   constructor(message: string) {
@@ -47,11 +53,11 @@ export class HelperError extends Error {
 export async function runHelper(place: HelperPlace, requests: readonly HelperRequest[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown[]> {
   if (requests.length === 0) return [];
   const node = [process.execPath, helperPath()];
-  const argv = 'netns' in place
+  const argv = place.pid === undefined
     ? ['ip', 'netns', 'exec', place.netns, ...node]
-    : ['nsenter', '-t', String(place.pid), '-n', '-m', '--', ...node];
+    : ['nsenter', `--net=/run/netns/${place.netns}`, '-t', String(place.pid), '-m', '--', ...node];
   const r = await runCommand(argv, { input: JSON.stringify(requests), timeoutMs: opts.timeoutMs ?? 5000, signal: opts.signal });
-  const where = 'netns' in place ? `network namespace ${place.netns}` : `the namespaces of pid ${place.pid}`;
+  const where = place.pid === undefined ? `network namespace ${place.netns}` : `network namespace ${place.netns} with the mount namespace of pid ${place.pid}`;
   if (r.code !== 0) {
     const why = r.spawnError ?? (r.timedOut ? 'timed out' : r.aborted ? 'interrupted' : r.stderr.trim().split('\n').slice(-2).join(' ') || 'no output');
     throw new HelperError(`probe helper in ${where} failed (exit ${r.code}): ${why}`);

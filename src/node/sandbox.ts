@@ -49,6 +49,15 @@ const HOLDER_SCRIPT =
   'hostname "$1" && mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /etc/hosts && ' +
   '{ [ ! -e /etc/hostname ] || mount --bind "$4" /etc/hostname; } && echo ready && exec sleep infinity';
 
+/**
+ * True once the holder `pid` has run HOLDER_SCRIPT to its end: every bind mount is in place and it
+ * has exec'd its `sleep` (read from /proc by processes that cannot ask the agent, such as
+ * `clusterip diagnose` placing its probe Pod). Kept beside the script so the two change together.
+ */
+export function holderSetUp(pid: number): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep'; } catch { return false; }
+}
+
 /** Builds the sandbox for `pod` under `dir` (the Pod's state dir). */
 export async function createSandbox(env: SandboxEnv, pod: Pod, dir: string): Promise<SandboxRecord> {
   const uid = pod.metadata?.uid ?? '';
@@ -141,7 +150,14 @@ function startHolder(netns: string, hostname: string, etc: string): Promise<numb
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errText = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new NodeError('SANDBOX_FAILED', 'sandbox holder did not start in 5s')); }, 5000);
+    // Timers run before the loop's I/O phase: after a stall of the agent's loop, a "ready" already
+    // in the pipe may not have been read yet. setImmediate runs after that phase, so it is seen
+    // first and a holder that did start in time is not killed (and the Pod's sandbox re-built).
+    const timer = setTimeout(() => setImmediate(() => {
+      if (out.includes('ready')) return;
+      child.kill('SIGKILL');
+      reject(new NodeError('SANDBOX_FAILED', 'sandbox holder did not start in 5s'));
+    }), 5000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) {

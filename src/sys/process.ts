@@ -45,6 +45,12 @@ export function pidStartTime(pid: number): string | undefined {
   return statFields(pid)?.[19];
 }
 
+/** The parent of `pid` (/proc/<pid>/stat field 4), or undefined when there is no such process. */
+export function parentPid(pid: number): number | undefined {
+  const f = statFields(pid)?.[1];
+  return f === undefined ? undefined : Number(f);
+}
+
 /** The identity of live process `pid` (default: this process), or undefined when it is gone. */
 export function processIdentity(pid: number = process.pid): ProcessIdentity | undefined {
   const f = statFields(pid);

@@ -12,8 +12,9 @@ import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { topologyNames } from '../../src/cluster/topology.js';
 import { upCluster, type UpCluster } from '../harness/up.js';
 import {
-  allPodsReady, clusterIPs, eventually, getPods, killHard, kubectlOk, onlyProcess, podNetns, serviceWorksFrom,
+  allPodsReady, clusterIPs, clusterProcesses, eventually, getPods, killHard, kubectlOk, onlyProcess, podNetns, serviceWorksFrom,
 } from './recovery-helpers.js';
+import type { ClusterProcess } from './recovery-helpers.js';
 
 async function events(c: UpCluster): Promise<Event[]> {
   return (JSON.parse(await kubectlOk(c, ['get', 'events', '-A', '-o', 'json'])) as { items: Event[] }).items;
@@ -70,10 +71,13 @@ test('chaos: a container, the DNS server, the nft session and the daemon mid-app
   await converged('DNS server killed');
   assert.equal(restarts((await getPods(c)).find((p) => p.metadata!.uid === dns.metadata!.uid)), 1, 'the DNS server was restarted once');
 
-  // 3. The proxy's long-lived nft -i session in the node namespace.
+  // 3. The long-lived nft -i sessions in the node namespace: the proxy's and the NetworkPolicy
+  // enforcer's (src/netpol). Both are killed; both are started again.
   const node = topologyNames(id).node(0);
-  const nft = await onlyProcess(id, node, /^nft -i/);
-  await killHard(nft.pid);
+  const sessions = async (): Promise<ClusterProcess[]> => (await clusterProcesses(id)).filter((p) => p.netns === node && /^nft -i/.test(p.cmd));
+  const before = await sessions();
+  assert.equal(before.length, 2, `the proxy's and the NetworkPolicy enforcer's nft -i: ${JSON.stringify(before)}`);
+  for (const p of before) await killHard(p.pid);
   const ev = await eventually('KernelSessionRestarted Event', async () => {
     const e = (await events(c)).find((x) => x.reason === 'KernelSessionRestarted');
     assert.ok(e, 'no Event yet');
@@ -81,7 +85,11 @@ test('chaos: a container, the DNS server, the nft session and the daemon mid-app
   });
   assert.equal(ev.involvedObject?.kind, 'Node');
   assert.match(ev.message ?? '', /nft -i.*SIGKILL/);
-  await eventually('a new nft -i', async () => assert.notEqual((await onlyProcess(id, node, /^nft -i/)).pid, nft.pid), 10_000);
+  await eventually('two new nft -i', async () => {
+    const now = await sessions();
+    assert.equal(now.length, 2, JSON.stringify(now));
+    assert.ok(now.every((p) => !before.some((b) => b.pid === p.pid)), 'both are new processes');
+  }, 10_000);
   // Programming still works: a new Service gets rules and carries traffic.
   await kubectlOk(c, ['expose', 'deployment', 'web', '--name=web-b', '--port=80']);
   const withB = await eventually('web-b allocated', async () => {
