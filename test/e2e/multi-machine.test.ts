@@ -248,7 +248,7 @@ test('three machines: join, cross-machine Pod and Service traffic, DNS, bad join
       throw e;
     });
   if (path.length) t.diagnostic(`attempts that failed before one passed:\n${path.join('\n')}`);
-  t.diagnostic(`web-3b got ${web3b.status!.podIP} (web-3 had ${ip('web-3')}, client-m3 ${ip('client-m3')}, the Deployment Pod ${repPod.status!.podIP})`);
+  t.diagnostic(`web-3b got ${web3b.status!.podIP} (web-3 had ${ip('web-3')}, client-m3 ${ip('client-m3')}, the Deployment Pod ${repPod.status!.podIP}, its replacement placed on ${replacement.spec?.nodeName})`);
   // kubectl logs of a Pod on a joined node: passed on to that node's stream server.
   const logs = await k(['logs', 'client-m2']);
   assert.equal(logs.code, 0, logs.stderr);
