@@ -29,6 +29,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'cip-tracebench-'));
 process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const api = await makeTestApi();
 const recorder = new TraceRecorder();
+// As the daemon's flow name index does: the ClusterIP of each Service, created before tracing began.
+recorder.setClusterIPSource((key) => { const m = /^default\/s(\d+)$/.exec(key); return m ? svcIp(Number(m[1])) : undefined; });
 let tracing = false;
 const pki = await ensurePki(join(tmp, 'pki'));
 const socket = join(tmp, 'api.sock');

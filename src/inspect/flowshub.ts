@@ -94,6 +94,11 @@ export class FlowHub {
     await Promise.all(this.collectors.map((c) => c.stop()));
   }
 
+  /** The ClusterIP of Service `key` (`ns/name`) as the name index knows it. */
+  serviceIP(key: string): string | undefined {
+    return this.names.services.get(key)?.ips[0];
+  }
+
   /** Adds one event: ring, subscribers, trace. Exposed for tests (records from fixtures). */
   add(f: FlowRecord): void {
     const c = this.counters.get(f.node);

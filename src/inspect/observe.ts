@@ -91,6 +91,7 @@ export class Observability {
     const hub = new FlowHub({ client, nodes, serviceCIDR: this.opts.serviceCIDR, hosts, onFlow: (f) => this.recorder.connection(f) });
     await hub.start();
     this.hub = hub;
+    this.recorder.setClusterIPSource((key) => hub.serviceIP(key));
     return hub;
   }
 

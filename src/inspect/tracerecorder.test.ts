@@ -137,3 +137,23 @@ test('recorder: bounded — oldest changes go first, per Service and overall, an
   assert.ok(small.stats().bytes <= 20_000, `bytes ${small.stats().bytes}`);
   assert.ok(small.stats().changes < 100);
 });
+
+test('recorder: an endpoint change of a Service created before it ran is attributed through the ClusterIP source', () => {
+  let now = 1000;
+  const rec = new TraceRecorder({ now: () => now, settleMs: 0 });
+  const sync = (): void => rec.proxySync('n0', 'nftables', { full: false, services: new Set(['default/old']), durationMs: 1,
+    transaction: 'add element ip clusterip service-endpoints-tcp { 10.96.0.20 . tcp . 80 . 0 : 10.244.0.7 . 8080 }' });
+  rec.sliceWrite({ service: 'default/old', op: 'update', before: slice([]), after: slice([['old-1', '10.244.0.7', true]]), pods: [pod('old-1', '10.244.0.7', true)], at: 1000 });
+  now = 1002; sync();
+  now = 1100;
+  const without = rec.list('default/old');
+  assert.ok(!without.some((c) => c.steps.some((s) => s.kind === 'proxy-sync')), 'the element names no Service: nothing to attribute it by');
+  rec.setClusterIPSource((key) => (key === 'default/old' ? '10.96.0.20' : undefined));
+  rec.sliceWrite({ service: 'default/old', op: 'update', before: slice([['old-1', '10.244.0.7', true]]), after: slice([['old-1', '10.244.0.7', true], ['old-2', '10.244.0.8', true]]), pods: [pod('old-2', '10.244.0.8', true)], at: 1200 });
+  now = 1202;
+  rec.proxySync('n0', 'nftables', { full: false, services: new Set(['default/old']), durationMs: 1,
+    transaction: 'add element ip clusterip service-endpoints-tcp { 10.96.0.20 . tcp . 80 . 1 : 10.244.0.8 . 8080 }' });
+  now = 1300;
+  const step = rec.list('default/old').flatMap((c) => c.steps).find((s) => s.kind === 'proxy-sync');
+  assert.ok(step && step.kind === 'proxy-sync' && step.added === 1, JSON.stringify(rec.list('default/old')));
+});

@@ -134,6 +134,8 @@ export class TraceRecorder {
   private readonly state = new Map<string, TraceState>();
   /** Service key → ClusterIP, from writes and DNS reports (to find its rules in transactions). */
   private readonly clusterIPs = new Map<string, string>();
+  /** Where the ClusterIP of a Service this recorder did not see written comes from (the flows' name index). */
+  private clusterIPSource?: (key: string) => string | undefined;
   private readonly workloadWrites: WorkloadWrite[] = [];
   private readonly subscribers = new Set<{ service?: string; fn: (u: TraceUpdate) => void }>();
   /** Services whose latest change has no first connection yet (the flow feed's cheap filter). */
@@ -150,6 +152,15 @@ export class TraceRecorder {
     this.limits = { ...DEFAULT_TRACE_LIMITS, ...opts.limits };
     this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
     this.settleMs = opts.settleMs ?? 100;
+  }
+
+  /**
+   * A lookup of a Service's ClusterIP by `ns/name`, for Services created before the recorder ran
+   * (a restarted daemon, a trace started later): in nftables mode a sync's endpoint elements name
+   * the Service only by its ClusterIP, so without it an endpoint change would not be attributed.
+   */
+  setClusterIPSource(source: (key: string) => string | undefined): void {
+    this.clusterIPSource = source;
   }
 
   // ---- feeds (cheap: queue and return) ----
@@ -383,7 +394,7 @@ export class TraceRecorder {
     for (const key of keys) {
       const c = this.attachable(key, at);
       if (!c) continue;
-      const changes = serviceRuleChanges(mode, report.transaction, key, this.clusterIPs.get(key), this.limits.evidenceLines);
+      const changes = serviceRuleChanges(mode, report.transaction, key, this.clusterIPs.get(key) ?? this.clusterIPSource?.(key), this.limits.evidenceLines);
       // A sync that carried the Service but changed none of its lines (e.g. a not-ready endpoint
       // appeared) explains nothing: not a step.
       if (changes.added === 0 && changes.removed === 0) continue;
