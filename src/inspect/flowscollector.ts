@@ -186,12 +186,14 @@ export class NodeFlowCollector {
     // table again: a delete of a table that does not exist would fail the whole transaction).
     const table = await run(this.netns(['nft', '-f', '-']), `add table ip ${FLOWS_TABLE}\ndelete table ip ${FLOWS_TABLE}\n${flowsTable(this.opts.serviceCIDR)}`);
     if (table.code !== 0) { this.setStatus(false, missingFrom('nft', table.stderr, table.code)); return; }
-    // Both tools start together; each is given its first 300 ms to fail.
+    // Both tools start together. Their start is on `up`'s path, so it is not held for a grace
+    // period: a tool that dies at once is reported (status, `flows` says what is missing) and
+    // restarted with backoff like one that dies later.
     const [ct, tr] = await Promise.all([this.spawnTool('conntrack'), this.spawnTool('nft')]);
     if (ct && tr) this.setStatus(true);
   }
 
-  /** Starts one tool; resolves false (status set) if it exits within its first 300 ms. */
+  /** Starts one tool; resolves true once it runs, false (status set) if it could not be started. */
   private spawnTool(tool: 'conntrack' | 'nft'): Promise<boolean> {
     const argv = tool === 'conntrack'
       ? ['conntrack', '-E', '-o', 'id', '-e', 'NEW', '-d', this.opts.serviceCIDR, '-b', String(EVENT_BUFFER_BYTES)]
@@ -223,11 +225,10 @@ export class NodeFlowCollector {
     });
     return new Promise((resolve) => {
       let settled = false;
-      const timer = setTimeout(() => { settled = true; resolve(true); }, 300);
+      child.once('spawn', () => { settled = true; resolve(true); });
       child.on('error', (e) => { stderr += e.message; });
       child.on('exit', (code) => {
         this.children.delete(child);
-        clearTimeout(timer);
         if (this.stopped || (child as { shed?: boolean }).shed) { if (!settled) resolve(false); return; }
         const missing = missingFrom(tool, stderr, code ?? 1);
         if (!settled) { settled = true; this.setStatus(false, missing); resolve(false); return; }
