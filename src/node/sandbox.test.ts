@@ -117,18 +117,18 @@ test('node bridge: its MAC stays put when Pods come and go, so routed traffic of
   const portMac = async (s: SandboxRecord): Promise<string> => /link\/ether (\S+)/.exec((await run(['ip', '-n', nodeNs, '-o', 'link', 'show', 'dev', s.veth])).stdout)![1]!;
   const b = (await portMac(a)) < (await portMac(b0)) ? b0 : a;
   assert.equal(await ping(b), 0);
-  // More Pods: their node-side veths have random MACs, some lower than every port's so far (a bridge
-  // without a MAC of its own would take it). The client, its gateway's MAC cached, still gets through.
+  // Another Pod whose node-side veth has a MAC lower than every port's so far (node-side veths get
+  // random MACs, so this happens as Pods come and go; here it is made to happen): a bridge without a
+  // MAC of its own would take it. The client, its gateway's MAC cached, must still get through.
   const lowestPortMac = async (): Promise<string> => {
     const ports = (await run(['ip', '-n', nodeNs, '-o', 'link', 'show', 'master', 'cbr0'])).stdout;
     return [...ports.matchAll(/link\/ether (\S+)/g)].map((m) => m[1]!).sort()[0]!;
   };
   const first = await lowestPortMac();
-  for (let i = 0; i < 8 && (await lowestPortMac()) === first; i++) {
-    const c = await createSandbox(env, mk(`pod-c${i}`), path.join(dir, `c${i}`));
-    made.push(c);
-  }
-  assert.notEqual(await lowestPortMac(), first, 'a port with a lower MAC joined (8 random MACs)');
+  const c = await createSandbox(env, mk('pod-c'), path.join(dir, 'c'));
+  made.push(c);
+  await run(['ip', '-n', nodeNs, 'link', 'set', 'dev', c.veth, 'address', '02:00:00:00:00:01']);
+  assert.equal(await lowestPortMac(), '02:00:00:00:00:01', `a port with a lower MAC than ${first} joined`);
   assert.equal(await bridgeMac(), macForIP('10.244.0.1'));
   assert.equal(await ping(b), 0, 'the client routes through the node after the bridge gained a port with a lower MAC');
 });
