@@ -11,34 +11,17 @@
  * error worded like Go's dialer (`dial tcp 10.244.0.5:80: connect: connection refused`), which is
  * what Kubernetes' proxy reports.
  */
-import { spawn } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { netnsArgv } from '../sys/netns.js';
+import { commandStream } from '../sys/commandstream.js';
 
 /** Opens a connection to host:port from inside `netns`. */
 export function netnsDial(netns: string, host: string, port: number): Duplex {
-  const [cmd, ...args] = netnsArgv(netns, ['busybox', 'nc', '-w', '30', host, String(port)]);
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.on('error', () => undefined);
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
-  const d = new Duplex({
-    read() { child.stdout.resume(); },
-    write(chunk: Buffer, _enc, cb) { child.stdin.write(chunk, cb); },
-    // busybox nc shuts down its write side at stdin EOF: a half-close reaches the remote side.
-    final(cb) { child.stdin.end(); cb(); },
-    destroy(err, cb) { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); cb(err); },
-  });
-  child.stdout.on('data', (b: Buffer) => { if (!d.push(b)) child.stdout.pause(); });
-  child.on('close', (code, signal) => {
-    if (d.destroyed) return;
-    if (code === 0) { d.push(null); return; }
+  return commandStream(netnsArgv(netns, ['busybox', 'nc', '-w', '30', host, String(port)]), (stderr, code, signal) => {
     const why = /refused/i.test(stderr) ? 'connect: connection refused'
       : /timed out/i.test(stderr) ? 'connect: connection timed out'
         : /unreachable/i.test(stderr) ? 'connect: no route to host'
           : stderr.replace(/^nc: /, '').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-    d.destroy(new Error(`dial tcp ${host}:${port}: ${why}`));
+    return new Error(`dial tcp ${host}:${port}: ${why}`);
   });
-  child.on('error', (e) => d.destroy(e));
-  return d;
 }

@@ -15,6 +15,7 @@ import { Duplex, PassThrough, Readable } from 'node:stream';
 import { ApiError, badRequest, notFound } from '../api/errors.js';
 import { R } from '../api/resources.js';
 import { StreamRefusal, type ExecOptions, type ExecSession, type LogOptions, type PodStreamProvider } from '../api/streams.js';
+import { commandStream } from '../sys/commandstream.js';
 import { LogTimesReader } from './logtimes.js';
 import { renderLogLines } from './logview.js';
 import { containerLogPath, type PodWorker } from './podworker.js';
@@ -210,27 +211,10 @@ export class NodeStreams implements PodStreamProvider {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port}`);
     // busybox nc shuts down its write side when its stdin ends, so a client's half-close reaches the
     // Pod's server; it exits 0 when the server closes, 1 (with a message) when it cannot connect.
-    const child = spawn('ip', ['netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.on('error', () => undefined);
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
-    const d = new Duplex({
-      read() { child.stdout.resume(); },
-      write(chunk: Buffer, _enc, cb) { child.stdin.write(chunk, cb); },
-      final(cb) { child.stdin.end(); cb(); },
-      destroy(err, cb) { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); cb(err); },
-    });
-    child.stdout.on('data', (b: Buffer) => { if (!d.push(b)) child.stdout.pause(); });
-    // The stream ends only once the exit status is known, so a failed connect is an error (which
-    // the API server writes on the port-forward error stream) rather than an empty success.
-    child.on('close', (code, signal) => {
-      if (d.destroyed) return;
-      if (code === 0) { d.push(null); return; }
+    return commandStream(['ip', 'netns', 'exec', w.sandbox.netns, 'busybox', 'nc', '127.0.0.1', String(port)], (stderr, code, signal) => {
       const why = stderr.replace(/^nc: /, '').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      d.destroy(new Error(`failed to connect to localhost:${port} inside the Pod's network namespace: ${why}`));
+      return new Error(`failed to connect to localhost:${port} inside the Pod's network namespace: ${why}`);
     });
-    child.on('error', (e) => d.destroy(e));
-    return d;
   }
 }
 
