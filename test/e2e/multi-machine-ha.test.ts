@@ -16,29 +16,10 @@ import type { Endpoints, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { createMachines } from '../harness/machines.js';
 import type { KubectlRunner } from '../harness/kubectl.js';
+import { isReady as ready, kubectlJson as json, until } from '../harness/waits.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(200);
-  }
-}
-
-async function json<T>(k: KubectlRunner, args: string[]): Promise<T> {
-  const r = await k([...args, '-o', 'json']);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout) as T;
-}
-
-const ready = (o: Node | Pod): boolean => !!o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 const endpointIPs = async (k: KubectlRunner): Promise<string[]> =>
   ((await json<Endpoints>(k, ['get', 'endpoints', 'kubernetes'])).subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
 

@@ -27,29 +27,10 @@ import { listNetns } from '../../src/sys/netns.js';
 import { run as runCmd } from '../../src/sys/command.js';
 import { podHash } from '../../src/node/podnames.js';
 import type { KubectlRunner } from '../harness/kubectl.js';
+import { isReady as ready, kubectlJson as json, until } from '../harness/waits.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(100);
-  }
-}
-
-async function json<T>(k: KubectlRunner, args: string[]): Promise<T> {
-  const r = await k([...args, '-o', 'json']);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout) as T;
-}
-
-const ready = (n: Node | Pod): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** A Pod pinned to `node` (serve-hostname answers its own name on :9376). */
 function webPod(name: string, node: string): object {
