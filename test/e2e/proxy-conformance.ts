@@ -303,6 +303,14 @@ export function proxyConformance(mode: ProxyMode): void {
         const dropped = await outside(['connect', fx.nodeIP, 30082, 500]);
         assert.deepEqual(dropped.errors, ['ETIMEDOUT'], 'dropped, not refused: other nodes may still serve it');
       }
+      // Back to the Cluster policy: no healthCheckNodePort any more, so nothing answers on it.
+      await editService('local', (spec) => { spec.externalTrafficPolicy = 'Cluster'; delete spec.healthCheckNodePort; });
+      for (let i = 0; ; i++) {
+        const gone = await outside(['connect', fx.nodeIP, 32002, 500]);
+        if (gone.errors[0] === 'ECONNREFUSED') break;
+        if (i === 49) assert.fail(`the health check port still answers: ${JSON.stringify(gone)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     });
 
     test('LoadBalancer IP: reachable from the outside host; loadBalancerSourceRanges decide who may connect', async () => {
