@@ -1,8 +1,8 @@
 /**
  * The desired state of one node's `table inet clusterip-policy`: every policy's fragment
  * (compile.ts) plus the dispatch — for each local Pod address and direction, the group of the
- * policies isolating it. A group chain holds the rules of each of those policies (any `accept`
- * allows the packet) and ends in a drop whose comment names the policies; Pods isolated by the same
+ * policies isolating it. A group chain holds the rules of each of those policies (any match
+ * allows the packet: it `return`s to the base chain) and ends in a drop whose comment names the policies; Pods isolated by the same
  * policies share one group chain, so a Pod's dispatch is one element of a plain map.
  *
  * `Ruleset` is kept up to date one fragment at a time (`setFragment`) and remembers which
