@@ -93,7 +93,7 @@ export interface Plan {
  * The commands that turn `written` into `desired` for the changed `policies` and `ips` (everything
  * else is assumed equal). Pure until `commit`, which updates `written`.
  */
-export function planIncremental(written: Written, desired: RulesetView & { groupsOf?: ReadonlyMap<string, ReadonlySet<string>> }, changed: { policies: ReadonlySet<string>; ips: ReadonlySet<string> }): Plan {
+export function planIncremental(written: Written, desired: RulesetView & { groupsOf?: ReadonlyMap<string, ReadonlySet<string>> }, changed: { policies: ReadonlySet<string>; ips: ReadonlySet<string>; groups?: ReadonlySet<string> }): Plan {
   const dels: string[] = [];
   const adds: string[] = [];
   const groupCmds: string[] = [];
@@ -148,9 +148,14 @@ export function planIncremental(written: Written, desired: RulesetView & { group
       commits.push(() => { if (n) written.dispatch[dir].set(ip, n); else written.dispatch[dir].delete(ip); });
     }
   }
-  // Groups nobody dispatches to any more, and old numbers of groups that got a new one.
+  // Groups nobody dispatches to any more, and old numbers of groups that got a new one. Only groups
+  // created or removed since the last plan can be such (`changed.groups`, from the Ruleset); without
+  // that list, every written group is checked.
   if (changed.ips.size > 0 || changed.policies.size > 0) {
-    for (const [g, group] of written.groups) {
+    const candidates = changed.groups ?? written.groups.keys();
+    for (const g of candidates) {
+      const group = written.groups.get(g);
+      if (!group) continue;
       const now = desired.groups.get(g);
       if (now?.id === group.id) continue;
       removeGroups.push(`delete element ${TABLE_REF} ${GROUP_MAP[group.dir]} { ${group.id} }`);
