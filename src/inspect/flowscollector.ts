@@ -4,12 +4,14 @@
  *
  * - sets `net.netfilter.nf_conntrack_acct=1` (per namespace), so conntrack counts bytes and packets;
  * - owns `table ip clusterip-flows`:
- *   - a filter chain at prerouting priority -91 (after the proxy's DNAT at -100, before its
- *     rejects at -90) that sets `nftrace` on new connections still addressed to the Service CIDR —
- *     only packets the proxy is about to reject or drop, since every served one was DNATed
- *     already — so `nft monitor trace` shows the kernel refusing them (conntrack never sees them:
- *     an unconfirmed connection leaves no event); and one at output priority -111 for the node's
- *     own connections (the proxy rejects those at -110, before DNAT, so all are traced there);
+ *   - a nat chain at prerouting priority -99 (after the proxy's DNAT at -100, before its rejects
+ *     at -90) that sets `nftrace` on new connections still addressed to the Service CIDR — only
+ *     packets the proxy is about to reject or drop: the kernel does not even call it for a
+ *     connection the proxy DNATed (once a nat chain set up a binding the later ones are skipped),
+ *     nor for any packet but a connection's first — so `nft monitor trace` shows the kernel
+ *     refusing them (conntrack never sees them: an unconfirmed connection leaves no event); and a
+ *     filter chain at output priority -111 for the node's own connections (the proxy rejects those
+ *     at -110, before DNAT, so all are traced there; only the node's own packets pass it);
  *   - the counter `svc-new`: connections to the Service CIDR the kernel confirmed (`ct state new
  *     ct status ! confirmed` in postrouting and input: the first packet, exactly once per
  *     connection; an ICMP error about a rejected one is `related`, not counted), to count events
@@ -107,7 +109,7 @@ export function flowsTable(serviceCIDR: string): string {
     `table ip ${FLOWS_TABLE} {`,
     '  counter svc-new { }',
     '  chain refused-trace {',
-    '    type filter hook prerouting priority -91; policy accept;',
+    '    type nat hook prerouting priority -99; policy accept;',
     `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1`,
     '  }',
     '  chain refused-trace-local {',
