@@ -130,6 +130,8 @@ try {
     if (k === 'beforeRuntime' || k === 'afterRuntime' || i <= 1) return b[k]!;
     return b[k]! - b[keys[i - 1]!]!;
   };
+  const slowest = oci.indexOf(Math.max(...oci));
+  console.log(`slowest OCI Pod: #${slowest} ${Math.round(oci[slowest]!)} ms: ${JSON.stringify(breakdown[slowest], (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`);
   console.log(`OCI start breakdown (median / p99 ms over ${breakdown.length}): ${keys.map((k) => `${k} ${median(breakdown.map((b) => inc(b, k))).toFixed(1)}/${pct(breakdown.map((b) => inc(b, k)), 99).toFixed(1)}`).join(', ')}`);
   const catBase = { name: `catalog busybox Pod create → Ready p99 (same run, alternated)`, value: Math.round(pct(cat, 99)) };
   report({ figure: 'OCI Pod (cached image) create → Ready p50', value: pct(oci, 50), unit: 'ms', baseline: { name: 'catalog busybox p50 (same run)', value: Math.round(pct(cat, 50)) },

@@ -200,14 +200,14 @@ spec:
 });
 
 /**
- * Runs `kubectl attach -it` under `script` (kubectl needs a terminal for -t), its terminal set to
+ * Runs `kubectl <kubectlArgs>` (`attach -it`, `run -it`) under `script` (kubectl needs a terminal for -t), its terminal set to
  * 33 rows × 101 columns so kubectl's resize stream carries that size. Each step is typed 300 ms
  * after the output since the previous step matches its pattern; a `null` step ends kubectl
  * (its terminal hangs up) without ending the container.
  */
-async function attachTty(c: Awaited<ReturnType<typeof upCluster>>, home: string, pod: string, steps: [RegExp, string | null][], ms = 60_000): Promise<string> {
+async function attachTty(c: Awaited<ReturnType<typeof upCluster>>, home: string, kubectlArgs: string, steps: [RegExp, string | null][], ms = 60_000): Promise<string> {
   const { spawn } = await import('node:child_process');
-  const child = spawn('script', ['-qfec', `stty rows 33 cols 101; exec kubectl attach -it ${pod}`, '/dev/null'], {
+  const child = spawn('script', ['-qfec', `stty rows 33 cols 101; exec kubectl ${kubectlArgs}`, '/dev/null'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(c.dir, 'kubeconfig'), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -260,7 +260,7 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   // position query, clear to end of screen) — which it only sends to a terminal.
   const prompt = /# (\x1b\[[0-9;]*[A-Za-z])*$/;
   // The first attach: the shell's prompt, a terminal of the container's own devpts, the size kubectl sent.
-  const first = await attachTty(c, work, 'shell', [[prompt, 'V=kept; tty; stty size; echo "mark-$((6*7))"\r'], [/mark-42/, null]]);
+  const first = await attachTty(c, work, 'attach -it shell', [[prompt, 'V=kept; tty; stty size; echo "mark-$((6*7))"\r'], [/mark-42/, null]]);
   assert.match(first, /\/dev\/pts\/0\r?\n/, first);
   assert.match(first, /33 101\r?\n/, first);
 
@@ -271,7 +271,7 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   // A later attach: the same shell (its variable is set); Ctrl-C ends the foreground `sleep` (the
   // terminal's line discipline signals its process group) long before its 30 s; `exit 3` ends it.
   const t0 = Date.now();
-  const second = await attachTty(c, work, 'shell', [
+  const second = await attachTty(c, work, 'attach -it shell', [
     [prompt, 'sleep 30\r'], [/sleep 30/, '\x03'], [prompt, 'echo "after-$V"; exit 3\r'],
   ]);
   assert.ok(Date.now() - t0 < 25_000, `Ctrl-C did not end sleep:\n${second}`);
@@ -286,4 +286,10 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   assert.match(logs, /\/dev\/pts\/0\r\n/);
   assert.match(logs, /mark-42\r\n/);
   assert.match(logs, /after-kept\r\n/);
+
+  // The common case: kubectl run -it --rm (stdinOnce) — a terminal at once, gone when the shell exits.
+  const once = await attachTty(c, work, `run once -it --rm --restart=Never --image=${reg.host}/team/shell:1 -- sh`, [[prompt, 'tty; stty size; exit\r']]);
+  assert.match(once, /\/dev\/pts\/0\r?\n/, once);
+  assert.match(once, /33 101\r?\n/, once);
+  await until('the --rm Pod to go', async () => (await c.kubectl(['get', 'pod', 'once'])).code !== 0);
 });
