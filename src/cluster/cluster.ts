@@ -32,8 +32,6 @@ import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
 import type { ClusterView } from '../inspect/clusterview.js';
-import { diagnoseService } from '../inspect/diagnose.js';
-import { explainService } from '../inspect/explain.js';
 import { podNetnsName } from '../node/podnames.js';
 import { WebUi } from '../ui/webui.js';
 import type { Storage } from '../storage/storage.js';
@@ -262,9 +260,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
     const ui = new WebUi({
       client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}),
+      // Loaded on the first use (~150 kB of code the daemon otherwise never runs; bench/cluster).
       inspect: {
-        explain: (ns, name, signal) => explainService(core.client, viewNow(), ns, name, { signal }),
-        diagnose: (ns, name, signal) => diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
+        explain: async (ns, name, signal) => (await import('../inspect/explain.js')).explainService(core.client, viewNow(), ns, name, { signal }),
+        diagnose: async (ns, name, signal) => (await import('../inspect/diagnose.js')).diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
       },
     });
     cleanups.push(async () => ui.stop());
