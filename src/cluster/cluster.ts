@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiError, isAlreadyExists } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R, type ResourceInfo } from '../api/resources.js';
@@ -468,8 +469,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           await new Promise((r) => setTimeout(r, 20));
         }
       });
+      // Whether the kube-dns Service has a ready endpoint: until it has, no query can be answered
+      // (the proxy has nowhere to send it), and each `dig` is two short processes competing for
+      // the CPU with the DNS Pod's own start; an in-process list costs next to nothing.
+      const dnsEndpoint = async (): Promise<boolean> => {
+        const slices = await core.client.list<EndpointSlice>(R.endpointslices, 'kube-system', { labelSelector: 'kubernetes.io/service-name=kube-dns' }).catch(() => undefined);
+        return !!slices?.items.some((sl) => sl.endpoints?.some((e) => e.conditions?.ready !== false));
+      };
       await step('cluster DNS answering', async () => {
         for (;;) {
+          if (!(await dnsEndpoint())) {
+            if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms: the kube-dns Service has no ready endpoint`);
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
           // Asked from inside node 0's namespace, never from the host.
           const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
             `kubernetes.default.svc.${domain}`], { timeoutMs: 500 }).catch(() => '');
