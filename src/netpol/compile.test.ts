@@ -39,10 +39,10 @@ test('ingress with no rules isolates (no rule: the group drops); policyTypes Egr
 
 test('one rule: the rule number in ct mark ties the lookups to its elements', () => {
   const f = compile(CASES['allow-client-named-port']![1]!);
-  assert.deepEqual(f.rules.ingress, ['ct mark set 1 ip saddr . ct mark @peer-pods ip daddr . meta l4proto . th dport . ct mark @named-ports accept comment "default/web-from-client ingress 0"']);
+  assert.deepEqual(f.rules.ingress, ['ct mark set 1 ip saddr . ct mark @peer-pods ip daddr . meta l4proto . th dport . ct mark @named-ports return comment "default/web-from-client ingress 0"']);
   assert.deepEqual(f.elements.get('peer-pods'), ['10.244.0.11 . 1']);
   const all = compile(CASES['allow-all-ingress']![0]!);
-  assert.deepEqual(all.rules.ingress, ['accept comment "shop/allow-all ingress 0"']);
+  assert.deepEqual(all.rules.ingress, ['return comment "shop/allow-all ingress 0"']);
 });
 
 test('named ports resolve on the destination: ingress on each selected Pod, egress on each peer', () => {
@@ -54,7 +54,19 @@ test('named ports resolve on the destination: ingress on each selected Pod, egre
 test('ipBlock except is cut out of the interval set, blocks merged; ports and endPort ranges', () => {
   const f = compile(CASES['ip-block-end-port']![0]!);
   assert.deepEqual(f.elements.get('peer-cidrs'), ['10.244.0.0-10.244.0.10 . 1', '10.244.0.12-10.244.0.255 . 1', '10.244.2.0-10.244.255.255 . 1']);
-  assert.deepEqual(f.elements.get('rule-ports'), ['tcp . 8000-8100 . 1', 'udp . 0-65535 . 1']);
+  // The single port 8080 lies inside 8000-8100 and is merged into it.
+  assert.deepEqual(f.elements.get('rule-port-ranges'), ['tcp . 8000-8100 . 1', 'udp . 0-65535 . 1']);
+  assert.equal(f.elements.get('rule-ports'), undefined);
+});
+
+test('single ports and short ranges go to the hash set one by one, wide ranges to the interval set, one rule each', () => {
+  const f = compile(CASES['ports-single-and-ranges']![0]!);
+  assert.deepEqual(f.elements.get('rule-ports'), ['tcp . 80 . 1', 'tcp . 8080 . 1', 'tcp . 8081 . 1', 'tcp . 8082 . 1', 'tcp . 8083 . 1', 'udp . 53 . 1']);
+  assert.deepEqual(f.elements.get('rule-port-ranges'), ['tcp . 9000-9100 . 1']);
+  assert.deepEqual(f.rules.ingress, [
+    'ct mark set 1 ip saddr . ct mark @peer-pods meta l4proto . th dport . ct mark @rule-ports return comment "default/web-ports ingress 0"',
+    'ct mark set 1 ip saddr . ct mark @peer-pods meta l4proto . th dport . ct mark @rule-port-ranges return comment "default/web-ports ingress 0"',
+  ]);
 });
 
 test('Pods isolated by the same policies share one group chain; its drop names the policies', () => {

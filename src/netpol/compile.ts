@@ -1,13 +1,13 @@
 /**
  * The decision for one policy on one node (pure): policy + cluster snapshot → the nftables objects
- * the policy owns there — one chain per direction whose rules `accept` what the policy allows, and
+ * the policy owns there — one chain per direction whose rules match what the policy allows (and `return`), and
  * the sets those rules look up — plus the local Pods it selects (which the dispatch maps send to
  * it, ruleset.ts).
  *
  * Rule shape, per rule i of a direction (ingress matches the source, egress the destination):
- *   ip saddr @pol-H-in-i-pods  meta l4proto . th dport @pol-H-in-i-ports               accept
- *   ip saddr @pol-H-in-i-cidrs meta l4proto . th dport @pol-H-in-i-ports               accept
- *   ip saddr @pol-H-in-i-pods  ip daddr . meta l4proto . th dport @pol-H-in-i-named    accept
+ *   ip saddr @pol-H-in-i-pods  meta l4proto . th dport @pol-H-in-i-ports               return
+ *   ip saddr @pol-H-in-i-cidrs meta l4proto . th dport @pol-H-in-i-ports               return
+ *   ip saddr @pol-H-in-i-pods  ip daddr . meta l4proto . th dport @pol-H-in-i-named    return
  * `pods` holds the addresses of the Pods the podSelector/namespaceSelector peers match (cluster
  * wide), `cidrs` the ipBlocks minus their excepts as non-overlapping intervals, `ports` numeric
  * ports and endPort ranges (`tcp . 8000-8100`; a protocol without a port is `tcp . 0-65535`),
@@ -76,8 +76,14 @@ function sorted(xs: Iterable<string>): string[] {
 
 const PROTOS = ['sctp', 'tcp', 'udp'] as const;
 
-/** Numeric ports (and protocol-only entries) per protocol, as merged interval elements. */
-function portElements(ports: readonly NetworkPolicyPort[]): string[] {
+/** A merged range this short is written as its single ports (hash lookups) rather than as a range. */
+export const RANGE_AS_PORTS = 16;
+
+/**
+ * Numeric ports (and protocol-only entries) per protocol, merged: single ports (and short ranges,
+ * one by one) for the hash set, wider ranges for the interval set.
+ */
+function portElements(ports: readonly NetworkPolicyPort[]): { single: string[]; ranges: string[] } {
   const by = new Map<string, Range[]>();
   for (const p of ports) {
     if (typeof p.port === 'string') continue;
@@ -86,13 +92,17 @@ function portElements(ports: readonly NetworkPolicyPort[]): string[] {
     if (!by.has(proto)) by.set(proto, []);
     by.get(proto)!.push(r);
   }
-  const out: string[] = [];
+  const single: string[] = [];
+  const ranges: string[] = [];
   for (const proto of PROTOS) {
-    // Always `lo-hi`: nft 1.0.6 cannot delete a single-value element of a concatenated interval
-    // set written as `tcp . 53 . N` ("No such file or directory"), but can as `tcp . 53-53 . N`.
-    for (const r of mergeRanges(by.get(proto) ?? [])) out.push(`${proto} . ${r.lo}-${r.hi}`);
+    for (const r of mergeRanges(by.get(proto) ?? [])) {
+      if (r.hi - r.lo < RANGE_AS_PORTS) for (let port = r.lo; port <= r.hi; port++) single.push(`${proto} . ${port}`);
+      // Always `lo-hi`: nft 1.0.6 cannot delete a single-value element of a concatenated interval
+      // set written as `tcp . 53 . N` ("No such file or directory"), but can as `tcp . 53-53 . N`.
+      else ranges.push(`${proto} . ${r.lo}-${r.hi}`);
+    }
   }
-  return out;
+  return { single, ranges };
 }
 
 /** `ip . proto . port` of every destination Pod that has one of the named ports. */
@@ -109,10 +119,11 @@ function namedElements(named: readonly NetworkPolicyPort[], destinations: Iterab
 
 /**
  * Compiles one policy for `node` (pure, given the rule numbers). Rule i of a direction is
- *   ct mark set N  ip saddr . ct mark @peer-pods  meta l4proto . th dport . ct mark @rule-ports  accept
+ *   ct mark set N  ip saddr . ct mark @peer-pods  meta l4proto . th dport . ct mark @rule-ports  return
  * (egress matches ip daddr), with N the rule's number: the connection mark is the register that
  * ties one lookup in a shared set to this rule's elements (`10.244.0.11 . N`), so the table holds
- * four sets whatever the number of policies.
+ * four sets whatever the number of policies. A match `return`s to the base chain, which goes on
+ * to the other direction's judgement (plan.ts).
  */
 export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: string, numbers: RuleNumbers): PolicyFragment {
   const types = policy.spec.policyTypes ?? ['Ingress'];
@@ -160,8 +171,15 @@ export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: s
       const numeric = ports.filter((p) => typeof p.port !== 'string');
       const named = ports.filter((p) => typeof p.port === 'string');
       if (numeric.length > 0) {
-        add(SHARED_SETS.ports.name, portElements(numeric).map((e) => `${e} . ${n}`));
-        portMatches.push(`meta l4proto . th dport . ct mark @${SHARED_SETS.ports.name}`);
+        const { single, ranges } = portElements(numeric);
+        if (single.length > 0) {
+          add(SHARED_SETS.ports.name, single.map((e) => `${e} . ${n}`));
+          portMatches.push(`meta l4proto . th dport . ct mark @${SHARED_SETS.ports.name}`);
+        }
+        if (ranges.length > 0) {
+          add(SHARED_SETS.portRanges.name, ranges.map((e) => `${e} . ${n}`));
+          portMatches.push(`meta l4proto . th dport . ct mark @${SHARED_SETS.portRanges.name}`);
+        }
       }
       if (named.length > 0) {
         // The destination resolves a named port: the selected Pods for ingress; for egress the peer
@@ -173,7 +191,7 @@ export function compilePolicy(policy: PolicyInfo, snap: ClusterSnapshot, node: s
       }
       const mark = peerMatches.some(Boolean) || portMatches.some(Boolean) ? `ct mark set ${n} ` : '';
       for (const pm of peerMatches) {
-        for (const po of portMatches) rules[dir].push(`${mark}${[pm, po].filter(Boolean).join(' ')}${pm || po ? ' ' : ''}accept comment "${policy.key} ${dir} ${i}"`);
+        for (const po of portMatches) rules[dir].push(`${mark}${[pm, po].filter(Boolean).join(' ')}${pm || po ? ' ' : ''}return comment "${policy.key} ${dir} ${i}"`);
       }
     });
   }

@@ -11,19 +11,24 @@ import { DIRECTIONS, emptyWritten, groupRules, type Group, type RulesetView, typ
 
 export type { Written } from './ruleset.js';
 
-/** Base chains: `ingress`/`egress` on forward (routed and bridged Pod traffic, after the Service
- *  DNAT), `egress-local` on input (Pods to the node's own addresses). Established and related
- *  packets are accepted first, so only a connection's first packet is judged, as CNIs do. Egress
- *  runs just before ingress; an `accept` ends only its own base chain, a `drop` is final. */
-const BASE_CHAINS: readonly { name: string; hook: string; priority: string; match: string; dir: Direction }[] = [
-  { name: 'egress', hook: 'forward', priority: 'filter - 1', match: 'ip saddr', dir: 'egress' },
-  { name: 'egress-local', hook: 'input', priority: 'filter - 1', match: 'ip saddr', dir: 'egress' },
-  { name: 'ingress', hook: 'forward', priority: 'filter', match: 'ip daddr', dir: 'ingress' },
+/**
+ * Base chains, one per hook: `forward` (routed and bridged Pod traffic, after the Service DNAT)
+ * judges egress by the source, then ingress by the destination; `egress-local` on input (Pods to the
+ * node's own addresses) judges egress. Established and related packets are accepted first, so only
+ * a connection's first packet is judged, as CNIs do. A group chain's allow rules `return` to the
+ * base chain (so egress allowed goes on to ingress, and ingress allowed ends at the chain's accept
+ * policy); its drop is final. One chain per hook rather than one per direction: every packet
+ * crossing the node (replies, the rest of each connection) passes one base chain and one conntrack
+ * test instead of two (bench/netpol).
+ */
+const BASE_CHAINS: readonly { name: string; hook: string; priority: string; dirs: readonly Direction[] }[] = [
+  { name: 'forward', hook: 'forward', priority: 'filter', dirs: ['egress', 'ingress'] },
+  { name: 'egress-local', hook: 'input', priority: 'filter', dirs: ['egress'] },
 ];
 
-/** The dispatch rule of a base chain: address → group number (in ct mark) → jump to the group chain. */
-function dispatchRule(b: (typeof BASE_CHAINS)[number]): string {
-  return `ct mark set ${b.match} map @${DISPATCH_MAP[b.dir]} ct mark vmap @${GROUP_MAP[b.dir]}`;
+/** The dispatch rule of one direction: address → group number (in ct mark) → jump to the group chain. */
+function dispatchRule(dir: Direction): string {
+  return `ct mark set ${dir === 'ingress' ? 'ip daddr' : 'ip saddr'} map @${DISPATCH_MAP[dir]} ct mark vmap @${GROUP_MAP[dir]}`;
 }
 
 /** `add element` / `delete element` commands for `elements`, in chunks nft reads quickly. */
@@ -59,7 +64,7 @@ export function fullTransaction(rs: RulesetView): string {
   for (const b of BASE_CHAINS) {
     out.push(`add chain ${TABLE_REF} ${b.name} { type filter hook ${b.hook} priority ${b.priority}; policy accept; }`);
     out.push(`add rule ${TABLE_REF} ${b.name} ct state established,related accept`);
-    out.push(`add rule ${TABLE_REF} ${b.name} ${dispatchRule(b)}`);
+    for (const dir of b.dirs) out.push(`add rule ${TABLE_REF} ${b.name} ${dispatchRule(dir)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -88,7 +93,7 @@ export interface Plan {
  * The commands that turn `written` into `desired` for the changed `policies` and `ips` (everything
  * else is assumed equal). Pure until `commit`, which updates `written`.
  */
-export function planIncremental(written: Written, desired: RulesetView & { groupsOf?: ReadonlyMap<string, ReadonlySet<string>> }, changed: { policies: ReadonlySet<string>; ips: ReadonlySet<string> }): Plan {
+export function planIncremental(written: Written, desired: RulesetView & { groupsOf?: ReadonlyMap<string, ReadonlySet<string>> }, changed: { policies: ReadonlySet<string>; ips: ReadonlySet<string>; groups?: ReadonlySet<string> }): Plan {
   const dels: string[] = [];
   const adds: string[] = [];
   const groupCmds: string[] = [];
@@ -143,9 +148,14 @@ export function planIncremental(written: Written, desired: RulesetView & { group
       commits.push(() => { if (n) written.dispatch[dir].set(ip, n); else written.dispatch[dir].delete(ip); });
     }
   }
-  // Groups nobody dispatches to any more, and old numbers of groups that got a new one.
+  // Groups nobody dispatches to any more, and old numbers of groups that got a new one. Only groups
+  // created or removed since the last plan can be such (`changed.groups`, from the Ruleset); without
+  // that list, every written group is checked.
   if (changed.ips.size > 0 || changed.policies.size > 0) {
-    for (const [g, group] of written.groups) {
+    const candidates = changed.groups ?? written.groups.keys();
+    for (const g of candidates) {
+      const group = written.groups.get(g);
+      if (!group) continue;
       const now = desired.groups.get(g);
       if (now?.id === group.id) continue;
       removeGroups.push(`delete element ${TABLE_REF} ${GROUP_MAP[group.dir]} { ${group.id} }`);

@@ -36,7 +36,7 @@ export function policyHash(key: string): string {
 }
 
 /**
- * The four sets every rule looks up, keyed by the rule's number in the connection mark (few kernel
+ * The five sets every rule looks up, keyed by the rule's number in the connection mark (few kernel
  * objects: nft refreshes its cache of the table's sets and chains before every transaction, so
  * their number, not their elements, sets the price of each change — bench/netpol/README.md).
  */
@@ -45,8 +45,15 @@ export const SHARED_SETS = {
   pods: { name: 'peer-pods', typeof: 'ip saddr . ct mark', interval: false },
   /** ipBlocks minus excepts: `10.0.0.0/8 . N`, `10.244.0.0-10.244.0.10 . N`. */
   cidrs: { name: 'peer-cidrs', typeof: 'ip saddr . ct mark', interval: true },
-  /** Numeric ports and endPort ranges: `tcp . 8000-8100 . N` (a protocol alone: `tcp . 0-65535 . N`). */
-  ports: { name: 'rule-ports', typeof: 'meta l4proto . th dport . ct mark', interval: true },
+  /** Numeric ports, one by one: `tcp . 8080 . N` (a hash: most rules name single ports). */
+  ports: { name: 'rule-ports', typeof: 'meta l4proto . th dport . ct mark', interval: false },
+  /**
+   * endPort ranges wider than RANGE_AS_PORTS: `tcp . 8000-8100 . N` (a protocol alone: `tcp .
+   * 0-65535 . N`). An interval set of concatenations is looked up by nft's pipapo algorithm, whose
+   * cost grows with the number of elements of the whole set; with every single port in it, that
+   * lookup was most of what 1k policies added to a new connection (bench/netpol).
+   */
+  portRanges: { name: 'rule-port-ranges', typeof: 'meta l4proto . th dport . ct mark', interval: true },
   /** Named ports resolved on each destination Pod: `10.244.0.5 . tcp . 8080 . N`. */
   named: { name: 'named-ports', typeof: 'ip daddr . meta l4proto . th dport . ct mark', interval: false },
 } as const;

@@ -1,8 +1,8 @@
 /**
  * The desired state of one node's `table inet clusterip-policy`: every policy's fragment
  * (compile.ts) plus the dispatch — for each local Pod address and direction, the group of the
- * policies isolating it. A group chain holds the rules of each of those policies (any `accept`
- * allows the packet) and ends in a drop whose comment names the policies; Pods isolated by the same
+ * policies isolating it. A group chain holds the rules of each of those policies (any match
+ * allows the packet: it `return`s to the base chain) and ends in a drop whose comment names the policies; Pods isolated by the same
  * policies share one group chain, so a Pod's dispatch is one element of a plain map.
  *
  * `Ruleset` is kept up to date one fragment at a time (`setFragment`) and remembers which
@@ -76,6 +76,8 @@ export class Ruleset implements RulesetView {
   private readonly groupUse = new Map<string, number>();
   private changedIps = new Set<string>();
   private changedPolicies = new Set<string>();
+  /** Group chains created or removed since the last `takeChanged` (what the planner checks for removal). */
+  private changedGroups = new Set<string>();
 
   /** Replaces (or removes, with undefined) the fragment of policy `key`. */
   setFragment(key: string, frag: PolicyFragment | undefined): void {
@@ -120,6 +122,7 @@ export class Ruleset implements RulesetView {
         this.groupUse.delete(prev);
         for (const k of this.groups.get(prev)?.keys ?? []) this.groupsOf.get(k)?.delete(prev);
         this.groups.delete(prev);
+        this.changedGroups.add(prev);
       } else this.groupUse.set(prev, n);
     }
     if (next) {
@@ -127,6 +130,7 @@ export class Ruleset implements RulesetView {
       const n = this.groupUse.get(next) ?? 0;
       if (n === 0) {
         this.groups.set(next, { dir, id: this.nextGroupId++, keys });
+        this.changedGroups.add(next);
         for (const k of keys) {
           let s = this.groupsOf.get(k);
           if (!s) this.groupsOf.set(k, s = new Set());
@@ -138,10 +142,11 @@ export class Ruleset implements RulesetView {
   }
 
   /** The policies and addresses changed since the last call (the planner's work list). */
-  takeChanged(): { policies: Set<string>; ips: Set<string> } {
-    const out = { policies: this.changedPolicies, ips: this.changedIps };
+  takeChanged(): { policies: Set<string>; ips: Set<string>; groups: Set<string> } {
+    const out = { policies: this.changedPolicies, ips: this.changedIps, groups: this.changedGroups };
     this.changedPolicies = new Set();
     this.changedIps = new Set();
+    this.changedGroups = new Set();
     return out;
   }
 }

@@ -6,11 +6,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Node, Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { NetworkPolicy, NetworkPolicySpec } from 'kubernetes-types/networking/v1.js';
 import { R } from '../../src/api/resources.js';
 import { isNotFound } from '../../src/api/errors.js';
 import { startProxy, type Proxy, type ProxyMode } from '../../src/proxy/proxy.js';
+import { startNetworkPolicy, type NetworkPolicyEnforcer } from '../../src/netpol/netpol.js';
 import { ProxyFixture, inNs, type FixturePod } from './proxy-fixture.js';
 import { makeTestApi, type TestApi } from './proxy-api.js';
 
@@ -425,6 +427,207 @@ export function proxyConformance(mode: ProxyMode): void {
       const udp = await fx.client(client.ns, ['udp', '10.96.0.56', 53, 3, 500, 40054]);
       assert.deepEqual(udp.errors, [], 'UDP through the ClusterIP after a full sync into an empty kernel');
       assert.equal(udp.answers.length, 3);
+    });
+
+    // ---- NetworkPolicy with every proxy mode (src/netpol): policy is judged after the Service's DNAT ----
+    describe('NetworkPolicy', { concurrency: false }, () => {
+      let np: NetworkPolicyEnforcer | undefined;
+      const POLICY_TABLE = ['nft', 'list', 'table', 'inet', 'clusterip-policy'];
+
+      before(async () => {
+        // The fixture's Pods as the API knows them: labels, addresses, named container ports.
+        const podObject = (name: string, ip: string, labels: Record<string, string>): Pod => ({
+          apiVersion: 'v1', kind: 'Pod', metadata: { namespace: NS, name, labels },
+          spec: { nodeName: 'node-0', containers: [{ name: 'echo', image: 'busybox',
+            ports: [{ name: 'web', containerPort: 8080 }, { name: 'prom', containerPort: 9090 }, { name: 'dns', containerPort: 5353, protocol: 'UDP' }] }] },
+        });
+        const put = async (name: string, ip: string, labels: Record<string, string>) => {
+          const made = await api.client.create<Pod>(R.pods, NS, podObject(name, ip, labels));
+          await api.client.update(R.pods, NS, { ...made, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } }, { subresource: 'status' });
+        };
+        for (const n of ['a', 'b', 'c', 'd', 'e']) await put(`pod-${n}`, pods[n]!.ip, { app: 'echo', name: n });
+        await put('client', client.ip, { role: 'client' });
+        np = await startNetworkPolicy({ client: api.client, nodeName: 'node-0', netns: fx.nodeNs, retrySyncPeriodMs: 200 });
+      });
+      after(async () => { await np?.stop({ flush: true }); });
+
+      /** A policy's key in the table listing (chain names and comments carry it). */
+      const named = (name: string) => new RegExp(`${NS}/${name}(?![A-Za-z0-9.-])`);
+      /**
+       * Creates a policy (a replaced one is deleted first, so each step is seen leaving and entering
+       * the kernel) and waits until the kernel has it: its key appears in the table.
+       */
+      async function putPolicy(name: string, spec: NetworkPolicySpec): Promise<void> {
+        await deletePolicies(name);
+        const obj: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: NS, name }, spec };
+        await api.client.create(R.networkpolicies, NS, obj);
+        await policySettled((t) => named(name).test(t), `${name} never reached the kernel`);
+      }
+      async function deletePolicies(...names: string[]): Promise<void> {
+        for (const name of names) await api.client.delete(R.networkpolicies, NS, name).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
+        await policySettled((t) => names.every((n) => !named(n).test(t)), `${names.join(', ')} never left the kernel`);
+      }
+      /** Waits until the policy table listing satisfies `ok` and the enforcer is idle (a change written after the listing is caught by the next round). */
+      async function policySettled(ok: (table: string) => boolean, why: string): Promise<void> {
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          await np!.whenIdle();
+          let table = '';
+          try { table = inNs(fx.nodeNs, POLICY_TABLE); } catch { /* not written yet */ }
+          if (ok(table)) { await np!.whenIdle(); return; }
+          if (Date.now() > deadline) assert.fail(`${why}:\n${table}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      const dropped = async (ns: string, ip: string, port: number) => {
+        // A drop is a timeout, not a refusal (no REJECT: the client cannot tell policy from a dead Pod).
+        const r = await fx.client(ns, ['connect', ip, port, 600]);
+        assert.deepEqual(r.errors, ['ETIMEDOUT'], `${ip}:${port} should be dropped: ${JSON.stringify(r)}`);
+      };
+
+      // The userspace mode relays each connection from the node (src/proxy/userspace): the endpoint,
+      // and so its ingress policy, sees the node's address, never the client's, as with kube-proxy's
+      // userspace mode. Kubernetes always allows a Pod's own node ("traffic to and from the node
+      // where a Pod is running is always allowed", network-policies docs), and this node agent's
+      // probes depend on it: ingress isolation does not apply to Service traffic in that mode. The
+      // client's egress is judged where its connection ends after the redirect: the node's listener.
+      // These tests assert that documented behaviour, so a change to it is seen.
+
+      test('NetworkPolicy: default deny blocks Pod → ClusterIP Service, an allow rule restores it', async () => {
+        await putService('guarded', '10.96.0.70', [{ port: 80, targetPort: 8080 }]);
+        await putSlice('guarded', [{ port: 8080 }], [{ pod: 'd' }]);
+        await settle('guarded', hasIps('d'));
+        await putService('unguarded', '10.96.0.75', [{ port: 80, targetPort: 8080 }]);
+        await putSlice('unguarded', [{ port: 8080 }], [{ pod: 'a' }]);
+        await settle('unguarded', hasIps('a'));
+        assert.deepEqual((await fx.client(client.ns, ['http', '10.96.0.70', 80, 3])).errors, [], 'open before any policy');
+        try {
+          await putPolicy('deny-d', { podSelector: { matchLabels: { name: 'd' } }, policyTypes: ['Ingress'] });
+          if (kernelMode(mode)) {
+            await dropped(client.ns, '10.96.0.70', 80);
+            // Judged on the Pod, not the ClusterIP: the Pod's own address is dropped the same way, and
+            // an unisolated endpoint behind another Service still answers.
+            await dropped(client.ns, pods.d!.ip, 8080);
+            assert.deepEqual((await fx.client(client.ns, ['http', '10.96.0.75', 80, 3])).errors, []);
+          } else {
+            const r = await fx.client(client.ns, ['http', '10.96.0.70', 80, 3, '/clientip']);
+            assert.deepEqual(r.errors, [], 'userspace: the relayed connection comes from the node, which is always allowed');
+            assert.deepEqual([...clientIPs(r)], ['10.244.0.1']);
+            await dropped(client.ns, pods.d!.ip, 8080);
+          }
+          await putPolicy('allow-client-d', { podSelector: { matchLabels: { name: 'd' } }, policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }] });
+          const r = await fx.client(client.ns, ['http', '10.96.0.70', 80, 5]);
+          assert.deepEqual(r.errors, []);
+          assert.deepEqual(count(r.answers), new Map([['d:8080', 5]]));
+          // The allow names the client: another Pod (e, not selected by the rule) is still dropped (direct, so in every mode).
+          await dropped(pods.e!.ns, pods.d!.ip, 8080);
+        } finally {
+          await deletePolicies('deny-d', 'allow-client-d');
+        }
+      });
+
+      test('NetworkPolicy: a named port selects the backend port the Service\'s targetPort names', async () => {
+        await putService('named-guard', '10.96.0.71', [{ name: 'http', port: 80, targetPort: 'web' }, { name: 'metrics', port: 90, targetPort: 'prom' }]);
+        await putSlice('named-guard', [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9090 }], [{ pod: 'e' }]);
+        await settle('named-guard', (x) => targets(x, pods.e!.ip, '8080') && targets(x, pods.e!.ip, '9090'));
+        try {
+          // The policy names the container port `web` (8080): the Service port (80) is not what it sees.
+          await putPolicy('web-only-e', { podSelector: { matchLabels: { name: 'e' } }, policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 'web' }] }] });
+          const web = await fx.client(client.ns, ['http', '10.96.0.71', 80, 5]);
+          assert.deepEqual(web.errors, []);
+          assert.deepEqual(count(web.answers), new Map([['e:8080', 5]]));
+          if (kernelMode(mode)) await dropped(client.ns, '10.96.0.71', 90);
+          else assert.deepEqual((await fx.client(client.ns, ['http', '10.96.0.71', 90, 2])).errors, [], 'userspace: relayed from the node');
+          // A port named after the Service port instead allows nothing here.
+          await putPolicy('web-only-e', { podSelector: { matchLabels: { name: 'e' } }, policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 'http' }] }] });
+          if (kernelMode(mode)) await dropped(client.ns, '10.96.0.71', 80);
+          await dropped(client.ns, pods.e!.ip, 8080);
+        } finally {
+          await deletePolicies('web-only-e');
+        }
+      });
+
+      test('NetworkPolicy: egress to the DNS Service allowed by a policy, other egress denied', async () => {
+        await putService('pdns', '10.96.0.72', [{ name: 'dns', port: 53, targetPort: 'dns', protocol: 'UDP' }]);
+        await putSlice('pdns', [{ name: 'dns', port: 5353, protocol: 'UDP' }], [{ pod: 'b' }]);
+        await settle('pdns', hasIps('b'));
+        const query = (src: number) => fx.client(client.ns, ['udp', '10.96.0.72', 53, 2, 300, src]);
+        assert.deepEqual((await query(40070)).errors, [], 'open before any policy');
+        try {
+          // Default deny egress for the client, and DNS allowed as users write it: to the DNS Pods, on
+          // the DNS port. The port is the Pod's (5353 here), as policy is judged after the DNAT.
+          await putPolicy('client-egress', { podSelector: { matchLabels: { role: 'client' } }, policyTypes: ['Egress'],
+            egress: [{ to: [{ podSelector: { matchLabels: { name: 'b' } } }], ports: [{ protocol: 'UDP', port: 5353 }] }] });
+          if (kernelMode(mode)) {
+            const q = await query(40071);
+            assert.deepEqual(q.errors, []);
+            assert.deepEqual(count(q.answers), new Map([['b:5353', 2]]));
+            // Everything else is dropped: TCP to the same Pod, another Service, a Pod directly.
+            await dropped(client.ns, '10.96.0.70', 80);
+            await dropped(client.ns, pods.b!.ip, 8080);
+            await dropped(client.ns, pods.a!.ip, 8080);
+            // A rule naming the Service's port (53) instead does not allow it: the Pod's port is judged.
+            await putPolicy('client-egress', { podSelector: { matchLabels: { role: 'client' } }, policyTypes: ['Egress'],
+              egress: [{ to: [{ podSelector: { matchLabels: { name: 'b' } } }], ports: [{ protocol: 'UDP', port: 53 }] }] });
+            const q2 = await query(40072);
+            assert.equal(q2.answers.length, 0, `answered through a rule for the Service port: ${JSON.stringify(q2)}`);
+          } else {
+            // userspace: the client's datagrams end at the node's listener; egress to the DNS Pod does not cover that.
+            const q = await query(40071);
+            assert.equal(q.answers.length, 0, `userspace: egress is judged against the node's listener: ${JSON.stringify(q)}`);
+            await dropped(client.ns, pods.a!.ip, 8080);
+          }
+        } finally {
+          await deletePolicies('client-egress');
+        }
+        assert.deepEqual((await query(40073)).errors, [], 'open again once the policy is gone');
+      });
+
+      // NodePort traffic to an isolated Pod. Kubernetes leaves open whether policy sees the source
+      // before or after a Service's rewrite ("it is not defined whether this happens before or after
+      // NetworkPolicy processing", network-policies docs). Here policy runs in the forward hook,
+      // after the DNAT but before the masquerade (postrouting): for an endpoint on the receiving node
+      // it sees the client's own address with externalTrafficPolicy Cluster (though the Pod then sees
+      // the node) and Local alike. An endpoint on another node sees that node's address with
+      // Cluster (the SNAT happened on the way out) and the client's with Local.
+      test('NetworkPolicy: NodePort traffic to an isolated Pod is judged by the client\'s own address', async () => {
+        await putService('np-guard', '10.96.0.73', [{ port: 80, targetPort: 8080, nodePort: 30090 }], { type: 'NodePort', externalTrafficPolicy: 'Cluster' });
+        await putService('np-guard-local', '10.96.0.74', [{ port: 80, targetPort: 8080, nodePort: 30091 }], { type: 'NodePort', externalTrafficPolicy: 'Local' });
+        for (const svc of ['np-guard', 'np-guard-local']) {
+          await putSlice(svc, [{ port: 8080 }], [{ pod: 'c' }]);
+          await settle(svc, hasIps('c'));
+        }
+        const ports = kernelMode(mode) ? [30090, 30091] : [30090];
+        for (const port of ports) assert.deepEqual((await outside(['http', fx.nodeIP, port, 2])).errors, [], `open before any policy (${port})`);
+        try {
+          await putPolicy('deny-c', { podSelector: { matchLabels: { name: 'c' } }, policyTypes: ['Ingress'] });
+          if (kernelMode(mode)) {
+            for (const port of ports) await dropped(fx.outsideHost, fx.nodeIP, port);
+          } else {
+            assert.deepEqual((await outside(['http', fx.nodeIP, 30090, 2])).errors, [], 'userspace: relayed from the node');
+          }
+          // Allowing the node's address (what the Pod sees with Cluster) does not let the client in…
+          await putPolicy('allow-c', { podSelector: { matchLabels: { name: 'c' } }, policyTypes: ['Ingress'],
+            ingress: [{ from: [{ ipBlock: { cidr: `${fx.nodeIP}/32` } }, { ipBlock: { cidr: '10.244.0.1/32' } }] }] });
+          if (kernelMode(mode)) for (const port of ports) await dropped(fx.outsideHost, fx.nodeIP, port);
+          // …allowing the client's address does, with either policy.
+          await putPolicy('allow-c', { podSelector: { matchLabels: { name: 'c' } }, policyTypes: ['Ingress'],
+            ingress: [{ from: [{ ipBlock: { cidr: `${fx.outsideIP}/32` } }] }] });
+          const cluster = await outside(['http', fx.nodeIP, 30090, 3, '/clientip']);
+          assert.deepEqual(cluster.errors, []);
+          assert.deepEqual([...clientIPs(cluster)], ['10.244.0.1'], 'Cluster: the Pod sees the node, the policy saw the client');
+          if (kernelMode(mode)) {
+            const local = await outside(['http', fx.nodeIP, 30091, 3, '/clientip']);
+            assert.deepEqual(local.errors, []);
+            assert.deepEqual([...clientIPs(local)], [fx.outsideIP], 'Local: the Pod and the policy both see the client');
+          }
+        } finally {
+          await deletePolicies('deny-c', 'allow-c');
+        }
+      });
     });
   });
 }

@@ -49,6 +49,13 @@ export const CASES: Record<string, PolicyInfo[]> = {
       from: [{ ipBlock: { cidr: '10.244.0.0/16', except: ['10.244.1.0/24', '10.244.0.11/32'] } }, { ipBlock: { cidr: '10.244.2.0/24' } }],
       ports: [{ port: 8000, endPort: 8100, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }, { protocol: 'UDP' }] }] }),
   ],
+  // Single ports and short ranges go to the hash set one by one, wide ranges to the interval set:
+  // one rule per set, both with the rule's number.
+  'ports-single-and-ranges': [
+    policy('default', 'web-ports', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{
+      from: [{ podSelector: { matchLabels: { app: 'client' } } }],
+      ports: [{ port: 80, protocol: 'TCP' }, { port: 8080, endPort: 8083, protocol: 'TCP' }, { port: 9000, endPort: 9100, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] }] }),
+  ],
   'egress-dns-only': [
     policy('default', 'deny-egress', { policyTypes: ['Egress'] }),
     policy('default', 'allow-dns', { policyTypes: ['Egress'], egress: [{
