@@ -45,6 +45,8 @@ const NS = 'default';
 const MANY = Number(process.env.BENCH_SERVICES ?? 10_000);
 const FEW = 10;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+/** Which node namespaces to build (default all): `nftables,iptables,bare-dnat,userspace`. */
+const NODES = new Set((process.env.BENCH_NODES ?? 'nftables,iptables,bare-dnat,userspace').split(','));
 /** `latency`, `throughput` or both (default). Throughput alone skips the 10k-Service namespaces. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'latency,throughput').split(','));
 /** Handshakes per variant per round (after 20 warm-up ones). */
@@ -84,8 +86,12 @@ type Workload = (typeof WORKLOADS)[number];
  */
 type Programmer = ProxyMode | 'bare-dnat';
 
-/** How a throughput variant reaches the Pod: its ClusterIP, or its NodePort at the node's address. */
-type Path = 'clusterip' | 'nodeport';
+/**
+ * How a throughput variant reaches the Pod: its ClusterIP or its NodePort at the node's address from
+ * a Pod on the node's bridge (direct: Pod to Pod), or its NodePort from a client outside the node
+ * (`nodeport-outside`; direct: the same outside clients to the Pod IP, routed through the node).
+ */
+type Path = 'clusterip' | 'nodeport' | 'nodeport-outside';
 
 /** One node namespace with its proxy, backend Pods and client namespaces. */
 interface Node {
@@ -94,8 +100,11 @@ interface Node {
   fx: ProxyFixture;
   proxy?: Proxy;
   backends: NginxBackend[];
-  /** Client namespaces, one per kind of traffic (see the file comment); index = TARGETS index. */
-  clients: { latencySvc: string; latencyPod: string; direct: string[]; viaSvc: string[] };
+  /**
+   * Client namespaces, one per kind of traffic (see the file comment); index = TARGETS index.
+   * `outsideDirect` / `outsideVia`: outside the node (own link to it, routed), for NodePorts.
+   */
+  clients: { latencySvc: string; latencyPod: string; direct: string[]; viaSvc: string[]; outsideDirect: string[]; outsideVia: string[] };
 }
 
 async function fillApi(api: TestApi, services: number): Promise<void> {
@@ -115,7 +124,7 @@ async function fillApi(api: TestApi, services: number): Promise<void> {
 
 async function buildNode(mode: Programmer, services: number, api: TestApi): Promise<Node> {
   const fx = new ProxyFixture();
-  const node: Node = { mode, services, fx, backends: [], clients: { latencySvc: '', latencyPod: '', direct: [], viaSvc: [] } };
+  const node: Node = { mode, services, fx, backends: [], clients: { latencySvc: '', latencyPod: '', direct: [], viaSvc: [], outsideDirect: [], outsideVia: [] } };
   try {
     // The underlay gives the node its address (NodePorts); the userspace mode needs the Service CIDR
     // routed locally (as the cluster does) so unproxied ports are refused by the node itself.
@@ -131,9 +140,19 @@ async function buildNode(mode: Programmer, services: number, api: TestApi): Prom
       node.clients.direct.push(fx.addClient().ns);
       node.clients.viaSvc.push(fx.addClient().ns);
     }
+    if (mode !== 'userspace') {
+      for (const _ of TARGETS) {
+        node.clients.outsideDirect.push(addRoutedOutsideClient(fx));
+        node.clients.outsideVia.push(addRoutedOutsideClient(fx));
+      }
+    }
     if (mode === 'bare-dnat') {
-      const rules = TARGETS.map((t) => `  ip daddr ${t.clusterIP} tcp dport 80 dnat to ${t.podIp}:${POD_PORT}\n`).join('');
-      inNs(fx.nodeNs, ['nft', '-f', '-'], `table ip bare-dnat {\n chain prerouting {\n  type nat hook prerouting priority -100;\n${rules} }\n}\n`);
+      // The least NAT each Service type needs: a ClusterIP is DNATed; a NodePort with the Cluster
+      // policy is DNATed and masqueraded (so replies come back through this node), as the proxy does.
+      const rules = TARGETS.map((t) => `  ip daddr ${t.clusterIP} tcp dport 80 dnat to ${t.podIp}:${POD_PORT}\n`
+        + `  ip daddr ${NODE_IP} tcp dport ${t.nodePort} dnat to ${t.podIp}:${POD_PORT}\n`).join('');
+      inNs(fx.nodeNs, ['nft', '-f', '-'], `table ip bare-dnat {\n chain prerouting {\n  type nat hook prerouting priority -100;\n${rules} }\n`
+        + ` chain postrouting {\n  type nat hook postrouting priority 100;\n  ct original ip daddr ${NODE_IP} masquerade\n }\n}\n`);
       return node;
     }
     const t0 = performance.now();
@@ -147,6 +166,27 @@ async function buildNode(mode: Programmer, services: number, api: TestApi): Prom
     await teardown(node);
     throw err;
   }
+}
+
+let outsideLinks = 0;
+/**
+ * A client outside the node, as a NodePort user is: a namespace with its own veth link to the node
+ * namespace (172.31.254.x/30) and a default route through it, so it reaches the node's address and,
+ * routed by the node, the Pod IPs (the "direct" of the outside variants). One link per client, so
+ * each kind of traffic has its own namespace (see the file comment).
+ */
+function addRoutedOutsideClient(fx: ProxyFixture): string {
+  const k = outsideLinks++;
+  const ns = fx.addOutside();
+  const base = 4 * k;
+  const nodeSide = `172.31.254.${base + 1}`;
+  inNs(fx.nodeNs, ['ip', 'link', 'add', `ul${k}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  inNs(fx.nodeNs, ['ip', 'addr', 'add', `${nodeSide}/30`, 'dev', `ul${k}`]);
+  inNs(fx.nodeNs, ['ip', 'link', 'set', `ul${k}`, 'up']);
+  inNs(ns, ['ip', 'addr', 'add', `172.31.254.${base + 2}/30`, 'dev', 'eth0']);
+  inNs(ns, ['ip', 'link', 'set', 'eth0', 'up']);
+  inNs(ns, ['ip', 'route', 'add', 'default', 'via', nodeSide]);
+  return ns;
 }
 
 async function teardown(node: Node): Promise<void> {
@@ -219,7 +259,10 @@ function checkAnswers(node: Node): Map<Workload, { header: number; body: number 
   for (const w of WORKLOADS) {
     for (const [i, t] of TARGETS.entries()) {
       const urls: [string, string][] = [[node.clients.viaSvc[i]!, svcURL(t, 'clusterip', w)], [node.clients.direct[i]!, `http://${t.podIp}:${POD_PORT}${w.path}`]];
-      if (node.mode === 'nftables' || node.mode === 'iptables') urls.push([node.clients.viaSvc[i]!, svcURL(t, 'nodeport', w)]);
+      if (node.mode !== 'userspace') {
+        urls.push([node.clients.viaSvc[i]!, svcURL(t, 'nodeport', w)], [node.clients.outsideVia[i]!, svcURL(t, 'nodeport-outside', w)],
+          [node.clients.outsideDirect[i]!, `http://${t.podIp}:${POD_PORT}${w.path}`]);
+      }
       for (const [client, url] of urls) {
         const out = inNs(client, ['curl', '-sS', '--max-time', '5', '-w', '\n%{http_code} %{size_header}', url]);
         const cut = out.lastIndexOf('\n');
@@ -266,7 +309,7 @@ interface ThroughputVariant { node: Node; workload: Workload; path: Path; direct
 
 /** The URL of target `t` by `path`. */
 function svcURL(t: (typeof TARGETS)[number], path: Path, w: Workload): string {
-  return path === 'nodeport' ? `http://${NODE_IP}:${t.nodePort}${w.path}` : `http://${t.clusterIP}:80${w.path}`;
+  return path === 'clusterip' ? `http://${t.clusterIP}:80${w.path}` : `http://${NODE_IP}:${t.nodePort}${w.path}`;
 }
 
 /**
@@ -278,24 +321,27 @@ function svcURL(t: (typeof TARGETS)[number], path: Path, w: Workload): string {
  * ratios scatter by ±8% unpinned.
  */
 async function measureThroughput(nodes: Node[], closeEach: boolean): Promise<ThroughputVariant[]> {
-  // NodePort variants for the kernel modes (the bare-dnat floor has no NodePort rule).
-  const paths = (n: Node): Path[] => (n.mode === 'nftables' || n.mode === 'iptables') && !closeEach ? ['clusterip', 'nodeport'] : ['clusterip'];
+  // NodePort variants for the kernel modes and the floor (keep-alive only); from outside the node for
+  // nftables (the target) and the floor.
+  const paths = (n: Node): Path[] => closeEach || n.mode === 'userspace' ? ['clusterip']
+    : n.mode === 'iptables' ? ['clusterip', 'nodeport'] : ['clusterip', 'nodeport', 'nodeport-outside'];
   const variants: ThroughputVariant[] = nodes.flatMap((node) => paths(node).flatMap((path) => WORKLOADS.map((workload) => ({ node, workload, path, direct: [], viaSvc: [] }))));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + round) % variants.length]!;
       const d = round % 2;
       const s = 1 - d;
+      const outside = v.path === 'nodeport-outside';
       const [direct, viaSvc] = await Promise.all([
-        wrk(v.node.clients.direct[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}${v.workload.path}`, closeEach),
-        wrk(v.node.clients.viaSvc[s]!, s, svcURL(TARGETS[s]!, v.path, v.workload), closeEach),
+        wrk((outside ? v.node.clients.outsideDirect : v.node.clients.direct)[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}${v.workload.path}`, closeEach),
+        wrk((outside ? v.node.clients.outsideVia : v.node.clients.viaSvc)[s]!, s, svcURL(TARGETS[s]!, v.path, v.workload), closeEach),
       ]);
       v.direct.push(direct);
       v.viaSvc.push(viaSvc);
     }
   }
   for (const v of variants) {
-    console.error(`${v.node.mode} ${v.workload.label} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ${v.path === 'nodeport' ? 'NodePort' : 'ClusterIP'} ${v.viaSvc.map(Math.round).join(' ')} req/s`);
+    console.error(`${v.node.mode} ${v.workload.label} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ${v.path} ${v.viaSvc.map(Math.round).join(' ')} req/s`);
   }
   return variants;
 }
@@ -310,7 +356,7 @@ const nodes: Node[] = [];
 try {
   await fillApi(apiFew, FEW);
   if (PARTS.has('latency')) await fillApi(apiMany, MANY);
-  for (const mode of ['nftables', 'iptables'] as const) {
+  for (const mode of (['nftables', 'iptables'] as const).filter((m) => NODES.has(m))) {
     for (const services of PARTS.has('latency') ? [FEW, MANY] : [FEW]) {
       try {
         nodes.push(await buildNode(mode, services, services === FEW ? apiFew : apiMany));
@@ -321,9 +367,9 @@ try {
       }
     }
   }
-  if (PARTS.has('throughput')) nodes.push(await buildNode('bare-dnat', FEW, apiFew));
+  if (PARTS.has('throughput') && NODES.has('bare-dnat')) nodes.push(await buildNode('bare-dnat', FEW, apiFew));
   // kube-proxy's historical mode, for the comparison seed 001 asks for (throughput only).
-  if (PARTS.has('throughput') && process.env.BENCH_USERSPACE !== '0') nodes.push(await buildNode('userspace', FEW, apiFew));
+  if (PARTS.has('throughput') && process.env.BENCH_USERSPACE !== '0' && NODES.has('userspace')) nodes.push(await buildNode('userspace', FEW, apiFew));
   const nft = nodes.filter((n) => n.mode === 'nftables').map((n) => ({ services: n.services, chains: nftChains(n) }));
   console.error(`nftables chains: ${nft.map((x) => `${x.chains.length} with ${x.services} Services`).join(', ')}: ${nft[0]?.chains.join(' ')}`);
   if (new Set(nft.map((x) => x.chains.length)).size > 1) throw new Error('the number of nftables chains grows with the number of Services');
@@ -365,20 +411,27 @@ try {
   const what = (v: ThroughputVariant): string => `${v.workload.label}, ${v.workload.key === 'welcome' ? `${Buffer.byteLength(v.workload.body)} B, the seeds' workload` : 'worst case for the NAT share'}`;
   const keepAlive = PARTS.has('throughput') ? await measureThroughput(few, false) : [];
   for (const v of keepAlive) {
-    const via = v.path === 'nodeport' ? 'a NodePort (node address, externalTrafficPolicy Cluster)' : v.node.mode === 'userspace' ? 'ClusterIP (userspace proxy)' : 'ClusterIP';
-    const target = v.node.mode === 'bare-dnat' ? undefined : v.node.mode === 'userspace' ? '>= 0.6' : '>= 0.95';
-    report({ figure: `${who(v)}: requests/s through ${via} / direct to Pod IP, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: 'direct to Pod IP, req/s (sharing the CPUs with the Service run)', value: Math.round(median(v.direct)) },
+    const via = v.path === 'nodeport' ? 'a NodePort (node address, externalTrafficPolicy Cluster) from a Pod'
+      : v.path === 'nodeport-outside' ? 'a NodePort (externalTrafficPolicy Cluster) from outside the node'
+        : v.node.mode === 'userspace' ? 'ClusterIP (userspace proxy)' : 'ClusterIP';
+    const directFrom = v.path === 'nodeport-outside' ? 'direct to Pod IP from the same outside clients (routed by the node)' : 'direct to Pod IP';
+    const target = v.node.mode === 'bare-dnat' ? undefined : v.node.mode === 'userspace' ? '>= 0.6' : v.node.mode === 'nftables' || v.path === 'clusterip' ? '>= 0.95' : undefined;
+    report({ figure: `${who(v)}: requests/s through ${via} / ${directFrom}, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: `${directFrom}, req/s (sharing the CPUs with the Service run)`, value: Math.round(median(v.direct)) },
       anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target });
   }
-  // The ClusterIP path against the least a kernel DNAT can do, in the same run: each mode's
-  // ClusterIP ratio over the bare-dnat floor's ratio for the same answer.
+  // Each path against the least a kernel NAT can do for it, in the same run: a mode's ratio over the
+  // bare floor's ratio for the same path and answer (ClusterIP: one dnat rule; NodePort: dnat and
+  // masquerade, which the Cluster policy needs).
   for (const w of WORKLOADS) {
-    const floor = keepAlive.find((v) => v.node.mode === 'bare-dnat' && v.workload === w);
-    for (const mode of ['nftables', 'iptables'] as const) {
-      const v = keepAlive.find((x) => x.node.mode === mode && x.path === 'clusterip' && x.workload === w);
-      if (!floor || !v) continue;
-      report({ figure: `${mode}: ClusterIP requests/s ratio over the bare-dnat floor's, ${w.label} (keep-alive, same run)`, value: ratioOf(v) / ratioOf(floor), unit: 'ratio',
-        baseline: { name: 'bare-dnat floor ratio to direct', value: Number(ratioOf(floor).toFixed(3)) }, target: mode === 'nftables' ? '>= 0.98' : undefined });
+    for (const path of ['clusterip', 'nodeport', 'nodeport-outside'] as const) {
+      const floor = keepAlive.find((v) => v.node.mode === 'bare-dnat' && v.workload === w && v.path === path);
+      for (const mode of ['nftables', 'iptables'] as const) {
+        const v = keepAlive.find((x) => x.node.mode === mode && x.path === path && x.workload === w);
+        if (!floor || !v) continue;
+        const name = path === 'clusterip' ? 'ClusterIP' : path === 'nodeport' ? 'NodePort from a Pod' : 'NodePort from outside';
+        report({ figure: `${mode}: ${name} requests/s ratio over the bare floor's (${path === 'clusterip' ? 'dnat' : 'dnat + masquerade'}), ${w.label} (keep-alive, same run)`, value: ratioOf(v) / ratioOf(floor), unit: 'ratio',
+          baseline: { name: 'bare floor ratio to direct', value: Number(ratioOf(floor).toFixed(3)) }, target: mode === 'nftables' ? '>= 0.98' : undefined });
+      }
     }
   }
   for (const v of PARTS.has('throughput') && process.env.BENCH_CLOSE !== '0' ? await measureThroughput(few, true) : []) {

@@ -40,6 +40,8 @@ const ROOT = join(HERE, '..', '..');
 const CHANGES = 200;
 /** Time budget for one change loop (iptables at 10k Services costs more per change). */
 const CHANGE_BUDGET_MS = 30_000;
+/** Rounds of 50 changes per side in the NodePort comparison (alternated). */
+const NODEPORT_ROUNDS = 40;
 
 const tmp = mkdtempSync(join(tmpdir(), 'cip-progbench-'));
 const children = new Set<ChildProcess>();
@@ -232,7 +234,7 @@ async function runMode(mode: ProxyMode, services: number, socket: string, run: n
 /**
  * Network programming with NodePort Services added: two APIs side by side — 1k ClusterIP Services,
  * and the same 1k plus 1k NodePort Services — each with a proxy child in its own namespace, both
- * synced and idle; then change loops alternate between them (4 rounds × 50 changes each), so
+ * synced and idle; then change loops alternate between them (40 rounds × 50 changes each), so
  * both see the same machine load over the run (this VM's load moves p99 by 2× between minutes),
  * and the pooled p99s are compared. The compared changes hit the same 1k ClusterIP Services on
  * both sides: what the NodePort Services cost everyone else. Changes of the NodePort Services
@@ -240,9 +242,9 @@ async function runMode(mode: ProxyMode, services: number, socket: string, run: n
  * after, on the second side, and reported on their own.
  */
 async function nodePortComparison(mode: ProxyMode, services: number, nodePorts: number): Promise<void> {
-  const sides: { label: string; api: Awaited<ReturnType<typeof makeTestApi>>; server?: Awaited<ReturnType<typeof startApiServer>>; ns?: ReturnType<typeof scratchNetns>; child?: Child; total: number; latencies: number[]; syncMs: number[] }[] = [
-    { label: 'without', api: await makeTestApi(), total: services, latencies: [], syncMs: [] },
-    { label: 'with', api: await makeTestApi(), total: services + nodePorts, latencies: [], syncMs: [] },
+  const sides: { label: string; api: Awaited<ReturnType<typeof makeTestApi>>; server?: Awaited<ReturnType<typeof startApiServer>>; ns?: ReturnType<typeof scratchNetns>; child?: Child; total: number; latencies: number[]; syncMs: number[]; gcMs: number[] }[] = [
+    { label: 'without', api: await makeTestApi(), total: services, latencies: [], syncMs: [], gcMs: [] },
+    { label: 'with', api: await makeTestApi(), total: services + nodePorts, latencies: [], syncMs: [], gcMs: [] },
   ];
   try {
     for (const [k, side] of sides.entries()) {
@@ -260,12 +262,15 @@ async function nodePortComparison(mode: ProxyMode, services: number, nodePorts: 
       side.child.proc.send('start');
       await side.child.next('synced');
     }
-    for (let round = 0; round < 4; round++) {
+    // 40 rounds × 50: 2000 changes a side, so the p99 is the 20th-slowest change. With 200 (the 2nd
+    // slowest) the ratio of the p99s of identical code swung 0.79–1.38 between runs on the loaded VM.
+    for (let round = 0; round < NODEPORT_ROUNDS; round++) {
       for (const side of round % 2 ? [...sides].reverse() : sides) {
-        side.child!.proc.send({ changes: 50, services, budgetMs: CHANGE_BUDGET_MS, run: 4 + round });
-        const r = await side.child!.next<{ latencies: number[]; syncMs: number[] }>('changed');
+        side.child!.proc.send({ changes: 50, services, budgetMs: CHANGE_BUDGET_MS, run: 10 + round });
+        const r = await side.child!.next<{ latencies: number[]; syncMs: number[]; gcMs: number[] }>('changed');
         side.latencies.push(...r.latencies);
         side.syncMs.push(...r.syncMs);
+        side.gcMs.push(...r.gcMs);
       }
     }
     const [plain, np] = sides.map((x) => x.latencies);
@@ -276,7 +281,10 @@ async function nodePortComparison(mode: ProxyMode, services: number, nodePorts: 
     report({ figure: `${mode}: network programming p99, endpoint change of a ClusterIP Service, ${label} + ${nodePorts / 1000}k NodePort Services (${np!.length} changes, alternated with the run without)`, value: percentile(np!, 99), unit: 'ms', baseline: { name: 'p50', value: Number(percentile(np!, 50).toFixed(2)) } });
     report({ figure: `${mode}: network programming p99 with ${nodePorts / 1000}k NodePort Services added / without, ${label} (same run, alternated)`, value: percentile(np!, 99) / percentile(plain!, 99), unit: 'ratio',
       baseline: { name: 'p99 without the NodePort Services (ms)', value: Number(percentile(plain!, 99).toFixed(2)) }, target: mode === 'nftables' ? '<= 1.10' : undefined });
-    const syncs = sides.map((x) => `sync p50 ${percentile(x.syncMs, 50)} / p90 ${percentile(x.syncMs, 90)} / max ${Math.max(...x.syncMs)} ms`);
+    report({ figure: `${mode}: network programming p50 with ${nodePorts / 1000}k NodePort Services added / without, ${label} (same run, alternated)`, value: percentile(np!, 50) / percentile(plain!, 50), unit: 'ratio',
+      baseline: { name: 'p50 without the NodePort Services (ms)', value: Number(percentile(plain!, 50).toFixed(2)) } });
+    const syncs = sides.map((x) => `sync p50 ${percentile(x.syncMs, 50)} / p90 ${percentile(x.syncMs, 90)} / max ${Math.max(...x.syncMs)} ms; `
+      + `proxy process GC: ${x.gcMs.length} pauses, ${x.gcMs.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(0, ...x.gcMs).toFixed(1)} ms`);
     console.error(`${mode} ${label}: without NodePorts p50 ${percentile(plain!, 50).toFixed(2)} / p99 ${percentile(plain!, 99).toFixed(2)} ms (${syncs[0]}); with ${nodePorts} NodePort Services p50 ${percentile(np!, 50).toFixed(2)} / p99 ${percentile(np!, 99).toFixed(2)} ms (${syncs[1]})`);
   } finally {
     for (const side of sides) {

@@ -13,6 +13,7 @@
  * {phase:'changed', latencies, syncMs, lastSvc, lastIp}; on 'stop' stops the proxy (rules stay) and exits.
  */
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { HttpClient } from '../../src/client/http.js';
 import { R } from '../../src/api/resources.js';
 import { startProxy, type ProxyMode, type SyncReport } from '../../src/proxy/proxy.js';
@@ -83,6 +84,10 @@ async function main(): Promise<void> {
 async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) {
   const latencies: number[] = [];
   const syncMs: number[] = [];
+  /** Garbage-collection pauses of this process during the loop (ms): where a slow change's time may go. */
+  const gcMs: number[] = [];
+  const gcs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs.push(e.duration); });
+  gcs.observe({ entryTypes: ['gc'] });
   const deadline = performance.now() + req.budgetMs;
   let lastSvc = -1;
   let lastIp = '';
@@ -112,7 +117,8 @@ async function changeLoop(client: HttpClient, req: ChangeRequest, log: SyncLog) 
     latencies.push(hit.at - w);
     syncMs.push(hit.report.durationMs);
   }
-  return { latencies, syncMs, lastSvc, lastIp };
+  gcs.disconnect();
+  return { latencies, syncMs, gcMs, lastSvc, lastIp };
 }
 
 main().catch((err) => {

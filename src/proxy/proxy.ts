@@ -174,6 +174,11 @@ class ServiceProxy implements Proxy {
   private readonly svcEndpoints = new Map<string, ServiceEndpoints>();
   /** Desired state per Service key (only Services with ports). */
   private readonly desired = new Map<string, ServiceState>();
+  /**
+   * Keys of desired Services with a healthCheckNodePort: each sync builds the health-check table
+   * from these alone, so a sync's cost does not grow with the Services that have none.
+   */
+  private readonly healthKeys = new Set<string>();
   /** State last written to the kernel per Service key (for conntrack cleanup). */
   private readonly programmed = new Map<string, ServiceState>();
   /** Keys changed since the last successful sync (kept across failures). */
@@ -309,6 +314,8 @@ class ServiceProxy implements Proxy {
       const s = this.stateOf(k);
       if (s) this.desired.set(k, s);
       else this.desired.delete(k);
+      if (s?.ports.some((p) => p.healthCheckNodePort !== undefined)) this.healthKeys.add(k);
+      else this.healthKeys.delete(k);
     }
     const changed = new Set(this.pendingChanged);
     let plan;
@@ -359,7 +366,8 @@ class ServiceProxy implements Proxy {
   private async syncHealthChecks(): Promise<void> {
     if (!this.helper) return;
     const entries: HealthEntry[] = [];
-    for (const s of this.desired.values()) {
+    for (const k of this.healthKeys) {
+      const s = this.desired.get(k)!;
       const sp = s.ports.find((p) => p.healthCheckNodePort !== undefined);
       if (!sp) continue;
       const local = categorizeEndpoints(s.endpoints.get(portKey(sp.portName, sp.protocol)) ?? [], sp, s.zone).local;

@@ -3,10 +3,14 @@
 //   node proxy-client.mjs connect <ip> <port> <timeoutMs>  one TCP connect
 //   node proxy-client.mjs udp <ip> <port> <count> <gapMs> <localPort>  N datagrams from one source port
 //   node proxy-client.mjs connects <ip> <port> <count>  N sequential TCP connects (handshake time each)
+//   node proxy-client.mjs bulk <ip> <port> <uploadBytes> <downloadBytes> <stallMs>  one POST /bulk/<download>
+//     with an upload body; reads nothing of the answer for stallMs first (a proxy must hold back);
+//     answer: "<x-upload header> <downloaded bytes> <their sha256>"
 // Prints one JSON line: { answers: string[], errors: string[], ms: number[] }.
 import http from 'node:http';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { createHash } from 'node:crypto';
 
 const [mode, ip, portStr, a, b, c] = process.argv.slice(2);
 const port = Number(portStr);
@@ -27,6 +31,27 @@ function get() {
 
 if (mode === 'http') {
   for (let i = 0; i < Number(a); i++) await get();
+} else if (mode === 'bulk') {
+  await new Promise((resolve) => {
+    const t0 = performance.now();
+    const fail = (e) => { out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); };
+    const req = http.request({ host: ip, port, method: 'POST', path: `/bulk/${b}`, agent: false, timeout: 20000 }, (res) => {
+      res.pause();
+      const hash = createHash('sha256');
+      let got = 0;
+      setTimeout(() => {
+        res.on('data', (d) => { got += d.length; hash.update(d); });
+        res.on('end', () => { out.answers.push(`${res.headers['x-upload']} ${got} ${hash.digest('hex')}`); out.ms.push(performance.now() - t0); resolve(); });
+        res.on('error', fail);
+        res.resume();
+      }, Number(c));
+    });
+    req.on('timeout', () => req.destroy(new Error('ETIMEDOUT')));
+    req.on('error', fail);
+    const body = Buffer.alloc(Number(a));
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 253;
+    req.end(body);
+  });
 } else if (mode === 'connect') {
   await new Promise((resolve) => {
     const t0 = performance.now();

@@ -6,6 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { NetworkPolicy, NetworkPolicySpec } from 'kubernetes-types/networking/v1.js';
@@ -139,6 +140,27 @@ export function proxyConformance(mode: ProxyMode): void {
       assert.deepEqual([...c.keys()].sort(), ['a:8080', 'b:8080', 'c:8080']);
       // Binomial(300, 1/3): mean 100, sd 8.2; [60, 140] is ~5 sd either side.
       for (const [k, v] of c) assert.ok(v >= 60 && v <= 140, `${k} got ${v} of 300`);
+    });
+
+    test('large transfers cross whole both ways, also to a client that stops reading for a while', async () => {
+      // The userspace mode relays every byte itself (reusing its read buffers): a chunk sent twice,
+      // dropped or overwritten before it left changes the digest.
+      await putService('bulk', '10.96.0.49', [{ port: 80, targetPort: 8080 }]);
+      await putSlice('bulk', [{ port: 8080 }], [{ pod: 'a' }]);
+      await settle('bulk', hasIps('a'));
+      const upload = 4 << 20;
+      // More than the kernel buffers between the proxy and a stalled client hold (~10 MB with
+      // autotuning): the proxy's writes must queue and its reads stop, or bytes get lost.
+      const download = 32 << 20;
+      const digest = (n: number, byte: (i: number) => number): string => {
+        const b = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) b[i] = byte(i);
+        return createHash('sha256').update(b).digest('hex');
+      };
+      const r = await fx.client(client.ns, ['bulk', '10.96.0.49', 80, upload, download, 500]);
+      assert.deepEqual(r.errors, []);
+      // The patterns of proxy-client.mjs (upload) and proxy-echo.mjs (answer).
+      assert.equal(r.answers[0], `${upload} ${digest(upload, (i) => (i * 7) % 253)} ${download} ${digest(download, (i) => i % 251)}`);
     });
 
     test('ClientIP affinity holds over 100 requests and across unrelated syncs', async () => {
@@ -304,6 +326,14 @@ export function proxyConformance(mode: ProxyMode): void {
       if (kernelMode(mode)) {
         const dropped = await outside(['connect', fx.nodeIP, 30082, 500]);
         assert.deepEqual(dropped.errors, ['ETIMEDOUT'], 'dropped, not refused: other nodes may still serve it');
+      }
+      // Back to the Cluster policy: no healthCheckNodePort any more, so nothing answers on it.
+      await editService('local', (spec) => { spec.externalTrafficPolicy = 'Cluster'; delete spec.healthCheckNodePort; });
+      for (let i = 0; ; i++) {
+        const gone = await outside(['connect', fx.nodeIP, 32002, 500]);
+        if (gone.errors[0] === 'ECONNREFUSED') break;
+        if (i === 49) assert.fail(`the health check port still answers: ${JSON.stringify(gone)}`);
+        await new Promise((r) => setTimeout(r, 50));
       }
     });
 

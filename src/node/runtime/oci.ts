@@ -42,7 +42,6 @@ import * as path from 'node:path';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { DockerConfig } from '../../images/auth.js';
 import { ImageError } from '../../images/errors.js';
-import { pullImage } from '../../images/pull.js';
 import { formatReference, parseReference, repository } from '../../images/reference.js';
 import type { ImageStore, StoredImage } from '../../images/store.js';
 import { NodeError } from '../errors.js';
@@ -199,6 +198,9 @@ export class OciRuntime implements ContainerRuntime {
     req.onPulling?.();
     const t0 = performance.now();
     try {
+      // Loaded on the first pull: the registry client (undici, tar) is ~1 MB of code that a
+      // cluster whose images all come from the catalog never runs (bench/cluster: start time, RSS).
+      const { pullImage } = await import('../../images/pull.js');
       const r = await pullImage(this.opts.store, image, {
         dockerConfigs: [...(req.dockerConfigs ?? []), ...this.nodeDockerConfigs()],
         insecureRegistries: this.opts.insecureRegistries,

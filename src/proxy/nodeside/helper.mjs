@@ -83,6 +83,46 @@ function listen(server, port) {
 
 // ---- userspace proxying ----
 
+/** Bytes an endpoint connection reads at a time, into one buffer of its own (see connectRelayed). */
+const UPSTREAM_READ_BYTES = 16 * 1024;
+
+/**
+ * Connects to endpoint `ep` for `client`, relaying what the endpoint sends straight to the client.
+ * The socket reads into a buffer of its own (`onread`) instead of a fresh Buffer and a stream
+ * `data` event per read: no allocation and no Readable machinery on the answer path. A write the
+ * kernel took at once leaves nothing behind (`writableLength` 0), so the next read reuses the
+ * buffer; a write left queued still references it, so the next reads get a fresh one (Node asks
+ * `buffer()` for the next read's buffer after each callback). Backpressure as `pipe`: while the
+ * client socket is backed up (write returned false), the endpoint socket does not read.
+ */
+function connectRelayed(ep, client) {
+  let buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
+  const up = net.connect({
+    host: ep.ip, port: ep.port, noDelay: true,
+    onread: {
+      buffer: () => buf,
+      callback: (n, b) => {
+        if (client.destroyed) return false;
+        const more = client.write(b.subarray(0, n));
+        if (client.writableLength > 0) buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
+        if (more) return true;
+        client.once('drain', () => up.resume());
+        return false;
+      },
+    },
+  });
+  up.once('end', () => client.end());
+  return up;
+}
+
+/** Client → endpoint: each chunk written on; reading stops while the endpoint socket is backed up. */
+function relayClient(client, up) {
+  client.on('data', (chunk) => { if (!up.write(chunk)) client.pause(); });
+  up.on('drain', () => client.resume());
+  client.once('end', () => up.end());
+  client.resume();
+}
+
 /**
  * One Service port's listener. `endpoints` and the affinity table change in place on a sync, so
  * open connections are never disturbed.
@@ -139,12 +179,11 @@ class Portal {
       const ep = this.pick(client.remoteAddress, tried.size ? tried : undefined);
       if (!ep || tried.size >= TCP_TRIES) { client.resetAndDestroy(); return; }
       tried.add(ep.id);
-      const up = net.connect({ host: ep.ip, port: ep.port, noDelay: true });
+      const up = connectRelayed(ep, client);
       let connected = false;
       up.once('connect', () => {
         connected = true;
-        client.pipe(up);
-        up.pipe(client);
+        relayClient(client, up);
       });
       up.on('error', () => {
         if (!connected && !client.destroyed) { up.destroy(); attempt(); return; }
