@@ -259,8 +259,10 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   // busybox sh edits lines on a terminal: its prompt may be followed by control sequences (a cursor
   // position query, clear to end of screen) — which it only sends to a terminal.
   const prompt = /# (\x1b\[[0-9;]*[A-Za-z])*$/;
+  // kubectl sends its size plus one, then its size (so a re-attach redraws): wait for the second.
+  const size = 'for i in $(seq 20); do [ "$(stty size)" = "$((30+3)) $((100+1))" ] && break; sleep 0.2; done; stty size';
   // The first attach: the shell's prompt, a terminal of the container's own devpts, the size kubectl sent.
-  const first = await attachTty(c, work, 'attach -it shell', [[prompt, 'V=kept; tty; stty size; echo "mark-$((6*7))"\r'], [/mark-42/, null]]);
+  const first = await attachTty(c, work, 'attach -it shell', [[prompt, `V=kept; tty; ${size}; echo "mark-$((6*7))"\r`], [/mark-42/, null]]);
   assert.match(first, /\/dev\/pts\/0\r?\n/, first);
   assert.match(first, /33 101\r?\n/, first);
 
@@ -288,7 +290,7 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   assert.match(logs, /after-kept\r\n/);
 
   // The common case: kubectl run -it --rm (stdinOnce) — a terminal at once, gone when the shell exits.
-  const once = await attachTty(c, work, `run once -it --rm --restart=Never --image=${reg.host}/team/shell:1 -- sh`, [[prompt, 'tty; stty size; exit\r']]);
+  const once = await attachTty(c, work, `run once -it --rm --restart=Never --image=${reg.host}/team/shell:1 -- sh`, [[prompt, `tty; ${size}; exit\r`]]);
   assert.match(once, /\/dev\/pts\/0\r?\n/, once);
   assert.match(once, /33 101\r?\n/, once);
   await until('the --rm Pod to go', async () => (await c.kubectl(['get', 'pod', 'once'])).code !== 0);
