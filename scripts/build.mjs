@@ -84,6 +84,11 @@ await build({
   // Bundled CommonJS packages call require() for Node's built-ins.
   banner: { js: "import { createRequire as __cipCreateRequire } from 'node:module'; const require = __cipCreateRequire(import.meta.url);" },
   plugins: [importMetaUrl],
+  // Without comments and indentation V8 has a third less source to scan and keep in memory (it
+  // keeps every module's source for lazy compilation), and no comment's "→" or "–" makes it store
+  // a whole chunk as two-byte text: the daemon's heap is ~3 MB smaller and it loads ~10 ms faster
+  // (bench/cluster). Names stay, so stack traces still name functions; the source maps place them.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 await buildUi();

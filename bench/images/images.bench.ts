@@ -25,6 +25,7 @@ import { ImageStore } from '../../src/images/store.js';
 import { busyboxRootfs, layerTar, randomBytes, writeOciLayout } from '../../src/images/testing/fixtures.js';
 import { startRegistry } from '../../src/images/testing/registry.js';
 import { startNodeAgent } from '../../src/node/agent.js';
+import { ociStartTrace } from '../../src/node/runtime/oci.js';
 import { run } from '../../src/node/exec.js';
 import { report } from '../report.js';
 
@@ -94,13 +95,24 @@ try {
   const readyAt = new Map<string, (t: number) => void>();
   const watch = api.client.watch<Pod>(R.pods, 'default', {}, (ev) => { if (ready(ev.object)) readyAt.get(ev.object.metadata!.name!)?.(performance.now()); });
   cleanups.unshift(() => watch.stop());
+  // Where an OCI Pod's time goes: before the runtime is called (API, sandbox, image check), each
+  // phase of OciRuntime.startContainer, and after it until the watch sees Ready (status write).
+  const traces = new Map<string, { at: number; phases: Record<string, number> }>();
+  ociStartTrace.sink = (cid, at, phases) => { traces.set(cid, { at, phases }); };
+  const breakdown: Record<string, number>[] = [];
   const create = async (name: string, image: string): Promise<number> => {
     const seen = new Promise<number>((r) => readyAt.set(name, r));
+    traces.clear();
     const t0 = performance.now();
     await api.client.create(R.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
       spec: { nodeName, containers: [{ name: 'c', image, command: ['sleep', '3600'], imagePullPolicy: 'IfNotPresent' }] } });
     const t1 = await seen;
     readyAt.delete(name);
+    const tr = [...traces.values()][0];
+    if (tr) {
+      const ends = Object.values(tr.phases);
+      breakdown.push({ beforeRuntime: tr.at - t0, ...tr.phases, afterRuntime: t1 - tr.at - Math.max(...ends) });
+    }
     return t1 - t0;
   };
   const oci: number[] = [];
@@ -110,6 +122,17 @@ try {
     oci.push(await create(`oci-${i}`, ociImage));
     cat.push(await create(`cat-${i}`, 'busybox'));
   }
+  ociStartTrace.sink = undefined;
+  // Per phase: median of the increments (each phase's own cost), printed for the report's reader.
+  const keys = Object.keys(breakdown[0] ?? {});
+  const inc = (b: Record<string, number>, k: string): number => {
+    const i = keys.indexOf(k);
+    if (k === 'beforeRuntime' || k === 'afterRuntime' || i <= 1) return b[k]!;
+    return b[k]! - b[keys[i - 1]!]!;
+  };
+  const slowest = oci.indexOf(Math.max(...oci));
+  console.log(`slowest OCI Pod: #${slowest} ${Math.round(oci[slowest]!)} ms: ${JSON.stringify(breakdown[slowest], (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`);
+  console.log(`OCI start breakdown (median / p99 ms over ${breakdown.length}): ${keys.map((k) => `${k} ${median(breakdown.map((b) => inc(b, k))).toFixed(1)}/${pct(breakdown.map((b) => inc(b, k)), 99).toFixed(1)}`).join(', ')}`);
   const catBase = { name: `catalog busybox Pod create → Ready p99 (same run, alternated)`, value: Math.round(pct(cat, 99)) };
   report({ figure: 'OCI Pod (cached image) create → Ready p50', value: pct(oci, 50), unit: 'ms', baseline: { name: 'catalog busybox p50 (same run)', value: Math.round(pct(cat, 50)) },
     anchor: 'containerd + runc: 0.5–1 s', target: '< 300 ms p99' });

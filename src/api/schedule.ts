@@ -4,7 +4,21 @@
  * time zone (the CronJob's spec.timeZone; the controller's local zone otherwise). The cron
  * expression itself is evaluated by cron-parser.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type { CronExpressionParser as Parser } from 'cron-parser';
+
+/**
+ * cron-parser (with luxon, ~150 kB of code) is required on the first schedule, not imported at
+ * start: most clusters never see a CronJob, and every daemon would load, compile and keep it
+ * (bench/cluster: start time, idle RSS). It is a CommonJS package, so a synchronous require() keeps
+ * these functions synchronous; the bundle leaves it in node_modules (scripts/build.mjs).
+ */
+const requireFromHere = createRequire(import.meta.url);
+let parser: typeof Parser | undefined;
+function cronParser(): typeof Parser {
+  parser ??= (requireFromHere('cron-parser') as typeof import('cron-parser')).CronExpressionParser;
+  return parser;
+}
 
 const DESCRIPTORS: Record<string, string> = {
   '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
@@ -39,7 +53,7 @@ export function checkSchedule(schedule: string, timeZone?: string): string | und
   const e = expression(schedule);
   if ('error' in e) return e.error;
   try {
-    CronExpressionParser.parse(e.expr, { tz: timeZone ?? 'UTC' }).next();
+    cronParser().parse(e.expr, { tz: timeZone ?? 'UTC' }).next();
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -53,7 +67,7 @@ export function checkSchedule(schedule: string, timeZone?: string): string | und
 export function scheduleTimes(schedule: string, timeZone: string | undefined, after: Date, until: Date, max: number): { times: Date[]; more: boolean } {
   const e = expression(schedule);
   if ('error' in e) throw new Error(e.error);
-  const it = CronExpressionParser.parse(e.expr, { currentDate: after, tz: timeZone ?? 'UTC' });
+  const it = cronParser().parse(e.expr, { currentDate: after, tz: timeZone ?? 'UTC' });
   const times: Date[] = [];
   for (;;) {
     const next = it.next().toDate();
@@ -67,5 +81,5 @@ export function scheduleTimes(schedule: string, timeZone: string | undefined, af
 export function nextScheduleTime(schedule: string, timeZone: string | undefined, after: Date): Date {
   const e = expression(schedule);
   if ('error' in e) throw new Error(e.error);
-  return CronExpressionParser.parse(e.expr, { currentDate: after, tz: timeZone ?? 'UTC' }).next().toDate();
+  return cronParser().parse(e.expr, { currentDate: after, tz: timeZone ?? 'UTC' }).next().toDate();
 }

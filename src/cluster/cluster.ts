@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiError, isAlreadyExists } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { R, type ResourceInfo } from '../api/resources.js';
@@ -32,8 +33,6 @@ import { startProxy, type Proxy, type ProxyMode } from '../proxy/proxy.js';
 import { startNetworkPolicy } from '../netpol/netpol.js';
 import { Observability } from '../inspect/observe.js';
 import type { ClusterView } from '../inspect/clusterview.js';
-import { diagnoseService } from '../inspect/diagnose.js';
-import { explainService } from '../inspect/explain.js';
 import { podNetnsName } from '../node/podnames.js';
 import { WebUi } from '../ui/webui.js';
 import type { Storage } from '../storage/storage.js';
@@ -216,6 +215,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   // is busy with the store, the certificates (on a first start ~100 ms of CPU) and the API server.
   let network: Promise<number> | undefined;
   let published: Promise<PublishedApiServer> | undefined;
+  let flowsStarted: Promise<void> = Promise.resolve();
   try {
     // What an earlier run of this cluster left (it was killed, or crashed): namespaces and Pods of
     // the same shape are adopted, everything else is emptied and removed (leftovers.ts).
@@ -261,9 +261,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
     const ui = new WebUi({
       client: core.client, clusterName: opts.name, ...(obs ? { inspectHandlers: obs.handlers } : {}),
+      // Loaded on the first use (~150 kB of code the daemon otherwise never runs; bench/cluster).
       inspect: {
-        explain: (ns, name, signal) => explainService(core.client, viewNow(), ns, name, { signal }),
-        diagnose: (ns, name, signal) => diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
+        explain: async (ns, name, signal) => (await import('../inspect/explain.js')).explainService(core.client, viewNow(), ns, name, { signal }),
+        diagnose: async (ns, name, signal) => (await import('../inspect/diagnose.js')).diagnoseService(core.client, viewNow(), ns, name, { signal, command: 'clusterip', imagesFile: join(opts.stateDir, 'images.json') }),
       },
     });
     cleanups.push(async () => ui.stop());
@@ -327,6 +328,34 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await ensureObject(core.client, R.deployments, dnsDeployment({ apiSocket: socketPath, zone: domain, upstream: opts.dnsUpstream, nodeSelector: { [LABEL_APISERVER]: apiServerId(opts.stateDir) } }));
     });
 
+    // The node agents start now, beside the controllers and the underlay still being built: an
+    // agent needs only the API (it makes its own node namespace and bridge), and the DNS Pod, which
+    // `up` waits for, can start only once its node's agent runs (a kubelet also registers its Node
+    // whether or not the controller manager runs yet). A second API server's nodes wait for their
+    // Pod CIDRs from node IPAM, which needs the controllers: those start in the loop below.
+    const nodeNames = Array.from({ length: nodes }, (_, n) => nodeNameOf(opts.name, n, nodes));
+    const agentOptions = (n: number, podCIDRn: string): Parameters<typeof startNodeAgent>[0] => {
+      const nodeName = nodeNames[n]!;
+      const nodeDir = join(opts.stateDir, 'nodes', nodeName);
+      linkImageCatalog(opts.stateDir, nodeDir);
+      return {
+        client: core.client, nodeName, nodeIndex: n, netns: names.node(n), podCIDR: podCIDRn,
+        stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
+        clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
+        labels: { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
+        ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
+        imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
+      };
+    };
+    const startAgent = (n: number, podCIDRn: string): Promise<NodeAgent> => {
+      const p = step(`node ${nodeNames[n]} agent started`, () => startNodeAgent(agentOptions(n, podCIDRn)));
+      p.catch(() => undefined); // awaited in the node loop
+      // Stopped on failure too, also when the failure came while it was still starting.
+      cleanups.push(async () => { const a = await p.catch(() => undefined); await a?.stop(); });
+      return p;
+    };
+    const earlyAgents = boot ? undefined : nodeNames.map((_, n) => startAgent(n, nodePodCIDR(podCIDR, n)));
+
     const runControllers = (): Promise<RunningControllers> => startControllers(core.client, {
       loadBalancerPool: lbPool,
       ...(obs ? { observer: obs.controllerObserver } : {}),
@@ -354,7 +383,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const netMs = await network;
     log(`✓ ${nodes > 1 ? 'underlay network' : 'outside host'} (${Math.round(netMs)} ms, built meanwhile)`);
 
-    const nodeNames = Array.from({ length: nodes }, (_, n) => nodeNameOf(opts.name, n, nodes));
     // The first API server's nodes have the fixed N-th blocks; another server's come from node IPAM.
     const nodeCIDRs = boot
       ? await step('Pod CIDRs from node IPAM', () => ipamNodeCIDRs(core.client, nodeNames, { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }))
@@ -362,18 +390,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (let n = 0; n < nodes; n++) {
       const nodeName = nodeNames[n]!;
       const netns = names.node(n);
-      const nodeDir = join(opts.stateDir, 'nodes', nodeName);
-      linkImageCatalog(opts.stateDir, nodeDir);
-      const agent = await step(`node ${nodeName} agent started`, () => startNodeAgent({
-        client: core.client, nodeName, nodeIndex: n, netns, podCIDR: nodeCIDRs[n]!,
-        stateDir: nodeDir, clusterDNS: nthAddress(serviceCIDR, 10),
-        clusterDomain: domain, idPrefix: `cip-${id}`, internalIP: nodeUnderlayIP(n),
-        labels: { ...CONTROL_PLANE_LABELS, [LABEL_APISERVER]: apiServerId(opts.stateDir) }, leaseRenewMs: Math.min(10_000, Math.max(100, (graceSeconds * 1000) / 4)),
-        ...(opts.fastBackoff ? { backoffBaseMs: 200, backoffMaxMs: 2000 } : {}),
-        imageMode: opts.images ?? 'catalog', imageStoreDir: opts.imageStore, insecureRegistries: opts.insecureRegistries, podPidsLimit: opts.podPidsLimit,
-      }));
+      const agent = await (earlyAgents?.[n] ?? startAgent(n, nodeCIDRs[n]!));
       agents.push(agent);
-      cleanups.push(() => agent.stop());
       // Node 0's namespace now has its Pod bridge: the API server listens on its gateway there.
       if (n === 0) published = startPublishing(netns, gatewayOf(nodeCIDRs[0]!));
       // Topology labels, as a cloud provider sets them: the proxies keep PreferClose traffic in a zone.
@@ -424,42 +442,65 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       });
       // Stopped before the node namespaces go (cleanups run in reverse order).
       cleanups.push(() => obs.stop());
-      const hub = await step('flow collectors started', () => obs.startFlows(core.client, nodeList, hosts));
-      for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
+      // Not awaited here: `waitReady` waits for it beside the DNS check, so the collectors start
+      // (~10 short processes) while the DNS Pod starts rather than before the check begins.
+      flowsStarted = step('flow collectors started', () => obs.startFlows(core.client, nodeList, hosts)).then((hub) => {
+        for (const n of hub.stats().nodes) if (!n.ok) log(`! flows on ${n.node}: ${n.missing}`);
+      });
+      flowsStarted.catch(() => undefined); // awaited in waitReady
     }
-    // The API server on the cluster network and in the `kubernetes` Service (apiforwarder.ts).
-    const publication = await step('API server on the cluster network', () => published!);
-    cleanups.push(() => publication.stop({ release: true }));
+    // The API server on the cluster network and in the `kubernetes` Service (apiforwarder.ts):
+    // waited for in `waitReady`, beside the DNS check (its helper is a Node process of its own).
+    const publishing = step('API server on the cluster network', () => published!);
+    publishing.catch(() => undefined); // awaited in waitReady
+    cleanups.push(async () => { await (await publishing.catch(() => undefined))?.stop({ release: true }); });
 
     view = daemonClusterView(record, domain, agents.map((a, n) => ({ name: a.nodeName, netns: names.node(n), ip: nodeUnderlayIP(n) })), proxies);
     writeRecord(opts.stateDir, record);
+
+    /** Every node Ready, then cluster DNS answering from inside node 0 (the end of `up`). */
+    const dnsReady = async (deadline: number, timeoutMs: number): Promise<void> => {
+      await step('nodes Ready', async () => {
+        for (;;) {
+          const list = await core.client.list<Node>(R.nodes, undefined);
+          const ready = list.items.filter((nd) => nd.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+          if (ready.length >= nodes) return;
+          if (Date.now() > deadline) throw new Error(`nodes not Ready after ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+      // Whether the kube-dns Service has a ready endpoint: until it has, no query can be answered
+      // (the proxy has nowhere to send it), and each `dig` is two short processes competing for
+      // the CPU with the DNS Pod's own start; an in-process list costs next to nothing.
+      const dnsEndpoint = async (): Promise<boolean> => {
+        const slices = await core.client.list<EndpointSlice>(R.endpointslices, 'kube-system', { labelSelector: 'kubernetes.io/service-name=kube-dns' }).catch(() => undefined);
+        return !!slices?.items.some((sl) => sl.endpoints?.some((e) => e.conditions?.ready !== false));
+      };
+      await step('cluster DNS answering', async () => {
+        for (;;) {
+          if (!(await dnsEndpoint())) {
+            if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms: the kube-dns Service has no ready endpoint`);
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
+          // Asked from inside node 0's namespace, never from the host.
+          const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
+            `kubernetes.default.svc.${domain}`], { timeoutMs: 500 }).catch(() => '');
+          if (out.trim() === nthAddress(serviceCIDR, 1)) return;
+          if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
+          // Before the DNS Pod listens, a query is refused at once (ICMP port unreachable). A
+          // query lost on the way would make dig wait its smallest timeout (1 s), so dig is
+          // killed after 500 ms and asked again.
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+    };
 
     return {
       record, joinCommand: joining.joinCommand, client: core.client, agents, proxies, ...(obs ? { observability: obs } : {}),
       async waitReady(timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;
-        await step('nodes Ready', async () => {
-          for (;;) {
-            const list = await core.client.list<Node>(R.nodes, undefined);
-            const ready = list.items.filter((nd) => nd.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-            if (ready.length >= nodes) return;
-            if (Date.now() > deadline) throw new Error(`nodes not Ready after ${timeoutMs} ms`);
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        });
-        await step('cluster DNS answering', async () => {
-          for (;;) {
-            // Asked from inside node 0's namespace, never from the host.
-            const out = await inNetns(names.node(0), 'dig', ['+short', '+time=1', '+tries=1', '@' + nthAddress(serviceCIDR, 10),
-              `kubernetes.default.svc.${domain}`], { timeoutMs: 500 }).catch(() => '');
-            if (out.trim() === nthAddress(serviceCIDR, 1)) return;
-            if (Date.now() > deadline) throw new Error(`cluster DNS not answering after ${timeoutMs} ms`);
-            // Before the DNS Pod listens, a query is refused at once (ICMP port unreachable). A
-            // query lost on the way would make dig wait its smallest timeout (1 s), so dig is
-            // killed after 500 ms and asked again.
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        });
+        await Promise.all([flowsStarted, publishing, dnsReady(deadline, timeoutMs)]);
       },
       async stop() {
         await stopAll();

@@ -323,6 +323,12 @@ export class PodWorker {
   }
 
   /** The environment of running container `name` (what exec sees). */
+  /** Passes a TTY container's new window size (kubectl attach -t) to its runtime. */
+  resizeTerminal(name: string, width: number, height: number): void {
+    const cs = this.containers.get(name);
+    if (cs?.running) this.ctx.runtime.resizeTerminal?.(cs.running, width, height);
+  }
+
   containerEnv(name: string): Record<string, string> {
     const cs = this.containers.get(name);
     return cs?.running ? this.ctx.runtime.containerEnv(cs.running) : {};

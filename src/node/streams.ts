@@ -199,7 +199,7 @@ export class NodeStreams implements PodStreamProvider {
       stdin,
       stdout: opts.stdout ? stdout : undefined,
       stderr: opts.stderr && !opts.tty ? new PassThrough().end() as PassThrough : undefined,
-      resize: opts.tty ? () => undefined : undefined,
+      resize: opts.tty ? (width, height) => w.resizeTerminal(c.spec.name, width, height) : undefined,
       result,
       close: () => { ac.abort(); stdin?.end(); },
     };

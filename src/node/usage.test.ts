@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { parseProcStat, UsageAccountant } from './usage.js';
+import { clockTicks, pageSize, parseProcStat, UsageAccountant } from './usage.js';
+
+test('clock ticks and page size come from the auxiliary vector and agree with getconf', () => {
+  assert.equal(clockTicks(), Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()));
+  assert.equal(pageSize(), Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()));
+});
 
 test('parseProcStat reads session, CPU ticks and RSS even with spaces and parentheses in the name', () => {
   const s = parseProcStat('4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 2 1 20 0 1 0 555 1000 25 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0')!;

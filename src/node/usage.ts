@@ -13,16 +13,38 @@
  * machine: every clusterip node shares one. Counters are kept monotonic per container instance.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ContainerUsage, NodeUsageSample, PodUsage } from '../api/usage.js';
 
-const CLK_TCK = ((): number => {
-  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
-})();
-const PAGE = ((): number => {
-  try { return Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096; } catch { return 4096; }
-})();
+/**
+ * sysconf(_SC_CLK_TCK) and sysconf(_SC_PAGESIZE), as `getconf` prints them. The kernel hands both to
+ * every process in its auxiliary vector (AT_CLKTCK = 17, AT_PAGESZ = 6; pairs of native words in
+ * /proc/self/auxv), which is where sysconf reads them; reading it here spares two `getconf`
+ * processes, run synchronously when this module was loaded — on `clusterip up`'s path (bench/cluster).
+ * `getconf` stays the fallback for a vector this cannot read.
+ */
+function sysconf(type: number, name: string, fallback: number): number {
+  try {
+    const auxv = readFileSync('/proc/self/auxv');
+    if (auxv.length % 16 === 0) {
+      const read = (o: number): bigint => (endianness() === 'LE' ? auxv.readBigUInt64LE(o) : auxv.readBigUInt64BE(o));
+      for (let o = 0; o + 16 <= auxv.length; o += 16) {
+        const t = read(o);
+        if (t === 0n) break;
+        if (t === BigInt(type)) return Number(read(o + 8)) || fallback;
+      }
+    }
+  } catch { /* no /proc/self/auxv: ask getconf */ }
+  try { return Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim()) || fallback; } catch { return fallback; }
+}
+let clkTck: number | undefined;
+let page: number | undefined;
+/** Clock ticks per second (USER_HZ) of /proc figures; asked for once, on first use. */
+export const clockTicks = (): number => (clkTck ??= sysconf(17, 'CLK_TCK', 100));
+/** Bytes per page of /proc figures. */
+export const pageSize = (): number => (page ??= sysconf(6, 'PAGESIZE', 4096));
 
 /** One process as /proc/<pid>/stat shows it. */
 export interface ProcStat {
@@ -68,7 +90,7 @@ export function machineUsage(): { cpuSeconds: number; memoryBytes: number } {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
-    cpuSeconds = (cpu.slice(0, 8).reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / CLK_TCK;
+    cpuSeconds = (cpu.slice(0, 8).reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / clockTicks();
   } catch { /* leave 0 */ }
   try {
     const mi = readFileSync('/proc/meminfo', 'utf8');
@@ -168,7 +190,7 @@ export class UsageAccountant {
           try { start = parseProcStat(readFileSync(`/proc/${c.pid}/stat`, 'utf8'))?.start; } catch { continue; }
           containers.push({
             name: c.name, cpuSeconds: Math.round(c.stats.cpuNanos / 1e3) / 1e6, memoryBytes: c.stats.memoryWorkingSetBytes,
-            ...(this.bootTime && start !== undefined ? { startTime: this.bootTime + start / CLK_TCK } : {}),
+            ...(this.bootTime && start !== undefined ? { startTime: this.bootTime + start / clockTicks() } : {}),
           });
           continue;
         }
@@ -181,13 +203,13 @@ export class UsageAccountant {
         const g = this.groupOf(key, `${p.uid.slice(0, 8)}-${c.name}-${c.pid}`, procs, procTicks);
         let ticks = procTicks;
         if (g) {
-          try { ticks = g.before + Number(readFileSync(join(g.dir, 'cpuacct.usage'), 'utf8')) / 1e9 * CLK_TCK; } catch { /* /proc figure */ }
+          try { ticks = g.before + Number(readFileSync(join(g.dir, 'cpuacct.usage'), 'utf8')) / 1e9 * clockTicks(); } catch { /* /proc figure */ }
         }
         ticks = Math.max(this.last.get(key) ?? 0, ticks);
         this.last.set(key, ticks);
         containers.push({
-          name: c.name, cpuSeconds: Math.round((ticks / CLK_TCK) * 1e6) / 1e6, memoryBytes: procs.reduce((a, x) => a + x.rss, 0) * PAGE,
-          ...(this.bootTime ? { startTime: this.bootTime + leader.start / CLK_TCK } : {}),
+          name: c.name, cpuSeconds: Math.round((ticks / clockTicks()) * 1e6) / 1e6, memoryBytes: procs.reduce((a, x) => a + x.rss, 0) * pageSize(),
+          ...(this.bootTime ? { startTime: this.bootTime + leader.start / clockTicks() } : {}),
         });
       }
       if (containers.length) out.push({ namespace: p.namespace, name: p.name, containers });

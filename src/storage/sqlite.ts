@@ -45,6 +45,12 @@ export class SqliteStorage implements Storage {
     setRev: Database.Statement<[number]>;
     count: Database.Statement<[string, string, string], { n: number }>;
   };
+  /** One SQLite transaction per write (BEGIN IMMEDIATE … COMMIT), each bumping the stored revision to `rev`. */
+  private readonly tx: {
+    create: (key: string, value: string, rev: number) => void;
+    update: (key: string, value: string, rev: number, expected: number | undefined) => KeyValue;
+    delete: (key: string, rev: number, expected: number | undefined) => KeyValue;
+  };
 
   /** Opens (creating if needed) the database file at `path`. */
   constructor(readonly path: string, opts: SqliteStorageOptions = {}) {
@@ -66,6 +72,27 @@ export class SqliteStorage implements Storage {
       del: this.db.prepare('DELETE FROM kv WHERE key = ?'),
       setRev: this.db.prepare('UPDATE meta SET revision = ? WHERE id = 1'),
       count: this.db.prepare('SELECT count(*) AS n FROM kv WHERE key > ? AND key >= ? AND key < ?'),
+    };
+    // The write transactions are made once: db.transaction() builds four wrapper functions each
+    // call, which cost a fifth of a write when it ran per write.
+    this.tx = {
+      create: this.db.transaction((key: string, value: string, rev: number): void => {
+        if (this.stmts.get.get(key)) throw new StorageError('KeyExists', key);
+        this.stmts.insert.run(key, value, rev, rev);
+        this.stmts.setRev.run(rev);
+      }).immediate,
+      update: this.db.transaction((key: string, value: string, rev: number, expected: number | undefined): KeyValue => {
+        const prev = this.precondition(key, expected);
+        this.stmts.update.run(value, rev, key);
+        this.stmts.setRev.run(rev);
+        return prev;
+      }).immediate,
+      delete: this.db.transaction((key: string, rev: number, expected: number | undefined): KeyValue => {
+        const prev = this.precondition(key, expected);
+        this.stmts.del.run(key);
+        this.stmts.setRev.run(rev);
+        return prev;
+      }).immediate,
     };
   }
 
@@ -102,41 +129,28 @@ export class SqliteStorage implements Storage {
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.check(key);
-    const kv = this.db.transaction(() => {
-      if (this.stmts.get.get(key)) throw new StorageError('KeyExists', key);
-      const rev = this.rev + 1;
-      this.stmts.insert.run(key, value, rev, rev);
-      this.stmts.setRev.run(rev);
-      return { key, value, createRevision: rev, modRevision: rev };
-    }).immediate();
-    this.rev = kv.modRevision;
+    const rev = this.rev + 1;
+    this.tx.create(key, value, rev);
+    const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
+    this.rev = rev;
     this.log.append({ type: 'put', kv, revision: kv.modRevision });
     return kv;
   }
 
   async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
     this.check(key);
-    const { kv, prev } = this.db.transaction(() => {
-      const prev = this.precondition(key, expectedModRevision);
-      const rev = this.rev + 1;
-      this.stmts.update.run(value, rev, key);
-      this.stmts.setRev.run(rev);
-      return { kv: { key, value, createRevision: prev.createRevision, modRevision: rev }, prev };
-    }).immediate();
-    this.rev = kv.modRevision;
+    const rev = this.rev + 1;
+    const prev = this.tx.update(key, value, rev, expectedModRevision);
+    const kv: KeyValue = { key, value, createRevision: prev.createRevision, modRevision: rev };
+    this.rev = rev;
     this.log.append({ type: 'put', kv, prev, revision: kv.modRevision });
     return kv;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
     this.check(key);
-    const { prev, revision } = this.db.transaction(() => {
-      const prev = this.precondition(key, expectedModRevision);
-      const rev = this.rev + 1;
-      this.stmts.del.run(key);
-      this.stmts.setRev.run(rev);
-      return { prev, revision: rev };
-    }).immediate();
+    const revision = this.rev + 1;
+    const prev = this.tx.delete(key, revision, expectedModRevision);
     this.rev = revision;
     this.log.append({ type: 'delete', kv: { ...prev, modRevision: revision }, prev, revision });
     return { prev, revision };

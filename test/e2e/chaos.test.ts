@@ -72,11 +72,18 @@ test('chaos: a container, the DNS server, the nft session and the daemon mid-app
   assert.equal(restarts((await getPods(c)).find((p) => p.metadata!.uid === dns.metadata!.uid)), 1, 'the DNS server was restarted once');
 
   // 3. The long-lived nft -i sessions in the node namespace: the proxy's and the NetworkPolicy
-  // enforcer's (src/netpol). Both are killed; both are started again.
+  // enforcer's (src/netpol). Both are killed; both are started again. The enforcer runs its session
+  // only while a NetworkPolicy exists: one that selects no Pod changes no traffic.
   const node = topologyNames(id).node(0);
   const sessions = async (): Promise<ClusterProcess[]> => (await clusterProcesses(id)).filter((p) => p.netns === node && /^nft -i/.test(p.cmd));
-  const before = await sessions();
-  assert.equal(before.length, 2, `the proxy's and the NetworkPolicy enforcer's nft -i: ${JSON.stringify(before)}`);
+  assert.equal((await sessions()).length, 1, 'without a NetworkPolicy only the proxy runs nft -i');
+  await kubectlOk(c, ['apply', '-f', await c.file('policy.yaml',
+    'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: selects-nothing\nspec:\n  podSelector:\n    matchLabels:\n      app: nothing-here\n  policyTypes: [Ingress]\n')]);
+  const before = await eventually('the enforcer\'s nft -i', async () => {
+    const now = await sessions();
+    assert.equal(now.length, 2, `the proxy's and the NetworkPolicy enforcer's nft -i: ${JSON.stringify(now)}`);
+    return now;
+  }, 10_000);
   for (const p of before) await killHard(p.pid);
   const ev = await eventually('KernelSessionRestarted Event', async () => {
     const e = (await events(c)).find((x) => x.reason === 'KernelSessionRestarted');

@@ -14,6 +14,7 @@ import { busyboxRootfs, layerTar, writeDockerArchive, writeOciLayout } from '../
 import { startRegistry } from '../../src/images/testing/registry.js';
 import { ociToolsPresent } from '../../src/node/runtime/oci.js';
 import { runCli, upCluster } from '../harness/up.js';
+import { killHard } from './recovery-helpers.js';
 
 const skip = ociToolsPresent() ? false : 'runc and conmon are not installed (apt-get install runc conmon)';
 
@@ -196,4 +197,101 @@ spec:
   assert.equal(await review(await out('cat /var/mixed/token'), ['api']), 'true system:serviceaccount:default:default reader', 'the token survives the swap');
   assert.equal(await out('cat /opt/app.conf'), 'level=1\n');
   assert.match(await out('env'), /^CFG_greeting=hello$/m);
+});
+
+/**
+ * Runs `kubectl <kubectlArgs>` (`attach -it`, `run -it`) under `script` (kubectl needs a terminal for -t), its terminal set to
+ * 33 rows × 101 columns so kubectl's resize stream carries that size. Each step is typed 300 ms
+ * after the output since the previous step matches its pattern; a `null` step ends kubectl
+ * (its terminal hangs up) without ending the container.
+ */
+async function attachTty(c: Awaited<ReturnType<typeof upCluster>>, home: string, kubectlArgs: string, steps: [RegExp, string | null][], ms = 60_000): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('script', ['-qfec', `stty rows 33 cols 101; exec kubectl ${kubectlArgs}`, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(c.dir, 'kubeconfig'), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let from = 0;
+  let step = 0;
+  let pending = false;
+  const feed = (): void => {
+    const s = steps[step];
+    if (!s || pending || !s[0].test(out.slice(from))) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      from = out.length;
+      step++;
+      if (s[1] === null) child.kill('SIGKILL');
+      else child.stdin.write(s[1]);
+      feed();
+    }, 300);
+  };
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); feed(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdin.on('error', () => undefined);
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  await new Promise((r) => child.on('close', r));
+  clearTimeout(timer);
+  return out;
+}
+
+test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, resize, Ctrl-C, exit, logs), kept across a daemon crash', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(join(tmpdir(), 'cip-oci-tty-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  writeOciLayout(join(work, 'layout'), '1', { layers: [await layerTar(busyboxRootfs())], config: { Cmd: ['sh'] } });
+  reg.push(join(work, 'layout'), '1', 'team/shell');
+  const c = await upCluster(t, { extraArgs: ['--images', 'auto'] });
+  const k = async (args: string[]): Promise<string> => {
+    const r = await c.kubectl(args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  // kubectl run -it (tty, stdin, the image's sh), attached below under a terminal; stdin is left
+  // open after the first attach so a second one (after the crash) finds the same shell.
+  await k(['run', 'shell', `--image=${reg.host}/team/shell:1`, '--restart=Never', '-i', '-t', '--attach=false', '--leave-stdin-open']);
+  await k(['wait', '--for=condition=Ready', 'pod/shell', '--timeout=60s']);
+  assert.match(await k(['get', 'pod', 'shell', '-o', 'jsonpath={.status.containerStatuses[0].containerID}']), /^runc:\/\//);
+
+  // busybox sh edits lines on a terminal: its prompt may be followed by control sequences (a cursor
+  // position query, clear to end of screen) — which it only sends to a terminal.
+  const prompt = /# (\x1b\[[0-9;]*[A-Za-z])*$/;
+  // kubectl sends its size plus one, then its size (so a re-attach redraws): wait for the second.
+  const size = 'for i in $(seq 20); do [ "$(stty size)" = "$((30+3)) $((100+1))" ] && break; sleep 0.2; done; stty size';
+  // The first attach: the shell's prompt, a terminal of the container's own devpts, the size kubectl sent.
+  const first = await attachTty(c, work, 'attach -it shell', [[prompt, `V=kept; tty; ${size}; echo "mark-$((6*7))"\r`], [/mark-42/, null]]);
+  assert.match(first, /\/dev\/pts\/0\r?\n/, first);
+  assert.match(first, /33 101\r?\n/, first);
+
+  // The daemon dies: the container and its terminal go on; the new daemon adopts them.
+  await killHard(c.record.pid!);
+  await c.upAgain();
+  await k(['wait', '--for=condition=Ready', 'pod/shell', '--timeout=60s']);
+  // A later attach: the same shell (its variable is set); Ctrl-C ends the foreground `sleep` (the
+  // terminal's line discipline signals its process group) long before its 30 s; `exit 3` ends it.
+  const t0 = Date.now();
+  const second = await attachTty(c, work, 'attach -it shell', [
+    [prompt, 'sleep 30\r'], [/sleep 30/, '\x03'], [prompt, 'echo "after-$V"; exit 3\r'],
+  ]);
+  assert.ok(Date.now() - t0 < 25_000, `Ctrl-C did not end sleep:\n${second}`);
+  assert.match(second, /after-kept/, second);
+  const code = await until('the container to end', async () => {
+    const r = await c.kubectl(['get', 'pod', 'shell', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}']);
+    return r.code === 0 && r.stdout;
+  });
+  assert.equal(code, '3');
+  // kubectl logs: what the terminal showed, with the terminal's line ends (as Kubernetes shows).
+  const logs = await k(['logs', 'shell']);
+  assert.match(logs, /\/dev\/pts\/0\r\n/);
+  assert.match(logs, /mark-42\r\n/);
+  assert.match(logs, /after-kept\r\n/);
+
+  // The common case: kubectl run -it --rm (stdinOnce) — a terminal at once, gone when the shell exits.
+  const once = await attachTty(c, work, `run once -it --rm --restart=Never --image=${reg.host}/team/shell:1 -- sh`, [[prompt, `tty; ${size}; exit\r`]]);
+  assert.match(once, /\/dev\/pts\/0\r?\n/, once);
+  assert.match(once, /33 101\r?\n/, once);
+  await until('the --rm Pod to go', async () => (await c.kubectl(['get', 'pod', 'once'])).code !== 0);
 });

@@ -91,6 +91,36 @@ export function serviceAccountUser(t: VerifiedToken, objects: ObjectGetter, pres
   return user;
 }
 
+/** Requests on the unix socket (see the file comment). Frozen: one object shared by every request. */
+const UNIX_SOCKET_USER: UserInfo = Object.freeze({ name: 'system:unix-socket', groups: Object.freeze([SYSTEM_PRIVILEGED_GROUP, ALL_AUTHENTICATED]) as string[] });
+
+/**
+ * The user of a connection's verified client certificate, or null (none, not signed by the cluster
+ * CA, or without a CN). Read once per TLS connection: the certificate cannot change on it, because
+ * the API server refuses renegotiation (`secureConnection` in http/server.ts calls
+ * disableRenegotiation(), as Go's TLS server, kube-apiserver's, never renegotiates), and
+ * getPeerCertificate() is costly (it builds the whole certificate as an object, fingerprints
+ * included: ~15% of a keep-alive create's CPU when it ran per request).
+ */
+const certificateUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
+function certificateUser(sock: TLSSocket): UserInfo | null {
+  const known = certificateUsers.get(sock);
+  if (known !== undefined) return known;
+  let user: UserInfo | null = null;
+  if (sock.authorized) {
+    const cert = sock.getPeerCertificate();
+    const cn = cert?.subject?.CN;
+    if (cn) {
+      const o = cert.subject.O;
+      const groups = Array.isArray(o) ? o : o ? [o] : [];
+      user = Object.freeze({ name: Array.isArray(cn) ? cn[0]! : cn, groups: Object.freeze([...groups, ALL_AUTHENTICATED]) as string[] });
+    }
+  }
+  certificateUsers.set(sock, user);
+  return user;
+}
+
 /** Builds the authenticator (see the file comment for the order). */
 export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   // Compare digests in constant time so a token cannot be guessed byte by byte.
@@ -118,16 +148,9 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     authenticateToken,
     async authenticate(req) {
       const sock = req.socket as TLSSocket;
-      if (!sock.encrypted) return { name: 'system:unix-socket', groups: [SYSTEM_PRIVILEGED_GROUP, ALL_AUTHENTICATED] };
-      if (sock.authorized) {
-        const cert = sock.getPeerCertificate();
-        const cn = cert?.subject?.CN;
-        if (cn) {
-          const o = cert.subject.O;
-          const groups = Array.isArray(o) ? o : o ? [o] : [];
-          return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, ALL_AUTHENTICATED] };
-        }
-      }
+      if (!sock.encrypted) return UNIX_SOCKET_USER;
+      const certUser = certificateUser(sock);
+      if (certUser) return certUser;
       const h = req.headers.authorization;
       if (!h || !/^bearer /i.test(h)) return undefined;
       const r = await authenticateToken(h.slice(7).trim());

@@ -8,6 +8,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as NetServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { chmod, rm } from 'node:fs/promises';
 import type { Client } from '../../client/client.js';
@@ -336,6 +337,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     key: opts.pki.serverKey, cert: opts.pki.serverCert, ca: opts.pki.caCert,
     requestCert: true, rejectUnauthorized: false,
   }));
+  // No TLS renegotiation (Go's TLS server, kube-apiserver's, has none): a connection's client
+  // certificate is then fixed, so the authenticator reads it once per connection.
+  https.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   const extraListeners: NetServer[] = [];
   let port = 0;
   if (opts.listen !== null) {

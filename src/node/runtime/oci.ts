@@ -20,6 +20,15 @@
  *   and stderr are the log file itself (the log contract of runtime.ts) and its stdin the FIFO.
  *   When the container ends conmon writes its exit code to `exits/<id>`, so the code is known even
  *   if no agent ran at that moment (better than the catalog runtime's 137).
+ * - **TTY** (`tty: true`): runc makes the pseudo-terminal inside the container (its own devpts, so
+ *   `tty` says /dev/pts/0 and the shell has a controlling terminal) and hands the master to conmon
+ *   (`-t`), as CRI-O does. conmon refuses a TTY with the passthrough driver (TIOCSTI), so its log
+ *   driver is `none` and a relay (`TTY_RELAY`, perl) on conmon's attach socket keeps the runtime's
+ *   contract: it appends the terminal's output to the log file as it comes (raw, with the
+ *   terminal's \r\n, as `kubectl logs` shows for a TTY container in Kubernetes) and writes what the
+ *   stdin FIFO gets into the terminal (stdinOnce: an EOF at the end, ^D). It is detached, so the
+ *   container and its terminal outlive the agent like any other; window size changes go to
+ *   conmon's `ctl` FIFO (`resizeTerminal`).
  * - **OOM**: the memory cgroup's `oom_kill` counter (and conmon's `oom` file) say the kernel
  *   killed it: reason OOMKilled, as the kubelet reports.
  *
@@ -33,7 +42,6 @@ import * as path from 'node:path';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import type { DockerConfig } from '../../images/auth.js';
 import { ImageError } from '../../images/errors.js';
-import { pullImage } from '../../images/pull.js';
 import { formatReference, parseReference, repository } from '../../images/reference.js';
 import type { ImageStore, StoredImage } from '../../images/store.js';
 import { NodeError } from '../errors.js';
@@ -78,6 +86,47 @@ interface OciContainer extends RunningContainer {
 }
 
 const CONTAINER_ID = /^[\w+.-]+$/;
+
+/**
+ * The TTY relay between conmon's attach socket and the container's log file and stdin FIFO
+ * (argv: socket, log file, FIFO or '', `once`|`keep`). Perl because the attach socket is
+ * SOCK_SEQPACKET, which Node's net module cannot open, and perl-base is part of every Debian
+ * system (Socket and IO::Select included). Each packet from conmon is one pipe-id byte and data;
+ * what goes to conmon is raw input. It says `ok` once connected (before the container starts, so
+ * no output is lost) and ends when conmon closes the socket (the container ended).
+ */
+const TTY_RELAY = String.raw`
+use strict; use warnings; use Socket; use IO::Select; use Fcntl;
+my ($sock_path, $log, $fifo, $mode) = @ARGV;
+socket(my $s, AF_UNIX, SOCK_SEQPACKET, 0) or die "socket: $!\n";
+connect($s, pack_sockaddr_un($sock_path)) or die "connect $sock_path: $!\n";
+open(my $out, '>>', $log) or die "open $log: $!\n";
+my $in;
+if ($fifo ne '') { sysopen($in, $fifo, $mode eq 'once' ? O_RDONLY : O_RDWR) or die "open $fifo: $!\n"; }
+$SIG{PIPE} = 'IGNORE';
+syswrite(STDOUT, "ok\n"); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
+my $sel = IO::Select->new($s); $sel->add($in) if $in;
+while (1) {
+  for my $fh ($sel->can_read) {
+    if (fileno($fh) == fileno($s)) {
+      my $n = sysread($s, my $buf, 65536);
+      exit 0 unless $n;
+      syswrite($out, substr($buf, 1)) if length($buf) > 1;
+    } else {
+      my $n = sysread($in, my $buf, 65536);
+      if (!$n) { $sel->remove($in); close($in); send($s, "\x04", 0); next; }
+      send($s, $buf, 0);
+    }
+  }
+}
+`;
+
+/**
+ * Where each container start spent its time (ms since startContainer was called, per phase), for
+ * the image bench (bench/images) to break the OCI start path down (`startedAt`: performance.now()
+ * when it was called); unset: nothing is recorded.
+ */
+export const ociStartTrace: { sink?: (id: string, startedAt: number, phases: Record<string, number>) => void } = {};
 
 /** Finds a program in the usual system directories. */
 function which(name: string): string | undefined {
@@ -149,6 +198,9 @@ export class OciRuntime implements ContainerRuntime {
     req.onPulling?.();
     const t0 = performance.now();
     try {
+      // Loaded on the first pull: the registry client (undici, tar) is ~1 MB of code that a
+      // cluster whose images all come from the catalog never runs (bench/cluster: start time, RSS).
+      const { pullImage } = await import('../../images/pull.js');
       const r = await pullImage(this.opts.store, image, {
         dockerConfigs: [...(req.dockerConfigs ?? []), ...this.nodeDockerConfigs()],
         insecureRegistries: this.opts.insecureRegistries,
@@ -195,12 +247,17 @@ export class OciRuntime implements ContainerRuntime {
     const id = `${req.sandbox.netns}-${c.name}-${req.attempt}`;
     const dir = path.join(req.containerDir, String(req.attempt));
     const inst: InstanceRecord = { id, dir, cgroupsPath: `/clusterip/${id}` };
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const mark = (phase: string): void => { if (ociStartTrace.sink) phases[phase] = performance.now() - t0; };
     // A previous instance of this container (a restart) leaves nothing behind: its rootfs goes.
     await this.cleanupDir(req.containerDir);
+    mark('cleanup');
     const rootfs = path.join(dir, 'rootfs');
     try {
       for (const d of ['upper', 'work', 'rootfs', 'persist']) fs.mkdirSync(path.join(dir, d), { recursive: true });
       await this.mountRootfs(img.stored, dir);
+      mark('mount');
       this.opts.store.touch(img.stored.digest);
       const config = img.stored.config.config ?? {};
       const args = processArgs(config, req.command, req.args);
@@ -236,15 +293,21 @@ export class OciRuntime implements ContainerRuntime {
         netnsPath: `/proc/${req.sandbox.holderPid}/ns/net`, pidnsPath, rootfs, readonlyRootfs: !!sc?.readOnlyRootFilesystem, mounts,
         resources: cgroupResources(c, this.opts.podPidsLimit), cgroupsPath: inst.cgroupsPath, capabilities: capabilities(sc),
         noNewPrivileges: sc?.allowPrivilegeEscalation === false, oomScoreAdj: oomScoreAdj(req.pod, c, os.totalmem()), privileged: !!sc?.privileged,
+        terminal: req.tty,
       });
       fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
       fs.writeFileSync(this.recordPath(id), JSON.stringify(inst));
+      mark('config');
       const { pid, stdinHold } = await this.create(inst, req);
+      mark('create');
       await this.start(id);
+      mark('start');
       const cont: OciContainer = {
         id, pid, record: { pid, pidStart: pidStartTime(pid) }, exitObservable: true, scheme: this.scheme, inst, onExit, stdinHold,
       };
       this.watch(cont);
+      mark('watch');
+      ociStartTrace.sink?.(id, t0, phases);
       return cont;
     } catch (e) {
       await this.cleanup(inst);
@@ -288,15 +351,19 @@ export class OciRuntime implements ContainerRuntime {
   /** `runc create` under conmon; resolves with the container's pid once it exists. */
   private async create(inst: InstanceRecord, req: StartRequest): Promise<{ pid: number; stdinHold?: number }> {
     const log = fs.openSync(req.logPath, 'a');
+    // A TTY container's stdin is the terminal (the relay feeds it from the FIFO), not the FIFO itself.
     const stdin = req.stdin ? openStdin(req.stdin.fifo, req.stdin.once) : undefined;
+    const io = req.tty
+      ? ['-t', ...(req.stdin ? ['-i', '--leave-stdin-open'] : []), '-l', 'none:']
+      : ['-l', 'passthrough:'];
     const args = ['--api-version', '1', '-c', inst.id, '-u', inst.id, '-n', inst.id, '-r', this.runc!, '-b', inst.dir,
       '-p', path.join(inst.dir, 'pid'), '--conmon-pidfile', path.join(inst.dir, 'conmon.pid'), '--exit-dir', this.exitsDir,
-      '-0', path.join(inst.dir, 'persist'), '--socket-dir-path', this.socketsDir, '-l', 'passthrough:', '--log-level', 'error',
+      '-0', path.join(inst.dir, 'persist'), '--socket-dir-path', this.socketsDir, ...io, '--log-level', 'error',
       '--runtime-arg', `--root=${this.runcRoot}`];
     let child;
     try {
       child = spawn(this.conmon!, args, {
-        detached: true, stdio: [stdin?.fd ?? 'ignore', log, log, 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' },
+        detached: true, stdio: [req.tty ? 'ignore' : stdin?.fd ?? 'ignore', log, log, 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' },
       });
     } finally {
       fs.closeSync(log);
@@ -321,6 +388,7 @@ export class OciRuntime implements ContainerRuntime {
         sync.on('end', () => { clearTimeout(timer); reject(new NodeError('CONTAINER_START_FAILED', this.createError(inst, req.logPath))); });
         child.on('error', (e) => { clearTimeout(timer); reject(new NodeError('CONTAINER_START_FAILED', `conmon: ${e.message}`)); });
       });
+      if (req.tty) await this.startRelay(inst, req);
       return { pid, stdinHold: stdin?.hold };
     } catch (e) {
       if (stdin?.hold !== undefined) fs.closeSync(stdin.hold);
@@ -329,6 +397,41 @@ export class OciRuntime implements ContainerRuntime {
       sync.destroy();
       child.unref();
     }
+  }
+
+  /** Starts the TTY relay (TTY_RELAY) and waits until it is connected to conmon's attach socket. */
+  private async startRelay(inst: InstanceRecord, req: StartRequest): Promise<void> {
+    const perl = which('perl');
+    if (!perl) throw new NodeError('CONTAINER_START_FAILED', 'a container with tty: true needs perl (perl-base) for its terminal relay');
+    const relay = spawn(perl, ['-e', TTY_RELAY, path.join(this.socketsDir, inst.id, 'attach'), req.logPath,
+      req.stdin?.fifo ?? '', req.stdin?.once ? 'once' : 'keep'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    relay.stderr!.on('data', (d: Buffer) => { said += d.toString(); });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000);
+        relay.stdout!.on('data', (d: Buffer) => { if (d.toString().startsWith('ok')) { clearTimeout(timer); resolve(); } });
+        relay.on('error', (e) => { clearTimeout(timer); reject(e); });
+        relay.on('exit', () => { clearTimeout(timer); setImmediate(() => reject(new Error(said.trim() || 'it ended'))); });
+      });
+    } catch (e) {
+      try { relay.kill('SIGKILL'); } catch { /* gone */ }
+      throw new NodeError('CONTAINER_START_FAILED', `the terminal relay of ${inst.id} failed: ${(e as Error).message}`);
+    } finally {
+      relay.stdout!.destroy();
+      relay.stderr!.destroy();
+      relay.unref();
+    }
+  }
+
+  /** A TTY container's new window size (kubectl's resize stream), through conmon's control FIFO. */
+  resizeTerminal(c: RunningContainer, width: number, height: number): void {
+    const inst = (c as OciContainer).inst;
+    if (!inst || !Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) return;
+    try {
+      const fd = fs.openSync(path.join(inst.dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try { fs.writeSync(fd, `1 ${height} ${width}\n`); } finally { fs.closeSync(fd); }
+    } catch { /* not a TTY container, or it ended */ }
   }
 
   /** runc's reason for a failed create: it writes it (as logfmt) to the container's log. */

@@ -66,3 +66,16 @@ test('namespaces: the Pod network namespace joined; a new PID namespace, or the 
   assert.deepEqual(ns(ociSpec(input)), [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: '/proc/10/ns/net' }]);
   assert.deepEqual((ns(ociSpec({ ...input, pidnsPath: '/proc/42/ns/pid' })) as unknown[])[0], { type: 'pid', path: '/proc/42/ns/pid' });
 });
+
+test('tty: true asks runc for a terminal and sets TERM=xterm (as containerd and CRI-O) unless the container sets it', () => {
+  const input = {
+    args: ['sh'], env: {}, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, hostname: 'p', netnsPath: '/proc/10/ns/net',
+    rootfs: '/r', readonlyRootfs: false, mounts: [], resources: {}, cgroupsPath: '/x', capabilities: [], noNewPrivileges: false,
+  };
+  const proc = (s: Record<string, unknown>): { terminal: boolean; env: string[] } => s.process as { terminal: boolean; env: string[] };
+  assert.equal(proc(ociSpec(input)).terminal, false);
+  assert.ok(!proc(ociSpec(input)).env.some((e) => e.startsWith('TERM=')));
+  assert.equal(proc(ociSpec({ ...input, terminal: true })).terminal, true);
+  assert.ok(proc(ociSpec({ ...input, terminal: true })).env.includes('TERM=xterm'));
+  assert.ok(proc(ociSpec({ ...input, env: { TERM: 'vt100' }, terminal: true })).env.includes('TERM=vt100'));
+});

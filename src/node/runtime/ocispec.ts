@@ -224,6 +224,8 @@ export interface OciSpecInput {
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
   privileged?: boolean;
+  /** `tty: true`: runc makes a pseudo-terminal inside the container for its stdio (conmon holds the master). */
+  terminal?: boolean;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -232,11 +234,13 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 export function ociSpec(i: OciSpecInput): Record<string, unknown> {
   const env = { ...i.env };
   if (env.PATH === undefined) env.PATH = DEFAULT_PATH;
+  // As containerd and CRI-O do for a TTY container.
+  if (i.terminal && env.TERM === undefined) env.TERM = 'xterm';
   const caps = i.capabilities;
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: !!i.terminal,
       user: { uid: i.user.uid, gid: i.user.gid, ...(i.user.additionalGids.length ? { additionalGids: i.user.additionalGids } : {}) },
       args: i.args,
       env: Object.entries(env).map(([k, v]) => `${k}=${v}`),

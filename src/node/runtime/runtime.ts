@@ -162,6 +162,8 @@ export interface ContainerRuntime {
   execArgv(sandbox: SandboxRecord, container: Container, command: string[], running?: RunningContainer, opts?: { tty?: boolean }): string[];
   /** The environment of the running container's main process (what exec sees). */
   containerEnv(c: RunningContainer): Record<string, string>;
+  /** A TTY container's new window size (attach's resize stream); absent or a no-op where unsupported. */
+  resizeTerminal?(c: RunningContainer, width: number, height: number): void;
   /** CPU and memory use of a running container, when the runtime can tell (cgroups). */
   stats?(c: RunningContainer): ContainerStats | undefined;
 }

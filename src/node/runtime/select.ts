@@ -88,6 +88,10 @@ export class SelectingRuntime implements ContainerRuntime {
     return this.byContainer.get(c) ?? this.catalog;
   }
 
+  resizeTerminal(c: RunningContainer, width: number, height: number): void {
+    this.of(c).resizeTerminal?.(c, width, height);
+  }
+
   stopContainer(c: RunningContainer, deadline: () => number): Promise<void> {
     return this.of(c).stopContainer(c, deadline);
   }
