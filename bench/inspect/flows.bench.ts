@@ -7,7 +7,13 @@
  *
  * - requests/s through the ClusterIPs, one request per connection (the worst case for conntrack
  *   events: two per request), with flows -f running against without (collector stopped, its table
- *   removed): rounds alternate the order, the figure is the median of the per-round ratios;
+ *   removed): rounds alternate the order, the figure is the median of the per-round ratios. The
+ *   load starts once flows -f has settled (its reader process and this one quiet again): in use,
+ *   the daemon's collector runs from `up` and `flows -f` starts once, long before the traffic, so
+ *   their start-up is not a cost of the traffic (measured: starting the load right after the
+ *   reader's first line cut req/s by another 3-5 %, from the reader's tsx start-up). Next to it,
+ *   the CPU each request costs (wrk + nginx + every flow process + this process, children reaped
+ *   during the load included), which moves much less than req/s with the other load on the machine;
  * - NEW event → line: connections made at a steady rate (connect-stamp.mjs, time taken just
  *   before connect()) matched by client port to the time the reader got their line; idle, and
  *   while the request load runs;
@@ -89,6 +95,17 @@ async function flowsOff(): Promise<void> {
   hub = undefined;
 }
 
+/** Waits until flows -f is in its steady state: the reader and this process used < 20 ms CPU in 500 ms (at most 6 s). */
+async function settle(): Promise<void> {
+  const deadline = performance.now() + 6000;
+  for (;;) {
+    const r0 = cpuOf(reader!.pid!); const s0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 500));
+    const s = process.cpuUsage(s0);
+    if (cpuOf(reader!.pid!) - r0 + (s.user + s.system) / 1e6 < 0.02 || performance.now() > deadline) return;
+  }
+}
+
 /** CPU seconds (user + system) of `pid` so far. */
 function cpuOf(pid: number): number {
   try {
@@ -105,6 +122,23 @@ function flowPids(): { name: string; pid: number }[] {
     try { out.push({ name: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), pid }); } catch { /* gone */ }
   }
   return out;
+}
+
+/**
+ * CPU seconds used so far by everything the load and the flows path run: this process and its
+ * children it already reaped (wrk, killed or exited tools: cutime/cstime), and the live children
+ * with their own children (nginx master and worker, the reader, the event tools). Clock ticks.
+ */
+function totalCpu(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  let sum = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  const walk = (pid: number): void => {
+    sum += cpuOf(pid);
+    try { for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) walk(Number(c)); } catch { /* gone */ }
+  };
+  for (const p of flowPids()) walk(p.pid);
+  return sum;
 }
 
 async function readerCount(): Promise<{ flows: number; dropped: number }> {
@@ -153,15 +187,20 @@ try {
 
   // 1. Requests/s with flows -f running against without.
   const off: number[] = []; const on: number[] = [];
+  const cpuOff: number[] = []; const cpuOn: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const withFlows of round % 2 ? [true, false] : [false, true]) {
-      if (withFlows) await flowsOn();
-      (withFlows ? on : off).push(await load(WELCOME_PAGE_PATH));
+      if (withFlows) { await flowsOn(); await settle(); }
+      const cpu0 = totalCpu();
+      const rate = await load(WELCOME_PAGE_PATH);
+      (withFlows ? on : off).push(rate);
+      (withFlows ? cpuOn : cpuOff).push((totalCpu() - cpu0) / (rate * WRK_SECONDS));
       if (withFlows) await flowsOff();
     }
   }
   // Where the CPU goes with flows on: each flow process and this process (collector, hub, stream).
   await flowsOn();
+  await settle();
   const pids = flowPids();
   const before = pids.map((p) => cpuOf(p.pid));
   const self0 = process.cpuUsage();
@@ -172,7 +211,10 @@ try {
   await flowsOff();
   const ratios = on.map((x, i) => x / off[i]!);
   console.error(`req/s without flows ${off.map(Math.round).join(' ')}; with flows -f ${on.map(Math.round).join(' ')}; ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
+  const cpuRatios = cpuOn.map((x, i) => x / cpuOff[i]!);
+  console.error(`CPU per request (wrk + nginx + flow processes + bench process) without flows ${cpuOff.map((x) => (x * 1e6).toFixed(1)).join(' ')} us; with ${cpuOn.map((x) => (x * 1e6).toFixed(1)).join(' ')} us; ratios ${cpuRatios.map((r) => r.toFixed(3)).join(' ')}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   report({ figure: `requests/s through ClusterIP with flows -f running / without, nginx welcome page, one request per connection (median of ${ROUNDS} rounds)`, value: percentile(ratios, 50), unit: 'ratio', baseline: { name: 'without flows, req/s (two wrk, both ClusterIPs)', value: Math.round(percentile(off, 50)) }, target: '>= 0.95' });
+  report({ figure: `CPU per request (wrk + nginx + flow processes + bench process) with flows -f running / without (median of ${ROUNDS} rounds)`, value: percentile(cpuRatios, 50), unit: 'ratio', baseline: { name: 'without flows, CPU us per request', value: Number((percentile(cpuOff, 50) * 1e6).toFixed(1)) } });
 
   // 2. NEW event → line, idle and with 1500 other new connections a second (below the rate limit,
   // so every one is shown), and what showing them costs in CPU.

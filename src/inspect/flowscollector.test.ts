@@ -29,7 +29,10 @@ test('a collector without the conntrack tool reports it missing instead of showi
 test('the owned table counts first packets only and traces only unanswered Service traffic', () => {
   const t = flowsTable('10.96.0.0/12');
   assert.match(t, /table ip clusterip-flows \{/);
-  assert.match(t, /type filter hook prerouting priority -91;[^}]*ip daddr 10\.96\.0\.0\/12 ct state new meta nftrace set 1/);
+  assert.match(t, /type nat hook prerouting priority -99;[^}]*ip daddr 10\.96\.0\.0\/12 ct state new meta nftrace set 1/);
   assert.match(t, /type filter hook output priority -111;/);
   assert.equal(t.match(/ct state new ct status ! confirmed ct original ip daddr 10\.96\.0\.0\/12 counter name "svc-new"/g)?.length, 2);
+  // Counted in nat chains (first packets only, no hook more on every packet), before the proxy's source NAT at 100.
+  assert.match(t, /chain count-post \{\s*type nat hook postrouting priority 99;/);
+  assert.match(t, /chain count-in \{\s*type nat hook input priority 99;/);
 });

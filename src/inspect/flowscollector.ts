@@ -4,16 +4,23 @@
  *
  * - sets `net.netfilter.nf_conntrack_acct=1` (per namespace), so conntrack counts bytes and packets;
  * - owns `table ip clusterip-flows`:
- *   - a filter chain at prerouting priority -91 (after the proxy's DNAT at -100, before its
- *     rejects at -90) that sets `nftrace` on new connections still addressed to the Service CIDR —
- *     only packets the proxy is about to reject or drop, since every served one was DNATed
- *     already — so `nft monitor trace` shows the kernel refusing them (conntrack never sees them:
- *     an unconfirmed connection leaves no event); and one at output priority -111 for the node's
- *     own connections (the proxy rejects those at -110, before DNAT, so all are traced there);
+ *   - a nat chain at prerouting priority -99 (after the proxy's DNAT at -100, before its rejects
+ *     at -90) that sets `nftrace` on new connections still addressed to the Service CIDR — only
+ *     packets the proxy is about to reject or drop: the kernel does not even call it for a
+ *     connection the proxy DNATed (once a nat chain set up a binding the later ones are skipped),
+ *     nor for any packet but a connection's first — so `nft monitor trace` shows the kernel
+ *     refusing them (conntrack never sees them: an unconfirmed connection leaves no event); and a
+ *     filter chain at output priority -111 for the node's own connections (the proxy rejects those
+ *     at -110, before DNAT, so all are traced there; only the node's own packets pass it);
  *   - the counter `svc-new`: connections to the Service CIDR the kernel confirmed (`ct state new
  *     ct status ! confirmed` in postrouting and input: the first packet, exactly once per
  *     connection; an ICMP error about a rejected one is `related`, not counted), to count events
- *     the netlink socket dropped instead of losing them silently;
+ *     the netlink socket dropped instead of losing them silently. Its chains are `type nat`, at
+ *     priority 99 (before the proxy's source NAT at 100): the kernel calls nat chains only for the
+ *     first packet of a connection, from the NAT hook the proxy's masquerade chain already needs,
+ *     where a filter chain there was a hook more on every packet of every connection (measured in
+ *     bench/inspect/flows: ~3 % of the requests/s of one-request connections). Before the proxy's
+ *     chain, because once a nat chain set up source NAT the later ones are not called;
  * - runs `conntrack -E -e NEW -o id -d <serviceCIDR>` (the kernel filters the events: only
  *   connections to Service addresses reach the tool) and `nft monitor trace`. NEW events only:
  *   at thousands of connections a second every event costs CPU in the kernel, the tool and here,
@@ -102,7 +109,7 @@ export function flowsTable(serviceCIDR: string): string {
     `table ip ${FLOWS_TABLE} {`,
     '  counter svc-new { }',
     '  chain refused-trace {',
-    '    type filter hook prerouting priority -91; policy accept;',
+    '    type nat hook prerouting priority -99; policy accept;',
     `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1`,
     '  }',
     '  chain refused-trace-local {',
@@ -110,11 +117,11 @@ export function flowsTable(serviceCIDR: string): string {
     `    ip daddr ${serviceCIDR} ct state new meta nftrace set 1`,
     '  }',
     '  chain count-post {',
-    '    type filter hook postrouting priority 300; policy accept;',
+    '    type nat hook postrouting priority 99; policy accept;',
     `    ct state new ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new"`,
     '  }',
     '  chain count-in {',
-    '    type filter hook input priority 300; policy accept;',
+    '    type nat hook input priority 99; policy accept;',
     `    ct state new ct status ! confirmed ct original ip daddr ${serviceCIDR} counter name "svc-new"`,
     '  }',
     '}',
