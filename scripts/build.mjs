@@ -79,8 +79,9 @@ await build({
   // ES module builds first where a package has one (@peculiar/x509's tree-shakes; its CommonJS build is one 740 kB file).
   mainFields: ['module', 'main'],
   sourcemap: true,
-  // Native addon (better-sqlite3) and ws's optional native helpers stay in node_modules.
-  external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+  // Native addon (better-sqlite3) and ws's optional native helpers stay in node_modules; so does
+  // cron-parser, required on a cluster's first CronJob schedule (src/api/schedule.ts), not at start.
+  external: ['better-sqlite3', 'bufferutil', 'utf-8-validate', 'cron-parser'],
   // Bundled CommonJS packages call require() for Node's built-ins.
   banner: { js: "import { createRequire as __cipCreateRequire } from 'node:module'; const require = __cipCreateRequire(import.meta.url);" },
   plugins: [importMetaUrl],

@@ -138,10 +138,8 @@ export async function runDaemon<T extends DaemonBody>(t: Target, spec: DaemonSpe
   }
   registerStarting(t.name, t.stateDir, clusterId(t.name));
   let body: T | undefined;
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): Promise<void> => stopping ??= (async () => {
     console.log(`\n${signal}: stopping ${spec.label}...`);
     try { await body?.stop(); } finally {
       registerStopped(t.name);
@@ -149,7 +147,7 @@ export async function runDaemon<T extends DaemonBody>(t: Target, spec: DaemonSpe
     }
     console.log('stopped; nothing left behind');
     process.exit(0);
-  };
+  })();
   let pendingSignal: string | undefined;
   const onSignal = (signal: string) => { if (body) void stop(signal); else pendingSignal ??= signal; };
   process.on('SIGINT', () => onSignal('SIGINT'));
@@ -164,6 +162,9 @@ export async function runDaemon<T extends DaemonBody>(t: Target, spec: DaemonSpe
     // The error is printed once, by main (to the daemon log when detached); the waiting `up` gets it here.
     notify.line(`error: ${(e as Error).message}`);
     notify.done(false);
+    // A signal's stop is tearing the body down (which is likely why waitReady failed): let it
+    // finish and exit, rather than exit here halfway through its teardown.
+    if (stopping) { await stopping; return 0; }
     await body?.stop().catch(() => undefined);
     registerStopped(t.name);
     lock.release();

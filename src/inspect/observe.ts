@@ -49,6 +49,9 @@ export function outsideCheck(netns: string, serviceCIDR: string): (ip: string) =
 export class Observability {
   readonly recorder = new TraceRecorder();
   private hub?: FlowHub;
+  /** A FlowHub whose start() has not returned yet. */
+  private starting?: { hub: FlowHub; done: Promise<void> };
+  private stopped = false;
   private readonly proxies = new Map<string, Proxy>();
   readonly handlers: ExtraHandler[];
 
@@ -89,14 +92,27 @@ export class Observability {
   /** Starts the flow collectors once the node namespaces exist. A collector that cannot run says why in `flows`. */
   async startFlows(client: Client, nodes: readonly { name: string; netns: string }[], hosts: ReadonlyMap<string, string>): Promise<FlowHub> {
     const hub = new FlowHub({ client, nodes, serviceCIDR: this.opts.serviceCIDR, hosts, onFlow: (f) => this.recorder.connection(f) });
-    await hub.start();
+    // Kept while it starts, so a stop() that comes meanwhile (`up` interrupted while the
+    // collectors start) waits for the start and then ends the tools it spawned.
+    const starting = hub.start();
+    this.starting = { hub, done: starting };
+    try {
+      await starting;
+    } finally {
+      this.starting = undefined;
+    }
+    if (this.stopped) return hub; // stop() came during the start and ends this hub
     this.hub = hub;
     this.recorder.setClusterIPSource((key) => hub.serviceIP(key));
     return hub;
   }
 
   async stop(): Promise<void> {
-    await this.hub?.stop();
+    this.stopped = true;
+    const starting = this.starting;
+    await starting?.done.catch(() => undefined);
+    const hub = this.hub ?? starting?.hub;
     this.hub = undefined;
+    await hub?.stop();
   }
 }

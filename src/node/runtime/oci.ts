@@ -113,7 +113,7 @@ while (1) {
       exit 0 unless $n;
       syswrite($out, substr($buf, 1)) if length($buf) > 1;
     } else {
-      my $n = sysread($in, my $buf, 65536);
+      my $n = sysread($in, my $buf, 8192); # conmon reads a packet into 32 KiB and drops the rest
       if (!$n) { $sel->remove($in); close($in); send($s, "\x04", 0); next; }
       send($s, $buf, 0);
     }

@@ -91,8 +91,9 @@ const UPSTREAM_READ_BYTES = 16 * 1024;
  * The socket reads into a buffer of its own (`onread`) instead of a fresh Buffer and a stream
  * `data` event per read: no allocation and no Readable machinery on the answer path. A write the
  * kernel took at once leaves nothing behind (`writableLength` 0), so the next read reuses the
- * buffer; a write left queued still references it, so the next reads get a fresh one (Node asks
- * `buffer()` for the next read's buffer after each callback). Backpressure as `pipe`: while the
+ * buffer; a write left queued still references it, so the next read gets a fresh one (Node asks
+ * `buffer()` for the next read's buffer after each callback), and reads made while writes are
+ * queued are queued as copies of their own length. Backpressure as `pipe`: while the
  * client socket is backed up (write returned false), the endpoint socket does not read.
  */
 function connectRelayed(ep, client) {
@@ -103,8 +104,13 @@ function connectRelayed(ep, client) {
       buffer: () => buf,
       callback: (n, b) => {
         if (client.destroyed) return false;
-        const more = client.write(b.subarray(0, n));
-        if (client.writableLength > 0) buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
+        // Behind a write still queued this chunk waits too: queue a copy of its n bytes, not a view
+        // of a whole 16 KiB buffer (small reads to a stalled client would each pin one), and keep
+        // reading into the same buffer. Otherwise the view is written; if it stays queued, the next
+        // reads get a fresh buffer.
+        const behind = client.writableLength > 0;
+        const more = client.write(behind ? Buffer.from(b.subarray(0, n)) : b.subarray(0, n));
+        if (!behind && client.writableLength > 0) buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
         if (more) return true;
         client.once('drain', () => up.resume());
         return false;
