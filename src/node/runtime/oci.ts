@@ -51,6 +51,9 @@ import type { SandboxRecord } from '../sandbox.js';
 import { capabilities, cgroupResources, ContainerConfigError, oomScoreAdj, ociSpec, processArgs, resolveUser, type BindMount } from './ocispec.js';
 import type { ContainerExit, ContainerRecord, ContainerRuntime, ContainerStats, ImageInfo, PullRequest, RunningContainer, StartRequest } from './runtime.js';
 
+/** The least time between two window sizes written to one conmon (see resizeTerminal). */
+const RESIZE_GAP_MS = 50;
+
 /** An image as this runtime found it. */
 export interface OciImage extends ImageInfo {
   stored: StoredImage;
@@ -147,6 +150,8 @@ export class OciRuntime implements ContainerRuntime {
   private readonly runc?: string;
   private readonly conmon?: string;
   private readonly released = new WeakSet<RunningContainer>();
+  /** Terminal sizes waiting to be written, per container instance dir (resizeTerminal). */
+  private readonly resizes = new Map<string, { next?: string; timer?: NodeJS.Timeout }>();
   /** Containers whose exit file is awaited, by id. */
   private readonly watched = new Map<string, OciContainer>();
   private watcher?: fs.FSWatcher;
@@ -428,10 +433,26 @@ export class OciRuntime implements ContainerRuntime {
   resizeTerminal(c: RunningContainer, width: number, height: number): void {
     const inst = (c as OciContainer).inst;
     if (!inst || !Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) return;
-    try {
-      const fd = fs.openSync(path.join(inst.dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      try { fs.writeSync(fd, `1 ${height} ${width}\n`); } finally { fs.closeSync(fd); }
-    } catch { /* not a TTY container, or it ended */ }
+    // conmon 2.1.6 (Debian 12) processes every line of one read of its ctl FIFO as the first line
+    // (read_from_ctrl_buffer passes the buffer's start, not the line's), so two sizes written back
+    // to back — kubectl sends its size + 1, then its size — would leave the terminal at the first.
+    // Sizes are therefore written at most one per RESIZE_GAP_MS, the latest one winning.
+    const key = inst.dir;
+    const q: { next?: string; timer?: NodeJS.Timeout } = this.resizes.get(key) ?? {};
+    this.resizes.set(key, q);
+    q.next = `1 ${height} ${width}\n`;
+    const flush = (): void => {
+      const line = q.next;
+      q.next = undefined;
+      if (line === undefined) { this.resizes.delete(key); return; }
+      try {
+        const fd = fs.openSync(path.join(inst.dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        try { fs.writeSync(fd, line); } finally { fs.closeSync(fd); }
+      } catch { /* not a TTY container, or it ended */ }
+      q.timer = setTimeout(flush, RESIZE_GAP_MS);
+      q.timer.unref();
+    };
+    if (!q.timer) flush();
   }
 
   /** runc's reason for a failed create: it writes it (as logfmt) to the container's log. */
