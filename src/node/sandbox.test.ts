@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,19 +10,29 @@ import { Ipam, macForIP } from './ipam.js';
 import { deleteNetns, ensureNodeNetwork, netnsExists } from './network.js';
 import { createSandbox, destroySandbox, holderAlive, nsenterArgs, type SandboxRecord } from './sandbox.js';
 
-test('sandbox: netns + veth + IP + hostname + resolv.conf, and Pod-to-Pod over the bridge', async (t) => {
+/**
+ * A node namespace name, an IPAM dir and the sandbox env of one test, with one cleanup in order:
+ * the sandboxes made (push them on `made`), the extra namespaces `cipt-<id>-<suffix>`, the node
+ * namespace, then the files.
+ */
+function sandboxFixture(t: TestContext, extraSuffixes: string[] = []) {
   const id = randomBytes(2).toString('hex');
   const nodeNs = `cipt-${id}-n0`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-'));
   const made: SandboxRecord[] = [];
   const env = { nodeNetns: nodeNs, podCIDR: '10.244.0.0/24', idPrefix: `cipt-${id}`, ipam: new Ipam(dir, '10.244.0.0/24'),
     dns: { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' } };
-  // One cleanup, in order: sandboxes, then the node namespace, then the files.
   t.after(async () => {
     for (const s of made) await destroySandbox(env, s);
+    for (const suffix of extraSuffixes) await deleteNetns(`cipt-${id}-${suffix}`);
     await deleteNetns(nodeNs);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  return { id, nodeNs, dir, made, env };
+}
+
+test('sandbox: netns + veth + IP + hostname + resolv.conf, and Pod-to-Pod over the bridge', async (t) => {
+  const { id, nodeNs, dir, made, env } = sandboxFixture(t);
   await ensureNodeNetwork(nodeNs, '10.244.0.0/24');
   const mk = (name: string): Pod => ({ metadata: { name, namespace: 'default', uid: randomUUID() }, spec: { containers: [] } });
   const a = await createSandbox(env, mk('pod-a'), path.join(dir, 'a'));
@@ -81,19 +91,8 @@ test('sandbox failure (no node namespace) is a typed error and leaves nothing', 
 });
 
 test('node bridge: its MAC stays put when Pods come and go, so routed traffic of the Pods already there keeps flowing', async (t) => {
-  const id = randomBytes(2).toString('hex');
-  const nodeNs = `cipt-${id}-n0`;
+  const { id, nodeNs, dir, made, env } = sandboxFixture(t, ['r']);
   const remoteNs = `cipt-${id}-r`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-'));
-  const made: SandboxRecord[] = [];
-  const env = { nodeNetns: nodeNs, podCIDR: '10.244.0.0/24', idPrefix: `cipt-${id}`, ipam: new Ipam(dir, '10.244.0.0/24'),
-    dns: { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' } };
-  t.after(async () => {
-    for (const s of made) await destroySandbox(env, s);
-    await deleteNetns(remoteNs);
-    await deleteNetns(nodeNs);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
   // A bridge made the old way (no MAC of its own), as a node namespace kept from an earlier version has.
   await run(['ip', 'netns', 'add', nodeNs]);
   await run(['ip', '-n', nodeNs, 'link', 'add', 'cbr0', 'type', 'bridge']);

@@ -7,35 +7,33 @@
  * Secret, projected token + ConfigMap, emptyDir, a subPath), env from a Secret and a ConfigMap, the
  * ServiceAccount token accepted by TokenReview, and files that follow a ConfigMap patch.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, layerTar, writeDockerArchive, writeOciLayout } from '../../src/images/testing/fixtures.js';
 import { startRegistry } from '../../src/images/testing/registry.js';
 import { ociToolsPresent } from '../../src/node/runtime/oci.js';
 import { runCli, upCluster } from '../harness/up.js';
+import { until } from '../harness/waits.js';
 import { killHard } from './recovery-helpers.js';
 
 const skip = ociToolsPresent() ? false : 'runc and conmon are not installed (apt-get install runc conmon)';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** A temporary directory for the test's image layouts, removed when the test ends. */
+function workDir(t: TestContext, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 test('kubectl: a pulled image behind a Service, reached by name; describe names the runtime; image load, ls, rm', { skip }, async (t) => {
   const reg = await startRegistry(t);
   const base = await layerTar(busyboxRootfs());
   const page = await layerTar([{ path: 'var/www/index.html', type: 'file', content: 'served by a pulled image\n' }]);
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const work = mkdtempSync(join(tmpdir(), 'cip-oci-e2e-'));
-  t.after(async () => { const { rmSync } = await import('node:fs'); rmSync(work, { recursive: true, force: true }); });
+  const work = workDir(t, 'cip-oci-e2e-');
   writeOciLayout(join(work, 'layout'), '1.0', { layers: [base, page], config: { Entrypoint: ['httpd', '-f', '-h', '/var/www'], Cmd: ['-p', '8080'] } });
   reg.push(join(work, 'layout'), '1.0', 'team/web');
 
@@ -51,10 +49,10 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
   await k(['run', 'client', '--image=busybox', '--', 'sleep', '3600']);
   await k(['rollout', 'status', 'deployment/web', '--timeout=90s']);
   await k(['wait', '--for=condition=Ready', 'pod/client', '--timeout=60s']);
-  const got = await until('the Service to answer by name', async () => {
+  const got = await until('the Service to answer by name', 60_000, async () => {
     const r = await c.kubectl(['exec', 'client', '--', 'sh', '-c', 'timeout 3 wget -qO- http://web/']);
-    return r.code === 0 && r.stdout;
-  });
+    return (r.code === 0 && r.stdout) || undefined;
+  }, 200);
   assert.equal(got, 'served by a pulled image\n');
   const describe = await k(['describe', 'pods', '-l', 'app=web']);
   assert.match(describe, /Container ID:\s+runc:\/\//);
@@ -70,7 +68,7 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
   assert.match(load.stdout, /^loaded example\.com\/team\/tool:2\.0 \(sha256:[a-f0-9]{64}, [\d.]+MB\)\n1 image\(s\) in \d+ ms\n$/);
   await k(['run', 'tool', '--image=example.com/team/tool:2.0', '--image-pull-policy=Never']);
   await k(['wait', '--for=condition=Ready', 'pod/tool', '--timeout=60s']);
-  assert.equal(await until('the loaded image\'s output', async () => (await c.kubectl(['logs', 'tool'])).stdout || undefined), 'loaded-image-ran\n');
+  assert.equal(await until('the loaded image\'s output', 60_000, async () => (await c.kubectl(['logs', 'tool'])).stdout || undefined, 200), 'loaded-image-ran\n');
   const ls = await runCli(['image', 'ls', '--image-store', store]);
   assert.match(ls.stdout, /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE\s+IN USE\n/);
   assert.match(ls.stdout, /example\.com\/team\/tool\s+2\.0\s+[a-f0-9]{13}\s+[\d.]+MB\s+yes\n/);
@@ -79,15 +77,14 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, /is in use by a container; delete its Pods first/);
   await k(['delete', 'pod', 'tool', '--grace-period=1', '--wait=true', '--timeout=60s']);
-  const rm = await until('image rm once the Pod is gone', async () => {
+  const rm = await until('image rm once the Pod is gone', 20_000, async () => {
     const r = await runCli(['image', 'rm', 'example.com/team/tool:2.0', '--image-store', store]);
-    return r.code === 0 && r.stdout;
-  }, 20_000);
+    return (r.code === 0 && r.stdout) || undefined;
+  }, 200);
   assert.match(rm, /^Untagged: example\.com\/team\/tool:2\.0\nDeleted: sha256:[a-f0-9]{64}\n$/);
 
   // The daemon killed outright, then `down --purge`: its pulled containers leave no mount, runc
   // state or process behind (the harness checks processes and namespaces).
-  const { readFileSync } = await import('node:fs');
   assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(c.dir), 'rootfs overlays are mounted while the Pods run');
   process.kill(c.record.pid!, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 300));
@@ -97,10 +94,7 @@ test('kubectl: a pulled image behind a Service, reached by name; describe names 
 
 test('a pulled image gets the Pod\'s volumes, env sources and ServiceAccount token: ConfigMap files that follow the object, a Secret in env, a token the API accepts', { skip }, async (t) => {
   const reg = await startRegistry(t);
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const work = mkdtempSync(join(tmpdir(), 'cip-oci-vol-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = workDir(t, 'cip-oci-vol-');
   writeOciLayout(join(work, 'layout'), '1', { layers: [await layerTar(busyboxRootfs())], config: { Cmd: ['sleep', '3600'], Env: ['PATH=/bin'] } });
   reg.push(join(work, 'layout'), '1', 'team/tools');
   const image = `${reg.host}/team/tools:1`;
@@ -206,7 +200,6 @@ spec:
  * (its terminal hangs up) without ending the container.
  */
 async function attachTty(c: Awaited<ReturnType<typeof upCluster>>, home: string, kubectlArgs: string, steps: [RegExp, string | null][], ms = 60_000): Promise<string> {
-  const { spawn } = await import('node:child_process');
   const child = spawn('script', ['-qfec', `stty rows 33 cols 101; exec kubectl ${kubectlArgs}`, '/dev/null'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(c.dir, 'kubeconfig'), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -238,10 +231,7 @@ async function attachTty(c: Awaited<ReturnType<typeof upCluster>>, home: string,
 
 test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, resize, Ctrl-C, exit, logs), kept across a daemon crash', { skip }, async (t) => {
   const reg = await startRegistry(t);
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const work = mkdtempSync(join(tmpdir(), 'cip-oci-tty-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = workDir(t, 'cip-oci-tty-');
   writeOciLayout(join(work, 'layout'), '1', { layers: [await layerTar(busyboxRootfs())], config: { Cmd: ['sh'] } });
   reg.push(join(work, 'layout'), '1', 'team/shell');
   const c = await upCluster(t, { extraArgs: ['--images', 'auto'] });
@@ -278,10 +268,10 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   ]);
   assert.ok(Date.now() - t0 < 25_000, `Ctrl-C did not end sleep:\n${second}`);
   assert.match(second, /after-kept/, second);
-  const code = await until('the container to end', async () => {
+  const code = await until('the container to end', 60_000, async () => {
     const r = await c.kubectl(['get', 'pod', 'shell', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}']);
-    return r.code === 0 && r.stdout;
-  });
+    return (r.code === 0 && r.stdout) || undefined;
+  }, 200);
   assert.equal(code, '3');
   // kubectl logs: what the terminal showed, with the terminal's line ends (as Kubernetes shows).
   const logs = await k(['logs', 'shell']);
@@ -293,5 +283,5 @@ test('kubectl: a pulled image with tty: true gets a real terminal (attach -it, r
   const once = await attachTty(c, work, `run once -it --rm --restart=Never --image=${reg.host}/team/shell:1 -- sh`, [[prompt, `tty; ${size}; exit\r`]]);
   assert.match(once, /\/dev\/pts\/0\r?\n/, once);
   assert.match(once, /33 101\r?\n/, once);
-  await until('the --rm Pod to go', async () => (await c.kubectl(['get', 'pod', 'once'])).code !== 0);
+  await until('the --rm Pod to go', 60_000, async () => (await c.kubectl(['get', 'pod', 'once'])).code !== 0, 200);
 });
