@@ -146,6 +146,16 @@ async function buildNode(mode: Programmer, services: number, api: TestApi): Prom
         node.clients.outsideVia.push(addRoutedOutsideClient(fx));
       }
     }
+    // wrk may reuse a local port still in TIME_WAIT (timestamps make that safe), as load generators
+    // are set up to. Without it, a client that closes first holds every port it used for 60 s: at
+    // ~2k connections/s the 28k ephemeral ports run low within a few rounds and each connect() then
+    // searches the port range for ~4 ms, which capped the userspace rows' one-request-per-connection
+    // runs at ~200 requests/s (through the userspace relay the client closes first: the relay
+    // passes the server's FIN on one event-loop turn after the answer, and wrk closes as soon as the
+    // answer is complete). Every throughput client gets it, direct and through the Service alike.
+    for (const ns of [...node.clients.direct, ...node.clients.viaSvc, ...node.clients.outsideDirect, ...node.clients.outsideVia]) {
+      inNs(ns, ['sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1']);
+    }
     if (mode === 'bare-dnat') {
       // The least NAT each Service type needs: a ClusterIP is DNATed; a NodePort with the Cluster
       // policy is DNATed and masqueraded (so replies come back through this node), as the proxy does.
