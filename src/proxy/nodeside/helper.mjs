@@ -21,6 +21,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import readline from 'node:readline';
 import os from 'node:os';
+import { relayReads } from './relay.mjs';
 
 /** This namespace's IPv4 addresses (the node's: lo, its bridge, its underlay interface). */
 function localAddresses() {
@@ -82,40 +83,6 @@ function listen(server, port) {
 }
 
 // ---- userspace proxying ----
-
-/** Bytes a relayed socket reads at a time, into one buffer of its own (see relayReads). */
-const RELAY_READ_BYTES = 16 * 1024;
-
-/**
- * `onread` options for a relayed socket: every read goes straight on to `link.to` (the other side of
- * the connection). The socket reads into a buffer of its own instead of a fresh Buffer and a stream
- * `data` event per read: no allocation and no Readable machinery per chunk, both ways. A write the
- * kernel took at once leaves nothing behind (`writableLength` 0), so the next read reuses the
- * buffer; a write left queued still references it, so the next read gets a fresh one (Node asks
- * `buffer()` for the next read's buffer after each callback), and reads made while writes are
- * queued are queued as copies of their own length. Backpressure as `pipe`: while `link.to` is
- * backed up (write returned false), `link.from` does not read.
- */
-function relayReads(link) {
-  let buf = Buffer.allocUnsafe(RELAY_READ_BYTES);
-  return {
-    buffer: () => buf,
-    callback: (n, b) => {
-      const to = link.to;
-      if (!to || to.destroyed) return false;
-      // Behind a write still queued this chunk waits too: queue a copy of its n bytes, not a view
-      // of a whole 16 KiB buffer (small reads to a stalled peer would each pin one), and keep
-      // reading into the same buffer. Otherwise the view is written; if it stays queued, the next
-      // reads get a fresh buffer.
-      const behind = to.writableLength > 0;
-      const more = to.write(behind ? Buffer.from(b.subarray(0, n)) : b.subarray(0, n));
-      if (!behind && to.writableLength > 0) buf = Buffer.allocUnsafe(RELAY_READ_BYTES);
-      if (more) return true;
-      to.once('drain', () => link.from.resume());
-      return false;
-    },
-  };
-}
 
 /** Connects to endpoint `ep` for `client`, relaying what the endpoint sends straight to the client. */
 function connectRelayed(ep, client) {
