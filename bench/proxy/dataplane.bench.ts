@@ -14,7 +14,15 @@
  *   another through the ClusterIP of the other Pod's Service; the Pods swap roles each round. Both
  *   pairs run at once, so they share the machine (and whatever else runs on it) in the same instant:
  *   on this shared 2-core VM, runs one after the other differed by ±30% from load changes alone;
- * - the same with one request per connection (`Connection: close`): what each new flow costs.
+ * - the same with one request per connection (`Connection: close`): what each new flow costs;
+ * - userspace only, keep-alive: the relay on a CPU of its own, as on a real node (measureOwnCpu).
+ *   The paired runs above put a pinned pair on each of this machine's 2 CPUs, so the relay (an
+ *   unpinned process of the node namespace) can only share the Service pair's CPU: that figure is
+ *   the CPU-share view (the pair pays wrk + nginx + relay on one CPU), not what PR #16344 measured
+ *   (pod-to-pod on multi-core nodes, where the userspace proxy had CPUs of its own). So, one after
+ *   the other, alternated: wrk → Pod IP with wrk and nginx on CPU c, then wrk → ClusterIP with the
+ *   same wrk and nginx on CPU c and the relay pinned to the other CPU; each run has the machine
+ *   alone, and the figure (median of the per-round ratios) corresponds to PR #16344's setup.
  *
  * Requests/s is measured for two answers, interleaved in the same rounds (`WORKLOADS`): a 2-byte
  * body, where per-packet work is nearly all the work and the DNAT's cost shows most, and the stock
@@ -47,8 +55,13 @@ const FEW = 10;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 /** Which node namespaces to build (default all): `nftables,iptables,bare-dnat,userspace`. */
 const NODES = new Set((process.env.BENCH_NODES ?? 'nftables,iptables,bare-dnat,userspace').split(','));
-/** `latency`, `throughput` or both (default). Throughput alone skips the 10k-Service namespaces. */
+/**
+ * `latency`, `throughput` or both (default). Throughput alone skips the 10k-Service namespaces.
+ * `throughput` includes the userspace figure with the relay on a CPU of its own (measureOwnCpu);
+ * `own-cpu` runs that figure alone (the userspace node only).
+ */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'latency,throughput').split(','));
+const OWN_CPU = PARTS.has('throughput') || PARTS.has('own-cpu');
 /** Handshakes per variant per round (after 20 warm-up ones). */
 const CONNECTS = 1000;
 const WRK_SECONDS = 2;
@@ -384,6 +397,63 @@ async function measureThroughput(nodes: Node[], closeEach: boolean): Promise<Thr
 
 const ratioOf = (v: ThroughputVariant): number => median(v.viaSvc.map((s, i) => s / v.direct[i]!));
 
+/**
+ * The userspace mode with a CPU for the relay, as on a real node (PR #16344's multi-core nodes):
+ * per round and workload, two runs one after the other, not at once — (A) wrk straight to Pod c's
+ * IP, wrk and that nginx on CPU c, and (B) wrk through Pod c's ClusterIP, wrk and the same nginx on
+ * CPU c and the relay pinned to the other CPU for the run (`taskset -a -p`, every thread of it;
+ * its affinity put back after). The paired runs of measureThroughput cannot give the relay a CPU:
+ * both CPUs carry a pinned pair there, and the relay shares the Service pair's. Which run comes
+ * first alternates every round and c every other round, so both see the same machine as far as
+ * the order can make them; the workloads' order rotates too. `relayMicros`: relay CPU per B request.
+ */
+async function measureOwnCpu(node: Node): Promise<ThroughputVariant[]> {
+  const relay = relayPid(node)!;
+  const variants: ThroughputVariant[] = WORKLOADS.map((workload) => ({ node, workload, path: 'clusterip', direct: [], viaSvc: [], relayMicros: [] }));
+  const busy = new Map<ThroughputVariant, number[]>(variants.map((v) => [v, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = round % 2;
+    const directFirst = Math.floor(round / 2) % 2 === 0;
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + round) % variants.length]!;
+      const runDirect = async (): Promise<void> => {
+        v.direct.push((await wrk(node.clients.direct[c]!, c, `http://${TARGETS[c]!.podIp}:${POD_PORT}${v.workload.path}`, false)).rate);
+      };
+      const runViaSvc = async (): Promise<void> => {
+        const restore = pinAllThreads(relay, 1 - c);
+        try {
+          const before = cpuMicros(relay);
+          const t0 = performance.now();
+          const r = await wrk(node.clients.viaSvc[c]!, c, svcURL(TARGETS[c]!, 'clusterip', v.workload), false);
+          const used = cpuMicros(relay) - before;
+          v.relayMicros.push(used / r.requests);
+          busy.get(v)!.push(used / ((performance.now() - t0) * 1000));
+          v.viaSvc.push(r.rate);
+        } finally {
+          restore();
+        }
+      };
+      for (const run of directFirst ? [runDirect, runViaSvc] : [runViaSvc, runDirect]) await run();
+    }
+  }
+  for (const v of variants) {
+    console.error(`userspace ${v.workload.label} keep-alive, relay on a CPU of its own, each run alone: direct ${v.direct.map(Math.round).join(' ')}; clusterip ${v.viaSvc.map(Math.round).join(' ')} req/s; `
+      + `relay CPU ${v.relayMicros.map((x) => x.toFixed(1)).join(' ')} us/request, busy ${busy.get(v)!.map((x) => `${Math.round(x * 100)}%`).join(' ')} of its CPU`);
+  }
+  return variants;
+}
+
+/**
+ * Pins every thread of `pid` to `cpu` and returns what puts its affinity back (the main thread's
+ * mask before, applied to every thread). taskset only sets affinity; the process is the bench's own.
+ */
+function pinAllThreads(pid: number, cpu: number): () => void {
+  const mask = /affinity mask: ([0-9a-f,]+)/.exec(execFileSync('taskset', ['-p', String(pid)], { encoding: 'utf8' }))?.[1];
+  if (!mask) throw new Error(`cannot read the CPU affinity of ${pid}`);
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  return () => { execFileSync('taskset', ['-a', '-p', mask, String(pid)], { stdio: 'ignore' }); };
+}
+
 // Every fixture and nginx backend removes itself on exit: more listeners than Node's default 10.
 process.setMaxListeners(64);
 const apiFew = await makeTestApi();
@@ -392,7 +462,7 @@ const nodes: Node[] = [];
 try {
   await fillApi(apiFew, FEW);
   if (PARTS.has('latency')) await fillApi(apiMany, MANY);
-  for (const mode of (['nftables', 'iptables'] as const).filter((m) => NODES.has(m))) {
+  for (const mode of (['nftables', 'iptables'] as const).filter((m) => NODES.has(m) && (PARTS.has('latency') || PARTS.has('throughput')))) {
     for (const services of PARTS.has('latency') ? [FEW, MANY] : [FEW]) {
       try {
         nodes.push(await buildNode(mode, services, services === FEW ? apiFew : apiMany));
@@ -405,9 +475,9 @@ try {
   }
   if (PARTS.has('throughput') && NODES.has('bare-dnat')) nodes.push(await buildNode('bare-dnat', FEW, apiFew));
   // kube-proxy's historical mode, for the comparison seed 001 asks for (throughput only).
-  if (PARTS.has('throughput') && process.env.BENCH_USERSPACE !== '0' && NODES.has('userspace')) nodes.push(await buildNode('userspace', FEW, apiFew));
+  if (OWN_CPU && process.env.BENCH_USERSPACE !== '0' && NODES.has('userspace')) nodes.push(await buildNode('userspace', FEW, apiFew));
   const nft = nodes.filter((n) => n.mode === 'nftables').map((n) => ({ services: n.services, chains: nftChains(n) }));
-  console.error(`nftables chains: ${nft.map((x) => `${x.chains.length} with ${x.services} Services`).join(', ')}: ${nft[0]?.chains.join(' ')}`);
+  if (nft.length) console.error(`nftables chains: ${nft.map((x) => `${x.chains.length} with ${x.services} Services`).join(', ')}: ${nft[0]!.chains.join(' ')}`);
   if (new Set(nft.map((x) => x.chains.length)).size > 1) throw new Error('the number of nftables chains grows with the number of Services');
   // Let the start-up work (informers, GC after the full syncs) finish before timing anything.
   await new Promise((r) => setTimeout(r, 2000));
@@ -438,7 +508,7 @@ try {
 
   const few = nodes.filter((n) => n.services === FEW);
   const who = (v: ThroughputVariant): string => (v.node.mode === 'bare-dnat' ? 'floor: bare nft dnat rule, no proxy' : v.node.mode);
-  if (PARTS.has('throughput')) {
+  if (OWN_CPU) {
     for (const node of few) {
       const sizes = checkAnswers(node);
       if (node === few[0]) console.error(`answers (headers + body, bytes): ${WORKLOADS.map((w) => `${w.label} ${sizes.get(w)!.header} + ${sizes.get(w)!.body}`).join(', ')}`);
@@ -461,6 +531,15 @@ try {
       report({ figure: `userspace: relay process CPU per proxied request, ${v.workload.label} (keep-alive, median of ${ROUNDS} rounds)`, value: median(v.relayMicros), unit: 'us',
         baseline: { name: 'direct: one CPU-second / direct requests (us per request, wrk + kernel + nginx)', value: Number((1e6 / median(v.direct)).toFixed(1)) } });
     }
+  }
+  // The userspace relay with a CPU of its own, each path alone on the machine (measureOwnCpu).
+  const userspace = few.find((n) => n.mode === 'userspace');
+  for (const v of OWN_CPU && userspace ? await measureOwnCpu(userspace) : []) {
+    report({ figure: `userspace: requests/s through ClusterIP (userspace proxy, the relay on a CPU of its own) / direct to Pod IP, each alone on the machine, ${what(v)} (keep-alive, median of ${ROUNDS} alternated rounds)`, value: ratioOf(v), unit: 'ratio',
+      baseline: { name: 'direct to Pod IP, req/s (wrk and nginx on one CPU, the other idle)', value: Math.round(median(v.direct)) },
+      anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36% (multi-core nodes)', target: '>= 0.6' });
+    report({ figure: `userspace: relay process CPU per proxied request, ${v.workload.label}, the relay on a CPU of its own (keep-alive, median of ${ROUNDS} alternated rounds)`, value: median(v.relayMicros), unit: 'us',
+      baseline: { name: 'direct: one CPU-second / direct requests (us per request, wrk + kernel + nginx)', value: Number((1e6 / median(v.direct)).toFixed(1)) } });
   }
   // Each path against the least a kernel NAT can do for it, in the same run: a mode's ratio over the
   // bare floor's ratio for the same path and answer (ClusterIP: one dnat rule; NodePort: dnat and
