@@ -96,29 +96,36 @@ const UNIX_SOCKET_USER: UserInfo = Object.freeze({ name: 'system:unix-socket', g
 
 /**
  * The user of a connection's verified client certificate, or null (none, not signed by the cluster
- * CA, or without a CN). Read once per TLS connection: the certificate cannot change on it, because
- * the API server refuses renegotiation (`secureConnection` in http/server.ts calls
+ * CA, without a CN, or expired). Read once per TLS connection: the certificate cannot change on it,
+ * because the API server refuses renegotiation (`secureConnection` in http/server.ts calls
  * disableRenegotiation(), as Go's TLS server, kube-apiserver's, never renegotiates), and
  * getPeerCertificate() is costly (it builds the whole certificate as an object, fingerprints
- * included: ~15% of a keep-alive create's CPU when it ran per request).
+ * included: ~15% of a keep-alive create's CPU when it ran per request). Its expiry is still checked
+ * on every request, as kube-apiserver verifies the chain per request: a certificate that expires
+ * while its connection is kept alive stops authenticating there, as it would on a new connection.
  */
-const certificateUsers = new WeakMap<TLSSocket, UserInfo | null>();
+const certificateUsers = new WeakMap<TLSSocket, { user: UserInfo; notAfter: number } | null>();
 
 function certificateUser(sock: TLSSocket): UserInfo | null {
-  const known = certificateUsers.get(sock);
-  if (known !== undefined) return known;
-  let user: UserInfo | null = null;
-  if (sock.authorized) {
-    const cert = sock.getPeerCertificate();
-    const cn = cert?.subject?.CN;
-    if (cn) {
-      const o = cert.subject.O;
-      const groups = Array.isArray(o) ? o : o ? [o] : [];
-      user = Object.freeze({ name: Array.isArray(cn) ? cn[0]! : cn, groups: Object.freeze([...groups, ALL_AUTHENTICATED]) as string[] });
+  let known = certificateUsers.get(sock);
+  if (known === undefined) {
+    known = null;
+    if (sock.authorized) {
+      const cert = sock.getPeerCertificate();
+      const cn = cert?.subject?.CN;
+      if (cn) {
+        const o = cert.subject.O;
+        const groups = Array.isArray(o) ? o : o ? [o] : [];
+        const user = Object.freeze({ name: Array.isArray(cn) ? cn[0]! : cn, groups: Object.freeze([...groups, ALL_AUTHENTICATED]) as string[] });
+        known = { user, notAfter: Date.parse(cert.valid_to) };
+      }
     }
+    certificateUsers.set(sock, known);
   }
-  certificateUsers.set(sock, user);
-  return user;
+  // Expired once the clock is past notAfter, as Go's x509 verification says; NaN (unparsable) is
+  // never past it here, and the handshake already verified the certificate's dates.
+  if (known && Date.now() > known.notAfter) return null;
+  return known?.user ?? null;
 }
 
 /** Builds the authenticator (see the file comment for the order). */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { R } from '../../api/resources.js';
 import { MemoryStorage } from '../../storage/memory.js';
@@ -99,4 +100,27 @@ test('the server refuses TLS renegotiation (a connection cannot change its clien
     socket.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n');
   });
   assert.notEqual(outcome, 'renegotiated');
+});
+
+test('a client certificate that expires while its connection is kept alive stops authenticating on that connection (401), as on a new one', async (t) => {
+  const { pki, server } = await cluster(t);
+  // Valid for 2 s from now (X.509 keeps whole seconds, so it may end up to 1 s sooner).
+  const brief = await newLeaf({ cert: pki.caCert, key: pki.caKey }, { subject: { CN: 'brief', O: ['devs'] }, usages: ['clientAuth'], validityDays: 2 / 86_400 });
+  const notAfter = Date.parse(new X509Certificate(brief.cert).validTo);
+  const agent = agentFor(pki.caCert, brief);
+  t.after(() => agent.destroy());
+  const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
+  const before = await call(server.port, agent, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', review);
+  assert.ok(Date.now() <= notAfter, 'the first request was made while the certificate was valid');
+  assert.equal(before.code, 201);
+  assert.equal((before.json.status as { userInfo: { username: string } }).userInfo.username, 'brief');
+  await new Promise((r) => setTimeout(r, Math.max(0, notAfter - Date.now()) + 50));
+  const after = await call(server.port, agent, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', review);
+  assert.equal(after.socket, before.socket, 'the same kept-alive connection');
+  assert.equal(after.code, 401);
+  assert.equal(after.json.reason, 'Unauthorized');
+  // A new connection with the expired certificate is refused alike.
+  const fresh = agentFor(pki.caCert, brief);
+  t.after(() => fresh.destroy());
+  assert.equal((await call(server.port, fresh, 'GET', '/api/v1/namespaces/default/secrets')).code, 401);
 });
