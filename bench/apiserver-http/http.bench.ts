@@ -21,7 +21,8 @@ import { report } from '../report.js';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  // (p * n) / 100, not (p / 100) * n: 99.9 / 100 * 1000 is 999.0000000000001, whose ceil made p99.9 the max.
+  return s[Math.min(s.length - 1, Math.ceil((p * s.length) / 100) - 1)];
 }
 const r2 = (x: number): number => Math.round(x * 1000) / 1000;
 async function timeOps(client: Client, ns: string, prefix: string, n: number): Promise<{ get: number[]; create: number[]; update: number[]; cpuUs: number }> {
