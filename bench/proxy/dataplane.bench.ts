@@ -146,6 +146,16 @@ async function buildNode(mode: Programmer, services: number, api: TestApi): Prom
         node.clients.outsideVia.push(addRoutedOutsideClient(fx));
       }
     }
+    // wrk may reuse a local port still in TIME_WAIT (timestamps make that safe), as load generators
+    // are set up to. Without it, a client that closes first holds every port it used for 60 s: at
+    // ~2k connections/s the 28k ephemeral ports run low within a few rounds and each connect() then
+    // searches the port range for ~4 ms, which capped the userspace rows' one-request-per-connection
+    // runs at ~200 requests/s (through the userspace relay the client closes first: the relay
+    // passes the server's FIN on one event-loop turn after the answer, and wrk closes as soon as the
+    // answer is complete). Every throughput client gets it, direct and through the Service alike.
+    for (const ns of [...node.clients.direct, ...node.clients.viaSvc, ...node.clients.outsideDirect, ...node.clients.outsideVia]) {
+      inNs(ns, ['sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1']);
+    }
     if (mode === 'bare-dnat') {
       // The least NAT each Service type needs: a ClusterIP is DNATed; a NodePort with the Cluster
       // policy is DNATed and masqueraded (so replies come back through this node), as the proxy does.
@@ -238,16 +248,38 @@ async function connects(client: string, ip: string, port: number): Promise<{ us:
   return JSON.parse(await inNsAsync(client, [process.execPath, CONNECT_CLIENT, ip, String(port), String(CONNECTS), '20'])) as { us: number[]; errors: string[] };
 }
 
-/** wrk from `client`, pinned to `cpu` (the CPU of the Pod it loads: see measureThroughput). */
-async function wrk(client: string, cpu: number, url: string, closeEach: boolean): Promise<number> {
+/** wrk from `client`, pinned to `cpu` (the CPU of the Pod it loads: see measureThroughput): requests/s and requests made. */
+async function wrk(client: string, cpu: number, url: string, closeEach: boolean): Promise<{ rate: number; requests: number }> {
   const out = await inNsAsync(client, ['taskset', '-c', String(cpu), 'wrk', '-t1', '-c16', `-d${WRK_SECONDS}s`, ...(closeEach ? ['-H', 'Connection: close'] : []), url]);
   const errors = /Socket errors: (.*)/.exec(out)?.[1];
   if (errors && /timeout [1-9]/.test(errors)) console.error(`wrk ${url}: socket errors ${errors}`);
   // A 404 or 500 is answered fast too: counted as requests/s it would be a figure of nothing.
   const bad = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   if (bad) throw new Error(`wrk ${url}: ${bad} answers were not 2xx`);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  return { rate: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN) };
 }
+
+/**
+ * The userspace mode's relay: the proxy's process in the node namespace running helper.mjs (found
+ * among the namespace's processes; only read). Undefined for the other modes.
+ */
+function relayPid(node: Node): number | undefined {
+  if (node.mode !== 'userspace') return undefined;
+  for (const pid of execFileSync('ip', ['netns', 'pids', node.fx.nodeNs], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('helper.mjs')) return Number(pid);
+    } catch { /* gone */ }
+  }
+  throw new Error(`no relay process (helper.mjs) in ${node.fx.nodeNs}`);
+}
+
+/** CPU time (user + system, µs) a process has used so far, from /proc/<pid>/stat. */
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+}
+/** USER_HZ: the unit of /proc/<pid>/stat's times (100 on Linux everywhere). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /**
  * Before timing: every workload's answer, through the ClusterIP and straight to the Pod, is the
@@ -305,7 +337,8 @@ async function measureLatency(nodes: Node[]): Promise<LatencyVariant[]> {
   return variants;
 }
 
-interface ThroughputVariant { node: Node; workload: Workload; path: Path; direct: number[]; viaSvc: number[] }
+/** `relayMicros`: the userspace relay's CPU µs per proxied request, per round (userspace only). */
+interface ThroughputVariant { node: Node; workload: Workload; path: Path; direct: number[]; viaSvc: number[]; relayMicros: number[] }
 
 /** The URL of target `t` by `path`. */
 function svcURL(t: (typeof TARGETS)[number], path: Path, w: Workload): string {
@@ -325,23 +358,26 @@ async function measureThroughput(nodes: Node[], closeEach: boolean): Promise<Thr
   // nftables (the target) and the floor.
   const paths = (n: Node): Path[] => closeEach || n.mode === 'userspace' ? ['clusterip']
     : n.mode === 'iptables' ? ['clusterip', 'nodeport'] : ['clusterip', 'nodeport', 'nodeport-outside'];
-  const variants: ThroughputVariant[] = nodes.flatMap((node) => paths(node).flatMap((path) => WORKLOADS.map((workload) => ({ node, workload, path, direct: [], viaSvc: [] }))));
+  const variants: ThroughputVariant[] = nodes.flatMap((node) => paths(node).flatMap((path) => WORKLOADS.map((workload) => ({ node, workload, path, direct: [], viaSvc: [], relayMicros: [] }))));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + round) % variants.length]!;
       const d = round % 2;
       const s = 1 - d;
       const outside = v.path === 'nodeport-outside';
+      const relay = relayPid(v.node);
+      const relayBefore = relay === undefined ? 0 : cpuMicros(relay);
       const [direct, viaSvc] = await Promise.all([
         wrk((outside ? v.node.clients.outsideDirect : v.node.clients.direct)[d]!, d, `http://${TARGETS[d]!.podIp}:${POD_PORT}${v.workload.path}`, closeEach),
         wrk((outside ? v.node.clients.outsideVia : v.node.clients.viaSvc)[s]!, s, svcURL(TARGETS[s]!, v.path, v.workload), closeEach),
       ]);
-      v.direct.push(direct);
-      v.viaSvc.push(viaSvc);
+      if (relay !== undefined) v.relayMicros.push((cpuMicros(relay) - relayBefore) / viaSvc.requests);
+      v.direct.push(direct.rate);
+      v.viaSvc.push(viaSvc.rate);
     }
   }
   for (const v of variants) {
-    console.error(`${v.node.mode} ${v.workload.label} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ${v.path} ${v.viaSvc.map(Math.round).join(' ')} req/s`);
+    console.error(`${v.node.mode} ${v.workload.label} ${closeEach ? 'connection per request' : 'keep-alive'}: direct ${v.direct.map(Math.round).join(' ')}; ${v.path} ${v.viaSvc.map(Math.round).join(' ')} req/s${v.relayMicros.length ? `; relay CPU ${v.relayMicros.map((x) => x.toFixed(1)).join(' ')} us/request` : ''}`);
   }
   return variants;
 }
@@ -418,6 +454,13 @@ try {
     const target = v.node.mode === 'bare-dnat' ? undefined : v.node.mode === 'userspace' ? '>= 0.6' : v.node.mode === 'nftables' || v.path === 'clusterip' ? '>= 0.95' : undefined;
     report({ figure: `${who(v)}: requests/s through ${via} / ${directFrom}, ${what(v)} (keep-alive, median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: `${directFrom}, req/s (sharing the CPUs with the Service run)`, value: Math.round(median(v.direct)) },
       anchor: 'PR #16344: iptables 96% of pod-to-pod throughput, userspace proxy 36%', target });
+    if (v.relayMicros.length) {
+      // Beside it, what a direct request costs its pinned CPU (wrk + kernel + nginx; that CPU is busy
+      // throughout): the relay's cost per request next to it bounds the ratio when the relay shares the
+      // Service pair's CPU (see README.md).
+      report({ figure: `userspace: relay process CPU per proxied request, ${v.workload.label} (keep-alive, median of ${ROUNDS} rounds)`, value: median(v.relayMicros), unit: 'us',
+        baseline: { name: 'direct: one CPU-second / direct requests (us per request, wrk + kernel + nginx)', value: Number((1e6 / median(v.direct)).toFixed(1)) } });
+    }
   }
   // Each path against the least a kernel NAT can do for it, in the same run: a mode's ratio over the
   // bare floor's ratio for the same path and answer (ClusterIP: one dnat rule; NodePort: dnat and
@@ -436,6 +479,10 @@ try {
   }
   for (const v of PARTS.has('throughput') && process.env.BENCH_CLOSE !== '0' ? await measureThroughput(few, true) : []) {
     report({ figure: `${who(v)}: requests/s through ClusterIP / direct, ${what(v)}, one request per connection (median of ${ROUNDS} rounds)`, value: ratioOf(v), unit: 'ratio', baseline: { name: 'direct to Pod IP, connections/s (sharing the CPUs with the ClusterIP run)', value: Math.round(median(v.direct)) } });
+    if (v.relayMicros.length) {
+      report({ figure: `userspace: relay process CPU per proxied request, ${v.workload.label} (one request per connection, median of ${ROUNDS} rounds)`, value: median(v.relayMicros), unit: 'us',
+        baseline: { name: 'direct: one CPU-second / direct requests (us per request, wrk + kernel + nginx)', value: Number((1e6 / median(v.direct)).toFixed(1)) } });
+    }
   }
 } finally {
   for (const node of nodes) await teardown(node);

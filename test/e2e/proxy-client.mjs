@@ -3,23 +3,25 @@
 //   node proxy-client.mjs connect <ip> <port> <timeoutMs>  one TCP connect
 //   node proxy-client.mjs udp <ip> <port> <count> <gapMs> <localPort>  N datagrams from one source port
 //   node proxy-client.mjs connects <ip> <port> <count>  N sequential TCP connects (handshake time each)
-//   node proxy-client.mjs bulk <ip> <port> <uploadBytes> <downloadBytes> <stallMs>  one POST /bulk/<download>
-//     with an upload body; reads nothing of the answer for stallMs first (a proxy must hold back);
+//   node proxy-client.mjs bulk <ip> <port> <uploadBytes> <downloadBytes> <stallMs> [<serverStallMs>]  one POST
+//     /bulk/<download> with an upload body; reads nothing of the answer for stallMs first, and the
+//     server reads nothing of the upload for serverStallMs first (a proxy must hold back both ways);
 //     answer: "<x-upload header> <downloaded bytes> <their sha256>"
+//   node proxy-client.mjs parallel <ip> <port> <count> <atOnce>  count GETs, atOnce connections open at a time
 // Prints one JSON line: { answers: string[], errors: string[], ms: number[] }.
 import http from 'node:http';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { createHash } from 'node:crypto';
 
-const [mode, ip, portStr, a, b, c] = process.argv.slice(2);
+const [mode, ip, portStr, a, b, c, d] = process.argv.slice(2);
 const port = Number(portStr);
 const out = { answers: [], errors: [], ms: [] };
 
-function get() {
+function get(path = b ?? '/') {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = http.get({ host: ip, port, path: b ?? '/', agent: false, timeout: 2000 }, (res) => {
+    const req = http.get({ host: ip, port, path, agent: false, timeout: 2000 }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => { out.answers.push(res.statusCode === 200 ? body : `${res.statusCode} ${body}`); out.ms.push(performance.now() - t0); resolve(); });
@@ -35,7 +37,7 @@ if (mode === 'http') {
   await new Promise((resolve) => {
     const t0 = performance.now();
     const fail = (e) => { out.errors.push(e.code ?? e.message); out.ms.push(performance.now() - t0); resolve(); };
-    const req = http.request({ host: ip, port, method: 'POST', path: `/bulk/${b}`, agent: false, timeout: 20000 }, (res) => {
+    const req = http.request({ host: ip, port, method: 'POST', path: `/bulk/${b}${d ? `?stall=${d}` : ''}`, agent: false, timeout: 20000 }, (res) => {
       res.pause();
       const hash = createHash('sha256');
       let got = 0;
@@ -52,6 +54,10 @@ if (mode === 'http') {
     for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 253;
     req.end(body);
   });
+} else if (mode === 'parallel') {
+  let next = 0;
+  const worker = async () => { while (next++ < Number(a)) await get('/'); };
+  await Promise.all(Array.from({ length: Number(b) }, worker));
 } else if (mode === 'connect') {
   await new Promise((resolve) => {
     const t0 = performance.now();

@@ -163,6 +163,30 @@ export function proxyConformance(mode: ProxyMode): void {
       assert.equal(r.answers[0], `${upload} ${digest(upload, (i) => (i * 7) % 253)} ${download} ${digest(download, (i) => i % 251)}`);
     });
 
+    test('a large upload crosses whole to an endpoint that stops reading for a while', async () => {
+      // The other direction of the test above: the userspace relay reads the client into a buffer
+      // of its own too; while the endpoint reads nothing its writes must queue and its reads stop.
+      await putService('bulkup', '10.96.0.48', [{ port: 80, targetPort: 8080 }]);
+      await putSlice('bulkup', [{ port: 8080 }], [{ pod: 'b' }]);
+      await settle('bulkup', hasIps('b'));
+      const upload = 32 << 20;
+      const body = Buffer.alloc(upload);
+      for (let i = 0; i < upload; i++) body[i] = (i * 7) % 253;
+      const r = await fx.client(client.ns, ['bulk', '10.96.0.48', 80, upload, 1000, 0, 500]);
+      assert.deepEqual(r.errors, []);
+      assert.equal(r.answers[0]!.split(' ').slice(0, 2).join(' '), `${upload} ${createHash('sha256').update(body).digest('hex')}`);
+    });
+
+    test('200 requests over 50 connections open at once are all answered, spread over the endpoints', async () => {
+      await putService('many', '10.96.0.47', [{ port: 80, targetPort: 8080 }]);
+      await putSlice('many', [{ port: 8080 }], [{ pod: 'a' }, { pod: 'b' }, { pod: 'c' }]);
+      await settle('many', hasIps('a', 'b', 'c'));
+      const r = await fx.client(client.ns, ['parallel', '10.96.0.47', 80, 200, 50]);
+      assert.deepEqual(r.errors, []);
+      assert.equal(r.answers.length, 200);
+      assert.deepEqual([...count(r.answers).keys()].sort(), ['a:8080', 'b:8080', 'c:8080']);
+    });
+
     test('ClientIP affinity holds over 100 requests and across unrelated syncs', async () => {
       await putService('sticky', '10.96.0.51', [{ port: 80, targetPort: 8080 }],
         { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } });

@@ -2,9 +2,10 @@
 //   node proxy-echo.mjs <name> tcp:<port>... udp:<port>...
 // TCP ports speak HTTP/1.1 and answer every request with "<name>:<port>" (`/clientip`: with the
 // client's address after a space, as agnhost netexec's /clientip shows it); UDP ports answer every
-// datagram with "<name>:<port>". `POST /bulk/<n>`: reads the whole request body and answers with
-// <n> bytes of a fixed pattern (the body's length and SHA-256 in the `x-upload` header), so a test
-// can check that large transfers cross a proxy whole both ways. Prints "ready" once every socket listens.
+// datagram with "<name>:<port>". `POST /bulk/<n>[?stall=<ms>]`: reads the whole request body (after
+// <ms> of reading nothing) and answers with <n> bytes of a fixed pattern (the body's length and
+// SHA-256 in the `x-upload` header), so a test can check that large transfers cross a proxy whole
+// both ways. Prints "ready" once every socket listens.
 import http from 'node:http';
 import dgram from 'node:dgram';
 import { createHash } from 'node:crypto';
@@ -21,11 +22,13 @@ for (const spec of specs) {
   if (proto === 'tcp') {
     const srv = http.createServer((req, res) => {
       res.setHeader('connection', 'close');
-      const bulk = /^\/bulk\/(\d+)$/.exec(req.url ?? '');
+      const bulk = /^\/bulk\/(\d+)(?:\?stall=(\d+))?$/.exec(req.url ?? '');
       if (bulk) {
         const hash = createHash('sha256');
         let got = 0;
         req.on('data', (d) => { got += d.length; hash.update(d); });
+        // `?stall=<ms>`: read nothing of the upload for that long first (the sender must hold back).
+        if (bulk[2]) { req.pause(); setTimeout(() => req.resume(), Number(bulk[2])); }
         req.on('end', async () => {
           res.setHeader('x-upload', `${got} ${hash.digest('hex')}`);
           const total = Number(bulk[1]);

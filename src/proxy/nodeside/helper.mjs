@@ -21,6 +21,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import readline from 'node:readline';
 import os from 'node:os';
+import { relayReads } from './relay.mjs';
 
 /** This namespace's IPv4 addresses (the node's: lo, its bridge, its underlay interface). */
 function localAddresses() {
@@ -83,48 +84,62 @@ function listen(server, port) {
 
 // ---- userspace proxying ----
 
-/** Bytes an endpoint connection reads at a time, into one buffer of its own (see connectRelayed). */
-const UPSTREAM_READ_BYTES = 16 * 1024;
-
-/**
- * Connects to endpoint `ep` for `client`, relaying what the endpoint sends straight to the client.
- * The socket reads into a buffer of its own (`onread`) instead of a fresh Buffer and a stream
- * `data` event per read: no allocation and no Readable machinery on the answer path. A write the
- * kernel took at once leaves nothing behind (`writableLength` 0), so the next read reuses the
- * buffer; a write left queued still references it, so the next read gets a fresh one (Node asks
- * `buffer()` for the next read's buffer after each callback), and reads made while writes are
- * queued are queued as copies of their own length. Backpressure as `pipe`: while the
- * client socket is backed up (write returned false), the endpoint socket does not read.
- */
+/** Connects to endpoint `ep` for `client`, relaying what the endpoint sends straight to the client. */
 function connectRelayed(ep, client) {
-  let buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
-  const up = net.connect({
-    host: ep.ip, port: ep.port, noDelay: true,
-    onread: {
-      buffer: () => buf,
-      callback: (n, b) => {
-        if (client.destroyed) return false;
-        // Behind a write still queued this chunk waits too: queue a copy of its n bytes, not a view
-        // of a whole 16 KiB buffer (small reads to a stalled client would each pin one), and keep
-        // reading into the same buffer. Otherwise the view is written; if it stays queued, the next
-        // reads get a fresh buffer.
-        const behind = client.writableLength > 0;
-        const more = client.write(behind ? Buffer.from(b.subarray(0, n)) : b.subarray(0, n));
-        if (!behind && client.writableLength > 0) buf = Buffer.allocUnsafe(UPSTREAM_READ_BYTES);
-        if (more) return true;
-        client.once('drain', () => up.resume());
-        return false;
-      },
-    },
-  });
+  const link = { from: undefined, to: client };
+  const up = net.connect({ host: ep.ip, port: ep.port, noDelay: true, onread: relayReads(link) });
+  link.from = up;
   up.once('end', () => client.end());
   return up;
 }
 
+/**
+ * An accepted connection as a socket that reads with `relayReads` (`client.relay.to` is set to the
+ * endpoint's socket once it is connected), paused until then: its bytes wait in the kernel.
+ *
+ * Why a Node internal: net.Server builds its accepted sockets itself, always reading through the
+ * stream machinery, and has no option for `onread` (Node 20). So the listener takes each accepted
+ * connection's handle from the server handle's `onconnection` hook (what net.Server itself and
+ * cluster's workers use; unchanged since Node 0.x) and wraps it in a Socket with `onread` (the
+ * documented option; `handle` is the constructor's way of taking over an existing handle).
+ * `relayingServer` checks the hook is there and otherwise leaves the server's own sockets, which
+ * relay through 'data' events (relayClient): the same bytes, one Buffer per read.
+ */
+function relayingSocket(handle) {
+  const link = { from: undefined, to: undefined };
+  const client = new net.Socket({ handle, pauseOnCreate: true, onread: relayReads(link) });
+  link.from = client;
+  client.relay = link;
+  client.setNoDelay(true);
+  return client;
+}
+
+/** A TCP server handing each connection to `onConnection`, as a relayingSocket where it can (see there). */
+function relayingServer(onConnection) {
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
+  server.once('listening', () => {
+    const handle = server._handle;
+    if (!handle || typeof handle.onconnection !== 'function') return;
+    handle.onconnection = (err, clientHandle) => {
+      if (err || !clientHandle) return;
+      try {
+        onConnection(relayingSocket(clientHandle));
+      } catch {
+        clientHandle.close();
+      }
+    };
+  });
+  return server;
+}
+
 /** Client → endpoint: each chunk written on; reading stops while the endpoint socket is backed up. */
 function relayClient(client, up) {
-  client.on('data', (chunk) => { if (!up.write(chunk)) client.pause(); });
-  up.on('drain', () => client.resume());
+  if (client.relay) {
+    client.relay.to = up;
+  } else {
+    client.on('data', (chunk) => { if (!up.write(chunk)) client.pause(); });
+    up.on('drain', () => client.resume());
+  }
   client.once('end', () => up.end());
   client.resume();
 }
@@ -174,7 +189,7 @@ class Portal {
 
   async open() {
     if (this.protocol === 'UDP') return this.openUdp();
-    this.server = net.createServer({ noDelay: true }, (c) => this.proxyTcp(c));
+    this.server = relayingServer((c) => this.proxyTcp(c));
     await listen(this.server, this.port);
   }
 
@@ -198,8 +213,8 @@ class Portal {
       up.on('close', () => { if (connected) client.destroy(); });
       client.once('close', () => up.destroy());
     };
-    // Until the upstream is connected the client's bytes wait in its socket buffer.
-    client.pause();
+    // Until the upstream is connected the client's bytes wait in its socket buffer (the server
+    // hands over every connection paused).
     attempt();
   }
 
