@@ -17,7 +17,10 @@ import type { PodStreamProvider } from '../../src/api/streams.js';
 import { createApiCore } from '../../src/apiserver/core.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
-import { EtcdStorage, type EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
+// etcd (its gRPC client) and the controllers are loaded only by the tests that ask for them: loaded
+// for every cluster they were a fifth of a bench process's heap before its cluster started, and grew
+// V8's young generation to its maximum (bench/apiserver-http/README.md, "the create p99 of 2026-12-07").
+import type { EtcdStorageOptions } from '../../src/storage/etcd/storage.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki/pki.js';
 import { writeKubeconfig } from '../../src/client/kubeconfig.js';
 import { startApiServer, type ExtraHandler, type RunningApiServer } from '../../src/apiserver/http/server.js';
@@ -28,7 +31,7 @@ import { kubectlRunner, type KubectlRun, type KubectlRunOptions } from './kubect
 import type { AdmissionPlugin } from '../../src/apiserver/registry/admission.js';
 import type { ApiCore } from '../../src/apiserver/core.js';
 import type { ServiceAccountKey } from '../../src/apiserver/auth/sakey.js';
-import { ALL_CONTROLLERS, startControllers, type ControllerName, type RunningControllers } from '../../src/controllers/manager.js';
+import type { ControllerName, RunningControllers } from '../../src/controllers/manager.js';
 
 /** Result and options of one kubectl run (see kubectl.ts). */
 export type KubectlResult = KubectlRun;
@@ -100,7 +103,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
   })();
   t?.after(close);
   try {
-    const storage = opts.etcd ? await EtcdStorage.open(opts.etcd)
+    const storage = opts.etcd ? await (await import('../../src/storage/etcd/storage.js')).EtcdStorage.open(opts.etcd)
       : opts.storage === 'sqlite' ? new SqliteStorage(join(dir, 'state.db')) : new MemoryStorage();
     cleanups.push(() => storage.close());
     const core = await createApiCore({ storage, serviceCIDR: opts.serviceCIDR, admission: opts.admission, serviceAccountKey: opts.serviceAccountKey });
@@ -140,6 +143,7 @@ export async function startTestCluster(t: Pick<TestContext, 'after'> | undefined
     };
     let controllers: RunningControllers | undefined;
     if (opts.controllers) {
+      const { ALL_CONTROLLERS, startControllers } = await import('../../src/controllers/manager.js');
       controllers = await startControllers(core.client, {
         enable: opts.controllers === true ? ALL_CONTROLLERS : opts.controllers,
         serviceAccounts: { caCert: pki.caCert, signLegacyToken: (ns, sa, secret) => core.auth.tokens.issueLegacy(ns, sa, secret) },

@@ -36,7 +36,7 @@ import { DEFAULT_BODY_LIMIT } from './body.js';
 import { healthAnswer, VERSION_INFO } from './versionhealth.js';
 import type { ServerExtensions } from './extensions.js';
 import { fallbackNonResource } from './fallback.js';
-import { ApiServerMetrics } from './metrics.js';
+import { ApiServerMetrics, type TrackedRequest } from './metrics.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceRoute } from './route.js';
 import { parseProxyPath, ProxyHandler, type ProxyDial } from './proxy.js';
@@ -201,10 +201,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const now = (): number => performance.timeOrigin + performance.now();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    metrics.track(req, res);
+    const tracked = metrics.track(req, res);
     req.on('error', () => { /* client went away */ });
     res.on('error', () => { /* EPIPE on a closed connection */ });
-    serve(req, res).catch((e: unknown) => {
+    serve(req, res, tracked).catch((e: unknown) => {
       if (!(e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number')) log(`request ${req.method} ${req.url} failed: ${(e as Error)?.stack ?? e}`);
       try { sendError(res, e); } catch { res.destroy(); }
       // Drain any unread body so a keep-alive connection stays usable.
@@ -212,7 +212,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   };
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, tracked: TrackedRequest): Promise<void> {
     const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
@@ -239,6 +239,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     if (proxyPath) { await proxies.serve(proxyPath, url, req, res); return; }
     const route = parseResourcePath(method, path, boolParam(q, 'watch') === true, resourceFor);
     if (route) {
+      tracked.route = route;
       if (route.verb === 'watch') { handleWatch(ctx, route, req, res, q); return; }
       if (route.verb === 'log') {
         const remote = await remoteTarget(route);
