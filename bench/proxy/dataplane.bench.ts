@@ -430,7 +430,9 @@ async function measureOwnCpu(node: Node): Promise<ThroughputVariant[]> {
           busy.get(v)!.push(used / ((performance.now() - t0) * 1000));
           v.viaSvc.push(r.rate);
         } finally {
-          restore();
+          // A relay that died mid-run cannot be restored (nothing is left pinned then); its error
+          // must not hide wrk's.
+          try { restore(); } catch { /* gone */ }
         }
       };
       for (const run of directFirst ? [runDirect, runViaSvc] : [runViaSvc, runDirect]) await run();

@@ -58,6 +58,13 @@ test('/metrics: each request counted once in its own series (code, dry run, verb
   assert.equal((await c.kubectl(['wait', '--for=condition=established', 'crd/widgets.metrics.example.com', '--timeout=10s'])).code, 0);
   const w = await c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: metrics.example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: default}\n' });
   assert.equal(w.code, 0, w.stderr);
+  // Refused before routing (401): still counted under the custom resource's group.
+  const denied = await c.kubectlAs('not-a-token', ['get', '--raw', '/apis/metrics.example.com/v1/namespaces/default/widgets']);
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /Unauthorized/);
+  // Server-side apply is its own verb (a PATCH with the apply content type).
+  const ssa = await c.kubectl(['apply', '--server-side', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\ndata: {k: w}\n' });
+  assert.equal(ssa.code, 0, ssa.stderr);
   const m1 = await scrapeNow();
 
   const base = { group: '', version: 'v1', resource: 'configmaps', subresource: '', component: 'apiserver' };
@@ -71,4 +78,7 @@ test('/metrics: each request counted once in its own series (code, dry run, verb
   // kubectl apply of a new object: GET (404), then POST.
   const widget = { group: 'metrics.example.com', version: 'v1', resource: 'widgets', subresource: '', scope: 'namespace', component: 'apiserver', dry_run: '' };
   assert.equal(delta('apiserver_request_total', { ...widget, verb: 'POST', code: '201' }), 1, 'a custom resource is counted as a resource request of its group');
+  assert.equal(delta('apiserver_request_total', { ...widget, verb: 'LIST', code: '401' }), 1, 'also when refused before it was routed');
+  assert.equal(delta('apiserver_request_total', { ...base, verb: 'APPLY', scope: 'resource', dry_run: '', code: '200' }), 1);
+  assert.equal(delta('apiserver_request_total', { ...base, verb: 'PATCH', scope: 'resource', dry_run: '', code: '200' }), 0, 'server-side apply is not counted as PATCH');
 });

@@ -34,12 +34,20 @@ const VERBS: Record<string, string> = {
   deletecollection: 'DELETECOLLECTION', log: 'GET', exec: 'CONNECT', attach: 'CONNECT', portforward: 'CONNECT',
 };
 
-/** Kubernetes' labels for a request (pure). Unparseable paths count as non-resource requests. */
-export function requestLabels(method: string, url: string, contentType?: string): RequestLabels {
+/** The server's resource lookup (custom resources included); the built-in table without one. */
+type ResourceLookup = NonNullable<Parameters<typeof parseResourcePath>[3]>;
+
+/**
+ * Kubernetes' labels for a request (pure). Unparseable paths count as non-resource requests.
+ * `lookup` is the server's resource table, so a custom resource counts under its group even when
+ * the request was refused before it was routed (401/403), as kube-apiserver works out a request's
+ * resource before authenticating it.
+ */
+export function requestLabels(method: string, url: string, contentType?: string, lookup?: ResourceLookup): RequestLabels {
   const u = new URL(url, 'http://x');
   let route;
   try {
-    route = parseResourcePath(method, u.pathname, u.searchParams.get('watch') === 'true' || u.searchParams.get('watch') === '1');
+    route = parseResourcePath(method, u.pathname, u.searchParams.get('watch') === 'true' || u.searchParams.get('watch') === '1', lookup);
   } catch {
     return nonResourceLabels(method);
   }
@@ -76,6 +84,10 @@ export interface TrackedRequest {
 
 export class ApiServerMetrics {
   readonly registry = new Registry();
+
+  /** `lookup`: the server's resource table, for requests that were not routed (see requestLabels). */
+  constructor(private readonly lookup?: ResourceLookup) {}
+
   private readonly total = new Counter({
     name: 'apiserver_request_total',
     help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
@@ -117,7 +129,7 @@ export class ApiServerMetrics {
         : undefined;
       let s = key === undefined ? undefined : this.series.get(key);
       if (!s) {
-        const labels = r ? routeLabels(method, r, contentType) : requestLabels(method, url, contentType);
+        const labels = r ? routeLabels(method, r, contentType) : requestLabels(method, url, contentType, this.lookup);
         s = { duration: { ...labels, dry_run: dryRun }, total: new Map() };
         if (key !== undefined) this.series.set(key, s);
       }

@@ -195,7 +195,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const upgrades = createUpgradeHandler(ctx, lookup);
   const proxies = new ProxyHandler(opts.client, opts.proxyDial);
   const ready = opts.ready ?? (() => true);
-  const metrics = new ApiServerMetrics();
+  const metrics = new ApiServerMetrics(resourceFor);
   const handlers = opts.handlers ?? [];
   /** Epoch ms with sub-ms precision (comparable with other processes' clocks on this machine). */
   const now = (): number => performance.timeOrigin + performance.now();

@@ -21,7 +21,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import readline from 'node:readline';
 import os from 'node:os';
-import { relayReads } from './relay.mjs';
+import { relayReads, relayingServer } from './relay.mjs';
 
 /** This namespace's IPv4 addresses (the node's: lo, its bridge, its underlay interface). */
 function localAddresses() {
@@ -30,8 +30,12 @@ function localAddresses() {
 
 /** UDP "connections" (one upstream socket per client address) end after this much silence. */
 const UDP_IDLE_MS = Number(process.env.CLUSTERIP_UDP_IDLE_MS ?? 30_000);
-/** How many endpoints a TCP connection tries before giving up (kube-proxy's userspace tried several). */
-const TCP_TRIES = 3;
+/**
+ * How long each try of a new TCP connection waits for its endpoint, one entry per try: kube-proxy's
+ * userspace mode's EndpointDialTimeouts. Bounded tries also bound how long an accepted connection
+ * (paused at its handle until an endpoint answers) can wait on endpoints that drop SYNs.
+ */
+const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000];
 
 // ---- health checks ----
 
@@ -91,45 +95,6 @@ function connectRelayed(ep, client) {
   link.from = up;
   up.once('end', () => client.end());
   return up;
-}
-
-/**
- * An accepted connection as a socket that reads with `relayReads` (`client.relay.to` is set to the
- * endpoint's socket once it is connected), paused until then: its bytes wait in the kernel.
- *
- * Why a Node internal: net.Server builds its accepted sockets itself, always reading through the
- * stream machinery, and has no option for `onread` (Node 20). So the listener takes each accepted
- * connection's handle from the server handle's `onconnection` hook (what net.Server itself and
- * cluster's workers use; unchanged since Node 0.x) and wraps it in a Socket with `onread` (the
- * documented option; `handle` is the constructor's way of taking over an existing handle).
- * `relayingServer` checks the hook is there and otherwise leaves the server's own sockets, which
- * relay through 'data' events (relayClient): the same bytes, one Buffer per read.
- */
-function relayingSocket(handle) {
-  const link = { from: undefined, to: undefined };
-  const client = new net.Socket({ handle, pauseOnCreate: true, onread: relayReads(link) });
-  link.from = client;
-  client.relay = link;
-  client.setNoDelay(true);
-  return client;
-}
-
-/** A TCP server handing each connection to `onConnection`, as a relayingSocket where it can (see there). */
-function relayingServer(onConnection) {
-  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
-  server.once('listening', () => {
-    const handle = server._handle;
-    if (!handle || typeof handle.onconnection !== 'function') return;
-    handle.onconnection = (err, clientHandle) => {
-      if (err || !clientHandle) return;
-      try {
-        onConnection(relayingSocket(clientHandle));
-      } catch {
-        clientHandle.close();
-      }
-    };
-  });
-  return server;
 }
 
 /** Client → endpoint: each chunk written on; reading stops while the endpoint socket is backed up. */
@@ -196,13 +161,19 @@ class Portal {
   proxyTcp(client) {
     client.on('error', () => client.destroy());
     const tried = new Set();
+    let tries = 0;
     const attempt = () => {
-      const ep = this.pick(client.remoteAddress, tried.size ? tried : undefined);
-      if (!ep || tried.size >= TCP_TRIES) { client.resetAndDestroy(); return; }
+      if (client.destroyed) return;
+      // An endpoint not tried yet first; once all were, any (kube-proxy retried the Service as a whole).
+      const ep = tries < DIAL_TIMEOUTS_MS.length ? (tried.size ? this.pick(client.remoteAddress, tried) : undefined) ?? this.pick(client.remoteAddress) : undefined;
+      if (!ep) { client.resetAndDestroy(); return; }
       tried.add(ep.id);
       const up = connectRelayed(ep, client);
       let connected = false;
+      const dial = setTimeout(() => up.destroy(Object.assign(new Error(`connect to ${ep.id} timed out`), { code: 'ETIMEDOUT' })), DIAL_TIMEOUTS_MS[tries++]);
+      up.once('close', () => clearTimeout(dial));
       up.once('connect', () => {
+        clearTimeout(dial);
         connected = true;
         relayClient(client, up);
       });

@@ -1,5 +1,7 @@
 // The byte relay of the userspace proxy mode (used by helper.mjs): what a relayed socket does with
-// each read. Its own module so a unit test can drive it (relay.test.ts).
+// each read, and the listener whose accepted sockets read that way. Its own module so unit tests can
+// drive it (relay.test.ts).
+import net from 'node:net';
 
 /** Bytes a relayed socket reads at a time, into one buffer of its own. */
 export const RELAY_READ_BYTES = 16 * 1024;
@@ -37,4 +39,43 @@ export function relayReads(link, readBytes = RELAY_READ_BYTES) {
       return false;
     },
   };
+}
+
+/**
+ * An accepted connection as a socket that reads with `relayReads` (`client.relay.to` is set to the
+ * endpoint's socket once it is connected), paused until then: its bytes wait in the kernel.
+ *
+ * Why a Node internal: net.Server builds its accepted sockets itself, always reading through the
+ * stream machinery, and has no option for `onread` (Node 20). So the listener takes each accepted
+ * connection's handle from the server handle's `onconnection` hook (what net.Server itself and
+ * cluster's workers use; unchanged since Node 0.x) and wraps it in a Socket with `onread` (the
+ * documented option; `handle` is the constructor's way of taking over an existing handle).
+ * `relayingServer` checks the hook is there and otherwise leaves the server's own sockets, which
+ * relay through 'data' events (relayClient in helper.mjs): the same bytes, one Buffer per read.
+ */
+export function relayingSocket(handle) {
+  const link = { from: undefined, to: undefined };
+  const client = new net.Socket({ handle, pauseOnCreate: true, onread: relayReads(link) });
+  link.from = client;
+  client.relay = link;
+  client.setNoDelay(true);
+  return client;
+}
+
+/** A TCP server handing each connection to `onConnection`, as a relayingSocket where it can (see there). */
+export function relayingServer(onConnection) {
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
+  server.once('listening', () => {
+    const handle = server._handle;
+    if (!handle || typeof handle.onconnection !== 'function') return;
+    handle.onconnection = (err, clientHandle) => {
+      if (err || !clientHandle) return;
+      try {
+        onConnection(relayingSocket(clientHandle));
+      } catch {
+        clientHandle.close();
+      }
+    };
+  });
+  return server;
 }

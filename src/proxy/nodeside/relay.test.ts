@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { relayReads } from './relay.mjs';
+import { createServer, connect } from 'node:net';
+import { relayReads, relayingServer } from './relay.mjs';
 
 /** A deterministic byte source (xorshift), so a failure replays. */
 function rng(seed: number): () => number {
@@ -80,4 +81,32 @@ test('a link whose other side is gone stops reading', () => {
   const onread = relayReads({ to }, 64);
   assert.equal(onread.callback(10, onread.buffer()), false);
   assert.equal(relayReads({}, 64).callback(1, Buffer.alloc(64)), false);
+});
+
+test('relayingServer hands over accepted connections as relaying sockets (the onread path, not stream data events), paused until their peer is set', async (t) => {
+  // The "endpoint": echoes what it gets, upper-cased.
+  const open: { destroy(): unknown }[] = [];
+  const endpoint = createServer((s) => { open.push(s); s.on('data', (d) => s.write(d.toString().toUpperCase())); });
+  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+  const accepted: { relay?: unknown }[] = [];
+  const server = relayingServer((client) => {
+    accepted.push(client);
+    open.push(client);
+    const up = connect((endpoint.address() as { port: number }).port, '127.0.0.1', () => {
+      client.relay!.to = up;
+      up.on('data', (d) => client.write(d));
+      client.resume();
+    });
+    open.push(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => { for (const s of open) s.destroy(); server.close(); endpoint.close(); });
+  const answer = await new Promise<string>((resolve, reject) => {
+    const c = connect((server.address() as { port: number }).port, '127.0.0.1', () => c.write('hello'));
+    c.on('data', (d) => { resolve(d.toString()); c.destroy(); });
+    c.on('error', reject);
+  });
+  assert.equal(answer, 'HELLO');
+  assert.equal(accepted.length, 1);
+  assert.ok(accepted[0]!.relay, 'the accepted socket reads through relayReads (Node internals changed if this fails: the relay fell back to data events)');
 });
