@@ -164,8 +164,10 @@ class Portal {
     let tries = 0;
     const attempt = () => {
       if (client.destroyed) return;
+      if (tries >= DIAL_TIMEOUTS_MS.length) { client.resetAndDestroy(); return; }
       // An endpoint not tried yet first; once all were, any (kube-proxy retried the Service as a whole).
-      const ep = tries < DIAL_TIMEOUTS_MS.length ? (tried.size ? this.pick(client.remoteAddress, tried) : undefined) ?? this.pick(client.remoteAddress) : undefined;
+      const untried = tried.size ? this.pick(client.remoteAddress, tried) : undefined;
+      const ep = untried ?? this.pick(client.remoteAddress);
       if (!ep) { client.resetAndDestroy(); return; }
       tried.add(ep.id);
       const up = connectRelayed(ep, client);
