@@ -62,8 +62,12 @@ function nonResourceLabels(method: string): RequestLabels {
 export function routeLabels(method: string, route: ResourceRoute, contentType?: string): RequestLabels {
   let verb = VERBS[route.verb] ?? method.toUpperCase();
   if (verb === 'PATCH' && isApply(contentType)) verb = 'APPLY';
-  const scope = route.name !== undefined ? 'resource' : route.namespace !== undefined ? 'namespace' : 'cluster';
-  return { verb, group: route.res.group, version: route.res.version, resource: route.res.plural, subresource: route.subresource ?? '', scope, component: 'apiserver' };
+  return { verb, group: route.res.group, version: route.res.version, resource: route.res.plural, subresource: route.subresource ?? '', scope: scopeOf(route), component: 'apiserver' };
+}
+
+/** Kubernetes' scope label: one object, a namespace's collection, or the cluster's. */
+function scopeOf(route: ResourceRoute): 'resource' | 'namespace' | 'cluster' {
+  return route.name !== undefined ? 'resource' : route.namespace !== undefined ? 'namespace' : 'cluster';
 }
 
 function isApply(contentType: string | undefined): boolean {
@@ -125,7 +129,7 @@ export class ApiServerMetrics {
       const dryRun = url.includes('dryRun=') && /[?&]dryRun=All(&|$)/.test(url) ? 'All' : '';
       const r = tracked.route;
       const key = r
-        ? `${method} ${r.verb} ${r.res.group}/${r.res.version}/${r.res.plural}/${r.subresource ?? ''} ${r.name !== undefined ? 'r' : r.namespace !== undefined ? 'n' : 'c'} ${dryRun} ${method === 'PATCH' && isApply(contentType) ? 'apply' : ''}`
+        ? `${method} ${r.verb} ${r.res.group}/${r.res.version}/${r.res.plural}/${r.subresource ?? ''} ${scopeOf(r)} ${dryRun} ${method === 'PATCH' && isApply(contentType) ? 'apply' : ''}`
         : undefined;
       let s = key === undefined ? undefined : this.series.get(key);
       if (!s) {
