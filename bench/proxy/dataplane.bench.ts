@@ -48,6 +48,7 @@ import type { TestApi } from '../../test/e2e/proxy-api.js';
 import { epIp, makeTestApi, percentile, sliceObj, svcIp, svcObj } from './common.js';
 import { NginxBackend, TINY_ANSWER_PATH, WELCOME_PAGE_FILE, WELCOME_PAGE_PATH } from './nginx-backend.js';
 import { report } from '../report.js';
+import { clockTicks, parseProcStat } from '../../src/node/usage.js';
 
 const NS = 'default';
 const MANY = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -288,11 +289,10 @@ function relayPid(node: Node): number | undefined {
 
 /** CPU time (user + system, µs) a process has used so far, from /proc/<pid>/stat. */
 function cpuMicros(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (!stat) throw new Error(`/proc/${pid}/stat: unreadable`);
+  return (stat.ticks * 1e6) / clockTicks();
 }
-/** USER_HZ: the unit of /proc/<pid>/stat's times (100 on Linux everywhere). */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /**
  * Before timing: every workload's answer, through the ClusterIP and straight to the Pod, is the
